@@ -1,0 +1,10 @@
+/* GET /livez, GET /readyz */
+#ifndef COMMERCE_API_OPS_H
+#define COMMERCE_API_OPS_H
+
+#include "http/req.h"
+
+int ops_livez_h(req_t *r);
+int ops_readyz_h(req_t *r);
+
+#endif

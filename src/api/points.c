@@ -1,0 +1,98 @@
+#include "api/points.h"
+
+#include <inttypes.h>
+
+#include "api/app.h"
+#include "common/rc.h"
+#include "store/points.h"
+#include "store/users.h"
+
+static int no_user(req_t *r, int64_t id)
+{
+    return problem(r, 404, "USER_NOT_FOUND", NULL, "user %" PRId64 " does not exist", id);
+}
+
+int points_get_h(req_t *r)
+{
+    int64_t uid = r->ids[0], balance = 0;
+    int found, rc = points_balance(db_of(r), uid, &balance, &found);
+
+    if (rc != C_OK)
+        return rc;
+    if (!found)
+        return no_user(r, uid);
+    json_object *o = json_object_new_object();
+    jput_i(o, "userId", uid);
+    jput_i(o, "balance", balance);
+    return resp_json(r, 200, o);
+}
+
+static int charge_tx(db_t *db, void *arg) { return points_charge_tx(db, arg); }
+
+int points_charge_h(req_t *r)
+{
+    app_t *app = app_of(r);
+    struct points_charge c = {.user_id = r->ids[0], .max_balance = app->cfg.max_balance};
+    int rc = body_int(r, "amount", 1, app->cfg.max_charge, &c.amount);
+
+    if (rc != C_OK)
+        return rc;
+    rc = db_tx(app->db, charge_tx, &c);
+    if (rc == C_REJECT && c.outcome == CHARGE_NO_USER)
+        return no_user(r, c.user_id);
+    if (rc == C_REJECT)
+        return problem(r, 409, "BALANCE_LIMIT_EXCEEDED", NULL,
+                       "balance %" PRId64 " + %" PRId64 " would exceed the maximum %" PRId64,
+                       c.balance, c.amount, c.max_balance);
+    if (rc != C_OK)
+        return rc;
+    json_object *o = json_object_new_object();
+    jput_i(o, "userId", c.user_id);
+    jput_i(o, "balance", c.balance);
+    jput_i(o, "charged", c.amount);
+    return resp_json(r, 200, o);
+}
+
+struct page {
+    json_object *items;
+    int64_t limit, count, last_id;
+};
+
+static void add_entry(void *arg, const point_entry_t *e)
+{
+    struct page *pg = arg;
+    if (pg->count++ >= pg->limit)
+        return; /* the look-ahead row only tells that there is a next page */
+    json_object *o = json_object_new_object();
+    jput_i(o, "id", e->id);
+    jput_s(o, "type", e->type);
+    jput_i(o, "amount", e->amount);
+    jput_i(o, "balanceAfter", e->balance_after);
+    jput_id(o, "orderId", e->order_id);
+    jput_s(o, "createdAt", e->created_at);
+    json_object_array_add(pg->items, o);
+    pg->last_id = e->id;
+}
+
+int points_history_h(req_t *r)
+{
+    int64_t uid = r->ids[0], before;
+    struct page pg = {0};
+    int rc, found = 1;
+
+    if ((rc = query_limit(r, &pg.limit)) != C_OK ||
+        (rc = query_cursor(r, "before", INT64_MAX, &before)) != C_OK)
+        return rc;
+    pg.items = json_object_new_array();
+    rc = points_history(db_of(r), uid, before, pg.limit + 1, add_entry, &pg);
+    if (rc == 0)
+        rc = users_exists(db_of(r), uid, &found);
+    if (rc < 0 || !found) {
+        json_object_put(pg.items);
+        return rc < 0 ? rc : no_user(r, uid);
+    }
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "items", pg.items);
+    jput_id(o, "next", pg.count > pg.limit ? pg.last_id : 0);
+    return resp_json(r, 200, o);
+}

@@ -1,0 +1,65 @@
+#include "api/products.h"
+
+#include <inttypes.h>
+
+#include "api/app.h"
+#include "common/rc.h"
+
+json_object *products_render(const product_t *p)
+{
+    json_object *o = json_object_new_object();
+    jput_i(o, "id", p->id);
+    jput_s(o, "name", p->name);
+    jput_i(o, "price", p->price);
+    jput_i(o, "stock", p->stock);
+    return o;
+}
+
+int products_get_h(req_t *r)
+{
+    product_t p;
+    int found, rc = products_get(db_of(r), r->ids[0], &p, &found);
+
+    if (rc != C_OK)
+        return rc;
+    if (!found)
+        return problem(r, 404, "PRODUCT_NOT_FOUND", NULL, "product %" PRId64 " does not exist",
+                       r->ids[0]);
+    return resp_json(r, 200, products_render(&p));
+}
+
+struct page {
+    json_object *items;
+    int64_t limit, count, last_id;
+};
+
+static void add_product(void *arg, const product_t *p)
+{
+    struct page *pg = arg;
+    if (pg->count++ >= pg->limit)
+        return;
+    json_object_array_add(pg->items, products_render(p));
+    pg->last_id = p->id;
+}
+
+int products_list_h(req_t *r)
+{
+    struct page pg = {0};
+    int64_t after;
+    int rc;
+
+    if ((rc = query_limit(r, &pg.limit)) != C_OK ||
+        (rc = query_cursor(r, "after", 0, &after)) != C_OK)
+        return rc;
+    /* `after` may be any positive id; 0 (absent) starts at the beginning. */
+    pg.items = json_object_new_array();
+    rc = products_list(db_of(r), after, pg.limit + 1, add_product, &pg);
+    if (rc < 0) {
+        json_object_put(pg.items);
+        return rc;
+    }
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "items", pg.items);
+    jput_id(o, "next", pg.count > pg.limit ? pg.last_id : 0);
+    return resp_json(r, 200, o);
+}

@@ -1,0 +1,27 @@
+/* The route table: one row per route. Literal paths come before patterns
+ * that would also match them (/products/popular before /products/{id}). */
+#include "api/admin.h"
+#include "api/app.h"
+#include "api/ops.h"
+#include "api/points.h"
+#include "api/products.h"
+
+static const route_t routes[] = {
+    {"GET", "/livez", ops_livez_h, 0, "livez"},
+    {"GET", "/readyz", ops_readyz_h, 0, "readyz"},
+    {"GET", "/users/{userId}/points", points_get_h, 0, "points_get"},
+    {"POST", "/users/{userId}/points/charge", points_charge_h, R_BODY | R_IDEM, "points_charge"},
+    {"GET", "/users/{userId}/points/history", points_history_h, 0, "points_history"},
+    {"GET", "/products", products_list_h, 0, "products_list"},
+    {"GET", "/products/{productId}", products_get_h, 0, "products_get"},
+    {"POST", "/admin/users", admin_create_user_h, R_ADMIN | R_BODY, "admin_users"},
+    {"POST", "/admin/products", admin_create_product_h, R_ADMIN | R_BODY, "admin_products"},
+    {"PATCH", "/admin/products/{productId}", admin_patch_product_h, R_ADMIN | R_BODY,
+     "admin_patch_product"},
+};
+
+const route_t *routes_table(size_t *n)
+{
+    *n = sizeof(routes) / sizeof(routes[0]);
+    return routes;
+}

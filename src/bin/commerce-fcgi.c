@@ -1,0 +1,111 @@
+/* commerce-fcgi: the FastCGI worker. Accepts on fd 0 (spawn-fcgi or systemd
+ * StandardInput=socket), one request at a time, one database connection.
+ * SIGTERM or SIGUSR1: finish the current request, then exit 0. */
+#include <errno.h>
+#include <fcgiapp.h>
+#include <mysql.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/app.h"
+#include "common/log.h"
+#include "common/rc.h"
+#include "common/util.h"
+#include "http/fcgi.h"
+#include "http/router.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+    FCGX_ShutdownPending();
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: a blocked accept() must return */
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
+static enum log_level level_of(const char *s)
+{
+    if (strcmp(s, "debug") == 0)
+        return LOG_LVL_DEBUG;
+    if (strcmp(s, "warn") == 0)
+        return LOG_LVL_WARN;
+    if (strcmp(s, "error") == 0)
+        return LOG_LVL_ERROR;
+    return LOG_LVL_INFO;
+}
+
+static void serve(app_t *app, FCGX_Request *fr, const route_t *routes, size_t nroutes)
+{
+    req_t r;
+
+    memset(&r, 0, sizeof(r));
+    r.app = app;
+    r.started_us = util_mono_us();
+    int rc = fcgi_read(&r, fr, (size_t)app->cfg.max_body_bytes);
+    if (rc == C_OK)
+        router_dispatch(&r, routes, nroutes, app->cfg.admin_token,
+                        (int)app->cfg.retry_after_seconds);
+    else if (rc != C_REJECT)
+        problem(&r, 500, "INTERNAL_ERROR", NULL, "internal error");
+    if (r.status >= 500 && r.status != 503)
+        log_error("%s %s -> %d", r.method, r.path, r.status);
+    fcgi_write(&r, fr);
+    req_release(&r);
+}
+
+int main(void)
+{
+    app_t app;
+    FCGX_Request fr;
+    size_t nroutes;
+    const route_t *routes = routes_table(&nroutes);
+
+    log_set_name("commerce-fcgi");
+    if (config_load(&app.cfg) != 0) {
+        log_error("invalid configuration; see the lines above");
+        return 2;
+    }
+    log_set_level(level_of(app.cfg.log_level));
+    if (mysql_library_init(0, NULL, NULL) != 0 || FCGX_Init() != 0) {
+        log_error("library initialisation failed");
+        return 1;
+    }
+    app.db = db_new(&app.cfg);
+    if (!app.db)
+        return 1;
+    if (db_ensure(app.db) != C_OK)
+        log_warn("database not reachable at start; answering 503 until it is");
+    install_signals();
+    FCGX_InitRequest(&fr, 0, FCGI_FAIL_ACCEPT_ON_INTR);
+    log_info("ready");
+    while (!stop_requested) {
+        if (FCGX_Accept_r(&fr) < 0) {
+            if (errno == EINTR && !stop_requested)
+                continue;
+            break;
+        }
+        serve(&app, &fr, routes, nroutes);
+        FCGX_Finish_r(&fr);
+    }
+    FCGX_Free(&fr, 1);
+    db_free(app.db);
+    mysql_library_end();
+    log_info("stopped");
+    return 0;
+}

@@ -1,0 +1,56 @@
+/* Configuration: a key=value file plus COMMERCE_* environment overrides.
+ *
+ * The file path comes from COMMERCE_CONFIG, else COMMERCE_DEFAULT_CONFIG.
+ * Every key is described once in the table in config.c (name, type, bounds,
+ * default); config_load() checks all of them and reports one line per problem. */
+#ifndef COMMERCE_CONFIG_H
+#define COMMERCE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef COMMERCE_DEFAULT_CONFIG
+#define COMMERCE_DEFAULT_CONFIG "/etc/commerce/commerce.conf"
+#endif
+
+typedef struct config {
+    char db_socket[256];
+    char db_host[256];
+    int64_t db_port;
+    char db_user[80];
+    char db_password[256];
+    char db_name[80];
+    char admin_token[256];
+    int64_t max_charge;
+    int64_t max_balance;
+    char data_platform_url[512];
+    char time_zone[64];
+    int64_t max_body_bytes;
+    int64_t retry_after_seconds;
+    int64_t idempotency_retention_hours;
+    int64_t relay_batch_size;
+    int64_t relay_poll_ms;
+    int64_t relay_max_attempts;
+    int64_t relay_connect_timeout_ms;
+    int64_t relay_timeout_ms;
+    char log_level[16];
+} config_t;
+
+/* Looks up an environment variable; getenv in production, a stub in tests. */
+typedef const char *(*config_getenv_fn)(const char *name);
+
+/* Called once per problem with a complete, human-readable line. */
+typedef void (*config_report_fn)(void *arg, const char *line);
+
+/* Fill cfg with defaults, then the settings in `text` (file contents, may be
+ * NULL), then environment overrides (COMMERCE_<KEY in upper case>), then
+ * validate. Returns the number of problems reported (0 means cfg is usable). */
+int config_parse(config_t *cfg, const char *text, config_getenv_fn env,
+                 config_report_fn report, void *report_arg);
+
+/* Read the file named by COMMERCE_CONFIG (or the default; a missing default
+ * file is not an error when the environment supplies everything) and call
+ * config_parse with getenv. Problems go to stderr. Returns 0 when usable. */
+int config_load(config_t *cfg);
+
+#endif

@@ -1,0 +1,136 @@
+#include "common/jsonx.h"
+
+#include <string.h>
+
+int jsonx_parse_object(const char *buf, size_t len, int max_depth, json_object **out,
+                       const char **why)
+{
+    json_tokener *tok;
+    json_object *obj;
+    size_t used;
+
+    *out = NULL;
+    if (len == 0) {
+        *why = "the request body is empty";
+        return -1;
+    }
+    if (len > (size_t)INT32_MAX) {
+        *why = "the request body is too large";
+        return -1;
+    }
+    tok = json_tokener_new_ex(max_depth);
+    if (!tok) {
+        *why = "out of memory";
+        return -1;
+    }
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    obj = json_tokener_parse_ex(tok, buf, (int)len);
+    enum json_tokener_error err = json_tokener_get_error(tok);
+    used = json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+
+    if (err != json_tokener_success || !obj) {
+        json_object_put(obj);
+        switch (err) {
+        case json_tokener_continue:
+            *why = "the JSON document is incomplete";
+            break;
+        case json_tokener_error_depth:
+            *why = "the JSON document is nested too deeply";
+            break;
+        case json_tokener_error_parse_utf8_string:
+            *why = "the request body is not valid UTF-8";
+            break;
+        default:
+            *why = "the request body is not valid JSON";
+            break;
+        }
+        return -1;
+    }
+    for (size_t i = used; i < len; i++) {
+        char c = buf[i];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+            json_object_put(obj);
+            *why = "unexpected data after the JSON document";
+            return -1;
+        }
+    }
+    if (!json_object_is_type(obj, json_type_object)) {
+        json_object_put(obj);
+        *why = "the request body must be a JSON object";
+        return -1;
+    }
+    *out = obj;
+    return 0;
+}
+
+enum jx jsonx_int_value(json_object *v, int64_t min, int64_t max, int64_t *out)
+{
+    int64_t x;
+
+    if (!v || !json_object_is_type(v, json_type_int))
+        return JX_TYPE;
+    x = json_object_get_int64(v);
+    /* json-c keeps integers above INT64_MAX as uint64 (saturating past 2^64);
+     * get_int64 clamps them to INT64_MAX, so look at the unsigned value too. */
+    if (x == INT64_MAX && json_object_get_uint64(v) > (uint64_t)INT64_MAX)
+        return JX_RANGE;
+    if (x < min || x > max)
+        return JX_RANGE;
+    *out = x;
+    return JX_OK;
+}
+
+enum jx jsonx_int(json_object *obj, const char *key, int64_t min, int64_t max, int64_t *out)
+{
+    json_object *v;
+
+    if (!json_object_object_get_ex(obj, key, &v))
+        return JX_ABSENT;
+    return jsonx_int_value(v, min, max, out);
+}
+
+enum jx jsonx_str(json_object *obj, const char *key, size_t max_chars, const char **out)
+{
+    json_object *v;
+    const unsigned char *s;
+    size_t len, chars = 0;
+
+    if (!json_object_object_get_ex(obj, key, &v))
+        return JX_ABSENT;
+    if (!json_object_is_type(v, json_type_string))
+        return JX_TYPE;
+    s = (const unsigned char *)json_object_get_string(v);
+    len = (size_t)json_object_get_string_len(v);
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < 0x20 || s[i] == 0x7f)
+            return JX_RANGE; /* control characters, including an escaped NUL */
+        if ((s[i] & 0xc0) != 0x80)
+            chars++;
+    }
+    if (chars == 0 || chars > max_chars)
+        return JX_RANGE;
+    /* Reject names that are only spaces. */
+    size_t i = 0;
+    while (i < len && s[i] == ' ')
+        i++;
+    if (i == len)
+        return JX_RANGE;
+    *out = (const char *)s;
+    return JX_OK;
+}
+
+const char *jsonx_describe(enum jx e)
+{
+    switch (e) {
+    case JX_OK:
+        return "ok";
+    case JX_ABSENT:
+        return "is required";
+    case JX_TYPE:
+        return "has the wrong type";
+    case JX_RANGE:
+        return "is out of range";
+    }
+    return "is invalid";
+}

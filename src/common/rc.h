@@ -1,0 +1,18 @@
+/* The one return convention of the project.
+ *
+ * Functions that can fail return one of these. C_OK is zero so that
+ * `if (rc != C_OK)` reads naturally; every failure is negative. */
+#ifndef COMMERCE_RC_H
+#define COMMERCE_RC_H
+
+enum {
+    C_OK = 0,
+    C_ERR = -1,    /* internal or unexpected database error: a bug or an outage */
+    C_RETRY = -2,  /* transient conflict (deadlock, lock wait timeout, snapshot
+                      conflict): roll back and run the whole transaction again */
+    C_REJECT = -3, /* refused by a rule; the problem has already been recorded */
+    C_DOWN = -4,   /* the database cannot be reached: answer 503 */
+    C_DUP = -5,    /* a unique key refused the row (db_exec only) */
+};
+
+#endif

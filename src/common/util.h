@@ -1,0 +1,40 @@
+/* Small pure helpers shared by every binary. */
+#ifndef COMMERCE_UTIL_H
+#define COMMERCE_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Strict decimal integer: optional '-', then 1..19 digits, nothing else
+ * (no spaces, no '+', no leading zeros beyond a lone "0"). Returns 0 and sets
+ * *out, or -1 on syntax error or overflow. */
+int util_parse_i64(const char *s, int64_t *out);
+
+/* Same, for a string of known length (not NUL-terminated). */
+int util_parse_i64n(const char *s, size_t len, int64_t *out);
+
+/* Read a whole file of at most `max` bytes into a NUL-terminated buffer the
+ * caller frees. Returns 0, or -1 with errno set. */
+int util_read_file(const char *path, size_t max, char **out, size_t *len);
+
+/* Format a UTC time as RFC 3339 with milliseconds: "2026-11-21T10:00:00.123Z".
+ * `out` must hold at least UTIL_TIME_LEN bytes. */
+#define UTIL_TIME_LEN 32
+void util_fmt_time(char *out, int year, int mon, int day, int hour, int min, int sec,
+                   int msec);
+
+/* Current UTC time in the same format. */
+void util_now(char *out);
+
+/* Compare two strings in time that depends only on their lengths. */
+bool util_secret_eq(const char *a, const char *b);
+
+/* Random number in [0, n) from a per-process generator seeded at first use
+ * (for jitter; not for secrets). */
+uint32_t util_rand(uint32_t n);
+
+/* Monotonic clock in microseconds. */
+int64_t util_mono_us(void);
+
+#endif

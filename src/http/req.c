@@ -1,0 +1,262 @@
+#include "http/req.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/jsonx.h"
+#include "common/rc.h"
+#include "common/util.h"
+
+void req_release(req_t *r)
+{
+    json_object_put(r->json);
+    free(r->resp);
+    free(r->path_buf);
+    free(r->body_buf);
+    memset(r, 0, sizeof(*r));
+}
+
+int resp_raw(req_t *r, int status, const char *type, const char *body, size_t len)
+{
+    char *copy = NULL;
+
+    if (body) {
+        copy = malloc(len + 1);
+        if (!copy)
+            return C_ERR;
+        memcpy(copy, body, len);
+        copy[len] = '\0';
+    }
+    free(r->resp);
+    r->resp = copy;
+    r->resp_len = body ? len : 0;
+    r->status = status;
+    r->resp_type = type;
+    return C_OK;
+}
+
+int resp_json(req_t *r, int status, json_object *obj)
+{
+    size_t len = 0;
+    const char *s;
+    int rc;
+
+    if (!obj)
+        return resp_raw(r, status, NULL, NULL, 0);
+    s = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    rc = resp_raw(r, status, "application/json", s, len);
+    json_object_put(obj);
+    return rc;
+}
+
+void resp_header(req_t *r, const char *name, const char *value)
+{
+    int n;
+
+    if (strpbrk(value, "\r\n"))
+        return;
+    n = snprintf(r->headers + r->headers_len, sizeof(r->headers) - r->headers_len,
+                 "%s: %s\r\n", name, value);
+    if (n > 0 && (size_t)n < sizeof(r->headers) - r->headers_len)
+        r->headers_len += (size_t)n;
+    else
+        r->headers[r->headers_len] = '\0';
+}
+
+const char *http_reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Unknown";
+    }
+}
+
+/* Titles by code: stable text for people, one per code. */
+static const char *problem_title(const char *code, int status)
+{
+    static const struct { const char *code, *title; } titles[] = {
+        {"INVALID_REQUEST", "Invalid request"},
+        {"UNAUTHORIZED", "Unauthorized"},
+        {"NOT_FOUND", "Not found"},
+        {"USER_NOT_FOUND", "User not found"},
+        {"PRODUCT_NOT_FOUND", "Product not found"},
+        {"ORDER_NOT_FOUND", "Order not found"},
+        {"COUPON_NOT_FOUND", "Coupon not found"},
+        {"METHOD_NOT_ALLOWED", "Method not allowed"},
+        {"OUT_OF_STOCK", "Out of stock"},
+        {"INSUFFICIENT_BALANCE", "Insufficient balance"},
+        {"BALANCE_LIMIT_EXCEEDED", "Balance limit exceeded"},
+        {"COUPON_SOLD_OUT", "Coupon sold out"},
+        {"COUPON_ALREADY_ISSUED", "Coupon already issued"},
+        {"COUPON_NOT_USABLE", "Coupon not usable"},
+        {"ORDER_NOT_CANCELLABLE", "Order not cancellable"},
+        {"CART_EMPTY", "Cart empty"},
+        {"IDEMPOTENCY_KEY_IN_USE", "Idempotency key in use"},
+        {"PAYLOAD_TOO_LARGE", "Payload too large"},
+        {"UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"},
+        {"IDEMPOTENCY_KEY_REUSED", "Idempotency key reused"},
+        {"SERVICE_UNAVAILABLE", "Service unavailable"},
+        {"INTERNAL_ERROR", "Internal error"},
+    };
+    for (size_t i = 0; i < sizeof(titles) / sizeof(titles[0]); i++)
+        if (strcmp(titles[i].code, code) == 0)
+            return titles[i].title;
+    return http_reason(status);
+}
+
+static int problem_v(req_t *r, int status, const char *code, const char *field,
+                     const char *xkey, int64_t xval, const char *fmt, va_list ap)
+{
+    char detail[512];
+    json_object *o = json_object_new_object();
+
+    vsnprintf(detail, sizeof(detail), fmt, ap);
+    json_object_object_add(o, "type", json_object_new_string("about:blank"));
+    json_object_object_add(o, "title", json_object_new_string(problem_title(code, status)));
+    json_object_object_add(o, "status", json_object_new_int(status));
+    json_object_object_add(o, "code", json_object_new_string(code));
+    json_object_object_add(o, "detail", json_object_new_string(detail));
+    if (field)
+        json_object_object_add(o, "field", json_object_new_string(field));
+    if (xkey)
+        json_object_object_add(o, xkey, json_object_new_int64(xval));
+
+    const char *s = json_object_to_json_string_length(
+        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, NULL);
+    resp_raw(r, status, "application/problem+json", s, strlen(s));
+    json_object_put(o);
+    r->problem_code = code;
+    return C_REJECT;
+}
+
+int problem(req_t *r, int status, const char *code, const char *field, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    problem_v(r, status, code, field, NULL, 0, fmt, ap);
+    va_end(ap);
+    return C_REJECT;
+}
+
+int problem_x(req_t *r, int status, const char *code, const char *xkey, int64_t xval,
+              const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    problem_v(r, status, code, NULL, xkey, xval, fmt, ap);
+    va_end(ap);
+    return C_REJECT;
+}
+
+static int field_problem(req_t *r, const char *key, enum jx e, int64_t min, int64_t max)
+{
+    if (e == JX_RANGE && max > min)
+        return invalid(r, key, "'%s' must be an integer from %lld to %lld", key, (long long)min,
+                       (long long)max);
+    if (e == JX_TYPE)
+        return invalid(r, key, "'%s' must be an integer", key);
+    return invalid(r, key, "'%s' %s", key, jsonx_describe(e));
+}
+
+int body_int(req_t *r, const char *key, int64_t min, int64_t max, int64_t *out)
+{
+    enum jx e = jsonx_int(r->json, key, min, max, out);
+    return e == JX_OK ? C_OK : field_problem(r, key, e, min, max);
+}
+
+int body_int_opt(req_t *r, const char *key, int64_t min, int64_t max, int64_t *out,
+                 bool *present)
+{
+    json_object *v = NULL;
+    enum jx e;
+
+    *present = false;
+    if (!json_object_object_get_ex(r->json, key, &v) || v == NULL)
+        return C_OK; /* absent or null */
+    e = jsonx_int_value(v, min, max, out);
+    if (e != JX_OK)
+        return field_problem(r, key, e, min, max);
+    *present = true;
+    return C_OK;
+}
+
+int body_str(req_t *r, const char *key, size_t max_chars, const char **out)
+{
+    enum jx e = jsonx_str(r->json, key, max_chars, out);
+    if (e == JX_OK)
+        return C_OK;
+    if (e == JX_TYPE)
+        return invalid(r, key, "'%s' must be a string", key);
+    if (e == JX_RANGE)
+        return invalid(r, key, "'%s' must be 1 to %zu characters, not blank, without control characters",
+                       key, max_chars);
+    return invalid(r, key, "'%s' is required", key);
+}
+
+int body_str_opt(req_t *r, const char *key, size_t max_chars, const char **out, bool *present)
+{
+    *present = json_object_object_get_ex(r->json, key, NULL);
+    return *present ? body_str(r, key, max_chars, out) : C_OK;
+}
+
+const char *query_find(const char *query, const char *name, size_t *len)
+{
+    size_t nlen = strlen(name);
+    const char *p = query;
+
+    while (p && *p) {
+        const char *amp = strchr(p, '&');
+        size_t seg = amp ? (size_t)(amp - p) : strlen(p);
+        if (seg > nlen && p[nlen] == '=' && memcmp(p, name, nlen) == 0) {
+            *len = seg - nlen - 1;
+            return p + nlen + 1;
+        }
+        if (seg == nlen && memcmp(p, name, nlen) == 0) {
+            *len = 0;
+            return p + nlen;
+        }
+        p = amp ? amp + 1 : NULL;
+    }
+    return NULL;
+}
+
+int query_limit(req_t *r, int64_t *limit)
+{
+    size_t len;
+    const char *v = query_find(r->query, "limit", &len);
+
+    *limit = 20;
+    if (!v)
+        return C_OK;
+    if (util_parse_i64n(v, len, limit) != 0 || *limit < 1 || *limit > 100)
+        return invalid(r, "limit", "'limit' must be an integer from 1 to 100");
+    return C_OK;
+}
+
+int query_cursor(req_t *r, const char *name, int64_t dflt, int64_t *out)
+{
+    size_t len;
+    const char *v = query_find(r->query, name, &len);
+
+    *out = dflt;
+    if (!v)
+        return C_OK;
+    if (util_parse_i64n(v, len, out) != 0 || *out < 1)
+        return invalid(r, name, "'%s' must be a positive integer cursor", name);
+    return C_OK;
+}

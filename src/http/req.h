@@ -1,0 +1,95 @@
+/* One request and its response. Everything a request allocates hangs off
+ * req_t and is released by req_release(), the single teardown point. */
+#ifndef COMMERCE_REQ_H
+#define COMMERCE_REQ_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define REQ_MAX_PARAMS 4
+
+struct app;
+struct route;
+
+typedef struct req {
+    /* Input. Strings point into the FastCGI parameters or into bufs below. */
+    const char *method;
+    const char *path;  /* without the query string */
+    const char *query; /* after '?', "" when absent */
+    const char *content_type;
+    const char *request_id;
+    const char *idem_key;
+    const char *authorization;
+    const char *body;
+    size_t body_len;
+    json_object *json; /* the parsed body for routes that take one */
+    int64_t ids[REQ_MAX_PARAMS]; /* path parameters, in pattern order */
+    int nids;
+    const struct route *route;
+    struct app *app;
+    int64_t started_us;
+
+    /* Output. */
+    int status;
+    const char *resp_type;
+    char *resp; /* owned */
+    size_t resp_len;
+    char headers[512]; /* extra "Name: value\r\n" lines */
+    size_t headers_len;
+    const char *problem_code; /* set by problem(), for logs and metrics */
+
+    /* Owned storage. */
+    char *path_buf;
+    char *body_buf;
+} req_t;
+
+/* Release everything the request owns and zero it for the next one. */
+void req_release(req_t *r);
+
+/* Respond with a JSON document; takes ownership of obj (NULL: no body, e.g. 204). */
+int resp_json(req_t *r, int status, json_object *obj);
+
+/* Respond with a body the caller already serialised; copies it. */
+int resp_raw(req_t *r, int status, const char *type, const char *body, size_t len);
+
+/* Add a response header line. Values with CR or LF are dropped. */
+void resp_header(req_t *r, const char *name, const char *value);
+
+/* Record an RFC 9457 problem as the response. `field` (may be NULL) names the
+ * offending input. Always returns C_REJECT so handlers can `return problem(...)`. */
+int problem(req_t *r, int status, const char *code, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* Same, with one extra integer member (e.g. "productId" for OUT_OF_STOCK). */
+int problem_x(req_t *r, int status, const char *code, const char *xkey, int64_t xval,
+              const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* 400 INVALID_REQUEST naming `field`. */
+#define invalid(r, field, ...) problem((r), 400, "INVALID_REQUEST", (field), __VA_ARGS__)
+
+/* Required integer body field in [min, max]: C_OK, or C_REJECT with a 400. */
+int body_int(req_t *r, const char *key, int64_t min, int64_t max, int64_t *out);
+
+/* Optional integer body field: absent or null leaves *present false. */
+int body_int_opt(req_t *r, const char *key, int64_t min, int64_t max, int64_t *out,
+                 bool *present);
+
+/* Required (or optional) string body field of 1..max_chars characters. */
+int body_str(req_t *r, const char *key, size_t max_chars, const char **out);
+int body_str_opt(req_t *r, const char *key, size_t max_chars, const char **out, bool *present);
+
+/* Find a query parameter; returns its raw value and length, or NULL. */
+const char *query_find(const char *query, const char *name, size_t *len);
+
+/* `limit` in 1..100, default 20. */
+int query_limit(req_t *r, int64_t *limit);
+
+/* A positive id cursor (`after` or `before`); absent leaves *out = dflt. */
+int query_cursor(req_t *r, const char *name, int64_t dflt, int64_t *out);
+
+/* Reason phrase for a status code. */
+const char *http_reason(int status);
+
+#endif

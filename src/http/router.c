@@ -1,0 +1,185 @@
+#include "http/router.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/jsonx.h"
+#include "common/log.h"
+#include "common/rc.h"
+#include "common/util.h"
+
+#define MAX_JSON_DEPTH 16
+
+/* Does `path` fit `pattern`? Fills the parameters when it does. */
+static int match_path(const char *pattern, const char *path, struct route_match *m)
+{
+    const char *p = pattern, *s = path;
+    int np = 0;
+
+    while (*p && *s) {
+        if (*p != '/' || *s != '/')
+            return 0;
+        p++;
+        s++;
+        const char *pe = strchr(p, '/'), *se = strchr(s, '/');
+        size_t plen = pe ? (size_t)(pe - p) : strlen(p);
+        size_t slen = se ? (size_t)(se - s) : strlen(s);
+        if (plen > 1 && p[0] == '{' && p[plen - 1] == '}') {
+            if (slen == 0 || np == REQ_MAX_PARAMS)
+                return 0;
+            m->param_name[np] = p + 1;
+            m->param_name_len[np] = plen - 2;
+            m->param_val[np] = s;
+            m->param_val_len[np] = slen;
+            np++;
+        } else if (plen != slen || memcmp(p, s, plen) != 0) {
+            return 0;
+        }
+        p += plen;
+        s += slen;
+    }
+    if (*p || *s)
+        return 0;
+    m->nparams = np;
+    return 1;
+}
+
+void router_match(const route_t *routes, size_t n, const char *method, const char *path,
+                  struct route_match *m)
+{
+    size_t alen = 0;
+
+    memset(m, 0, sizeof(*m));
+    for (size_t i = 0; i < n; i++) {
+        struct route_match tmp;
+        memset(&tmp, 0, sizeof(tmp));
+        if (!match_path(routes[i].pattern, path, &tmp))
+            continue;
+        if (strcmp(routes[i].method, method) == 0) {
+            *m = tmp;
+            m->route = &routes[i];
+            return;
+        }
+        /* A literal route listed earlier wins over a pattern for the same
+         * path (e.g. /products/popular vs /products/{id}); only collect
+         * methods for 405 when no route matches at all. */
+        if (!strstr(m->allow, routes[i].method) &&
+            alen + strlen(routes[i].method) + 3 < sizeof(m->allow)) {
+            alen += (size_t)snprintf(m->allow + alen, sizeof(m->allow) - alen, "%s%s",
+                                     alen ? ", " : "", routes[i].method);
+        }
+    }
+    m->status = alen ? 405 : 404;
+}
+
+static int is_json_type(const char *ct)
+{
+    size_t n = strlen("application/json");
+    if (!ct || strncasecmp(ct, "application/json", n) != 0)
+        return 0;
+    ct += n;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    return *ct == '\0' || *ct == ';';
+}
+
+static int check_idem_key(req_t *r)
+{
+    const char *k = r->idem_key;
+    size_t len;
+
+    if (!k)
+        return C_OK;
+    len = strlen(k);
+    if (len < 1 || len > 255)
+        return invalid(r, "Idempotency-Key", "Idempotency-Key must be 1 to 255 printable ASCII characters");
+    for (size_t i = 0; i < len; i++)
+        if (k[i] < 0x21 || k[i] > 0x7e)
+            return invalid(r, "Idempotency-Key",
+                           "Idempotency-Key must be 1 to 255 printable ASCII characters");
+    return C_OK;
+}
+
+static int check_admin(req_t *r, const char *token)
+{
+    const char *a = r->authorization;
+    if (a && strncasecmp(a, "Bearer ", 7) == 0) {
+        a += 7;
+        while (*a == ' ')
+            a++;
+        if (util_secret_eq(a, token))
+            return C_OK;
+    }
+    resp_header(r, "WWW-Authenticate", "Bearer");
+    return problem(r, 401, "UNAUTHORIZED", NULL, "this route needs the admin bearer token");
+}
+
+static int prepare(req_t *r, const struct route_match *m, const char *admin_token)
+{
+    const route_t *rt = m->route;
+    const char *why;
+
+    for (int i = 0; i < m->nparams; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "%.*s", (int)m->param_name_len[i], m->param_name[i]);
+        if (util_parse_i64n(m->param_val[i], m->param_val_len[i], &r->ids[i]) != 0 ||
+            r->ids[i] < 1) {
+            return invalid(r, name, "path parameter '%s' must be a positive 64-bit integer",
+                           name);
+        }
+    }
+    r->nids = m->nparams;
+    if ((rt->flags & R_ADMIN) && check_admin(r, admin_token) != C_OK)
+        return C_REJECT;
+    if (rt->flags & R_IDEM && check_idem_key(r) != C_OK)
+        return C_REJECT;
+    if (rt->flags & R_BODY) {
+        if (!is_json_type(r->content_type))
+            return problem(r, 415, "UNSUPPORTED_MEDIA_TYPE", NULL,
+                           "the request body must be sent as Content-Type: application/json");
+        if (jsonx_parse_object(r->body, r->body_len, MAX_JSON_DEPTH, &r->json, &why) != 0)
+            return invalid(r, NULL, "%s", why);
+    }
+    return C_OK;
+}
+
+void router_dispatch(req_t *r, const route_t *routes, size_t n, const char *admin_token,
+                     int retry_after)
+{
+    struct route_match m;
+    int rc;
+
+    router_match(routes, n, r->method, r->path, &m);
+    if (!m.route) {
+        if (m.status == 405) {
+            resp_header(r, "Allow", m.allow);
+            problem(r, 405, "METHOD_NOT_ALLOWED", NULL, "%s is not allowed here; allowed: %s",
+                    r->method, m.allow);
+        } else {
+            problem(r, 404, "NOT_FOUND", NULL, "no route for %s %s", r->method, r->path);
+        }
+        return;
+    }
+    r->route = m.route;
+    if (prepare(r, &m, admin_token) != C_OK)
+        return;
+
+    rc = m.route->fn(r);
+    if (rc == C_OK || rc == C_REJECT)
+        return;
+    if (rc == C_DOWN || rc == C_RETRY) {
+        char ra[16];
+        snprintf(ra, sizeof(ra), "%d", retry_after);
+        r->headers_len = 0;
+        r->headers[0] = '\0';
+        resp_header(r, "Retry-After", ra);
+        problem(r, 503, "SERVICE_UNAVAILABLE", NULL,
+                rc == C_DOWN ? "the database is unreachable; try again shortly"
+                             : "the service is busy; try again shortly");
+        return;
+    }
+    log_error("%s %s: internal error", r->method, r->path);
+    problem(r, 500, "INTERNAL_ERROR", NULL, "internal error");
+}

@@ -1,0 +1,459 @@
+#include "store/db.h"
+
+#include <errno.h>
+#include <mysql.h>
+#include <mysqld_error.h>
+#include <errmsg.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "common/rc.h"
+#include "common/util.h"
+
+#define MAX_BINDS 32
+#define CACHE_SIZE 128
+
+struct db_stmt {
+    const char *sql;
+    MYSQL_STMT *st;
+    db_t *db;
+};
+
+struct db {
+    const config_t *cfg;
+    MYSQL *my;
+    int in_tx;
+    int last_attempts;
+    struct db_stmt cache[CACHE_SIZE];
+    int ncache;
+};
+
+db_t *db_new(const config_t *cfg)
+{
+    db_t *db = calloc(1, sizeof(*db));
+    if (db)
+        db->cfg = cfg;
+    return db;
+}
+
+static void db_disconnect(db_t *db)
+{
+    for (int i = 0; i < db->ncache; i++) {
+        mysql_stmt_close(db->cache[i].st);
+        db->cache[i].st = NULL; /* a db_stmt_t still held by a caller goes inert */
+    }
+    db->ncache = 0;
+    if (db->my)
+        mysql_close(db->my);
+    db->my = NULL;
+}
+
+void db_free(db_t *db)
+{
+    if (!db)
+        return;
+    db_disconnect(db);
+    free(db);
+}
+
+static int classify(db_t *db, unsigned err, const char *what, const char *msg)
+{
+    switch (err) {
+    case ER_LOCK_DEADLOCK:
+    case ER_LOCK_WAIT_TIMEOUT:
+    case ER_CHECKREAD:
+        log_debug("db: %s: transient %u: %s", what, err, msg);
+        return C_RETRY;
+    case ER_DUP_ENTRY:
+        return C_DUP;
+    case CR_SERVER_GONE_ERROR:
+    case CR_SERVER_LOST:
+    case CR_CONNECTION_ERROR:
+    case CR_CONN_HOST_ERROR:
+    case CR_SERVER_LOST_EXTENDED:
+    case ER_CONNECTION_KILLED:
+    case ER_SERVER_SHUTDOWN:
+    case 4031: /* ER_CLIENT_INTERACTION_TIMEOUT */
+        log_warn("db: %s: connection lost (%u: %s)", what, err, msg);
+        db_disconnect(db);
+        return C_DOWN;
+    default:
+        log_error("db: %s: error %u: %s", what, err, msg);
+        return C_ERR;
+    }
+}
+
+static int my_fail(db_t *db, const char *what)
+{
+    return classify(db, mysql_errno(db->my), what, mysql_error(db->my));
+}
+
+static int stmt_fail(db_t *db, MYSQL_STMT *st, const char *sql)
+{
+    return classify(db, mysql_stmt_errno(st), sql, mysql_stmt_error(st));
+}
+
+int db_ensure(db_t *db)
+{
+    const config_t *c = db->cfg;
+    unsigned int timeout = 2, rw_timeout = 30;
+
+    if (db->my)
+        return C_OK;
+    if (db->in_tx)
+        return C_DOWN; /* never reconnect in the middle of a transaction */
+    db->my = mysql_init(NULL);
+    if (!db->my)
+        return C_ERR;
+    mysql_options(db->my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+    mysql_options(db->my, MYSQL_OPT_READ_TIMEOUT, &rw_timeout);
+    mysql_options(db->my, MYSQL_OPT_WRITE_TIMEOUT, &rw_timeout);
+    mysql_options(db->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    if (!mysql_real_connect(db->my, c->db_socket[0] ? NULL : c->db_host, c->db_user,
+                            c->db_password, c->db_name, (unsigned)c->db_port,
+                            c->db_socket[0] ? c->db_socket : NULL, 0)) {
+        log_warn("db: cannot connect: %s", mysql_error(db->my));
+        mysql_close(db->my);
+        db->my = NULL;
+        return C_DOWN;
+    }
+    /* Times are stored and compared in UTC; isolation is pinned whatever the
+     * server default is. */
+    if (mysql_query(db->my, "SET time_zone = '+00:00'") ||
+        mysql_query(db->my, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+        return my_fail(db, "session setup");
+    return C_OK;
+}
+
+int db_ping(db_t *db)
+{
+    int rc = db_ensure(db);
+    if (rc != C_OK)
+        return rc;
+    if (mysql_ping(db->my) != 0)
+        return my_fail(db, "ping");
+    return C_OK;
+}
+
+static int stmt_get(db_t *db, const char *sql, MYSQL_STMT **out)
+{
+    int rc = db_ensure(db);
+    if (rc != C_OK)
+        return rc;
+    for (int i = 0; i < db->ncache; i++) {
+        if (db->cache[i].sql == sql) {
+            *out = db->cache[i].st;
+            return C_OK;
+        }
+    }
+    MYSQL_STMT *st = mysql_stmt_init(db->my);
+    if (!st)
+        return C_ERR;
+    if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
+        rc = stmt_fail(db, st, sql);
+        mysql_stmt_close(st);
+        return rc;
+    }
+    if (db->ncache == CACHE_SIZE) {
+        /* Never expected: the program has a fixed set of statements. */
+        mysql_stmt_close(db->cache[CACHE_SIZE - 1].st);
+        db->ncache--;
+    }
+    db->cache[db->ncache].sql = sql;
+    db->cache[db->ncache].st = st;
+    db->cache[db->ncache].db = db;
+    db->ncache++;
+    *out = st;
+    return C_OK;
+}
+
+static struct db_stmt *stmt_entry(db_t *db, MYSQL_STMT *st)
+{
+    for (int i = 0; i < db->ncache; i++)
+        if (db->cache[i].st == st)
+            return &db->cache[i];
+    return NULL;
+}
+
+/* Bind the parameters described by fmt and execute. */
+static int execute(db_t *db, const char *sql, MYSQL_STMT **out, const char *fmt, va_list ap)
+{
+    MYSQL_BIND b[MAX_BINDS];
+    int64_t ints[MAX_BINDS];
+    unsigned long lens[MAX_BINDS];
+    my_bool nulls[MAX_BINDS];
+    MYSQL_STMT *st = NULL;
+    size_t n = strlen(fmt);
+    int rc;
+
+    if ((rc = stmt_get(db, sql, &st)) != C_OK)
+        return rc;
+    if (n > MAX_BINDS || n != mysql_stmt_param_count(st)) {
+        log_error("db: %s: %zu parameters given, %lu expected", sql, n,
+                  mysql_stmt_param_count(st));
+        return C_ERR;
+    }
+    memset(b, 0, sizeof(b[0]) * (n ? n : 1));
+    for (size_t i = 0; i < n; i++) {
+        nulls[i] = 0;
+        b[i].is_null = &nulls[i];
+        switch (fmt[i]) {
+        case 'l':
+        case 'n':
+            ints[i] = va_arg(ap, int64_t);
+            b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+            b[i].buffer = &ints[i];
+            nulls[i] = fmt[i] == 'n' && ints[i] == 0;
+            break;
+        case 's': {
+            const char *s = va_arg(ap, const char *);
+            b[i].buffer_type = MYSQL_TYPE_STRING;
+            b[i].buffer = (void *)s;
+            lens[i] = s ? strlen(s) : 0;
+            b[i].buffer_length = lens[i];
+            b[i].length = &lens[i];
+            nulls[i] = s == NULL;
+            break;
+        }
+        case 'b': {
+            const char *s = va_arg(ap, const char *);
+            lens[i] = (unsigned long)va_arg(ap, size_t);
+            b[i].buffer_type = MYSQL_TYPE_BLOB;
+            b[i].buffer = (void *)s;
+            b[i].buffer_length = lens[i];
+            b[i].length = &lens[i];
+            break;
+        }
+        default:
+            log_error("db: bad parameter format '%c'", fmt[i]);
+            return C_ERR;
+        }
+    }
+    mysql_stmt_free_result(st);
+    if ((n && mysql_stmt_bind_param(st, b)) || mysql_stmt_execute(st))
+        return stmt_fail(db, st, sql);
+    *out = st;
+    return C_OK;
+}
+
+int db_exec(db_t *db, const char *sql, uint64_t *affected, uint64_t *last_id, const char *fmt,
+            ...)
+{
+    MYSQL_STMT *st = NULL;
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = execute(db, sql, &st, fmt, ap);
+    va_end(ap);
+    if (rc != C_OK)
+        return rc;
+    if (affected)
+        *affected = mysql_stmt_affected_rows(st);
+    if (last_id)
+        *last_id = mysql_stmt_insert_id(st);
+    return C_OK;
+}
+
+int db_query(db_t *db, db_stmt_t **out, const char *sql, const char *fmt, ...)
+{
+    MYSQL_STMT *st = NULL;
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = execute(db, sql, &st, fmt, ap);
+    va_end(ap);
+    if (rc != C_OK)
+        return rc;
+    if (mysql_stmt_store_result(st) != 0)
+        return stmt_fail(db, st, sql);
+    *out = stmt_entry(db, st);
+    return *out ? C_OK : C_ERR;
+}
+
+int db_row(db_stmt_t *s, const char *fmt, ...)
+{
+    MYSQL_BIND b[MAX_BINDS];
+    MYSQL_TIME tm[MAX_BINDS];
+    unsigned long lens[MAX_BINDS];
+    my_bool nulls[MAX_BINDS];
+    void *dst[MAX_BINDS];
+    size_t caps[MAX_BINDS];
+    size_t n = strlen(fmt);
+    va_list ap;
+    int rc;
+
+    if (!s->st)
+        return C_DOWN;
+    if (n > MAX_BINDS || n != mysql_stmt_field_count(s->st)) {
+        log_error("db: %s: %zu columns read, %u returned", s->sql, n,
+                  mysql_stmt_field_count(s->st));
+        return C_ERR;
+    }
+    memset(b, 0, sizeof(b[0]) * n);
+    va_start(ap, fmt);
+    for (size_t i = 0; i < n; i++) {
+        b[i].is_null = &nulls[i];
+        b[i].length = &lens[i];
+        dst[i] = va_arg(ap, void *);
+        caps[i] = 0;
+        switch (fmt[i]) {
+        case 'l':
+            b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+            b[i].buffer = dst[i];
+            break;
+        case 's':
+            caps[i] = va_arg(ap, size_t);
+            b[i].buffer_type = MYSQL_TYPE_STRING;
+            b[i].buffer = dst[i];
+            b[i].buffer_length = caps[i] ? caps[i] - 1 : 0;
+            break;
+        case 't':
+        case 'd':
+            b[i].buffer_type = fmt[i] == 't' ? MYSQL_TYPE_DATETIME : MYSQL_TYPE_DATE;
+            b[i].buffer = &tm[i];
+            break;
+        case 'm':
+            b[i].buffer_type = MYSQL_TYPE_STRING;
+            b[i].buffer = NULL;
+            b[i].buffer_length = 0;
+            break;
+        default:
+            va_end(ap);
+            log_error("db: bad column format '%c'", fmt[i]);
+            return C_ERR;
+        }
+    }
+    va_end(ap);
+
+    if (mysql_stmt_bind_result(s->st, b))
+        return stmt_fail(s->db, s->st, s->sql);
+    rc = mysql_stmt_fetch(s->st);
+    if (rc == MYSQL_NO_DATA)
+        return 0;
+    if (rc == 1)
+        return stmt_fail(s->db, s->st, s->sql);
+
+    for (size_t i = 0; i < n; i++) {
+        switch (fmt[i]) {
+        case 'l':
+            if (nulls[i])
+                *(int64_t *)dst[i] = 0;
+            break;
+        case 's': {
+            char *buf = dst[i];
+            if (caps[i] == 0)
+                break;
+            size_t len = nulls[i] ? 0 : lens[i];
+            if (len > caps[i] - 1)
+                len = caps[i] - 1;
+            buf[len] = '\0';
+            break;
+        }
+        case 't':
+            if (nulls[i])
+                ((char *)dst[i])[0] = '\0';
+            else
+                util_fmt_time(dst[i], (int)tm[i].year, (int)tm[i].month, (int)tm[i].day,
+                              (int)tm[i].hour, (int)tm[i].minute, (int)tm[i].second,
+                              (int)(tm[i].second_part / 1000));
+            break;
+        case 'd':
+            if (nulls[i])
+                ((char *)dst[i])[0] = '\0';
+            else
+                snprintf(dst[i], 11, "%04u-%02u-%02u", tm[i].year % 10000, tm[i].month % 100,
+                         tm[i].day % 100);
+            break;
+        case 'm': {
+            char **out = dst[i];
+            *out = NULL;
+            if (nulls[i])
+                break;
+            *out = malloc(lens[i] + 1);
+            if (!*out)
+                return C_ERR;
+            if (lens[i]) {
+                MYSQL_BIND one;
+                memset(&one, 0, sizeof(one));
+                one.buffer_type = MYSQL_TYPE_STRING;
+                one.buffer = *out;
+                one.buffer_length = lens[i];
+                if (mysql_stmt_fetch_column(s->st, &one, (unsigned)i, 0)) {
+                    free(*out);
+                    *out = NULL;
+                    return stmt_fail(s->db, s->st, s->sql);
+                }
+            }
+            (*out)[lens[i]] = '\0';
+            break;
+        }
+        }
+    }
+    return 1;
+}
+
+void db_end(db_stmt_t *s)
+{
+    if (s && s->st)
+        mysql_stmt_free_result(s->st);
+}
+
+static void backoff(int attempt)
+{
+    /* 1 ms doubling to 64 ms, full jitter */
+    unsigned cap_us = 1000u << (attempt < 6 ? attempt : 6);
+    struct timespec ts = {0, (long)(500 + util_rand(cap_us)) * 1000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+int db_tx(db_t *db, db_tx_fn fn, void *arg)
+{
+    int reconnected = 0;
+
+    for (int attempt = 1;; attempt++) {
+        int rc, committing = 0;
+
+        db->last_attempts = attempt;
+        rc = db_ensure(db);
+        if (rc == C_OK && mysql_query(db->my, "START TRANSACTION") != 0)
+            rc = my_fail(db, "START TRANSACTION");
+        if (rc == C_OK) {
+            db->in_tx = 1;
+            rc = fn(db, arg);
+            if (rc == C_OK) {
+                committing = 1;
+                if (db->my == NULL)
+                    rc = C_DOWN;
+                else if (mysql_commit(db->my) != 0)
+                    rc = my_fail(db, "COMMIT");
+            }
+            db->in_tx = 0;
+        }
+        if (rc == C_OK)
+            return C_OK;
+        if (db->my && mysql_rollback(db->my) != 0)
+            my_fail(db, "ROLLBACK");
+        if (rc == C_RETRY && attempt < DB_TX_ATTEMPTS) {
+            backoff(attempt);
+            continue;
+        }
+        if (rc == C_DOWN && !committing && !reconnected) {
+            /* The server rolled the transaction back when the connection
+             * went; run it once more on a fresh connection. */
+            reconnected = 1;
+            continue;
+        }
+        if (rc == C_RETRY)
+            log_warn("db: transaction still conflicting after %d attempts", attempt);
+        return rc;
+    }
+}
+
+int db_tx_attempts(const db_t *db) { return db->last_attempts; }

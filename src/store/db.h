@@ -1,0 +1,67 @@
+/* MariaDB access: one persistent connection per process, prepared statements
+ * cached by SQL text, typed parameters and columns described by short format
+ * strings, and transactions that retry on transient conflicts.
+ *
+ * Parameter formats (db_exec, db_query):
+ *   'l' int64_t          'n' int64_t, where 0 is sent as NULL (optional ids)
+ *   's' const char *     (NUL-terminated; NULL is sent as NULL)
+ *   'b' const char *, size_t   (bytes of a known length)
+ * Column formats (db_row):
+ *   'l' int64_t *        (NULL reads as 0)
+ *   's' char *buf, size_t cap   (truncated to cap-1 bytes; NULL reads as "")
+ *   't' char *buf        (DATETIME as RFC 3339 UTC with ms, UTIL_TIME_LEN bytes;
+ *                         NULL reads as "")
+ *   'd' char *buf        (DATE as YYYY-MM-DD, 11 bytes)
+ *   'm' char **out       (whole text, malloc'd: the caller frees; NULL reads as NULL)
+ *
+ * Every function returns C_OK or a failure from rc.h: C_RETRY for deadlock,
+ * lock wait timeout and snapshot conflicts, C_DOWN when the server cannot be
+ * reached (the connection is dropped and re-opened by the next call outside a
+ * transaction), C_DUP for a unique key violation (db_exec), C_ERR otherwise. */
+#ifndef COMMERCE_DB_H
+#define COMMERCE_DB_H
+
+#include <stdint.h>
+
+#include "common/config.h"
+
+typedef struct db db_t;
+typedef struct db_stmt db_stmt_t;
+
+/* A handle that connects lazily; NULL only when out of memory. */
+db_t *db_new(const config_t *cfg);
+void db_free(db_t *db);
+
+/* Connect if not connected. */
+int db_ensure(db_t *db);
+
+/* Round trip to the server (for /readyz). */
+int db_ping(db_t *db);
+
+/* Run a statement that returns no rows. affected / last_id may be NULL. */
+int db_exec(db_t *db, const char *sql, uint64_t *affected, uint64_t *last_id, const char *fmt,
+            ...);
+
+/* Run a query and buffer its rows; read them with db_row, then call db_end
+ * (always, also after an error from db_row). */
+int db_query(db_t *db, db_stmt_t **st, const char *sql, const char *fmt, ...);
+
+/* Next row: 1 with the columns filled in, 0 at the end, or a failure (< 0). */
+int db_row(db_stmt_t *st, const char *fmt, ...);
+
+void db_end(db_stmt_t *st);
+
+/* Run fn inside START TRANSACTION ... COMMIT. A C_RETRY from fn or from
+ * COMMIT rolls back and runs fn again from the start, after a jittered
+ * backoff, up to DB_TX_ATTEMPTS times; a lost connection before COMMIT is
+ * re-opened and fn run again once. Any other failure rolls back and is
+ * returned. fn must keep no state across attempts except through arg, which
+ * it must reset itself. */
+#define DB_TX_ATTEMPTS 8
+typedef int (*db_tx_fn)(db_t *db, void *arg);
+int db_tx(db_t *db, db_tx_fn fn, void *arg);
+
+/* Attempts used by the last db_tx (1 = no retry); for metrics and tests. */
+int db_tx_attempts(const db_t *db);
+
+#endif
