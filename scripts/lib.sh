@@ -1,0 +1,648 @@
+# shellcheck shell=bash
+# Shared functions for scripts/dev-up, scripts/dev-down, scripts/test and scripts/stack.
+# Source it; do not run it.
+#
+# A "stack" lives entirely in one state directory DIR:
+#   DIR/mysql/                throwaway MariaDB datadir (DIR/mysql.initialized marks a complete init)
+#   DIR/run/mysqld.sock       MariaDB socket (no TCP)
+#   DIR/run/fcgi.sock         FastCGI socket (mode 0666: nginx workers run as another user)
+#   DIR/run/fcgi.pid          pid of multiwatch = process group of the whole worker pool
+#   DIR/run/nginx.pid         nginx master
+#   DIR/run/relay.pid         commerce-relay (when that binary exists)
+#   DIR/log/                  mysqld.err, worker.log, nginx-error.log, nginx-access.log, relay.log
+#   DIR/nginx/                nginx temp paths
+#   DIR/nginx.conf            rendered from nginx/dev.conf.in
+#   DIR/commerce.conf         worker configuration (COMMERCE_CONFIG)
+#   DIR/stack.env             the parameters the stack was started with (read by scripts/stack)
+#
+# Every *_start is idempotent and survives a previous crash: it finds what runs from the same DIR
+# (by pid file checked against the command line, or by the exact --datadir argument), reuses a
+# healthy MariaDB, restarts workers and nginx, and clears stale pid files and sockets.
+
+# Strict mode also for callers that forgot it.
+set -euo pipefail
+
+COMMERCE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+COMMERCE_DB_NAME=commerce
+
+# Debian packages the project needs on a fresh machine (build, stack, tests, benchmarks).
+COMMERCE_PACKAGES=(
+	autoconf automake make gcc pkg-config
+	libfcgi-dev libjson-c-dev libmariadb-dev libcurl4-openssl-dev libcmocka-dev
+	mariadb-server mariadb-client nginx spawn-fcgi multiwatch
+	valgrind wrk curl iproute2
+)
+
+log() { printf '[%s] %s\n' "${0##*/}" "$*" >&2; }
+die() {
+	log "error: $*"
+	exit 1
+}
+
+# ---------------------------------------------------------------------------------------------
+# Packages and build
+
+# ensure_packages: install whatever of COMMERCE_PACKAGES is missing. A warm machine never
+# touches apt; a fresh one runs apt-get update once, then one install.
+ensure_packages() {
+	local missing=() p status
+	for p in "${COMMERCE_PACKAGES[@]}"; do
+		status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+		[[ $status == ii* ]] || missing+=("$p")
+	done
+	((${#missing[@]} == 0)) && return 0
+	log "installing missing packages: ${missing[*]}"
+	if [[ $(id -u) -ne 0 ]]; then
+		die "not root: install them with: sudo apt-get install -y ${missing[*]}"
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update </dev/null
+	apt-get install -y -o Dpkg::Use-Pty=0 "${missing[@]}" </dev/null
+}
+
+# build: in-tree autotools build at the repo root. autoreconf + configure run only when the
+# Makefile is missing or configure.ac / a Makefile.am is newer than it.
+build() {
+	(
+		cd "$COMMERCE_ROOT"
+		local stale=""
+		if [[ -f Makefile ]]; then
+			stale=$(find . \( -path ./.git -o -path ./.dev \) -prune -o \
+				\( -name configure.ac -o -name Makefile.am \) -newer Makefile -print -quit)
+		fi
+		if [[ ! -f Makefile || -n $stale ]]; then
+			log "autoreconf -fi && ./configure"
+			autoreconf -fi
+			./configure
+		fi
+		make -j"${COMMERCE_JOBS:-$(nproc)}"
+	)
+}
+
+# ---------------------------------------------------------------------------------------------
+# Processes (plain /proc, so procps is not needed)
+
+# pid_alive PID: true when PID exists and is not a zombie.
+pid_alive() {
+	local pid=${1:-} line rest
+	[[ $pid =~ ^[0-9]+$ ]] || return 1
+	read -r line 2>/dev/null <"/proc/$pid/stat" || return 1
+	rest=${line##*) }
+	[[ ${rest:0:1} != Z && ${rest:0:1} != X ]]
+}
+
+# pid_cmdline PID: the command line of PID, arguments separated by spaces.
+pid_cmdline() {
+	tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline" || true
+}
+
+# pidfile_pid FILE MATCH: the pid in FILE when that process is alive and its command line
+# contains MATCH (guards against a recycled pid); prints nothing otherwise.
+pidfile_pid() {
+	local file=$1 match=$2 pid=""
+	[[ -r $file ]] || return 0
+	read -r pid <"$file" 2>/dev/null || true
+	if pid_alive "$pid" && [[ $(pid_cmdline "$pid") == *"$match"* ]]; then
+		printf '%s\n' "$pid"
+	fi
+}
+
+# pids_with_arg ARG: pids of live processes that have exactly ARG as one of their arguments.
+pids_with_arg() {
+	local want=$1 f pid arg
+	for f in /proc/[0-9]*/cmdline; do
+		pid=${f#/proc/}
+		pid=${pid%/cmdline}
+		[[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
+		while IFS= read -r -d '' arg; do
+			if [[ $arg == "$want" ]]; then
+				pid_alive "$pid" && printf '%s\n' "$pid"
+				break
+			fi
+		done 2>/dev/null <"$f" || true
+	done
+}
+
+# group_pids PGID: live pids in process group PGID.
+group_pids() {
+	local pgid=$1 f line rest _state _ppid pgrp
+	for f in /proc/[0-9]*/stat; do
+		read -r line 2>/dev/null <"$f" || continue
+		rest=${line##*) }
+		read -r _state _ppid pgrp _ <<<"$rest"
+		if [[ $pgrp == "$pgid" && $_state != Z && $_state != X ]]; then
+			line=${f#/proc/}
+			printf '%s\n' "${line%/stat}"
+		fi
+	done
+}
+
+# wait_gone SECONDS PID...: wait until none of the PIDs is alive; false on timeout.
+wait_gone() {
+	local deadline=$((SECONDS + $1)) pid any
+	shift
+	while :; do
+		any=""
+		for pid in "$@"; do pid_alive "$pid" && any=1 && break; done
+		[[ -z $any ]] && return 0
+		((SECONDS >= deadline)) && return 1
+		sleep 0.1
+	done
+}
+
+# stop_pids SIGNAL SECONDS PID...: send SIGNAL, wait up to SECONDS, then SIGKILL what is left.
+stop_pids() {
+	local sig=$1 secs=$2
+	shift 2
+	(($# == 0)) && return 0
+	kill "-$sig" "$@" 2>/dev/null || true
+	wait_gone "$secs" "$@" && return 0
+	log "still running after ${secs}s, killing: $*"
+	kill -KILL "$@" 2>/dev/null || true
+	wait_gone 5 "$@" || log "warning: could not kill $*"
+}
+
+# stop_group PIDFILE MATCH SIGNAL SECONDS: stop the process group led by the pid in PIDFILE
+# (a daemon that called setsid: nginx master, spawn-fcgi's child). SIGNAL goes to the leader
+# (graceful); after SECONDS the whole group gets SIGKILL. Orphans of a leader that was killed
+# with -9 are still found through their process group. MATCH must occur in the command line
+# of a group member, else the pid file is stale and nothing is signalled.
+stop_group() {
+	local file=$1 match=$2 sig=$3 secs=$4 pgid="" pid ours="" members
+	if [[ -r $file ]]; then read -r pgid <"$file" 2>/dev/null || true; fi
+	if [[ ! $pgid =~ ^[0-9]+$ ]]; then
+		rm -f "$file"
+		return 0
+	fi
+	mapfile -t members < <(group_pids "$pgid")
+	for pid in "${members[@]}"; do
+		[[ $(pid_cmdline "$pid") == *"$match"* ]] && ours=1 && break
+	done
+	if [[ -z $ours ]]; then
+		rm -f "$file"
+		return 0
+	fi
+	if pid_alive "$pgid"; then
+		kill "-$sig" "$pgid" 2>/dev/null || true
+	else # leader gone (killed with -9): tell its orphans directly
+		kill "-$sig" -- "-$pgid" 2>/dev/null || true
+	fi
+	local deadline=$((SECONDS + secs))
+	while [[ -n $(group_pids "$pgid") ]] && ((SECONDS < deadline)); do sleep 0.1; done
+	if [[ -n $(group_pids "$pgid") ]]; then
+		log "process group $pgid ($match) still running after ${secs}s, killing it"
+		kill -KILL -- "-$pgid" 2>/dev/null || true
+		deadline=$((SECONDS + 5))
+		while [[ -n $(group_pids "$pgid") ]] && ((SECONDS < deadline)); do sleep 0.1; done
+	fi
+	rm -f "$file"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Ports and readiness
+
+# port_in_use PORT: true when something listens on 127.0.0.1:PORT (or any address).
+port_in_use() {
+	local port=$1
+	if command -v ss >/dev/null 2>&1; then
+		[[ -n $(ss -Hltn "sport = :$port" 2>/dev/null) ]]
+	else
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null
+	fi
+}
+
+# free_port: print a TCP port nobody listens on, from 20000..32767 (below Linux's ephemeral
+# range, so outgoing connections do not take it meanwhile). The caller still has to cope with
+# losing a race for it (nginx_start fails, pick another).
+free_port() {
+	local i port
+	for ((i = 0; i < 200; i++)); do
+		port=$((20000 + RANDOM % 12768))
+		port_in_use "$port" || {
+			printf '%s\n' "$port"
+			return 0
+		}
+	done
+	die "no free TCP port found"
+}
+
+# wait_ready URL [SECONDS]: poll URL/readyz until it answers 200 (default 30 s).
+wait_ready() {
+	local url=$1 secs=${2:-30} deadline code=""
+	deadline=$((SECONDS + secs))
+	while ((SECONDS < deadline)); do
+		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url/readyz" || true)
+		[[ $code == 200 ]] && return 0
+		sleep 0.2
+	done
+	log "not ready after ${secs}s: GET $url/readyz answered ${code:-nothing}"
+	return 1
+}
+
+# ---------------------------------------------------------------------------------------------
+# State directory
+
+# state_prepare DIR: create the layout. Directories are 0755: nginx workers (nobody) must
+# traverse to the FastCGI socket.
+state_prepare() {
+	local dir=$1
+	[[ $dir == /* ]] || die "state dir must be absolute: $dir"
+	[[ $dir != *[\|\&\\\ ]* ]] || die "state dir must not contain '|', '&', '\\' or spaces: $dir"
+	# sun_path holds 108 bytes; the longest socket is DIR/run/mysqld.sock.lock.
+	((${#dir} + 25 < 108)) || die "state dir path too long for a unix socket: $dir"
+	mkdir -p "$dir"/{run,log,mysql,nginx}
+	chmod 755 "$dir" "$dir/run" "$dir/log" "$dir/nginx"
+}
+
+# ---------------------------------------------------------------------------------------------
+# MariaDB (throwaway instance, unix socket only)
+
+db_socket() { printf '%s\n' "$1/run/mysqld.sock"; }
+
+# db_pids DIR: the mariadbd serving DIR/mysql, found by its exact --datadir argument.
+db_pids() { pids_with_arg "--datadir=$1/mysql"; }
+
+# db_sql DIR [mariadb args...]: the mariadb client as root over the socket.
+db_sql() {
+	local dir=$1
+	shift
+	mariadb --no-defaults --socket="$(db_socket "$dir")" --user=root \
+		--default-character-set=utf8mb4 "$@"
+}
+
+db_ping() {
+	mariadb-admin --no-defaults --socket="$(db_socket "$1")" --user=root \
+		--connect-timeout=2 ping >/dev/null 2>&1 &&
+		db_sql "$1" --connect-timeout=2 -e 'SELECT 1' >/dev/null 2>&1
+}
+
+# db_init DIR: initialise the datadir once. An init interrupted by a crash (no marker) is redone.
+db_init() {
+	local dir=$1
+	[[ -f $dir/mysql.initialized ]] && return 0
+	[[ -z $(db_pids "$dir") ]] || die "a mariadbd runs on the uninitialised datadir $dir/mysql"
+	log "initialising MariaDB in $dir/mysql"
+	rm -rf "$dir/mysql"
+	mkdir -p "$dir/mysql"
+	local user=()
+	[[ $(id -u) -eq 0 ]] && user=(--user=root)
+	if ! mariadb-install-db --no-defaults "${user[@]}" --datadir="$dir/mysql" \
+		--auth-root-authentication-method=normal --skip-test-db \
+		--skip-name-resolve >"$dir/log/mysql-install.log" 2>&1; then
+		cat "$dir/log/mysql-install.log" >&2
+		die "mariadb-install-db failed"
+	fi
+	touch "$dir/mysql.initialized"
+}
+
+# db_start DIR: start (or reuse) the MariaDB of DIR and wait until it answers SQL.
+db_start() {
+	local dir=$1 sock pids
+	sock=$(db_socket "$dir")
+	db_init "$dir"
+	mapfile -t pids < <(db_pids "$dir")
+	if ((${#pids[@]})); then
+		if db_wait "$dir" 30; then
+			log "MariaDB already running (pid ${pids[*]}), reusing it"
+			return 0
+		fi
+		log "MariaDB pid ${pids[*]} does not answer; restarting it"
+		db_stop "$dir"
+	fi
+	rm -f "$sock" "$sock.lock" "$dir/run/mysqld.pid"
+	local user=()
+	[[ $(id -u) -eq 0 ]] && user=(--user=root)
+	# setsid: detached from the caller's terminal and process group (Ctrl-C, hangup).
+	setsid mariadbd --no-defaults "${user[@]}" \
+		--datadir="$dir/mysql" \
+		--socket="$sock" \
+		--skip-networking \
+		--pid-file="$dir/run/mysqld.pid" \
+		--log-error="$dir/log/mysqld.err" \
+		--innodb-flush-log-at-trx-commit=1 \
+		--innodb-buffer-pool-size=512M \
+		--max-connections=1000 \
+		--skip-name-resolve \
+		--character-set-server=utf8mb4 \
+		--collation-server=utf8mb4_bin \
+		--innodb-lock-wait-timeout=10 \
+		--transaction-isolation=REPEATABLE-READ \
+		</dev/null >>"$dir/log/mysqld.out" 2>&1 &
+	disown
+	if ! db_wait "$dir" 60; then
+		tail -n 30 "$dir/log/mysqld.err" >&2 2>/dev/null || true
+		die "MariaDB did not start (log: $dir/log/mysqld.err)"
+	fi
+	log "MariaDB up on $sock"
+}
+
+# db_wait DIR SECONDS: wait until the server answers; gives up early when no mariadbd runs.
+db_wait() {
+	local dir=$1 deadline start=$SECONDS
+	deadline=$((SECONDS + $2))
+	while ((SECONDS < deadline)); do
+		db_ping "$dir" && return 0
+		# After a grace period, stop waiting for a server that is not there at all.
+		if ((SECONDS - start >= 2)) && [[ -z $(db_pids "$dir") ]]; then
+			return 1
+		fi
+		sleep 0.2
+	done
+	return 1
+}
+
+# db_stop DIR: clean shutdown (SIGTERM), SIGKILL after 60 s. Keeps the data.
+db_stop() {
+	local dir=$1 pids
+	mapfile -t pids < <(db_pids "$dir")
+	if ((${#pids[@]})); then
+		stop_pids TERM 60 "${pids[@]}"
+	fi
+	rm -f "$(db_socket "$dir")" "$(db_socket "$dir").lock" "$dir/run/mysqld.pid"
+}
+
+# db_schema DIR: create the database and apply sql/schema.sql (idempotent).
+db_schema() {
+	local dir=$1 schema=$COMMERCE_ROOT/sql/schema.sql
+	[[ -f $schema ]] || die "missing $schema"
+	db_sql "$dir" -e "CREATE DATABASE IF NOT EXISTS \`$COMMERCE_DB_NAME\`
+		CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+	db_sql "$dir" "$COMMERCE_DB_NAME" <"$schema"
+}
+
+# db_demo DIR: load sql/demo.sql unless the product table already has rows.
+db_demo() {
+	local dir=$1 demo=$COMMERCE_ROOT/sql/demo.sql table count
+	if [[ ! -f $demo ]]; then
+		log "no $demo, skipping demo data"
+		return 0
+	fi
+	table=$(db_sql "$dir" -N -B -e "SELECT table_name FROM information_schema.tables
+		WHERE table_schema = '$COMMERCE_DB_NAME' AND table_name IN ('products', 'product')
+		ORDER BY table_name DESC LIMIT 1")
+	if [[ -n $table ]]; then
+		count=$(db_sql "$dir" -N -B "$COMMERCE_DB_NAME" -e "SELECT COUNT(*) FROM \`$table\`")
+		if [[ $count != 0 ]]; then
+			log "demo data already present ($count rows in $table)"
+			return 0
+		fi
+	elif [[ -f $dir/demo.loaded ]]; then
+		return 0
+	fi
+	log "loading demo data"
+	db_sql "$dir" "$COMMERCE_DB_NAME" <"$demo"
+	touch "$dir/demo.loaded"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Worker configuration and the FastCGI worker pool
+
+# write_config DIR ADMIN_TOKEN DATA_PLATFORM_URL: write DIR/commerce.conf.
+write_config() {
+	local dir=$1 token=$2 url=$3
+	rm -f "$dir/commerce.conf.tmp"
+	install -m 600 /dev/null "$dir/commerce.conf.tmp"
+	cat >>"$dir/commerce.conf.tmp" <<EOF
+# Generated by scripts/lib.sh (write_config); rewritten on every start.
+db_socket=$(db_socket "$dir")
+db_user=root
+db_password=
+db_name=$COMMERCE_DB_NAME
+admin_token=$token
+max_charge=10000000
+max_balance=1000000000
+data_platform_url=$url
+time_zone=Asia/Seoul
+EOF
+	mv -f "$dir/commerce.conf.tmp" "$dir/commerce.conf"
+}
+
+# workers_start DIR N: (re)start N commerce-fcgi workers under multiwatch on DIR/run/fcgi.sock.
+# Always restarts, so a rebuilt binary or a new configuration takes effect.
+# COMMERCE_WORKER_WRAPPER (optional) prefixes each worker, e.g. "valgrind --leak-check=full".
+workers_start() {
+	local dir=$1 n=$2 bin=$COMMERCE_ROOT/commerce-fcgi
+	local sock=$dir/run/fcgi.sock
+	[[ -x $bin ]] || die "missing $bin (build failed?)"
+	[[ $n =~ ^[1-9][0-9]*$ ]] || die "bad worker count: $n"
+	[[ -f $dir/commerce.conf ]] || die "missing $dir/commerce.conf"
+	workers_stop "$dir"
+	rm -f "$sock"
+	# spawn-fcgi binds the socket, forks, calls setsid (so the pool is one process group whose
+	# id is in the pid file) and points stdout/stderr at /dev/null; the sh in between sends
+	# them to the worker log instead, then becomes multiwatch (same pid).
+	# shellcheck disable=SC2016 # expanded by the inner sh
+	COMMERCE_CONFIG=$dir/commerce.conf COMMERCE_WORKER_LOG=$dir/log/worker.log \
+		COMMERCE_WORKER_WRAPPER=${COMMERCE_WORKER_WRAPPER:-} \
+		spawn-fcgi -s "$sock" -M 0666 -P "$dir/run/fcgi.pid" -d "$dir" -- \
+		/bin/sh -c 'exec >>"$COMMERCE_WORKER_LOG" 2>&1
+			exec /usr/bin/multiwatch -f "$1" -- $COMMERCE_WORKER_WRAPPER "$2"' \
+		commerce-workers "$n" "$bin" >/dev/null ||
+		die "spawn-fcgi failed (log: $dir/log/worker.log)"
+	# Wait until multiwatch runs (the sh has exec'd) so a stop right after finds it.
+	local deadline=$((SECONDS + 5))
+	while [[ -z $(pidfile_pid "$dir/run/fcgi.pid" multiwatch) ]]; do
+		((SECONDS < deadline)) || die "worker pool did not start (log: $dir/log/worker.log)"
+		sleep 0.05
+	done
+	log "$n workers on $sock"
+}
+
+# workers_stop DIR: multiwatch gets SIGTERM and passes SIGUSR1 on (finish the current request,
+# then exit); whatever is left after 15 s is killed.
+workers_stop() {
+	local dir=$1
+	stop_group "$dir/run/fcgi.pid" "$COMMERCE_ROOT/commerce-fcgi" TERM 15
+	rm -f "$dir/run/fcgi.sock"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Later issues: outbox relay and fake data platform.
+# HOOK: extras_start / extras_stop are called by stack_up / stack_down. Today they only start
+# ./commerce-relay if that binary exists (no arguments, COMMERCE_CONFIG exported). The fake data
+# platform (listening on the port of data_platform_url) and commerce-popular (a nightly batch,
+# not a daemon) are to be added here when they exist.
+
+extras_start() {
+	local dir=$1 relay=$COMMERCE_ROOT/commerce-relay
+	extras_stop "$dir"
+	# TODO(fake data platform): start it here, before the relay, on DIR/stack.env's platform URL.
+	if [[ -x $relay ]]; then
+		COMMERCE_CONFIG=$dir/commerce.conf setsid "$relay" \
+			</dev/null >>"$dir/log/relay.log" 2>&1 &
+		echo "$!" >"$dir/run/relay.pid"
+		disown
+		log "commerce-relay started (log: $dir/log/relay.log)"
+	fi
+}
+
+extras_stop() {
+	local dir=$1
+	stop_group "$dir/run/relay.pid" "$COMMERCE_ROOT/commerce-relay" TERM 15
+	# TODO(fake data platform): stop it here.
+}
+
+# ---------------------------------------------------------------------------------------------
+# nginx
+
+# nginx_user: the user directive's argument. nginx workers run as nobody when the master is
+# root; they must reach DIR/run/fcgi.sock. If some directory above the state dir is not
+# world-searchable (a repo under /root, say), run the workers as root instead.
+nginx_user() {
+	local dir=$1 d
+	if [[ $(id -u) -eq 0 ]]; then
+		d=$dir/run
+		while [[ $d != / && -n $d ]]; do
+			if ((!(8#$(stat -c %a "$d") & 1))); then
+				log "$d is not world-searchable: nginx workers run as root"
+				echo root
+				return 0
+			fi
+			d=$(dirname "$d")
+		done
+	fi
+	if getent group nogroup >/dev/null 2>&1; then echo "nobody nogroup"; else echo nobody; fi
+}
+
+# nginx_render DIR PORT RATE BURST: render nginx/dev.conf.in into DIR/nginx.conf.
+nginx_render() {
+	local dir=$1 port=$2 rate=$3 burst=$4 user
+	user=$(nginx_user "$dir")
+	sed -e "s|@STATE_DIR@|$dir|g" \
+		-e "s|@FCGI_SOCKET@|$dir/run/fcgi.sock|g" \
+		-e "s|@PORT@|$port|g" \
+		-e "s|@RATE@|$rate|g" \
+		-e "s|@BURST@|$burst|g" \
+		-e "s|@USER@|$user|g" \
+		"$COMMERCE_ROOT/nginx/dev.conf.in" >"$dir/nginx.conf.tmp"
+	if grep -n '@[A-Z_]*@' "$dir/nginx.conf.tmp" >&2; then
+		die "unreplaced placeholders in nginx/dev.conf.in"
+	fi
+	mv -f "$dir/nginx.conf.tmp" "$dir/nginx.conf"
+}
+
+nginx_cmd() {
+	local dir=$1
+	shift
+	nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/log/nginx-error.log" "$@"
+}
+
+# nginx_start DIR PORT RATE BURST: (re)start nginx of DIR on 127.0.0.1:PORT.
+# Returns non-zero (does not exit) when nginx cannot start, e.g. the port was taken.
+nginx_start() {
+	local dir=$1 port=$2 rate=$3 burst=$4
+	nginx_stop "$dir"
+	if port_in_use "$port"; then
+		log "port $port is already in use by another program"
+		return 1
+	fi
+	nginx_render "$dir" "$port" "$rate" "$burst"
+	if ! nginx_cmd "$dir" -t -q; then
+		log "nginx configuration test failed ($dir/nginx.conf)"
+		return 1
+	fi
+	if ! nginx_cmd "$dir"; then
+		log "nginx did not start on port $port (log: $dir/log/nginx-error.log)"
+		return 1
+	fi
+	local deadline=$((SECONDS + 5))
+	while [[ -z $(pidfile_pid "$dir/run/nginx.pid" nginx) ]]; do
+		((SECONDS < deadline)) || {
+			log "nginx wrote no pid file"
+			return 1
+		}
+		sleep 0.05
+	done
+	log "nginx on http://127.0.0.1:$port"
+}
+
+# nginx_stop DIR: graceful quit (SIGQUIT), SIGKILL for the group after 10 s.
+nginx_stop() {
+	stop_group "$1/run/nginx.pid" nginx QUIT 10
+}
+
+# ---------------------------------------------------------------------------------------------
+# The whole stack
+
+# stack_up DIR: start everything with the parameters in the environment:
+#   STACK_PORT STACK_WORKERS STACK_ADMIN_TOKEN STACK_PLATFORM_URL STACK_RATE STACK_BURST
+#   STACK_DEMO=1 to load demo data.
+# With STACK_PORT=auto a free port is picked (retried if nginx loses the race for it).
+# Writes DIR/stack.env and sets STACK_URL.
+stack_up() {
+	local dir=$1 attempt port
+	state_prepare "$dir"
+	db_start "$dir"
+	db_schema "$dir"
+	[[ ${STACK_DEMO:-0} == 1 ]] && db_demo "$dir"
+	write_config "$dir" "$STACK_ADMIN_TOKEN" "$STACK_PLATFORM_URL"
+	workers_start "$dir" "$STACK_WORKERS"
+	extras_start "$dir"
+	for attempt in 1 2 3 4 5; do
+		port=$STACK_PORT
+		[[ $port == auto ]] && port=$(free_port)
+		nginx_start "$dir" "$port" "$STACK_RATE" "$STACK_BURST" && break
+		[[ $STACK_PORT == auto && $attempt -lt 5 ]] || die "nginx failed to start"
+	done
+	STACK_URL=http://127.0.0.1:$port
+	cat >"$dir/stack.env" <<EOF
+STACK_PORT=$port
+STACK_WORKERS=$STACK_WORKERS
+STACK_ADMIN_TOKEN=$STACK_ADMIN_TOKEN
+STACK_PLATFORM_URL=$STACK_PLATFORM_URL
+STACK_RATE=$STACK_RATE
+STACK_BURST=$STACK_BURST
+STACK_URL=$STACK_URL
+EOF
+	if ! wait_ready "$STACK_URL" 30; then
+		stack_logs "$dir"
+		die "stack in $dir is not ready"
+	fi
+}
+
+# stack_down DIR: stop nginx, relay, workers, MariaDB (in that order). Keeps DIR.
+stack_down() {
+	local dir=$1
+	[[ -d $dir ]] || return 0
+	nginx_stop "$dir"
+	extras_stop "$dir"
+	workers_stop "$dir"
+	db_stop "$dir"
+}
+
+# stack_load_env DIR: read DIR/stack.env (written by stack_up) into STACK_* variables.
+stack_load_env() {
+	local dir=$1 key value
+	[[ -f $dir/stack.env ]] || die "no $dir/stack.env: start the stack first"
+	while IFS='=' read -r key value; do
+		[[ $key =~ ^STACK_[A-Z_]+$ ]] && printf -v "$key" '%s' "$value"
+	done <"$dir/stack.env"
+	return 0
+}
+
+# stack_logs DIR [LINES]: print the tails of the stack's logs to stderr.
+stack_logs() {
+	local dir=$1 lines=${2:-40} f
+	for f in worker.log relay.log nginx-error.log mysqld.err; do
+		[[ -s $dir/log/$f ]] || continue
+		printf -- '----- last %s lines of %s\n' "$lines" "$dir/log/$f" >&2
+		tail -n "$lines" "$dir/log/$f" >&2
+	done
+}
+
+# stack_status DIR: one line per component.
+stack_status() {
+	local dir=$1 p
+	p=$(db_pids "$dir" | tr '\n' ' ')
+	echo "mariadb: ${p:-stopped}"
+	p=$(pidfile_pid "$dir/run/fcgi.pid" multiwatch)
+	if [[ -n $p ]]; then
+		echo "workers: multiwatch pid $p, $(($(group_pids "$p" | wc -l) - 1)) workers"
+	else
+		echo "workers: stopped"
+	fi
+	p=$(pidfile_pid "$dir/run/relay.pid" commerce-relay)
+	echo "relay:   ${p:-stopped}"
+	p=$(pidfile_pid "$dir/run/nginx.pid" nginx)
+	echo "nginx:   ${p:-stopped}"
+}
