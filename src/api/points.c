@@ -3,6 +3,7 @@
 #include <inttypes.h>
 
 #include "api/app.h"
+#include "api/effect.h"
 #include "common/rc.h"
 #include "store/points.h"
 #include "store/users.h"
@@ -27,30 +28,37 @@ int points_get_h(req_t *r)
     return resp_json(r, 200, o);
 }
 
-static int charge_tx(db_t *db, void *arg) { return points_charge_tx(db, arg); }
+static int charge_work(db_t *db, struct effect *e)
+{
+    struct points_charge *c = e->arg;
+    int rc = points_charge_tx(db, c);
+
+    if (rc != C_OK)
+        return rc;
+    json_object *o = json_object_new_object();
+    jput_i(o, "userId", c->user_id);
+    jput_i(o, "balance", c->balance);
+    jput_i(o, "charged", c->amount);
+    return effect_respond(e, 200, o);
+}
 
 int points_charge_h(req_t *r)
 {
     app_t *app = app_of(r);
     struct points_charge c = {.user_id = r->ids[0], .max_balance = app->cfg.max_balance};
+    struct effect e = {.work = charge_work, .arg = &c};
     int rc = body_int(r, "amount", 1, app->cfg.max_charge, &c.amount);
 
     if (rc != C_OK)
         return rc;
-    rc = db_tx(app->db, charge_tx, &c);
-    if (rc == C_REJECT && c.outcome == CHARGE_NO_USER)
-        return no_user(r, c.user_id);
-    if (rc == C_REJECT)
-        return problem(r, 409, "BALANCE_LIMIT_EXCEEDED", NULL,
-                       "balance %" PRId64 " + %" PRId64 " would exceed the maximum %" PRId64,
-                       c.balance, c.amount, c.max_balance);
-    if (rc != C_OK)
+    rc = effect_run(r, c.user_id, &e);
+    if (rc != C_REJECT || r->status)
         return rc;
-    json_object *o = json_object_new_object();
-    jput_i(o, "userId", c.user_id);
-    jput_i(o, "balance", c.balance);
-    jput_i(o, "charged", c.amount);
-    return resp_json(r, 200, o);
+    if (c.outcome == CHARGE_NO_USER)
+        return no_user(r, c.user_id);
+    return problem(r, 409, "BALANCE_LIMIT_EXCEEDED", NULL,
+                   "balance %" PRId64 " + %" PRId64 " would exceed the maximum %" PRId64,
+                   c.balance, c.amount, c.max_balance);
 }
 
 struct page {

@@ -2,6 +2,8 @@
  * that would also match them (/products/popular before /products/{id}). */
 #include "api/admin.h"
 #include "api/app.h"
+#include "api/cart.h"
+#include "api/orders.h"
 #include "api/ops.h"
 #include "api/points.h"
 #include "api/products.h"
@@ -14,6 +16,14 @@ static const route_t routes[] = {
     {"GET", "/users/{userId}/points/history", points_history_h, 0, "points_history"},
     {"GET", "/products", products_list_h, 0, "products_list"},
     {"GET", "/products/{productId}", products_get_h, 0, "products_get"},
+    {"POST", "/orders", orders_create_h, R_BODY | R_IDEM, "orders_create"},
+    {"GET", "/orders/{orderId}", orders_get_h, 0, "orders_get"},
+    {"POST", "/orders/{orderId}/cancel", orders_cancel_h, 0, "orders_cancel"},
+    {"GET", "/users/{userId}/orders", orders_list_h, 0, "orders_list"},
+    {"GET", "/users/{userId}/cart", cart_get_h, 0, "cart_get"},
+    {"PUT", "/users/{userId}/cart/items/{productId}", cart_put_h, R_BODY, "cart_put"},
+    {"DELETE", "/users/{userId}/cart/items/{productId}", cart_delete_h, 0, "cart_delete"},
+    {"POST", "/users/{userId}/cart/checkout", cart_checkout_h, R_BODY | R_IDEM, "cart_checkout"},
     {"POST", "/admin/users", admin_create_user_h, R_ADMIN | R_BODY, "admin_users"},
     {"POST", "/admin/products", admin_create_product_h, R_ADMIN | R_BODY, "admin_products"},
     {"PATCH", "/admin/products/{productId}", admin_patch_product_h, R_ADMIN | R_BODY,

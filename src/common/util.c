@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -117,4 +118,34 @@ int64_t util_mono_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void util_time_sql(const char *rfc3339, char *out)
+{
+    size_t i = 0;
+    for (; rfc3339[i] && rfc3339[i] != 'Z' && i + 1 < UTIL_TIME_LEN; i++)
+        out[i] = rfc3339[i] == 'T' ? ' ' : rfc3339[i];
+    out[i] = '\0';
+}
+
+void util_uuid(char out[37])
+{
+    unsigned char b[16];
+    size_t got = 0;
+
+    while (got < sizeof(b)) {
+        ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
+        if (n > 0)
+            got += (size_t)n;
+        else if (errno != EINTR)
+            break;
+    }
+    for (; got < sizeof(b); got++) /* no entropy source: never expected on Linux */
+        b[got] = (unsigned char)util_rand(256);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 37,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+             b[15]);
 }

@@ -134,8 +134,12 @@ int db_ping(db_t *db)
     int rc = db_ensure(db);
     if (rc != C_OK)
         return rc;
-    if (mysql_ping(db->my) != 0)
-        return my_fail(db, "ping");
+    if (mysql_ping(db->my) != 0 && (rc = my_fail(db, "ping")) != C_OK) {
+        if (rc != C_DOWN || (rc = db_ensure(db)) != C_OK)
+            return rc;
+        if (mysql_ping(db->my) != 0)
+            return my_fail(db, "ping");
+    }
     return C_OK;
 }
 
@@ -178,6 +182,8 @@ static struct db_stmt *stmt_entry(db_t *db, MYSQL_STMT *st)
             return &db->cache[i];
     return NULL;
 }
+
+static int run(db_t *db, const char *sql, MYSQL_STMT *st, MYSQL_BIND *b, MYSQL_STMT **out);
 
 /* Bind the parameters described by fmt and execute. */
 static int execute(db_t *db, const char *sql, MYSQL_STMT **out, const char *fmt, va_list ap)
@@ -233,11 +239,23 @@ static int execute(db_t *db, const char *sql, MYSQL_STMT **out, const char *fmt,
             return C_ERR;
         }
     }
+    return run(db, sql, st, n ? b : NULL, out);
+}
+
+static int run(db_t *db, const char *sql, MYSQL_STMT *st, MYSQL_BIND *b, MYSQL_STMT **out)
+{
     mysql_stmt_free_result(st);
-    if ((n && mysql_stmt_bind_param(st, b)) || mysql_stmt_execute(st))
+    if ((b && mysql_stmt_bind_param(st, b)) || mysql_stmt_execute(st))
         return stmt_fail(db, st, sql);
     *out = st;
     return C_OK;
+}
+
+/* Outside a transaction a statement that found the connection gone (a
+ * server restart while this worker was idle) runs once more on a new one. */
+static int retry_down(const db_t *db, int rc, int tries)
+{
+    return rc == C_DOWN && !db->in_tx && tries == 0;
 }
 
 int db_exec(db_t *db, const char *sql, uint64_t *affected, uint64_t *last_id, const char *fmt,
@@ -247,9 +265,13 @@ int db_exec(db_t *db, const char *sql, uint64_t *affected, uint64_t *last_id, co
     va_list ap;
     int rc;
 
-    va_start(ap, fmt);
-    rc = execute(db, sql, &st, fmt, ap);
-    va_end(ap);
+    for (int tries = 0;; tries++) {
+        va_start(ap, fmt);
+        rc = execute(db, sql, &st, fmt, ap);
+        va_end(ap);
+        if (!retry_down(db, rc, tries))
+            break;
+    }
     if (rc != C_OK)
         return rc;
     if (affected)
@@ -265,15 +287,55 @@ int db_query(db_t *db, db_stmt_t **out, const char *sql, const char *fmt, ...)
     va_list ap;
     int rc;
 
-    va_start(ap, fmt);
-    rc = execute(db, sql, &st, fmt, ap);
-    va_end(ap);
+    for (int tries = 0;; tries++) {
+        va_start(ap, fmt);
+        rc = execute(db, sql, &st, fmt, ap);
+        va_end(ap);
+        if (!retry_down(db, rc, tries))
+            break;
+    }
     if (rc != C_OK)
         return rc;
     if (mysql_stmt_store_result(st) != 0)
         return stmt_fail(db, st, sql);
     *out = stmt_entry(db, st);
     return *out ? C_OK : C_ERR;
+}
+
+int db_query_ids(db_t *db, db_stmt_t **out, const char *sql, const int64_t *ids, int n)
+{
+    MYSQL_BIND b[DB_MAX_IDS];
+    MYSQL_STMT *st = NULL;
+    int rc;
+
+    if (n < 1 || n > DB_MAX_IDS)
+        return C_ERR;
+    if ((rc = stmt_get(db, sql, &st)) != C_OK)
+        return rc;
+    if ((unsigned long)n != mysql_stmt_param_count(st)) {
+        log_error("db: %s: %d ids given, %lu expected", sql, n, mysql_stmt_param_count(st));
+        return C_ERR;
+    }
+    memset(b, 0, sizeof(b[0]) * (size_t)n);
+    for (int i = 0; i < n; i++) {
+        b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+        b[i].buffer = (void *)&ids[i];
+    }
+    if ((rc = run(db, sql, st, b, &st)) != C_OK)
+        return rc;
+    if (mysql_stmt_store_result(st) != 0)
+        return stmt_fail(db, st, sql);
+    *out = stmt_entry(db, st);
+    return *out ? C_OK : C_ERR;
+}
+
+const char *db_in_list_sql(char *buf, size_t cap, const char *head, int n, const char *tail)
+{
+    size_t o = (size_t)snprintf(buf, cap, "%s(", head);
+    for (int i = 0; i < n && o + 3 < cap; i++)
+        o += (size_t)snprintf(buf + o, cap - o, i ? ",?" : "?");
+    snprintf(buf + o, cap - o, ")%s", tail);
+    return buf;
 }
 
 int db_row(db_stmt_t *s, const char *fmt, ...)

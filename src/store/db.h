@@ -21,6 +21,7 @@
 #ifndef COMMERCE_DB_H
 #define COMMERCE_DB_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/config.h"
@@ -45,6 +46,15 @@ int db_exec(db_t *db, const char *sql, uint64_t *affected, uint64_t *last_id, co
 /* Run a query and buffer its rows; read them with db_row, then call db_end
  * (always, also after an error from db_row). */
 int db_query(db_t *db, db_stmt_t **st, const char *sql, const char *fmt, ...);
+
+/* Like db_query for a statement whose only parameters are n ids (an
+ * `IN (?,?,...)` list built once per arity with db_in_list_sql). */
+#define DB_MAX_IDS 128
+int db_query_ids(db_t *db, db_stmt_t **st, const char *sql, const int64_t *ids, int n);
+
+/* Write "head(?,?,...,?)tail" with n placeholders into buf and return it.
+ * Statements are cached by address, so keep one buffer per arity. */
+const char *db_in_list_sql(char *buf, size_t cap, const char *head, int n, const char *tail);
 
 /* Next row: 1 with the columns filled in, 0 at the end, or a failure (< 0). */
 int db_row(db_stmt_t *st, const char *fmt, ...);

@@ -1,5 +1,7 @@
 #include "store/products.h"
 
+#include <string.h>
+
 #include "common/rc.h"
 #include "core/money.h"
 
@@ -100,4 +102,93 @@ int products_patch_tx(db_t *db, struct products_patch *p)
             return rc;
     }
     return read_one(db, p->id, &p->result, &p->found);
+}
+
+/* One statement text per arity, built on first use; db caches by address. */
+static const char *in_sql(char (*cache)[1024], int n, const char *head, const char *tail)
+{
+    if (!cache[n][0])
+        db_in_list_sql(cache[n], sizeof(cache[n]), head, n, tail);
+    return cache[n];
+}
+
+static int find_id(const int64_t *ids, int n, int64_t id)
+{
+    int lo = 0, hi = n - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        if (ids[mid] == id)
+            return mid;
+        if (ids[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return -1;
+}
+
+int products_lock_stock(db_t *db, const int64_t *ids, int n, int64_t *stock, int64_t *missing)
+{
+    static char sql[DB_MAX_IDS + 1][1024];
+    db_stmt_t *st;
+    int64_t id, s;
+    int rc, got = 0;
+
+    *missing = 0;
+    for (int i = 0; i < n; i++)
+        stock[i] = -1;
+    rc = db_query_ids(db, &st,
+                      in_sql(sql, n, "SELECT product_id, stock FROM inventory WHERE product_id IN ",
+                             " ORDER BY product_id FOR UPDATE"),
+                      ids, n);
+    if (rc != C_OK)
+        return rc;
+    while ((rc = db_row(st, "ll", &id, &s)) == 1) {
+        int i = find_id(ids, n, id);
+        if (i >= 0) {
+            stock[i] = s;
+            got++;
+        }
+    }
+    db_end(st);
+    if (rc < 0)
+        return rc;
+    for (int i = 0; got < n && i < n; i++) {
+        if (stock[i] < 0) {
+            *missing = ids[i];
+            break;
+        }
+    }
+    return C_OK;
+}
+
+int products_prices(db_t *db, const int64_t *ids, int n, char (*names)[PRODUCT_NAME_CHARS * 4 + 1],
+                    int64_t *prices)
+{
+    static char sql[DB_MAX_IDS + 1][1024];
+    char name[PRODUCT_NAME_CHARS * 4 + 1];
+    db_stmt_t *st;
+    int64_t id, price;
+    int rc;
+
+    rc = db_query_ids(db, &st, in_sql(sql, n, "SELECT id, name, price FROM product WHERE id IN ", ""),
+                      ids, n);
+    if (rc != C_OK)
+        return rc;
+    while ((rc = db_row(st, "lsl", &id, name, sizeof(name), &price)) == 1) {
+        int i = find_id(ids, n, id);
+        if (i >= 0) {
+            memcpy(names[i], name, sizeof(name));
+            prices[i] = price;
+        }
+    }
+    db_end(st);
+    return rc < 0 ? rc : C_OK;
+}
+
+int products_add_stock(db_t *db, int64_t id, int64_t delta)
+{
+    static const char sql[] =
+        "UPDATE inventory SET stock = stock + ?, updated_at = NOW(3) WHERE product_id = ?";
+    return db_exec(db, sql, NULL, NULL, "ll", delta, id);
 }

@@ -1,0 +1,140 @@
+#include "api/cart.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "api/app.h"
+#include "api/orders.h"
+#include "common/rc.h"
+#include "store/cart.h"
+#include "store/users.h"
+
+static int no_user(req_t *r, int64_t id)
+{
+    return problem(r, 404, "USER_NOT_FOUND", NULL, "user %" PRId64 " does not exist", id);
+}
+
+struct cart_doc {
+    json_object *items;
+    int64_t subtotal;
+};
+
+static void add_line(void *arg, const cart_line_t *l)
+{
+    struct cart_doc *d = arg;
+    json_object *o = json_object_new_object();
+    int64_t amount = order_line_amount(l->quantity, l->product.price);
+
+    jput_i(o, "productId", l->product.id);
+    jput_s(o, "name", l->product.name);
+    jput_i(o, "price", l->product.price);
+    jput_i(o, "stock", l->product.stock);
+    jput_i(o, "quantity", l->quantity);
+    jput_i(o, "amount", amount);
+    json_object_array_add(d->items, o);
+    d->subtotal += amount;
+}
+
+/* Answer with the cart as it is now. */
+static int respond_cart(req_t *r, int64_t uid, int status)
+{
+    struct cart_doc d = {.items = json_object_new_array()};
+    int found = 1, rc = cart_list(db_of(r), uid, add_line, &d);
+
+    if (rc == 0)
+        rc = users_exists(db_of(r), uid, &found);
+    if (rc < 0 || !found) {
+        json_object_put(d.items);
+        return rc < 0 ? rc : no_user(r, uid);
+    }
+    json_object *o = json_object_new_object();
+    jput_i(o, "userId", uid);
+    json_object_object_add(o, "items", d.items);
+    jput_i(o, "subtotal", d.subtotal);
+    return resp_json(r, status, o);
+}
+
+int cart_get_h(req_t *r) { return respond_cart(r, r->ids[0], 200); }
+
+static int put_tx(db_t *db, void *arg) { return cart_put_tx(db, arg); }
+
+int cart_put_h(req_t *r)
+{
+    struct cart_put c = {.user_id = r->ids[0], .product_id = r->ids[1]};
+    int rc = body_int(r, "quantity", 1, ORDER_MAX_QTY, &c.quantity);
+
+    if (rc != C_OK)
+        return rc;
+    rc = db_tx(db_of(r), put_tx, &c);
+    if (rc == C_REJECT) {
+        if (c.outcome == CART_NO_USER)
+            return no_user(r, c.user_id);
+        if (c.outcome == CART_NO_PRODUCT)
+            return problem(r, 404, "PRODUCT_NOT_FOUND", NULL,
+                           "product %" PRId64 " does not exist", c.product_id);
+        return invalid(r, "productId", "a cart holds at most %d products", CART_MAX_LINES);
+    }
+    if (rc != C_OK)
+        return rc;
+    return respond_cart(r, c.user_id, 200);
+}
+
+int cart_delete_h(req_t *r)
+{
+    int found, rc = users_exists(db_of(r), r->ids[0], &found);
+
+    if (rc != C_OK)
+        return rc;
+    if (!found)
+        return no_user(r, r->ids[0]);
+    if ((rc = cart_delete(db_of(r), r->ids[0], r->ids[1])) != C_OK)
+        return rc;
+    return resp_json(r, 204, NULL);
+}
+
+struct checkout {
+    struct order_place place;
+    int empty;
+};
+
+static int checkout_work(db_t *db, struct effect *e)
+{
+    struct checkout *c = e->arg;
+    int rc;
+
+    c->empty = 0;
+    if ((rc = cart_lock_lines(db, c->place.user_id, c->place.lines, &c->place.n)) != C_OK)
+        return rc;
+    if (c->place.n == 0) {
+        c->empty = 1;
+        return C_REJECT;
+    }
+    if ((rc = orders_place_work(db, e, &c->place)) != C_OK)
+        return rc;
+    return cart_clear(db, c->place.user_id);
+}
+
+int cart_checkout_h(req_t *r)
+{
+    static struct checkout c;
+    struct effect e = {.work = checkout_work, .arg = &c};
+    int rc, found;
+
+    memset(&c, 0, sizeof(c));
+    c.place.user_id = r->ids[0];
+    if ((rc = orders_read_coupon(r, &c.place)) != C_OK)
+        return rc;
+    rc = effect_run(r, c.place.user_id, &e);
+    if (rc != C_REJECT || r->status)
+        return rc;
+    if (c.empty) {
+        /* An unknown user has an empty cart too: tell them apart. */
+        if ((rc = users_exists(db_of(r), c.place.user_id, &found)) != C_OK)
+            return rc;
+        if (!found)
+            return no_user(r, c.place.user_id);
+        return problem(r, 409, "CART_EMPTY", NULL, "the cart of user %" PRId64 " is empty",
+                       c.place.user_id);
+    }
+    return orders_place_problem(r, &c.place);
+}

@@ -1,0 +1,42 @@
+/* A state-changing request run as one transaction together with its
+ * Idempotency-Key: the key row, the work and the stored response commit or
+ * roll back together. Used by charge, POST /orders and checkout. */
+#ifndef COMMERCE_API_EFFECT_H
+#define COMMERCE_API_EFFECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http/req.h"
+#include "store/db.h"
+#include "store/idem.h"
+
+struct effect;
+/* Does the change inside the transaction and sets the response with
+ * effect_respond(). Returns C_OK, C_REJECT (outcome kept in arg for the
+ * handler) or a database failure. Called again from scratch on a retry. */
+typedef int (*effect_work_fn)(db_t *db, struct effect *e);
+
+struct effect {
+    effect_work_fn work;
+    void *arg;
+    /* set by effect_respond */
+    int status;
+    char *body; /* owned */
+    size_t body_len;
+    /* internal */
+    struct idem ik;
+    char *request;
+};
+
+/* Serialise obj (taking ownership) as the response of the effect. Returns
+ * C_OK or C_ERR. The body can then be reused (e.g. as an outbox payload). */
+int effect_respond(struct effect *e, int status, json_object *obj);
+
+/* Run the effect for `user_id` (the scope of the key). On success, or on a
+ * replay (Idempotent-Replayed: true), the response is set and C_OK returned;
+ * a reused or busy key answers 422/409 and returns C_REJECT. Any other
+ * C_REJECT comes from work and leaves the response to the handler. */
+int effect_run(req_t *r, int64_t user_id, struct effect *e);
+
+#endif

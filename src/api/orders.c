@@ -1,0 +1,207 @@
+#include "api/orders.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/app.h"
+#include "common/rc.h"
+#include "store/outbox.h"
+#include "store/users.h"
+
+/* One order at a time per worker process: the buffer is reused by every
+ * request instead of 80 KB on the stack or the heap. */
+static order_t order_buf;
+
+static json_object *render(const order_t *o)
+{
+    json_object *obj = json_object_new_object(), *items = json_object_new_array();
+
+    jput_i(obj, "orderId", o->id);
+    jput_i(obj, "userId", o->user_id);
+    jput_s(obj, "status", o->status);
+    jput_s(obj, "paymentStatus", o->payment_status);
+    for (int i = 0; i < o->nlines; i++) {
+        const order_line_t *l = &o->lines[i];
+        json_object *it = json_object_new_object();
+        jput_i(it, "productId", l->product_id);
+        jput_s(it, "name", l->name);
+        jput_i(it, "quantity", l->quantity);
+        jput_i(it, "unitPrice", l->unit_price);
+        jput_i(it, "amount", l->amount);
+        json_object_array_add(items, it);
+    }
+    json_object_object_add(obj, "items", items);
+    jput_i(obj, "subtotal", o->subtotal);
+    jput_i(obj, "discount", o->discount);
+    jput_i(obj, "total", o->total);
+    jput_id(obj, "couponId", o->coupon_id);
+    jput_i(obj, "balance", o->balance);
+    jput_s(obj, "createdAt", o->created_at);
+    jput_s(obj, "cancelledAt", o->cancelled_at[0] ? o->cancelled_at : NULL);
+    return obj;
+}
+
+static int no_order(req_t *r, int64_t id)
+{
+    return problem(r, 404, "ORDER_NOT_FOUND", NULL, "order %" PRId64 " does not exist", id);
+}
+
+int orders_place_work(db_t *db, struct effect *e, struct order_place *p)
+{
+    char when[UTIL_TIME_LEN];
+    int rc;
+
+    p->order = &order_buf;
+    if ((rc = orders_place(db, p)) != C_OK)
+        return rc;
+    if ((rc = effect_respond(e, 201, render(p->order))) != C_OK)
+        return rc;
+    util_time_sql(p->order->created_at, when);
+    return outbox_add(db, "ORDER_PAID", p->order->id, e->body, e->body_len, when, NULL);
+}
+
+int orders_place_problem(req_t *r, const struct order_place *p)
+{
+    switch (p->outcome) {
+    case ORDER_NO_PRODUCT:
+        return problem_x(r, 404, "PRODUCT_NOT_FOUND", "productId", p->bad_id,
+                         "product %" PRId64 " does not exist", p->bad_id);
+    case ORDER_NO_USER:
+        return problem(r, 404, "USER_NOT_FOUND", NULL, "user %" PRId64 " does not exist",
+                       p->user_id);
+    case ORDER_OUT_OF_STOCK:
+        return problem_x(r, 409, "OUT_OF_STOCK", "productId", p->bad_id,
+                         "product %" PRId64 " has %" PRId64 " left, %" PRId64 " requested",
+                         p->bad_id, p->have, p->want);
+    case ORDER_NO_BALANCE:
+        return problem(r, 409, "INSUFFICIENT_BALANCE", NULL,
+                       "the balance is %" PRId64 ", the order total is %" PRId64, p->have,
+                       p->want);
+    case ORDER_COUPON_NOT_FOUND:
+        return problem(r, 404, "COUPON_NOT_FOUND", NULL, "coupon %" PRId64 " does not exist",
+                       p->coupon_id);
+    case ORDER_COUPON_NOT_USABLE:
+        return problem(r, 409, "COUPON_NOT_USABLE", NULL,
+                       "coupon %" PRId64 " is not available to user %" PRId64
+                       " (not issued, already used, or expired)",
+                       p->coupon_id, p->user_id);
+    default:
+        return C_ERR;
+    }
+}
+
+int orders_read_coupon(req_t *r, struct order_place *p)
+{
+    bool present;
+    int rc = body_int_opt(r, "couponId", 1, INT64_MAX, &p->coupon_id, &present);
+    if (!present)
+        p->coupon_id = 0;
+    return rc;
+}
+
+static int create_work(db_t *db, struct effect *e) { return orders_place_work(db, e, e->arg); }
+
+int orders_create_h(req_t *r)
+{
+    static struct order_place p;
+    struct effect e = {.work = create_work, .arg = &p};
+    char field[48], detail[160];
+    int rc;
+
+    memset(&p, 0, sizeof(p));
+    if ((rc = body_int(r, "userId", 1, INT64_MAX, &p.user_id)) != C_OK ||
+        (rc = orders_read_coupon(r, &p)) != C_OK)
+        return rc;
+    if (order_parse_items(r->json, p.lines, &p.n, field, sizeof(field), detail, sizeof(detail)))
+        return invalid(r, field, "%s", detail);
+    rc = effect_run(r, p.user_id, &e);
+    if (rc == C_REJECT && !r->status)
+        return orders_place_problem(r, &p);
+    return rc;
+}
+
+int orders_get_h(req_t *r)
+{
+    int found, rc = orders_load(db_of(r), r->ids[0], &order_buf, &found);
+
+    if (rc != C_OK)
+        return rc;
+    if (!found)
+        return no_order(r, r->ids[0]);
+    return resp_json(r, 200, render(&order_buf));
+}
+
+struct page {
+    json_object *items;
+    int64_t limit, count, last_id;
+};
+
+static void add_order(void *arg, const order_t *o)
+{
+    struct page *pg = arg;
+    if (pg->count++ >= pg->limit)
+        return;
+    json_object_array_add(pg->items, render(o));
+    pg->last_id = o->id;
+}
+
+int orders_list_h(req_t *r)
+{
+    int64_t uid = r->ids[0], before;
+    struct page pg = {0};
+    int rc, found = 1;
+
+    if ((rc = query_limit(r, &pg.limit)) != C_OK ||
+        (rc = query_cursor(r, "before", INT64_MAX, &before)) != C_OK)
+        return rc;
+    pg.items = json_object_new_array();
+    rc = orders_list(db_of(r), uid, before, pg.limit + 1, &order_buf, add_order, &pg);
+    if (rc == 0)
+        rc = users_exists(db_of(r), uid, &found);
+    if (rc < 0 || !found) {
+        json_object_put(pg.items);
+        return rc < 0 ? rc
+                      : problem(r, 404, "USER_NOT_FOUND", NULL, "user %" PRId64 " does not exist",
+                                uid);
+    }
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "items", pg.items);
+    jput_id(o, "next", pg.count > pg.limit ? pg.last_id : 0);
+    return resp_json(r, 200, o);
+}
+
+static int cancel_tx(db_t *db, void *arg)
+{
+    struct order_cancel *c = arg;
+    char when[UTIL_TIME_LEN], *payload;
+    size_t len;
+    int rc;
+
+    if ((rc = orders_cancel(db, c)) != C_OK)
+        return rc;
+    json_object *o = render(c->order);
+    const char *s = json_object_to_json_string_length(
+        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    payload = (char *)s;
+    util_time_sql(c->order->cancelled_at, when);
+    rc = outbox_add(db, "ORDER_CANCELLED", c->order->id, payload, len, when, NULL);
+    json_object_put(o);
+    return rc;
+}
+
+int orders_cancel_h(req_t *r)
+{
+    struct order_cancel c = {.order_id = r->ids[0], .order = &order_buf};
+    int rc = db_tx(db_of(r), cancel_tx, &c);
+
+    if (rc == C_REJECT && c.outcome == ORDER_NOT_FOUND)
+        return no_order(r, c.order_id);
+    if (rc == C_REJECT)
+        return problem(r, 409, "ORDER_NOT_CANCELLABLE", NULL,
+                       "order %" PRId64 " is already cancelled; only PAID orders can be cancelled",
+                       c.order_id);
+    if (rc != C_OK)
+        return rc;
+    return resp_json(r, 200, render(&order_buf));
+}

@@ -1,0 +1,25 @@
+/* POST /orders, GET /orders/{id}, GET /users/{id}/orders,
+ * POST /orders/{id}/cancel */
+#ifndef COMMERCE_API_ORDERS_H
+#define COMMERCE_API_ORDERS_H
+
+#include "api/effect.h"
+#include "http/req.h"
+#include "store/orders.h"
+
+int orders_create_h(req_t *r);
+int orders_get_h(req_t *r);
+int orders_list_h(req_t *r);
+int orders_cancel_h(req_t *r);
+
+/* Shared with checkout: place p inside the effect's transaction, queue the
+ * ORDER_PAID event and set the 201 response. */
+int orders_place_work(db_t *db, struct effect *e, struct order_place *p);
+
+/* Turn a refused placement into its problem. */
+int orders_place_problem(req_t *r, const struct order_place *p);
+
+/* Read the optional "couponId" of an order or checkout body into p. */
+int orders_read_coupon(req_t *r, struct order_place *p);
+
+#endif
