@@ -55,3 +55,97 @@ CREATE TABLE IF NOT EXISTS inventory (
   PRIMARY KEY (product_id),
   CONSTRAINT inventory_stock_nonneg CHECK (stock >= 0)
 ) ENGINE=InnoDB;
+
+-- Orders. `status` (the order's life) and `payment_status` (the money's) are
+-- separate so that refunds and later states fit without overloading one.
+-- balance_after / refund_balance_after: the user's balance right after the
+-- payment and right after the refund, as the API reports them.
+CREATE TABLE IF NOT EXISTS orders (
+  id                   BIGINT      NOT NULL AUTO_INCREMENT,
+  user_id              BIGINT      NOT NULL,
+  status               ENUM('PAID','CANCELLED') NOT NULL,
+  payment_status       ENUM('PAID','REFUNDED')  NOT NULL,
+  subtotal             BIGINT      NOT NULL,
+  discount             BIGINT      NOT NULL DEFAULT 0,
+  total                BIGINT      NOT NULL,
+  coupon_id            BIGINT      NULL,
+  balance_after        BIGINT      NOT NULL,
+  refund_balance_after BIGINT      NULL,
+  created_at           DATETIME(3) NOT NULL,
+  cancelled_at         DATETIME(3) NULL,
+  PRIMARY KEY (id),
+  KEY orders_user (user_id, id),
+  KEY orders_created (created_at),
+  CONSTRAINT orders_total CHECK (total = subtotal - discount AND total >= 0)
+) ENGINE=InnoDB;
+
+-- One row per line, in the order the client sent them; name and unit price
+-- are copied at order time.
+CREATE TABLE IF NOT EXISTS order_item (
+  order_id   BIGINT       NOT NULL,
+  line_no    SMALLINT     NOT NULL,
+  product_id BIGINT       NOT NULL,
+  name       VARCHAR(200) NOT NULL,
+  quantity   INT          NOT NULL,
+  unit_price BIGINT       NOT NULL,
+  amount     BIGINT       NOT NULL,
+  PRIMARY KEY (order_id, line_no),
+  KEY order_item_product (product_id),
+  CONSTRAINT order_item_qty CHECK (quantity BETWEEN 1 AND 1000)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- The payment of an order from the balance.
+CREATE TABLE IF NOT EXISTS payment (
+  id          BIGINT      NOT NULL AUTO_INCREMENT,
+  order_id    BIGINT      NOT NULL,
+  user_id     BIGINT      NOT NULL,
+  amount      BIGINT      NOT NULL,
+  status      ENUM('PAID','REFUNDED') NOT NULL,
+  created_at  DATETIME(3) NOT NULL,
+  refunded_at DATETIME(3) NULL,
+  PRIMARY KEY (id),
+  UNIQUE KEY payment_order (order_id)
+) ENGINE=InnoDB;
+
+-- Transactional outbox: written in the order's own transaction, delivered by
+-- commerce-relay. payload is the order document; the relay wraps it in the
+-- event envelope {"eventId","type","occurredAt","order"}.
+CREATE TABLE IF NOT EXISTS outbox (
+  id              BIGINT      NOT NULL AUTO_INCREMENT,
+  event_id        CHAR(36)    NOT NULL,
+  type            VARCHAR(32) NOT NULL,
+  order_id        BIGINT      NOT NULL,
+  payload         MEDIUMTEXT  NOT NULL,
+  occurred_at     DATETIME(3) NOT NULL,
+  status          ENUM('PENDING','DELIVERED','FAILED') NOT NULL DEFAULT 'PENDING',
+  attempts        INT         NOT NULL DEFAULT 0,
+  next_attempt_at DATETIME(3) NOT NULL,
+  delivered_at    DATETIME(3) NULL,
+  last_error      VARCHAR(500) NULL,
+  PRIMARY KEY (id),
+  UNIQUE KEY outbox_event (event_id),
+  KEY outbox_due (status, next_attempt_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- Idempotency-Key: stored in the same transaction as the effect. `request`
+-- is route, path and body; a replay must match it byte for byte.
+CREATE TABLE IF NOT EXISTS idempotency_key (
+  user_id     BIGINT       NOT NULL,
+  idem_key    VARCHAR(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  request     MEDIUMBLOB   NOT NULL,
+  status_code SMALLINT     NOT NULL,
+  response    MEDIUMBLOB   NOT NULL,
+  created_at  DATETIME(3)  NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+  PRIMARY KEY (user_id, idem_key),
+  KEY idempotency_created (created_at)
+) ENGINE=InnoDB;
+
+CREATE TABLE IF NOT EXISTS cart_item (
+  user_id    BIGINT      NOT NULL,
+  product_id BIGINT      NOT NULL,
+  quantity   INT         NOT NULL,
+  added_at   DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+  updated_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+  PRIMARY KEY (user_id, product_id),
+  CONSTRAINT cart_item_qty CHECK (quantity BETWEEN 1 AND 1000)
+) ENGINE=InnoDB;
