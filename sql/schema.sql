@@ -149,3 +149,33 @@ CREATE TABLE IF NOT EXISTS cart_item (
   PRIMARY KEY (user_id, product_id),
   CONSTRAINT cart_item_qty CHECK (quantity BETWEEN 1 AND 1000)
 ) ENGINE=InnoDB;
+
+-- First-come coupons. issued_quantity only moves through the conditional
+-- UPDATE ... WHERE issued_quantity < total_quantity, and the CHECK makes an
+-- over-issue impossible even for a buggy writer.
+CREATE TABLE IF NOT EXISTS coupon (
+  id              BIGINT       NOT NULL AUTO_INCREMENT,
+  name            VARCHAR(100) NOT NULL,
+  type            ENUM('FIXED','PERCENT') NOT NULL,
+  value           BIGINT       NOT NULL,
+  total_quantity  BIGINT       NOT NULL,
+  issued_quantity BIGINT       NOT NULL DEFAULT 0,
+  created_at      DATETIME(3)  NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+  expires_at      DATETIME(3)  NOT NULL,
+  PRIMARY KEY (id),
+  CONSTRAINT coupon_issued CHECK (issued_quantity BETWEEN 0 AND total_quantity),
+  CONSTRAINT coupon_value CHECK (value > 0 AND (type = 'FIXED' OR value <= 100))
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- One row per (coupon, user): the unique key is the "at most one per user"
+-- rule, on any number of hosts.
+CREATE TABLE IF NOT EXISTS user_coupon (
+  coupon_id     BIGINT      NOT NULL,
+  user_id       BIGINT      NOT NULL,
+  status        ENUM('AVAILABLE','USED') NOT NULL DEFAULT 'AVAILABLE',
+  used_order_id BIGINT      NULL,
+  issued_at     DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+  used_at       DATETIME(3) NULL,
+  PRIMARY KEY (coupon_id, user_id),
+  KEY user_coupon_user (user_id, coupon_id)
+) ENGINE=InnoDB;

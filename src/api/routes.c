@@ -3,6 +3,7 @@
 #include "api/admin.h"
 #include "api/app.h"
 #include "api/cart.h"
+#include "api/coupons.h"
 #include "api/orders.h"
 #include "api/ops.h"
 #include "api/points.h"
@@ -24,6 +25,10 @@ static const route_t routes[] = {
     {"PUT", "/users/{userId}/cart/items/{productId}", cart_put_h, R_BODY, "cart_put"},
     {"DELETE", "/users/{userId}/cart/items/{productId}", cart_delete_h, 0, "cart_delete"},
     {"POST", "/users/{userId}/cart/checkout", cart_checkout_h, R_BODY | R_IDEM, "cart_checkout"},
+    {"GET", "/coupons/{couponId}", coupons_get_h, 0, "coupons_get"},
+    {"POST", "/coupons/{couponId}/issue", coupons_issue_h, R_BODY, "coupons_issue"},
+    {"GET", "/users/{userId}/coupons", coupons_user_list_h, 0, "coupons_user_list"},
+    {"POST", "/admin/coupons", coupons_admin_create_h, R_ADMIN | R_BODY, "admin_coupons"},
     {"POST", "/admin/users", admin_create_user_h, R_ADMIN | R_BODY, "admin_users"},
     {"POST", "/admin/products", admin_create_product_h, R_ADMIN | R_BODY, "admin_products"},
     {"PATCH", "/admin/products/{productId}", admin_patch_product_h, R_ADMIN | R_BODY,

@@ -5,6 +5,7 @@
 
 #include "common/rc.h"
 #include "core/money.h"
+#include "store/coupons.h"
 #include "store/points.h"
 
 static const char order_cols[] =
@@ -82,8 +83,19 @@ int orders_place(db_t *db, struct order_place *p)
     o->nlines = n;
 
     /* 2. the user coupon */
-    if (p->coupon_id && p->coupon && (rc = p->coupon(db, p, subtotal, &discount)) != C_OK)
-        return rc;
+    if (p->coupon_id) {
+        enum coupon_use use;
+        enum coupon_type type;
+        int64_t value = 0;
+        rc = coupons_lock_for_order(db, p->coupon_id, p->user_id, &use, &type, &value);
+        if (rc != C_OK)
+            return rc;
+        if (use != COUPON_USABLE)
+            return fail_with(p, use == COUPON_UNKNOWN ? ORDER_COUPON_NOT_FOUND
+                                                      : ORDER_COUPON_NOT_USABLE,
+                             p->coupon_id, 0, 0);
+        discount = coupon_discount(type, value, subtotal);
+    }
 
     /* 3. the point row */
     if ((rc = points_lock(db, p->user_id, &balance, &found)) != C_OK)
@@ -124,6 +136,8 @@ int orders_place(db_t *db, struct order_place *p)
             return rc;
     }
     rc = db_exec(db, ins_pay, NULL, NULL, "llls", o->id, o->user_id, o->total, when_sql);
+    if (rc == C_OK && o->coupon_id)
+        rc = coupons_mark_used(db, o->coupon_id, o->user_id, o->id, when_sql);
     if (rc == C_OK && o->total > 0)
         rc = points_apply(db, o->user_id, o->balance, "USE", o->total, o->id);
     return rc;
@@ -246,7 +260,7 @@ int orders_cancel(db_t *db, struct order_cancel *c)
             if (req[j].product_id == ids[i] && stock[i] >= 0 &&
                 (rc = products_add_stock(db, ids[i], req[j].quantity)) != C_OK)
                 return rc;
-    if (c->coupon_release && o->coupon_id && (rc = c->coupon_release(db, o)) != C_OK)
+    if (o->coupon_id && (rc = coupons_release(db, o->coupon_id, user_id)) != C_OK)
         return rc;
     if ((rc = points_lock(db, user_id, &balance, &found)) != C_OK)
         return rc;

@@ -41,40 +41,33 @@ enum order_outcome {
     ORDER_COUPON_NOT_USABLE,
 };
 
-/* Hook for the coupon step of the lock order (inventory -> user coupon ->
- * point): called after the inventory rows are locked with the subtotal;
- * returns the discount, or C_REJECT with the outcome set. NULL: no coupon. */
-struct order_place;
-typedef int (*order_coupon_fn)(db_t *db, struct order_place *p, int64_t subtotal,
-                               int64_t *discount);
-
 struct order_place {
     /* in */
     int64_t user_id;
     int n;
     order_req_line_t lines[ORDER_MAX_LINES];
     int64_t coupon_id; /* 0: none */
-    order_coupon_fn coupon;
     /* out */
     enum order_outcome outcome;
     int64_t bad_id, have, want;
     order_t *order; /* caller-provided storage, filled on success */
 };
 
-/* Transaction body: lock inventory (ascending, one statement), coupon, point;
+/* Transaction body: lock inventory (ascending, one statement), the user
+ * coupon, then the point row;
  * check; take stock and balance; write order, items, payment and the USE
  * history row. C_REJECT with p->outcome when a rule refuses. */
 int orders_place(db_t *db, struct order_place *p);
 
 struct order_cancel {
     int64_t order_id; /* in */
-    int (*coupon_release)(db_t *db, const order_t *o); /* NULL: no coupons */
     enum order_outcome outcome; /* out */
     order_t *order;             /* out: the order after the cancel */
 };
 
-/* Transaction body: lock the order row, then inventory (ascending) and the
- * point row; restock, refund, mark CANCELLED/REFUNDED. */
+/* Transaction body: lock the order row, then inventory (ascending), the user
+ * coupon and the point row; restock, give the coupon back, refund, mark
+ * CANCELLED/REFUNDED. */
 int orders_cancel(db_t *db, struct order_cancel *c);
 
 /* One order with its lines; *found = 0 when unknown. */
