@@ -2,6 +2,95 @@
 
 #include <string.h>
 
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629, Unicode table 3-7:
+ * no overlong forms, no surrogates, nothing past U+10FFFF), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+    size_t len;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2;
+    else if (c >= 0xe0 && c <= 0xef)
+        len = 3;
+    else if (c >= 0xf0 && c <= 0xf4)
+        len = 4;
+    else
+        return 0;
+    if (c == 0xe0)
+        lo = 0xa0;
+    else if (c == 0xed)
+        hi = 0x9f;
+    else if (c == 0xf0)
+        lo = 0x90;
+    else if (c == 0xf4)
+        hi = 0x8f;
+    if (n < len || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+    return len;
+}
+
+/* json-c's strict mode still takes things RFC 8259 does not: single-quoted
+ * keys ({'a':1}), raw control characters inside strings, NaN / Infinity /
+ * -Infinity, and malformed UTF-8 (it checks only the byte structure, so
+ * overlong forms, surrogates and code points past U+10FFFF pass). One linear
+ * pass refuses them before json-c sees the buffer: outside strings only
+ * structural characters, whitespace, numbers and the words true, false and
+ * null; inside strings no byte below 0x20 and only well-formed UTF-8.
+ * Returns NULL when the buffer may go to json-c, else the reason. */
+static const char *strict_prescan(const char *buf, size_t len)
+{
+    static const char *const words[] = {"true", "false", "null"};
+    const unsigned char *s = (const unsigned char *)buf;
+    size_t i = 0;
+
+    while (i < len) {
+        unsigned char c = s[i];
+        if (c == '"') {
+            for (i++; i < len && s[i] != '"';) {
+                size_t n;
+                if (s[i] < 0x20)
+                    return "the request body is not valid JSON";
+                if (s[i] == '\\') {
+                    if (i + 1 < len && s[i + 1] < 0x20)
+                        return "the request body is not valid JSON";
+                    i += 2;
+                    continue;
+                }
+                if ((n = utf8_seq(s + i, len - i)) == 0)
+                    return "the request body is not valid UTF-8";
+                i += n;
+            }
+            i++; /* the closing quote (or past the end: json-c reports it) */
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            while (i < len && s[i] && strchr("0123456789+-.eE", s[i]))
+                i++;
+        } else if (c >= 'a' && c <= 'z') {
+            size_t w, wl = 0;
+            for (w = 0; w < sizeof(words) / sizeof(words[0]); w++) {
+                wl = strlen(words[w]);
+                if (len - i >= wl && memcmp(buf + i, words[w], wl) == 0)
+                    break;
+            }
+            if (w == sizeof(words) / sizeof(words[0]))
+                return "the request body is not valid JSON";
+            i += wl;
+        } else if (c && strchr("{}[],: \t\r\n", c)) {
+            i++;
+        } else {
+            return c >= 0x80 && utf8_seq(s + i, len - i) == 0
+                       ? "the request body is not valid UTF-8"
+                       : "the request body is not valid JSON";
+        }
+    }
+    return NULL;
+}
+
 int jsonx_parse_object(const char *buf, size_t len, int max_depth, json_object **out,
                        const char **why)
 {
@@ -18,6 +107,8 @@ int jsonx_parse_object(const char *buf, size_t len, int max_depth, json_object *
         *why = "the request body is too large";
         return -1;
     }
+    if ((*why = strict_prescan(buf, len)) != NULL)
+        return -1;
     tok = json_tokener_new_ex(max_depth);
     if (!tok) {
         *why = "out of memory";
@@ -75,7 +166,9 @@ enum jx jsonx_int_value(json_object *v, int64_t min, int64_t max, int64_t *out)
      * get_int64 clamps them to INT64_MAX, so look at the unsigned value too. */
     if (x == INT64_MAX && json_object_get_uint64(v) > (uint64_t)INT64_MAX)
         return JX_RANGE;
-    if (x < min || x > max)
+    /* json-c saturates integers below -2^63 to INT64_MIN, so that value is
+     * ambiguous: refuse it (no field of the API goes near it). */
+    if (x == INT64_MIN || x < min || x > max)
         return JX_RANGE;
     *out = x;
     return JX_OK;

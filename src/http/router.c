@@ -121,6 +121,8 @@ static int prepare(req_t *r, const struct route_match *m, const char *admin_toke
     const route_t *rt = m->route;
     const char *why;
 
+    if ((rt->flags & R_ADMIN) && check_admin(r, admin_token) != C_OK)
+        return C_REJECT;
     for (int i = 0; i < m->nparams; i++) {
         char name[32];
         snprintf(name, sizeof(name), "%.*s", (int)m->param_name_len[i], m->param_name[i]);
@@ -131,8 +133,6 @@ static int prepare(req_t *r, const struct route_match *m, const char *admin_toke
         }
     }
     r->nids = m->nparams;
-    if ((rt->flags & R_ADMIN) && check_admin(r, admin_token) != C_OK)
-        return C_REJECT;
     if (rt->flags & R_IDEM && check_idem_key(r) != C_OK)
         return C_REJECT;
     if (rt->flags & R_BODY) {

@@ -1,0 +1,469 @@
+/* The HTTP edge (nginx + worker): routing errors, X-Request-Id, body limits,
+ * malformed bodies, and the problem+json shape of every error. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <cmocka.h>
+
+#include "lib/client.h"
+
+#define WORKER_BODY_CAP 65536
+
+static char path[256];
+
+static const char *charge_path(int64_t uid)
+{
+    snprintf(path, sizeof(path), "/users/%lld/points/charge", (long long)uid);
+    return path;
+}
+
+/* How many header lines carry `name`. */
+static int header_count(const tc_resp_t *r, const char *name)
+{
+    size_t nlen = strlen(name);
+    int n = 0;
+
+    for (const char *p = r->headers; p && *p;) {
+        const char *eol = strstr(p, "\r\n");
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+        if (len > nlen && p[nlen] == ':' && strncasecmp(p, name, nlen) == 0)
+            n++;
+        p = eol ? eol + 2 : NULL;
+    }
+    return n;
+}
+
+/* RFC 9457 shape: Content-Type application/problem+json and the members
+ * type, title, status (= the HTTP status), code and detail. */
+static void assert_problem_shape(const tc_resp_t *r)
+{
+    char ct[128];
+    json_object *v;
+
+    if (!tc_header(r, "Content-Type", ct, sizeof(ct)) ||
+        strcmp(ct, "application/problem+json") != 0 || !r->json)
+        fprintf(stderr, "not problem+json (%ld): %s\n", r->status, r->body);
+    assert_non_null(tc_header(r, "Content-Type", ct, sizeof(ct)));
+    assert_string_equal(ct, "application/problem+json");
+    assert_non_null(r->json);
+    assert_true(json_object_is_type(r->json, json_type_object));
+    static const char *strs[] = {"type", "title", "code", "detail"};
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+        assert_true(json_object_object_get_ex(r->json, strs[i], &v));
+        assert_true(json_object_is_type(v, json_type_string));
+        assert_true(json_object_get_string_len(v) > 0);
+    }
+    assert_true(json_object_object_get_ex(r->json, "status", &v));
+    assert_true(json_object_is_type(v, json_type_int));
+    assert_int_equal(json_object_get_int64(v), r->status);
+}
+
+/* Both the status/code check and the full shape. */
+static void assert_error(const tc_resp_t *r, long status, const char *code)
+{
+    assert_problem(r, status, code);
+    assert_problem_shape(r);
+}
+
+/* A valid JSON object of exactly `size` bytes: {"amount":100,"note":"xxx…"}. */
+static char *object_of_size(size_t size)
+{
+    const char *head = "{\"amount\":100,\"note\":\"";
+    const char *tail = "\"}";
+    size_t hl = strlen(head), tl = strlen(tail);
+    char *b = malloc(size + 1);
+
+    assert_non_null(b);
+    assert_true(size > hl + tl);
+    memcpy(b, head, hl);
+    memset(b + hl, 'x', size - hl - tl);
+    memcpy(b + size - tl, tail, tl);
+    b[size] = '\0';
+    return b;
+}
+
+static int64_t balance_of(int64_t uid)
+{
+    return tc_sql_int("SELECT balance FROM point WHERE user_id=%lld", (long long)uid);
+}
+
+static int64_t history_of(int64_t uid)
+{
+    return tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)uid);
+}
+
+/* ---- routing -------------------------------------------------------------- */
+
+static void unknown_route_is_404(void **state)
+{
+    static const char *paths[] = {
+        "/", "/nope", "/products/1/extra", "/users", "/users/1", "/users/1/points/",
+        "/livez/", "/admin", "/_commerce_error/400", "/_commerce_error/404",
+        "/USERS/1/points",
+    };
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        tc_resp_t *r = tc_get(paths[i]);
+        if (r->status != 404)
+            fprintf(stderr, "%s -> %ld %s\n", paths[i], r->status, r->body);
+        assert_error(r, 404, "NOT_FOUND");
+        tc_free(r);
+    }
+    tc_resp_t *r = tc_post("/nope", "{}");
+    assert_error(r, 404, "NOT_FOUND");
+    tc_free(r);
+}
+
+static void wrong_method_is_405_with_allow(void **state)
+{
+    static const struct {
+        const char *method, *path, *allow;
+    } cases[] = {
+        {"DELETE", "/livez", "GET"},
+        {"POST", "/readyz", "GET"},
+        {"GET", "/admin/users", "POST"},
+        {"PUT", "/admin/products", "POST"},
+        {"GET", "/admin/products/1", "PATCH"},
+        {"GET", "/users/1/points/charge", "POST"},
+        {"POST", "/users/1/points", "GET"},
+        {"DELETE", "/products/1", "GET"},
+        {"POST", "/products", "GET"},
+    };
+    char allow[128];
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        tc_resp_t *r = tc_req(cases[i].method, cases[i].path, NULL, NULL);
+        if (r->status != 405)
+            fprintf(stderr, "%s %s -> %ld %s\n", cases[i].method, cases[i].path, r->status,
+                    r->body);
+        assert_error(r, 405, "METHOD_NOT_ALLOWED");
+        assert_non_null(tc_header(r, "Allow", allow, sizeof(allow)));
+        assert_string_equal(allow, cases[i].allow);
+        tc_free(r);
+    }
+}
+
+static void livez_and_readyz(void **state)
+{
+    char ct[128];
+    tc_resp_t *r = tc_get("/livez");
+    assert_int_equal(r->status, 200);
+    assert_non_null(tc_header(r, "Content-Type", ct, sizeof(ct)));
+    assert_string_equal(ct, "application/json");
+    assert_string_equal(tc_str(r, "status"), "ok");
+    tc_free(r);
+
+    r = tc_get("/readyz");
+    assert_int_equal(r->status, 200);
+    assert_string_equal(tc_str(r, "status"), "ok");
+    tc_free(r);
+}
+
+/* ---- X-Request-Id --------------------------------------------------------- */
+
+static tc_resp_t *with_id(const char *method, const char *p, const char *body, const char *id,
+                          int json)
+{
+    char h[256];
+    const char *hs[] = {h, json ? "Content-Type: application/json" : NULL, NULL};
+    snprintf(h, sizeof(h), "X-Request-Id: %s", id);
+    return tc_req(method, p, body, hs);
+}
+
+static void assert_echoed(const tc_resp_t *r, const char *id)
+{
+    char got[256];
+    if (!tc_header(r, "X-Request-Id", got, sizeof(got)) || strcmp(got, id) != 0)
+        fprintf(stderr, "X-Request-Id not echoed (%ld):\n%s\n", r->status, r->headers);
+    assert_non_null(tc_header(r, "X-Request-Id", got, sizeof(got)));
+    assert_string_equal(got, id);
+    assert_int_equal(header_count(r, "X-Request-Id"), 1);
+}
+
+static void request_id_is_echoed(void **state)
+{
+    int64_t uid = tc_new_user();
+    tc_resp_t *r;
+
+    r = with_id("GET", "/livez", NULL, "req-ok-1", 0);
+    assert_int_equal(r->status, 200);
+    assert_echoed(r, "req-ok-1");
+    tc_free(r);
+
+    r = with_id("POST", charge_path(uid), "{\"amount\":10}", "req.ok:2_A-b", 1);
+    assert_int_equal(r->status, 200);
+    assert_echoed(r, "req.ok:2_A-b");
+    tc_free(r);
+
+    r = with_id("GET", "/nope", NULL, "req-404", 0);
+    assert_error(r, 404, "NOT_FOUND");
+    assert_echoed(r, "req-404");
+    tc_free(r);
+
+    r = with_id("DELETE", "/livez", NULL, "req-405", 0);
+    assert_error(r, 405, "METHOD_NOT_ALLOWED");
+    assert_echoed(r, "req-405");
+    tc_free(r);
+
+    r = with_id("POST", charge_path(uid), "{\"amount\":0}", "req-400", 1);
+    assert_error(r, 400, "INVALID_REQUEST");
+    assert_echoed(r, "req-400");
+    tc_free(r);
+
+    r = with_id("POST", "/admin/users", "{\"name\":\"x\"}", "req-401", 1);
+    assert_error(r, 401, "UNAUTHORIZED");
+    assert_echoed(r, "req-401");
+    tc_free(r);
+
+    r = with_id("POST", charge_path(uid), "{\"amount\":10}", "req-415", 0);
+    assert_error(r, 415, "UNSUPPORTED_MEDIA_TYPE");
+    assert_echoed(r, "req-415");
+    tc_free(r);
+
+    r = with_id("GET", "/users/999999999999/points", NULL, "req-user-404", 0);
+    assert_error(r, 404, "USER_NOT_FOUND");
+    assert_echoed(r, "req-user-404");
+    tc_free(r);
+
+    /* errors nginx answers itself carry it too */
+    char *big = object_of_size(1536 * 1024);
+    r = with_id("POST", charge_path(uid), big, "req-413-nginx", 1);
+    free(big);
+    assert_error(r, 413, "PAYLOAD_TOO_LARGE");
+    assert_echoed(r, "req-413-nginx");
+    tc_free(r);
+
+    big = object_of_size(70000);
+    r = with_id("POST", charge_path(uid), big, "req-413-worker", 1);
+    free(big);
+    assert_error(r, 413, "PAYLOAD_TOO_LARGE");
+    assert_echoed(r, "req-413-worker");
+    tc_free(r);
+
+    assert_int_equal(balance_of(uid), 10);
+}
+
+static void request_id_is_generated_when_not_sent(void **state)
+{
+    char a[256], b[256];
+    tc_resp_t *r1 = tc_get("/livez");
+    tc_resp_t *r2 = tc_get("/livez");
+    tc_resp_t *r3 = tc_get("/nope");
+
+    assert_int_equal(r1->status, 200);
+    assert_non_null(tc_header(r1, "X-Request-Id", a, sizeof(a)));
+    assert_non_null(tc_header(r2, "X-Request-Id", b, sizeof(b)));
+    assert_true(strlen(a) >= 8);
+    assert_true(strlen(b) >= 8);
+    assert_string_not_equal(a, b); /* one per request */
+    assert_int_equal(header_count(r1, "X-Request-Id"), 1);
+
+    assert_error(r3, 404, "NOT_FOUND");
+    assert_non_null(tc_header(r3, "X-Request-Id", a, sizeof(a)));
+    assert_true(strlen(a) >= 8);
+    tc_free(r1);
+    tc_free(r2);
+    tc_free(r3);
+
+    /* and on an error nginx answers itself */
+    char *big = object_of_size(1536 * 1024);
+    tc_resp_t *r = tc_post("/users/1/points/charge", big);
+    free(big);
+    assert_error(r, 413, "PAYLOAD_TOO_LARGE");
+    assert_non_null(tc_header(r, "X-Request-Id", a, sizeof(a)));
+    assert_true(strlen(a) >= 8);
+    tc_free(r);
+}
+
+/* ---- body limits ---------------------------------------------------------- */
+
+static void body_over_the_worker_cap_is_413(void **state)
+{
+    int64_t uid = tc_new_user();
+    char *body = object_of_size(70000);
+    tc_resp_t *r = tc_post(charge_path(uid), body);
+    free(body);
+    assert_error(r, 413, "PAYLOAD_TOO_LARGE");
+    tc_free(r);
+
+    body = object_of_size(WORKER_BODY_CAP + 1);
+    r = tc_post(charge_path(uid), body);
+    free(body);
+    assert_error(r, 413, "PAYLOAD_TOO_LARGE");
+    tc_free(r);
+    assert_int_equal(balance_of(uid), 0);
+    assert_int_equal(history_of(uid), 0);
+
+    /* exactly the cap is read and served (the long unknown member is ignored) */
+    body = object_of_size(WORKER_BODY_CAP);
+    r = tc_post(charge_path(uid), body);
+    free(body);
+    if (r->status != 200)
+        fprintf(stderr, "body of exactly %d bytes -> %ld %s\n", WORKER_BODY_CAP, r->status,
+                r->body);
+    assert_int_equal(r->status, 200);
+    assert_int_equal(tc_int(r, "balance"), 100);
+    tc_free(r);
+    assert_int_equal(balance_of(uid), 100);
+}
+
+static void body_over_nginx_limit_is_413(void **state)
+{
+    int64_t uid = tc_new_user();
+    char *body = object_of_size(1536 * 1024);
+    tc_resp_t *r = tc_post(charge_path(uid), body);
+    assert_error(r, 413, "PAYLOAD_TOO_LARGE");
+    tc_free(r);
+
+    /* also on an admin route, before the token is looked at */
+    r = tc_admin("POST", "/admin/users", body);
+    assert_error(r, 413, "PAYLOAD_TOO_LARGE");
+    tc_free(r);
+    free(body);
+    assert_int_equal(balance_of(uid), 0);
+    assert_int_equal(history_of(uid), 0);
+
+    /* the service still answers afterwards */
+    tc_charge(uid, 5);
+    assert_int_equal(balance_of(uid), 5);
+}
+
+/* ---- malformed bodies ------------------------------------------------------ */
+
+static void deeply_nested_json_is_400(void **state)
+{
+    int64_t uid = tc_new_user();
+    size_t depth = 10000;
+    char *body = malloc(depth * 2 + 64);
+    assert_non_null(body);
+    size_t n = (size_t)sprintf(body, "{\"amount\":");
+    memset(body + n, '[', depth);
+    n += depth;
+    memset(body + n, ']', depth);
+    n += depth;
+    strcpy(body + n, "}");
+    tc_resp_t *r = tc_post(charge_path(uid), body);
+    assert_error(r, 400, "INVALID_REQUEST");
+    tc_free(r);
+
+    /* unbalanced: only the opening brackets */
+    body[strlen("{\"amount\":") + depth] = '\0';
+    r = tc_post(charge_path(uid), body);
+    assert_error(r, 400, "INVALID_REQUEST");
+    tc_free(r);
+
+    /* nested objects too */
+    n = 0;
+    for (size_t i = 0; i < 2000; i++)
+        n += (size_t)sprintf(body + n, "{\"a\":");
+    strcpy(body + n, "1");
+    r = tc_post(charge_path(uid), body);
+    assert_error(r, 400, "INVALID_REQUEST");
+    tc_free(r);
+    free(body);
+
+    assert_int_equal(balance_of(uid), 0);
+    assert_int_equal(history_of(uid), 0);
+    tc_charge(uid, 1); /* the worker is still alive */
+}
+
+static void invalid_utf8_is_400(void **state)
+{
+    int64_t uid = tc_new_user();
+    static const char *bodies[] = {
+        "{\"amount\":100,\"note\":\"\xff\"}",
+        "{\"amount\":100,\"note\":\"\xc3\x28\"}",
+        "{\"amount\":100,\"note\":\"\xed\xa0\x80\"}", /* UTF-16 surrogate as UTF-8 */
+        "{\"amount\":100,\"note\":\"\xc0\xaf\"}",     /* overlong '/' */
+        "{\"amount\":100,\"\xfe\":1}",
+    };
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        tc_resp_t *r = tc_post(charge_path(uid), bodies[i]);
+        if (r->status != 400)
+            fprintf(stderr, "body %zu -> %ld %s\n", i, r->status, r->body);
+        assert_error(r, 400, "INVALID_REQUEST");
+        tc_free(r);
+    }
+    /* the same user name through the admin route */
+    struct {
+        int64_t users;
+    } before = {tc_sql_int("SELECT COUNT(*) FROM users")};
+    tc_resp_t *r = tc_admin("POST", "/admin/users", "{\"name\":\"\xe2\x82\"}");
+    assert_error(r, 400, "INVALID_REQUEST");
+    tc_free(r);
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM users"), before.users);
+    assert_int_equal(balance_of(uid), 0);
+    assert_int_equal(history_of(uid), 0);
+}
+
+/* Every kind of error the stack gives, in one sweep, has the full shape. */
+static void every_error_is_problem_json(void **state)
+{
+    int64_t uid = tc_new_user();
+    const char *text[] = {"Content-Type: text/plain", NULL};
+    struct {
+        tc_resp_t *r;
+        long status;
+    } got[16];
+    size_t n = 0;
+
+    got[n].r = tc_get("/no/such/route");
+    got[n++].status = 404;
+    got[n].r = tc_req("PATCH", "/livez", NULL, NULL);
+    got[n++].status = 405;
+    got[n].r = tc_get("/products/abc");
+    got[n++].status = 400;
+    got[n].r = tc_get("/products?limit=0");
+    got[n++].status = 400;
+    got[n].r = tc_post(charge_path(uid), "{\"amount\":");
+    got[n++].status = 400;
+    got[n].r = tc_post(charge_path(uid), "{\"amount\":-5}");
+    got[n++].status = 400;
+    got[n].r = tc_req("POST", charge_path(uid), "{\"amount\":5}", text);
+    got[n++].status = 415;
+    got[n].r = tc_post("/admin/products", "{\"name\":\"p\",\"price\":1,\"stock\":1}");
+    got[n++].status = 401;
+    got[n].r = tc_get("/users/999999999999/points");
+    got[n++].status = 404;
+    got[n].r = tc_get("/products/999999999999");
+    got[n++].status = 404;
+    char *big = object_of_size(70000);
+    got[n].r = tc_post(charge_path(uid), big);
+    got[n++].status = 413;
+    free(big);
+    big = object_of_size(1536 * 1024);
+    got[n].r = tc_post(charge_path(uid), big);
+    got[n++].status = 413;
+    free(big);
+
+    for (size_t i = 0; i < n; i++) {
+        if (got[i].r->status != got[i].status)
+            fprintf(stderr, "case %zu: want %ld, got %ld %s\n", i, got[i].status,
+                    got[i].r->status, got[i].r->body);
+        assert_int_equal(got[i].r->status, got[i].status);
+        assert_problem_shape(got[i].r);
+    }
+    for (size_t i = 0; i < n; i++)
+        tc_free(got[i].r);
+    assert_int_equal(balance_of(uid), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(unknown_route_is_404),
+        cmocka_unit_test(wrong_method_is_405_with_allow),
+        cmocka_unit_test(livez_and_readyz),
+        cmocka_unit_test(request_id_is_echoed),
+        cmocka_unit_test(request_id_is_generated_when_not_sent),
+        cmocka_unit_test(body_over_the_worker_cap_is_413),
+        cmocka_unit_test(body_over_nginx_limit_is_413),
+        cmocka_unit_test(deeply_nested_json_is_400),
+        cmocka_unit_test(invalid_utf8_is_400),
+        cmocka_unit_test(every_error_is_problem_json),
+    };
+    return cmocka_run_group_tests_name("integration/http", tests, NULL, NULL);
+}

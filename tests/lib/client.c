@@ -1,0 +1,373 @@
+#include "lib/client.h"
+
+#include <curl/curl.h>
+#include <mysql.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+static CURL *curl;
+static pid_t curl_pid;
+static MYSQL *my;
+static pid_t my_pid;
+static int in_child;
+
+/* A child of tc_parallel must not unwind into cmocka's runner: it exits. */
+static void tc_fail(void)
+{
+    if (in_child)
+        _exit(255); /* reads back as status -1 */
+    fail();
+}
+
+static const char *env_or(const char *name, const char *dflt)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : dflt;
+}
+
+struct buf {
+    char *p;
+    size_t len;
+};
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+    struct buf *b = arg;
+    size_t n = size * nmemb;
+    char *q = realloc(b->p, b->len + n + 1);
+    if (!q)
+        return 0;
+    memcpy(q + b->len, ptr, n);
+    b->p = q;
+    b->len += n;
+    b->p[b->len] = '\0';
+    return n;
+}
+
+tc_resp_t *tc_req(const char *method, const char *path, const char *body,
+                  const char *const *headers)
+{
+    char url[2048];
+    struct buf bb = {0}, hb = {0};
+    struct curl_slist *hl = NULL;
+    tc_resp_t *r = calloc(1, sizeof(*r));
+
+    if (!curl || curl_pid != getpid()) {
+        /* a forked child must not share its parent's connections */
+        curl = curl_easy_init();
+        curl_pid = getpid();
+    }
+    assert_non_null(curl);
+    curl_easy_reset(curl);
+    snprintf(url, sizeof(url), "%s%s", env_or("COMMERCE_TEST_URL", "http://127.0.0.1:8080"),
+             path);
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &bb);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_data);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &hb);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
+    if (strcmp(method, "HEAD") == 0)
+        curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    hl = curl_slist_append(hl, "Expect:"); /* no 100-continue round trip */
+    for (size_t i = 0; headers && headers[i]; i++)
+        hl = curl_slist_append(hl, headers[i]);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hl);
+    if (body) {
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    }
+    CURLcode cc = curl_easy_perform(curl);
+    curl_slist_free_all(hl);
+    if (cc != CURLE_OK) {
+        fprintf(stderr, "curl %s %s: %s\n", method, path, curl_easy_strerror(cc));
+        free(bb.p);
+        free(hb.p);
+        free(r);
+        tc_fail();
+    }
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
+    r->body = bb.p ? bb.p : strdup("");
+    r->len = bb.len;
+    r->headers = hb.p ? hb.p : strdup("");
+    if (r->len)
+        r->json = json_tokener_parse(r->body);
+    return r;
+}
+
+static const char *const json_hdr[] = {"Content-Type: application/json", NULL};
+
+tc_resp_t *tc_get(const char *path) { return tc_req("GET", path, NULL, NULL); }
+
+tc_resp_t *tc_getf(const char *fmt, ...)
+{
+    char path[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(path, sizeof(path), fmt, ap);
+    va_end(ap);
+    return tc_get(path);
+}
+
+tc_resp_t *tc_post(const char *path, const char *json)
+{
+    return tc_req("POST", path, json, json_hdr);
+}
+
+tc_resp_t *tc_post_key(const char *path, const char *json, const char *idem_key)
+{
+    char h[512];
+    const char *hs[] = {"Content-Type: application/json", h, NULL};
+    snprintf(h, sizeof(h), "Idempotency-Key: %s", idem_key);
+    return tc_req("POST", path, json, hs);
+}
+
+tc_resp_t *tc_admin(const char *method, const char *path, const char *json)
+{
+    char auth[512];
+    const char *hs[] = {"Content-Type: application/json", auth, NULL};
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
+             env_or("COMMERCE_TEST_ADMIN_TOKEN", "dev-admin-token"));
+    return tc_req(method, path, json, hs);
+}
+
+void tc_free(tc_resp_t *r)
+{
+    if (!r)
+        return;
+    json_object_put(r->json);
+    free(r->body);
+    free(r->headers);
+    free(r);
+}
+
+const char *tc_header(const tc_resp_t *r, const char *name, char *buf, size_t cap)
+{
+    size_t nlen = strlen(name);
+    const char *p = r->headers;
+
+    while (p && *p) {
+        const char *eol = strstr(p, "\r\n");
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+        if (len > nlen && p[nlen] == ':' && strncasecmp(p, name, nlen) == 0) {
+            const char *v = p + nlen + 1;
+            while (*v == ' ')
+                v++;
+            size_t vl = len - (size_t)(v - p);
+            if (vl >= cap)
+                vl = cap - 1;
+            memcpy(buf, v, vl);
+            buf[vl] = '\0';
+            return buf;
+        }
+        p = eol ? eol + 2 : NULL;
+    }
+    return NULL;
+}
+
+static json_object *member(const tc_resp_t *r, const char *key)
+{
+    json_object *v = NULL;
+    if (!r->json || !json_object_object_get_ex(r->json, key, &v)) {
+        fprintf(stderr, "response has no '%s': %s\n", key, r->body);
+        tc_fail();
+    }
+    return v;
+}
+
+int64_t tc_int(const tc_resp_t *r, const char *key)
+{
+    json_object *v = member(r, key);
+    if (!json_object_is_type(v, json_type_int)) {
+        fprintf(stderr, "'%s' is not an integer: %s\n", key, r->body);
+        tc_fail();
+    }
+    return json_object_get_int64(v);
+}
+
+const char *tc_str(const tc_resp_t *r, const char *key)
+{
+    json_object *v = member(r, key);
+    if (!json_object_is_type(v, json_type_string)) {
+        fprintf(stderr, "'%s' is not a string: %s\n", key, r->body);
+        tc_fail();
+    }
+    return json_object_get_string(v);
+}
+
+int tc_is_null(const tc_resp_t *r, const char *key) { return member(r, key) == NULL; }
+
+void tc_assert_problem(const tc_resp_t *r, long status, const char *code, const char *file,
+                       int line)
+{
+    char ct[128];
+    json_object *c = NULL;
+
+    if (r->status != status || !tc_header(r, "Content-Type", ct, sizeof(ct)) ||
+        strcmp(ct, "application/problem+json") != 0 || !r->json ||
+        !json_object_object_get_ex(r->json, "code", &c) ||
+        strcmp(json_object_get_string(c), code) != 0) {
+        fprintf(stderr, "%s:%d: expected %ld %s, got %ld: %s\n", file, line, status, code,
+                r->status, r->body);
+        tc_fail();
+    }
+    json_object *st = NULL;
+    if (!json_object_object_get_ex(r->json, "status", &st) || json_object_get_int(st) != status) {
+        fprintf(stderr, "%s:%d: problem status member mismatch: %s\n", file, line, r->body);
+        tc_fail();
+    }
+}
+
+static MYSQL *db(void)
+{
+    if (!my || my_pid != getpid()) {
+        my = mysql_init(NULL);
+        my_pid = getpid();
+        if (!mysql_real_connect(my, NULL, "root", "", env_or("COMMERCE_TEST_DB_NAME", "commerce"),
+                                0, env_or("COMMERCE_TEST_DB_SOCKET", "/tmp/mysqld.sock"), 0)) {
+            fprintf(stderr, "test db connect: %s\n", mysql_error(my));
+            tc_fail();
+        }
+        mysql_query(my, "SET time_zone = '+00:00'");
+    }
+    return my;
+}
+
+void tc_sql(const char *fmt, ...)
+{
+    char q[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(q, sizeof(q), fmt, ap);
+    va_end(ap);
+    if (mysql_query(db(), q) != 0) {
+        fprintf(stderr, "sql %s: %s\n", q, mysql_error(db()));
+        tc_fail();
+    }
+}
+
+int64_t tc_sql_int(const char *fmt, ...)
+{
+    char q[4096];
+    va_list ap;
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    int64_t v;
+
+    va_start(ap, fmt);
+    vsnprintf(q, sizeof(q), fmt, ap);
+    va_end(ap);
+    if (mysql_query(db(), q) != 0 || !(res = mysql_store_result(db()))) {
+        fprintf(stderr, "sql %s: %s\n", q, mysql_error(db()));
+        tc_fail();
+    }
+    row = mysql_fetch_row(res);
+    if (!row || !row[0]) {
+        mysql_free_result(res);
+        fprintf(stderr, "sql %s: no value\n", q);
+        tc_fail();
+    }
+    v = strtoll(row[0], NULL, 10);
+    mysql_free_result(res);
+    return v;
+}
+
+int64_t tc_new_user(void)
+{
+    tc_resp_t *r = tc_admin("POST", "/admin/users", "{\"name\":\"test user\"}");
+    assert_int_equal(r->status, 201);
+    int64_t id = tc_int(r, "userId");
+    tc_free(r);
+    return id;
+}
+
+int64_t tc_new_product(int64_t price, int64_t stock)
+{
+    char body[256];
+    snprintf(body, sizeof(body), "{\"name\":\"test product\",\"price\":%lld,\"stock\":%lld}",
+             (long long)price, (long long)stock);
+    tc_resp_t *r = tc_admin("POST", "/admin/products", body);
+    assert_int_equal(r->status, 201);
+    int64_t id = tc_int(r, "id");
+    tc_free(r);
+    return id;
+}
+
+void tc_charge(int64_t user_id, int64_t amount)
+{
+    char path[128], body[128];
+    snprintf(path, sizeof(path), "/users/%lld/points/charge", (long long)user_id);
+    snprintf(body, sizeof(body), "{\"amount\":%lld}", (long long)amount);
+    tc_resp_t *r = tc_post(path, body);
+    assert_int_equal(r->status, 200);
+    tc_free(r);
+}
+
+int tc_status_code(long status)
+{
+    if (status >= 200 && status < 450)
+        return (int)(status - 200);
+    if (status >= 500 && status <= 504)
+        return (int)(status - 500 + 250);
+    return 255;
+}
+
+long tc_code_status(int code)
+{
+    if (code >= 0 && code < 250)
+        return code + 200;
+    if (code >= 250 && code <= 254)
+        return code - 250 + 500;
+    return -1;
+}
+
+int tc_parallel(int n, int (*fn)(int i, void *arg), void *arg, int *results)
+{
+    int go[2];
+    pid_t *pids = calloc((size_t)n, sizeof(pid_t));
+    int failed = 0;
+
+    if (!pids || pipe(go) != 0)
+        return -1;
+    fflush(NULL);
+    for (int i = 0; i < n; i++) {
+        pid_t p = fork();
+        if (p < 0) {
+            failed = 1;
+            n = i;
+            break;
+        }
+        if (p == 0) {
+            char c;
+            close(go[1]);
+            in_child = 1;
+            /* blocks until the parent closes the write end: all start together */
+            while (read(go[0], &c, 1) > 0)
+                ;
+            _exit(fn(i, arg) & 0xff);
+        }
+        pids[i] = p;
+    }
+    close(go[0]);
+    close(go[1]);
+    for (int i = 0; i < n; i++) {
+        int st;
+        if (waitpid(pids[i], &st, 0) < 0 || !WIFEXITED(st)) {
+            failed = 1;
+            results[i] = -1;
+            continue;
+        }
+        results[i] = WEXITSTATUS(st);
+    }
+    free(pids);
+    return failed ? -1 : 0;
+}

@@ -1,0 +1,70 @@
+/* Client side of the integration and concurrency tests: HTTP through nginx
+ * with libcurl, direct SQL checks with libmariadb, and a fork barrier for
+ * many clients at once.
+ *
+ * Environment (set by scripts/test): COMMERCE_TEST_URL, COMMERCE_TEST_ADMIN_TOKEN,
+ * COMMERCE_TEST_DB_SOCKET, COMMERCE_TEST_DB_NAME. */
+#ifndef COMMERCE_TEST_CLIENT_H
+#define COMMERCE_TEST_CLIENT_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct tc_resp {
+    long status;
+    char *body;        /* NUL-terminated */
+    size_t len;
+    json_object *json; /* parsed body, NULL when not JSON */
+    char *headers;     /* raw header block */
+} tc_resp_t;
+
+/* Any request. headers: NULL-terminated array of "Name: value" (may be NULL).
+ * body NULL sends none. Content-Type is whatever headers say (none by default). */
+tc_resp_t *tc_req(const char *method, const char *path, const char *body,
+                  const char *const *headers);
+
+/* JSON conveniences: Content-Type: application/json is added. */
+tc_resp_t *tc_get(const char *path);
+tc_resp_t *tc_post(const char *path, const char *json);
+tc_resp_t *tc_post_key(const char *path, const char *json, const char *idem_key);
+tc_resp_t *tc_admin(const char *method, const char *path, const char *json);
+/* printf-style path */
+tc_resp_t *tc_getf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+void tc_free(tc_resp_t *r);
+
+/* Value of a response header (case-insensitive name), copied into buf; NULL when absent. */
+const char *tc_header(const tc_resp_t *r, const char *name, char *buf, size_t cap);
+
+/* Members of the JSON body (aborts the test when missing or of another type). */
+int64_t tc_int(const tc_resp_t *r, const char *key);
+const char *tc_str(const tc_resp_t *r, const char *key);
+int tc_is_null(const tc_resp_t *r, const char *key);
+
+/* Assert status, problem+json content type and `code`. */
+void tc_assert_problem(const tc_resp_t *r, long status, const char *code, const char *file,
+                       int line);
+#define assert_problem(r, status, code) tc_assert_problem((r), (status), (code), __FILE__, __LINE__)
+
+/* Single integer from SQL (printf-style). Aborts on error or no row. */
+int64_t tc_sql_int(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Run a statement with no result. */
+void tc_sql(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Fixtures made through the admin API. */
+int64_t tc_new_user(void);
+int64_t tc_new_product(int64_t price, int64_t stock);
+void tc_charge(int64_t user_id, int64_t amount);
+
+/* In a child, only tc_req-style calls are safe: a failure there exits 255
+ * instead of unwinding into cmocka. Run fn(i, arg) in n child processes that start together (they block on a
+ * pipe until all are forked). Each child's return value (0..255) is stored
+ * in results[i]. Returns 0 when every child exited normally. */
+int tc_parallel(int n, int (*fn)(int i, void *arg), void *arg, int *results);
+
+/* Encode an HTTP status as a child exit code and back (200..599 -> 0..255). */
+int tc_status_code(long status);
+long tc_code_status(int code);
+
+#endif

@@ -1,0 +1,430 @@
+/* Configuration: defaults, the key=value file, COMMERCE_* overrides and the
+ * start-up validation, with a stub getenv and a collecting report callback. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "common/config.h"
+
+/* ---- stub environment ----------------------------------------------------- */
+
+#define MAX_ENV 8
+static struct {
+    const char *name, *value;
+} env[MAX_ENV];
+static int nenv;
+static int env_lookups;
+
+static const char *stub_getenv(const char *name)
+{
+    env_lookups++;
+    for (int i = 0; i < nenv; i++)
+        if (strcmp(env[i].name, name) == 0)
+            return env[i].value;
+    return NULL;
+}
+
+static void setenv_stub(const char *name, const char *value)
+{
+    assert_true(nenv < MAX_ENV);
+    env[nenv].name = name;
+    env[nenv].value = value;
+    nenv++;
+}
+
+/* ---- collecting report ---------------------------------------------------- */
+
+#define MAX_LINES 16
+struct report {
+    int n;
+    char lines[MAX_LINES][512];
+};
+
+static void collect(void *arg, const char *line)
+{
+    struct report *rep = arg;
+
+    assert_non_null(line);
+    assert_true(strlen(line) > 0);
+    assert_null(strchr(line, '\n')); /* one complete line per problem */
+    if (rep->n < MAX_LINES)
+        snprintf(rep->lines[rep->n], sizeof(rep->lines[0]), "%s", line);
+    rep->n++;
+}
+
+static struct report rep;
+static config_t cfg;
+
+static int reset(void **state)
+{
+    memset(env, 0, sizeof(env));
+    nenv = 0;
+    env_lookups = 0;
+    memset(&rep, 0, sizeof(rep));
+    memset(&cfg, 0xa5, sizeof(cfg)); /* config_parse must set everything */
+    return 0;
+}
+
+static int parse(const char *text)
+{
+    int problems = config_parse(&cfg, text, stub_getenv, collect, &rep);
+    /* the return value is the number of lines reported */
+    assert_int_equal(problems, rep.n);
+    return problems;
+}
+
+/* Exactly one reported line contains every one of the given words. */
+static void reported_once(const char *w1, const char *w2)
+{
+    int hits = 0;
+
+    for (int i = 0; i < rep.n && i < MAX_LINES; i++)
+        if (strstr(rep.lines[i], w1) && (!w2 || strstr(rep.lines[i], w2)))
+            hits++;
+    if (hits != 1) {
+        fprintf(stderr, "want one line with '%s'%s%s, got %d of %d:\n", w1, w2 ? " and '" : "",
+                w2 ? w2 : "", hits, rep.n);
+        for (int i = 0; i < rep.n && i < MAX_LINES; i++)
+            fprintf(stderr, "  %s\n", rep.lines[i]);
+    }
+    assert_int_equal(hits, 1);
+}
+
+static void no_problems(int problems)
+{
+    if (problems != 0)
+        for (int i = 0; i < rep.n && i < MAX_LINES; i++)
+            fprintf(stderr, "unexpected: %s\n", rep.lines[i]);
+    assert_int_equal(problems, 0);
+}
+
+#define MINIMAL "db_socket=/run/mysqld/mysqld.sock\nadmin_token=s3cret-token\n"
+
+/* ---- tests ---------------------------------------------------------------- */
+
+static void defaults(void **state)
+{
+    no_problems(parse(MINIMAL));
+    assert_string_equal(cfg.db_socket, "/run/mysqld/mysqld.sock");
+    assert_string_equal(cfg.db_host, "");
+    assert_int_equal(cfg.db_port, 3306);
+    assert_string_equal(cfg.db_user, "commerce");
+    assert_string_equal(cfg.db_password, "");
+    assert_string_equal(cfg.db_name, "commerce");
+    assert_string_equal(cfg.admin_token, "s3cret-token");
+    assert_int_equal(cfg.max_charge, 10000000);
+    assert_int_equal(cfg.max_balance, 1000000000);
+    assert_string_equal(cfg.data_platform_url, "");
+    assert_string_equal(cfg.time_zone, "Asia/Seoul");
+    assert_int_equal(cfg.max_body_bytes, 65536);
+    assert_int_equal(cfg.retry_after_seconds, 1);
+    assert_int_equal(cfg.idempotency_retention_hours, 48);
+    assert_int_equal(cfg.relay_batch_size, 100);
+    assert_int_equal(cfg.relay_poll_ms, 100);
+    assert_int_equal(cfg.relay_max_attempts, 10);
+    assert_int_equal(cfg.relay_connect_timeout_ms, 2000);
+    assert_int_equal(cfg.relay_timeout_ms, 5000);
+    assert_string_equal(cfg.log_level, "info");
+    /* every key was looked up in the environment */
+    assert_true(env_lookups >= 20);
+}
+
+static void file_values(void **state)
+{
+    no_problems(parse("db_host=db.internal\n"
+                      "db_port=3307\n"
+                      "db_user=shop\n"
+                      "db_password=p=w d\n" /* everything after the first '=' */
+                      "db_name=shop_db\n"
+                      "admin_token=0123456789abcdef\n"
+                      "max_charge=500\n"
+                      "max_balance=1000\n"
+                      "data_platform_url=https://dp.example/events\n"
+                      "time_zone=UTC\n"
+                      "max_body_bytes=1024\n"
+                      "retry_after_seconds=3600\n"
+                      "idempotency_retention_hours=24\n"
+                      "relay_batch_size=1000\n"
+                      "relay_poll_ms=60000\n"
+                      "relay_max_attempts=1\n"
+                      "relay_connect_timeout_ms=1\n"
+                      "relay_timeout_ms=600000\n"
+                      "log_level=debug"));  /* last line without a newline */
+    assert_string_equal(cfg.db_socket, "");
+    assert_string_equal(cfg.db_host, "db.internal");
+    assert_int_equal(cfg.db_port, 3307);
+    assert_string_equal(cfg.db_user, "shop");
+    assert_string_equal(cfg.db_password, "p=w d");
+    assert_string_equal(cfg.db_name, "shop_db");
+    assert_string_equal(cfg.admin_token, "0123456789abcdef");
+    assert_int_equal(cfg.max_charge, 500);
+    assert_int_equal(cfg.max_balance, 1000);
+    assert_string_equal(cfg.data_platform_url, "https://dp.example/events");
+    assert_string_equal(cfg.time_zone, "UTC");
+    assert_int_equal(cfg.max_body_bytes, 1024);
+    assert_int_equal(cfg.retry_after_seconds, 3600);
+    assert_int_equal(cfg.idempotency_retention_hours, 24);
+    assert_int_equal(cfg.relay_batch_size, 1000);
+    assert_int_equal(cfg.relay_poll_ms, 60000);
+    assert_int_equal(cfg.relay_max_attempts, 1);
+    assert_int_equal(cfg.relay_connect_timeout_ms, 1);
+    assert_int_equal(cfg.relay_timeout_ms, 600000);
+    assert_string_equal(cfg.log_level, "debug");
+}
+
+static void comments_blank_lines_and_spaces(void **state)
+{
+    no_problems(parse("# commerce configuration\n"
+                      "\n"
+                      "   \n"
+                      "\t# indented comment\n"
+                      "  db_socket   =   /tmp/my.sock  \n"
+                      "admin_token=s3cret-token\r\n"
+                      "db_port\t=\t4000\r\n"
+                      "#db_port=5000\n"
+                      "\n"));
+    assert_string_equal(cfg.db_socket, "/tmp/my.sock");
+    assert_string_equal(cfg.admin_token, "s3cret-token");
+    assert_int_equal(cfg.db_port, 4000);
+}
+
+static void later_file_line_wins(void **state)
+{
+    no_problems(parse(MINIMAL "db_port=1000\ndb_port=2000\n"));
+    assert_int_equal(cfg.db_port, 2000);
+}
+
+static void no_file_at_all(void **state)
+{
+    setenv_stub("COMMERCE_DB_SOCKET", "/s.sock");
+    setenv_stub("COMMERCE_ADMIN_TOKEN", "env-admin-token");
+    no_problems(parse(NULL));
+    assert_string_equal(cfg.db_socket, "/s.sock");
+    assert_string_equal(cfg.admin_token, "env-admin-token");
+    assert_int_equal(cfg.db_port, 3306);
+}
+
+static void env_overrides_file(void **state)
+{
+    setenv_stub("COMMERCE_DB_PORT", "3308");
+    setenv_stub("COMMERCE_ADMIN_TOKEN", "from-the-environment");
+    setenv_stub("COMMERCE_MAX_CHARGE", "777");
+    setenv_stub("COMMERCE_LOG_LEVEL", "warn");
+    no_problems(parse(MINIMAL "db_port=3307\nmax_charge=555\nlog_level=error\n"));
+    assert_int_equal(cfg.db_port, 3308);
+    assert_string_equal(cfg.admin_token, "from-the-environment");
+    assert_int_equal(cfg.max_charge, 777);
+    assert_string_equal(cfg.log_level, "warn");
+    /* keys not in the environment keep the file's value */
+    assert_string_equal(cfg.db_socket, "/run/mysqld/mysqld.sock");
+}
+
+static void env_names_are_upper_case_only(void **state)
+{
+    setenv_stub("commerce_db_port", "1");
+    setenv_stub("DB_PORT", "2");
+    setenv_stub("COMMERCE_db_port", "3");
+    no_problems(parse(MINIMAL));
+    assert_int_equal(cfg.db_port, 3306);
+}
+
+static void unknown_key_reported(void **state)
+{
+    int p = parse(MINIMAL "colour=blue\n");
+    assert_int_equal(p, 1);
+    reported_once("colour", "line 3");
+}
+
+static void line_without_equals_reported(void **state)
+{
+    int p = parse(MINIMAL "just some words\n");
+    assert_int_equal(p, 1);
+    reported_once("line 3", NULL);
+}
+
+static void non_integer_reported(void **state)
+{
+    static const char *bad[] = {"abc", "12x", "1.5", "+5", "0x10", "", "3306 3306",
+                                "99999999999999999999999999999999"};
+    char text[256];
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        reset(state);
+        snprintf(text, sizeof(text), MINIMAL "db_port=%s\n", bad[i]);
+        int p = parse(text);
+        if (p != 1)
+            fprintf(stderr, "db_port=%s -> %d problems\n", bad[i], p);
+        assert_int_equal(p, 1);
+        reported_once("db_port", "integer");
+        assert_int_equal(cfg.db_port, 3306); /* the default stays */
+    }
+    /* in the environment too, naming the key */
+    reset(state);
+    setenv_stub("COMMERCE_RELAY_POLL_MS", "fast");
+    assert_int_equal(parse(MINIMAL), 1);
+    reported_once("relay_poll_ms", "integer");
+}
+
+static void out_of_range_reported(void **state)
+{
+    static const struct {
+        const char *line, *key;
+    } bad[] = {
+        {"db_port=0", "db_port"},
+        {"db_port=65536", "db_port"},
+        {"db_port=-1", "db_port"},
+        {"max_body_bytes=1023", "max_body_bytes"},
+        {"max_body_bytes=16777217", "max_body_bytes"},
+        {"retry_after_seconds=0", "retry_after_seconds"},
+        {"idempotency_retention_hours=23", "idempotency_retention_hours"},
+        {"relay_batch_size=1001", "relay_batch_size"},
+        {"max_charge=0", "max_charge"},
+        {"max_balance=1000000000000001", "max_balance"},
+    };
+    char text[256];
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        reset(state);
+        snprintf(text, sizeof(text), MINIMAL "%s\n", bad[i].line);
+        int p = parse(text);
+        if (p != 1)
+            fprintf(stderr, "%s -> %d problems\n", bad[i].line, p);
+        assert_int_equal(p, 1);
+        reported_once(bad[i].key, "outside");
+    }
+    /* the edges themselves are fine */
+    reset(state);
+    no_problems(parse(MINIMAL "db_port=1\nmax_body_bytes=16777216\n"));
+    assert_int_equal(cfg.db_port, 1);
+    assert_int_equal(cfg.max_body_bytes, 16777216);
+    reset(state);
+    no_problems(parse(MINIMAL "db_port=65535\nmax_body_bytes=1024\n"));
+    assert_int_equal(cfg.db_port, 65535);
+}
+
+static void string_too_long_reported(void **state)
+{
+    char text[512];
+    char longval[100];
+
+    memset(longval, 'x', 80); /* db_name holds 79 bytes */
+    longval[80] = '\0';
+    snprintf(text, sizeof(text), MINIMAL "db_name=%s\n", longval);
+    assert_int_equal(parse(text), 1);
+    reported_once("db_name", NULL);
+    assert_string_equal(cfg.db_name, "commerce");
+
+    reset(state);
+    longval[79] = '\0';
+    snprintf(text, sizeof(text), MINIMAL "db_name=%s\n", longval);
+    no_problems(parse(text));
+    assert_int_equal(strlen(cfg.db_name), 79);
+}
+
+static void missing_admin_token_reported(void **state)
+{
+    assert_int_equal(parse("db_socket=/s.sock\n"), 1);
+    reported_once("admin_token", NULL);
+
+    reset(state);
+    assert_int_equal(parse("db_socket=/s.sock\nadmin_token=\n"), 1);
+    reported_once("admin_token", NULL);
+
+    reset(state);
+    assert_int_equal(parse("db_socket=/s.sock\nadmin_token=short\n"), 1);
+    reported_once("admin_token", "8");
+}
+
+static void no_database_address_reported(void **state)
+{
+    assert_int_equal(parse("admin_token=s3cret-token\n"), 1);
+    reported_once("db_socket", "db_host");
+
+    reset(state);
+    no_problems(parse("admin_token=s3cret-token\ndb_host=127.0.0.1\n"));
+    reset(state);
+    no_problems(parse("admin_token=s3cret-token\ndb_socket=/s\n"));
+}
+
+static void max_charge_above_max_balance_reported(void **state)
+{
+    assert_int_equal(parse(MINIMAL "max_charge=2000\nmax_balance=1000\n"), 1);
+    reported_once("max_charge", "max_balance");
+
+    reset(state);
+    no_problems(parse(MINIMAL "max_charge=1000\nmax_balance=1000\n"));
+
+    /* the environment can cause it too */
+    reset(state);
+    setenv_stub("COMMERCE_MAX_BALANCE", "5");
+    assert_int_equal(parse(MINIMAL), 1);
+    reported_once("max_charge", "max_balance");
+}
+
+static void bad_log_level_and_url_reported(void **state)
+{
+    assert_int_equal(parse(MINIMAL "log_level=verbose\n"), 1);
+    reported_once("log_level", "verbose");
+
+    reset(state);
+    assert_int_equal(parse(MINIMAL "data_platform_url=ftp://x/\n"), 1);
+    reported_once("data_platform_url", NULL);
+
+    reset(state);
+    no_problems(parse(MINIMAL "data_platform_url=http://127.0.0.1:9/events\n"));
+}
+
+static void several_problems_several_lines(void **state)
+{
+    setenv_stub("COMMERCE_RETRY_AFTER_SECONDS", "0");
+    int p = parse("# nothing about the database or the token\n"
+                  "colour=blue\n"
+                  "db_port=abc\n"
+                  "relay_timeout_ms=0\n"
+                  "log_level=loud\n");
+    assert_int_equal(p, 7);
+    reported_once("colour", NULL);
+    reported_once("db_port", NULL);
+    reported_once("relay_timeout_ms", NULL);
+    reported_once("retry_after_seconds", NULL);
+    reported_once("admin_token", NULL);
+    reported_once("db_socket", "db_host");
+    reported_once("log_level", NULL);
+}
+
+static void null_report_still_counts(void **state)
+{
+    assert_int_equal(config_parse(&cfg, "colour=blue\n", stub_getenv, NULL, NULL), 3);
+    assert_int_equal(config_parse(&cfg, MINIMAL, NULL, NULL, NULL), 0);
+}
+
+#define T(f) cmocka_unit_test_setup(f, reset)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(defaults),
+        T(file_values),
+        T(comments_blank_lines_and_spaces),
+        T(later_file_line_wins),
+        T(no_file_at_all),
+        T(env_overrides_file),
+        T(env_names_are_upper_case_only),
+        T(unknown_key_reported),
+        T(line_without_equals_reported),
+        T(non_integer_reported),
+        T(out_of_range_reported),
+        T(string_too_long_reported),
+        T(missing_admin_token_reported),
+        T(no_database_address_reported),
+        T(max_charge_above_max_balance_reported),
+        T(bad_log_level_and_url_reported),
+        T(several_problems_several_lines),
+        T(null_report_still_counts),
+    };
+    return cmocka_run_group_tests_name("unit/config", tests, NULL, NULL);
+}

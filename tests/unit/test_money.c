@@ -1,0 +1,236 @@
+/* Money rules (overflow, the balance ceiling) and strict integer parsing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "common/util.h"
+#include "core/money.h"
+
+#define UNTOUCHED 424242
+
+/* ---- money_add / money_mul ------------------------------------------------ */
+
+static void add_edges(void **state)
+{
+    int64_t r = UNTOUCHED;
+
+    assert_true(money_add(1, 2, &r));
+    assert_int_equal(r, 3);
+    assert_true(money_add(INT64_MAX, 0, &r));
+    assert_int_equal(r, INT64_MAX);
+    assert_true(money_add(INT64_MAX - 1, 1, &r));
+    assert_int_equal(r, INT64_MAX);
+    assert_true(money_add(INT64_MIN, INT64_MAX, &r));
+    assert_int_equal(r, -1);
+    assert_true(money_add(-5, 3, &r));
+    assert_int_equal(r, -2);
+
+    r = UNTOUCHED;
+    assert_false(money_add(INT64_MAX, 1, &r));
+    assert_int_equal(r, UNTOUCHED);
+    assert_false(money_add(1, INT64_MAX, &r));
+    assert_false(money_add(INT64_MAX, INT64_MAX, &r));
+    assert_false(money_add(INT64_MIN, -1, &r));
+    assert_false(money_add(INT64_MIN, INT64_MIN, &r));
+    assert_int_equal(r, UNTOUCHED);
+}
+
+static void mul_edges(void **state)
+{
+    int64_t r = UNTOUCHED;
+
+    assert_true(money_mul(1500, 3, &r));
+    assert_int_equal(r, 4500);
+    assert_true(money_mul(0, INT64_MAX, &r));
+    assert_int_equal(r, 0);
+    assert_true(money_mul(INT64_MAX, 1, &r));
+    assert_int_equal(r, INT64_MAX);
+    /* floor(sqrt(2^63 - 1)) = 3037000499 */
+    assert_true(money_mul(3037000499LL, 3037000499LL, &r));
+    assert_int_equal(r, 9223372030926249001LL);
+    /* the largest line the service accepts: price ceiling x 1,000 units */
+    assert_true(money_mul(MONEY_MAX_PRICE, 1000, &r));
+    assert_int_equal(r, 1000000000000LL);
+
+    r = UNTOUCHED;
+    assert_false(money_mul(3037000500LL, 3037000500LL, &r));
+    assert_false(money_mul(INT64_MAX, 2, &r));
+    assert_false(money_mul(INT64_MAX / 2 + 1, 2, &r));
+    assert_false(money_mul(-1, 5, &r));
+    assert_false(money_mul(5, -1, &r));
+    assert_false(money_mul(-1, 0, &r));
+    assert_false(money_mul(INT64_MIN, -1, &r));
+    assert_int_equal(r, UNTOUCHED);
+}
+
+/* ---- money_check_charge --------------------------------------------------- */
+
+static void charge_up_to_the_ceiling(void **state)
+{
+    int64_t nb = UNTOUCHED;
+
+    assert_int_equal(money_check_charge(0, 5000, 1000000000, &nb), CHARGE_OK);
+    assert_int_equal(nb, 5000);
+    /* exactly the ceiling is allowed */
+    assert_int_equal(money_check_charge(990000000, 10000000, 1000000000, &nb), CHARGE_OK);
+    assert_int_equal(nb, 1000000000);
+    assert_int_equal(money_check_charge(999999999, 1, 1000000000, &nb), CHARGE_OK);
+    assert_int_equal(nb, 1000000000);
+}
+
+static void charge_over_the_ceiling_refused(void **state)
+{
+    int64_t nb = UNTOUCHED;
+
+    assert_int_equal(money_check_charge(1000000000, 1, 1000000000, &nb), CHARGE_OVER_LIMIT);
+    assert_int_equal(money_check_charge(990000001, 10000000, 1000000000, &nb),
+                     CHARGE_OVER_LIMIT);
+    assert_int_equal(money_check_charge(0, 1000000001, 1000000000, &nb), CHARGE_OVER_LIMIT);
+    assert_int_equal(nb, UNTOUCHED);
+}
+
+static void charge_overflow_refused(void **state)
+{
+    int64_t nb = UNTOUCHED;
+
+    /* the sum overflows: refused even though the ceiling is INT64_MAX */
+    assert_int_equal(money_check_charge(INT64_MAX, 1, INT64_MAX, &nb), CHARGE_OVER_LIMIT);
+    assert_int_equal(money_check_charge(1, INT64_MAX, INT64_MAX, &nb), CHARGE_OVER_LIMIT);
+    assert_int_equal(money_check_charge(INT64_MAX - 5, 10, INT64_MAX, &nb), CHARGE_OVER_LIMIT);
+    assert_int_equal(nb, UNTOUCHED);
+    /* one below overflow is fine */
+    assert_int_equal(money_check_charge(INT64_MAX - 1, 1, INT64_MAX, &nb), CHARGE_OK);
+    assert_int_equal(nb, INT64_MAX);
+}
+
+/* ---- util_parse_i64 / util_parse_i64n ------------------------------------- */
+
+static void parse_ok(const char *s, int64_t want)
+{
+    int64_t v = UNTOUCHED;
+    int rc = util_parse_i64(s, &v);
+
+    if (rc != 0 || v != want)
+        fprintf(stderr, "util_parse_i64(\"%s\") -> %d, %lld\n", s, rc, (long long)v);
+    assert_int_equal(rc, 0);
+    assert_int_equal(v, want);
+}
+
+static void parse_bad(const char *s)
+{
+    int64_t v = UNTOUCHED;
+    int rc = util_parse_i64(s, &v);
+
+    if (rc != -1)
+        fprintf(stderr, "util_parse_i64(\"%s\") accepted: %lld\n", s, (long long)v);
+    assert_int_equal(rc, -1);
+    assert_int_equal(v, UNTOUCHED);
+}
+
+static void parse_i64_accepts(void **state)
+{
+    parse_ok("0", 0);
+    parse_ok("1", 1);
+    parse_ok("-1", -1);
+    parse_ok("10", 10);
+    parse_ok("1000000000", 1000000000);
+    parse_ok("9223372036854775807", INT64_MAX);
+    parse_ok("-9223372036854775808", INT64_MIN);
+    parse_ok("9223372036854775806", INT64_MAX - 1);
+    parse_ok("-9223372036854775807", INT64_MIN + 1);
+    parse_ok("1000000000000000000", 1000000000000000000LL); /* 19 digits */
+}
+
+static void parse_i64_refuses(void **state)
+{
+    static const char *bad[] = {
+        "",
+        "-",
+        "-0",
+        "01",
+        "00",
+        "-01",
+        "+1",
+        "+0",
+        " 1",
+        "1 ",
+        "1\n",
+        "\t1",
+        "1a",
+        "a1",
+        "0x10",
+        "1e3",
+        "1.0",
+        "1,000",
+        "--1",
+        "- 1",
+        "9223372036854775808",  /* INT64_MAX + 1 */
+        "-9223372036854775809", /* INT64_MIN - 1 */
+        "9999999999999999999",  /* 19 digits, too big */
+        "10000000000000000000", /* 20 digits */
+        "18446744073709551616",
+        "00000000000000000001",
+        "99999999999999999999999",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        parse_bad(bad[i]);
+}
+
+static void parse_i64n_uses_only_len_bytes(void **state)
+{
+    int64_t v = UNTOUCHED;
+
+    assert_int_equal(util_parse_i64n("123", 2, &v), 0);
+    assert_int_equal(v, 12);
+    assert_int_equal(util_parse_i64n("12x", 2, &v), 0);
+    assert_int_equal(v, 12);
+    assert_int_equal(util_parse_i64n("-5&limit=3", 2, &v), 0);
+    assert_int_equal(v, -5);
+    assert_int_equal(util_parse_i64n("9223372036854775807999", 19, &v), 0);
+    assert_int_equal(v, INT64_MAX);
+    assert_int_equal(util_parse_i64n("-9223372036854775808/x", 20, &v), 0);
+    assert_int_equal(v, INT64_MIN);
+
+    v = UNTOUCHED;
+    assert_int_equal(util_parse_i64n("5", 0, &v), -1);
+    assert_int_equal(util_parse_i64n("-5", 1, &v), -1);
+    assert_int_equal(util_parse_i64n("012", 2, &v), -1);
+    assert_int_equal(util_parse_i64n("12x", 3, &v), -1);
+    assert_int_equal(util_parse_i64n("92233720368547758089", 20, &v), -1);
+    assert_int_equal(util_parse_i64n("9223372036854775808", 19, &v), -1);
+    assert_int_equal(util_parse_i64n("-9223372036854775809", 20, &v), -1);
+    /* a NUL inside the length is not a digit */
+    assert_int_equal(util_parse_i64n("1\0002", 3, &v), -1);
+    assert_int_equal(v, UNTOUCHED);
+}
+
+static void secret_eq(void **state)
+{
+    assert_true(util_secret_eq("s3cret-token", "s3cret-token"));
+    assert_false(util_secret_eq("s3cret-toke", "s3cret-token"));
+    assert_false(util_secret_eq("s3cret-tokenx", "s3cret-token"));
+    assert_false(util_secret_eq("s3cret-tokeN", "s3cret-token"));
+    assert_false(util_secret_eq("", "s3cret-token"));
+    assert_false(util_secret_eq("", "")); /* an empty secret never matches */
+    assert_false(util_secret_eq("x", ""));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(add_edges),
+        cmocka_unit_test(mul_edges),
+        cmocka_unit_test(charge_up_to_the_ceiling),
+        cmocka_unit_test(charge_over_the_ceiling_refused),
+        cmocka_unit_test(charge_overflow_refused),
+        cmocka_unit_test(parse_i64_accepts),
+        cmocka_unit_test(parse_i64_refuses),
+        cmocka_unit_test(parse_i64n_uses_only_len_bytes),
+        cmocka_unit_test(secret_eq),
+    };
+    return cmocka_run_group_tests_name("unit/money", tests, NULL, NULL);
+}
