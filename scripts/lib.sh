@@ -30,7 +30,7 @@ COMMERCE_PACKAGES=(
 	autoconf automake make gcc pkg-config
 	libfcgi-dev libjson-c-dev libmariadb-dev libcurl4-openssl-dev libcmocka-dev
 	mariadb-server mariadb-client nginx spawn-fcgi multiwatch
-	valgrind wrk curl iproute2
+	valgrind wrk curl iproute2 python3
 )
 
 log() { printf '[%s] %s\n' "${0##*/}" "$*" >&2; }
@@ -413,6 +413,14 @@ max_charge=10000000
 max_balance=1000000000
 data_platform_url=$url
 time_zone=Asia/Seoul
+relay_batch_size=${STACK_RELAY_BATCH:-100}
+relay_poll_ms=${STACK_RELAY_POLL_MS:-100}
+relay_max_attempts=${STACK_RELAY_MAX_ATTEMPTS:-10}
+relay_connect_timeout_ms=${STACK_RELAY_CONNECT_TIMEOUT_MS:-2000}
+relay_timeout_ms=${STACK_RELAY_TIMEOUT_MS:-5000}
+relay_lease_ms=${STACK_RELAY_LEASE_MS:-30000}
+relay_retry_base_ms=${STACK_RELAY_RETRY_BASE_MS:-500}
+relay_retry_max_ms=${STACK_RELAY_RETRY_MAX_MS:-300000}
 EOF
 	mv -f "$dir/commerce.conf.tmp" "$dir/commerce.conf"
 }
@@ -458,28 +466,59 @@ workers_stop() {
 
 # ---------------------------------------------------------------------------------------------
 # Later issues: outbox relay and fake data platform.
-# HOOK: extras_start / extras_stop are called by stack_up / stack_down. Today they only start
-# ./commerce-relay if that binary exists (no arguments, COMMERCE_CONFIG exported). The fake data
-# platform (listening on the port of data_platform_url) and commerce-popular (a nightly batch,
-# not a daemon) are to be added here when they exist.
+# The data platform side: the fake platform (when STACK_FAKE_PLATFORM=1; it listens on the port
+# of STACK_PLATFORM_URL) and commerce-relay, which delivers the outbox to STACK_PLATFORM_URL.
+# commerce-popular is a batch (cron / systemd timer), not a daemon: nothing to start here.
+
+# url_port URL: the port of an http://host:port/... URL.
+url_port() { sed -E 's#^[a-z]+://[^:/]+:([0-9]+).*#\1#' <<<"$1"; }
+
+platform_start() {
+	local dir=$1 url=$2 port i
+	platform_stop "$dir"
+	port=$(url_port "$url")
+	[[ $port =~ ^[0-9]+$ ]] || die "no port in data platform URL: $url"
+	setsid python3 "$COMMERCE_ROOT/scripts/fake-platform" --port "$port" \
+		--log "$dir/log/platform-events.jsonl" </dev/null >>"$dir/log/platform.log" 2>&1 &
+	echo "$!" >"$dir/run/platform.pid"
+	disown
+	for ((i = 0; i < 100; i++)); do
+		curl -sf "http://127.0.0.1:$port/_state" >/dev/null 2>&1 && break
+		[[ -n $(pidfile_pid "$dir/run/platform.pid" fake-platform) ]] || die "fake platform exited (see $dir/log/platform.log)"
+		sleep 0.1
+	done
+	((i < 100)) || die "fake platform did not answer on port $port"
+	log "fake data platform on http://127.0.0.1:$port (events: $dir/log/platform-events.jsonl)"
+}
+
+platform_stop() {
+	stop_group "$1/run/platform.pid" "fake-platform" TERM 5
+}
+
+relay_start() {
+	local dir=$1 relay=$COMMERCE_ROOT/commerce-relay
+	relay_stop "$dir"
+	[[ -x $relay ]] || die "missing $relay (build failed?)"
+	COMMERCE_CONFIG=$dir/commerce.conf setsid "$relay" </dev/null >>"$dir/log/relay.log" 2>&1 &
+	echo "$!" >"$dir/run/relay.pid"
+	disown
+	log "commerce-relay started (log: $dir/log/relay.log)"
+}
+
+relay_stop() {
+	stop_group "$1/run/relay.pid" "$COMMERCE_ROOT/commerce-relay" TERM 15
+}
 
 extras_start() {
-	local dir=$1 relay=$COMMERCE_ROOT/commerce-relay
+	local dir=$1
 	extras_stop "$dir"
-	# TODO(fake data platform): start it here, before the relay, on DIR/stack.env's platform URL.
-	if [[ -x $relay ]]; then
-		COMMERCE_CONFIG=$dir/commerce.conf setsid "$relay" \
-			</dev/null >>"$dir/log/relay.log" 2>&1 &
-		echo "$!" >"$dir/run/relay.pid"
-		disown
-		log "commerce-relay started (log: $dir/log/relay.log)"
-	fi
+	[[ ${STACK_FAKE_PLATFORM:-1} == 1 ]] && platform_start "$dir" "$STACK_PLATFORM_URL"
+	relay_start "$dir"
 }
 
 extras_stop() {
-	local dir=$1
-	stop_group "$dir/run/relay.pid" "$COMMERCE_ROOT/commerce-relay" TERM 15
-	# TODO(fake data platform): stop it here.
+	relay_stop "$1"
+	platform_stop "$1"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -593,7 +632,13 @@ STACK_PLATFORM_URL=$STACK_PLATFORM_URL
 STACK_RATE=$STACK_RATE
 STACK_BURST=$STACK_BURST
 STACK_URL=$STACK_URL
+STACK_FAKE_PLATFORM=${STACK_FAKE_PLATFORM:-1}
 EOF
+	local v
+	for v in BATCH POLL_MS MAX_ATTEMPTS CONNECT_TIMEOUT_MS TIMEOUT_MS LEASE_MS RETRY_BASE_MS RETRY_MAX_MS; do
+		v=STACK_RELAY_$v
+		[[ -n ${!v:-} ]] && echo "$v=${!v}" >>"$dir/stack.env"
+	done
 	if ! wait_ready "$STACK_URL" 30; then
 		stack_logs "$dir"
 		die "stack in $dir is not ready"
@@ -623,7 +668,7 @@ stack_load_env() {
 # stack_logs DIR [LINES]: print the tails of the stack's logs to stderr.
 stack_logs() {
 	local dir=$1 lines=${2:-40} f
-	for f in worker.log relay.log nginx-error.log mysqld.err; do
+	for f in worker.log relay.log platform.log nginx-error.log mysqld.err; do
 		[[ -s $dir/log/$f ]] || continue
 		printf -- '----- last %s lines of %s\n' "$lines" "$dir/log/$f" >&2
 		tail -n "$lines" "$dir/log/$f" >&2

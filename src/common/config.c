@@ -47,6 +47,9 @@ static const struct key keys[] = {
     INT(relay_max_attempts, 1, 1000, "10"),
     INT(relay_connect_timeout_ms, 1, 600000, "2000"),
     INT(relay_timeout_ms, 1, 600000, "5000"),
+    INT(relay_lease_ms, 1000, 3600000, "30000"),
+    INT(relay_retry_base_ms, 1, 3600000, "500"),
+    INT(relay_retry_max_ms, 1, 86400000, "300000"),
     STR(log_level, "info", 1),
 };
 
@@ -189,6 +192,9 @@ int config_parse(config_t *cfg, const char *text, config_getenv_fn env, config_r
         strcmp(cfg->log_level, "warn") && strcmp(cfg->log_level, "error"))
         reportf(report, arg, &problems, "config: log_level: '%s' is not debug, info, warn or error",
                 cfg->log_level);
+    if (cfg->relay_lease_ms <= 2 * (cfg->relay_timeout_ms + cfg->relay_connect_timeout_ms))
+        reportf(report, arg, &problems,
+                "config: relay_lease_ms: must exceed twice relay_timeout_ms + relay_connect_timeout_ms");
     if (cfg->data_platform_url[0] && strncmp(cfg->data_platform_url, "http://", 7) &&
         strncmp(cfg->data_platform_url, "https://", 8))
         reportf(report, arg, &problems, "config: data_platform_url: must start with http:// or https://");

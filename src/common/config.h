@@ -33,6 +33,9 @@ typedef struct config {
     int64_t relay_max_attempts;
     int64_t relay_connect_timeout_ms;
     int64_t relay_timeout_ms;
+    int64_t relay_lease_ms;
+    int64_t relay_retry_base_ms;
+    int64_t relay_retry_max_ms;
     char log_level[16];
 } config_t;
 

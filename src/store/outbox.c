@@ -1,7 +1,9 @@
 #include "store/outbox.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/rc.h"
 #include "common/util.h"
 
 int outbox_add(db_t *db, const char *type, int64_t order_id, const char *payload, size_t len,
@@ -17,4 +19,146 @@ int outbox_add(db_t *db, const char *type, int64_t order_id, const char *payload
         memcpy(event_id, id, sizeof(id));
     return db_exec(db, sql, NULL, NULL, "sslbss", id, type, order_id, payload, len, occurred_sql,
                    occurred_sql);
+}
+
+void outbox_events_free(outbox_event_t *ev, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free(ev[i].payload);
+        ev[i].payload = NULL;
+    }
+}
+
+struct claim {
+    int max;
+    int64_t lease_ms;
+    outbox_event_t *out;
+    int n;
+};
+
+static int claim_tx(db_t *db, void *arg)
+{
+    static const char sel[] =
+        "SELECT id, event_id, type, order_id, payload, occurred_at, attempts FROM outbox"
+        " WHERE status = 'PENDING' AND next_attempt_at <= NOW(3)"
+        " ORDER BY next_attempt_at, id LIMIT ? FOR UPDATE SKIP LOCKED";
+    static const char lease[] =
+        "UPDATE outbox SET next_attempt_at = NOW(3) + INTERVAL ? * 1000 MICROSECOND WHERE id = ?";
+    struct claim *c = arg;
+    db_stmt_t *st;
+    int rc;
+
+    outbox_events_free(c->out, c->n);
+    c->n = 0;
+    if ((rc = db_query(db, &st, sel, "l", (int64_t)c->max)) != C_OK)
+        return rc;
+    while (c->n < c->max) {
+        outbox_event_t *e = &c->out[c->n];
+        rc = db_row(st, "lsslmtl", &e->id, e->event_id, sizeof(e->event_id), e->type,
+                    sizeof(e->type), &e->order_id, &e->payload, e->occurred_at, &e->attempts);
+        if (rc != 1)
+            break;
+        c->n++;
+    }
+    db_end(st);
+    if (rc < 0)
+        return rc;
+    for (int i = 0; i < c->n; i++)
+        if ((rc = db_exec(db, lease, NULL, NULL, "ll", c->lease_ms, c->out[i].id)) != C_OK)
+            return rc;
+    return C_OK;
+}
+
+int outbox_claim(db_t *db, int max, int64_t lease_ms, outbox_event_t *out)
+{
+    struct claim c = {max, lease_ms, out, 0};
+    int rc = db_tx(db, claim_tx, &c);
+
+    if (rc != C_OK) {
+        outbox_events_free(out, c.n);
+        return rc;
+    }
+    return c.n;
+}
+
+int outbox_delivered(db_t *db, int64_t id)
+{
+    static const char sql[] = "UPDATE outbox SET status = 'DELIVERED', attempts = attempts + 1,"
+                              " delivered_at = NOW(3), last_error = NULL WHERE id = ?";
+    return db_exec(db, sql, NULL, NULL, "l", id);
+}
+
+int outbox_attempt_failed(db_t *db, int64_t id, int64_t delay_ms, int64_t max_attempts,
+                          const char *error)
+{
+    static const char sql[] =
+        "UPDATE outbox SET attempts = attempts + 1,"
+        " status = IF(attempts >= ?, 'FAILED', 'PENDING'),"
+        " next_attempt_at = NOW(3) + INTERVAL ? * 1000 MICROSECOND, last_error = LEFT(?, 500)"
+        " WHERE id = ?";
+    /* In MariaDB, SET assignments see earlier ones: `attempts` in the IF is
+     * already incremented. */
+    return db_exec(db, sql, NULL, NULL, "llsl", max_attempts, delay_ms, error, id);
+}
+
+int outbox_release(db_t *db, int64_t id, int64_t delay_ms)
+{
+    static const char sql[] =
+        "UPDATE outbox SET next_attempt_at = NOW(3) + INTERVAL ? * 1000 MICROSECOND"
+        " WHERE id = ? AND status = 'PENDING'";
+    return db_exec(db, sql, NULL, NULL, "ll", delay_ms, id);
+}
+
+int outbox_stats(db_t *db, outbox_stats_t *s)
+{
+    static const char sql[] =
+        "SELECT COALESCE(SUM(status = 'PENDING'), 0),"
+        " COALESCE(SUM(status = 'PENDING' AND next_attempt_at <= NOW(3)), 0),"
+        " COALESCE(SUM(status = 'FAILED'), 0), COALESCE(SUM(status = 'DELIVERED'), 0),"
+        " MIN(IF(status = 'PENDING', occurred_at, NULL)) FROM outbox";
+    db_stmt_t *st;
+    int rc = db_query(db, &st, sql, "");
+
+    if (rc != C_OK)
+        return rc;
+    rc = db_row(st, "llllt", &s->pending, &s->due, &s->failed, &s->delivered, s->oldest_pending);
+    db_end(st);
+    return rc < 0 ? rc : C_OK;
+}
+
+int outbox_failed_list(db_t *db, int64_t after, int64_t limit,
+                       void (*each)(void *arg, const outbox_event_t *e, const char *error),
+                       void *arg)
+{
+    static const char sql[] =
+        "SELECT id, event_id, type, order_id, occurred_at, attempts, COALESCE(last_error, '')"
+        " FROM outbox WHERE status = 'FAILED' AND id > ? ORDER BY id LIMIT ?";
+    db_stmt_t *st;
+    outbox_event_t e;
+    char err[512];
+    int rc, n = 0;
+
+    memset(&e, 0, sizeof(e));
+    if ((rc = db_query(db, &st, sql, "ll", after, limit)) != C_OK)
+        return rc;
+    while ((rc = db_row(st, "lssltls", &e.id, e.event_id, sizeof(e.event_id), e.type,
+                        sizeof(e.type), &e.order_id, e.occurred_at, &e.attempts, err,
+                        sizeof(err))) == 1) {
+        each(arg, &e, err);
+        n++;
+    }
+    db_end(st);
+    return rc < 0 ? rc : n;
+}
+
+int outbox_replay(db_t *db, const char *event_id)
+{
+    static const char one[] = "UPDATE outbox SET status = 'PENDING', attempts = 0,"
+                              " next_attempt_at = NOW(3) WHERE status = 'FAILED' AND event_id = ?";
+    static const char all[] = "UPDATE outbox SET status = 'PENDING', attempts = 0,"
+                              " next_attempt_at = NOW(3) WHERE status = 'FAILED'";
+    uint64_t n = 0;
+    int rc = event_id ? db_exec(db, one, &n, NULL, "s", event_id)
+                      : db_exec(db, all, &n, NULL, "");
+    return rc == C_OK ? (int)n : rc;
 }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/util.h"
 #include "store/db.h"
 
 /* Queue one event (type "ORDER_PAID" or "ORDER_CANCELLED") whose payload is
@@ -15,3 +16,49 @@ int outbox_add(db_t *db, const char *type, int64_t order_id, const char *payload
                const char *occurred_sql, char *event_id);
 
 #endif
+
+/* --- delivery side (commerce-relay) and operations ----------------------- */
+
+typedef struct outbox_event {
+    int64_t id;
+    char event_id[40];
+    char type[32];
+    int64_t order_id;
+    char *payload; /* owned: free with outbox_events_free */
+    char occurred_at[UTIL_TIME_LEN];
+    int64_t attempts;
+} outbox_event_t;
+
+/* Claim up to `max` due PENDING events: in one short transaction, select them
+ * FOR UPDATE SKIP LOCKED (so relays on other hosts take other rows) and push
+ * their next_attempt_at `lease_ms` ahead, so that no other relay claims them
+ * while this one delivers outside any transaction. A relay that dies leaves
+ * its events due again when the lease runs out. Returns the count. */
+int outbox_claim(db_t *db, int max, int64_t lease_ms, outbox_event_t *out);
+void outbox_events_free(outbox_event_t *ev, int n);
+
+/* After a 2xx: DELIVERED. */
+int outbox_delivered(db_t *db, int64_t id);
+
+/* After a failed attempt: attempts + 1, and either due again in delay_ms or,
+ * once attempts reaches max_attempts, parked as FAILED. */
+int outbox_attempt_failed(db_t *db, int64_t id, int64_t delay_ms, int64_t max_attempts,
+                          const char *error);
+
+/* Give back a claimed, unattempted event: due again in delay_ms. */
+int outbox_release(db_t *db, int64_t id, int64_t delay_ms);
+
+typedef struct outbox_stats {
+    int64_t pending, due, failed, delivered;
+    char oldest_pending[UTIL_TIME_LEN]; /* "" when none */
+} outbox_stats_t;
+int outbox_stats(db_t *db, outbox_stats_t *s);
+
+/* FAILED events with id > after, ascending, at most limit. */
+int outbox_failed_list(db_t *db, int64_t after, int64_t limit,
+                       void (*each)(void *arg, const outbox_event_t *e, const char *error),
+                       void *arg);
+
+/* FAILED -> PENDING, due now, attempts 0: one event (event_id) or all (NULL).
+ * Returns the number replayed. */
+int outbox_replay(db_t *db, const char *event_id);

@@ -1,0 +1,150 @@
+/* commerce-relay: delivers the transactional outbox to the data platform.
+ *
+ *   commerce-relay                  run (until SIGTERM/SIGINT)
+ *   commerce-relay status           backlog counts and the failed events
+ *   commerce-relay replay [EVENT]   failed events (all, or one) back to pending
+ *
+ * Latency: the relay polls for due events every relay_poll_ms (default
+ * 100 ms) with one indexed range query, and goes straight on while batches
+ * come back full; an event normally reaches the platform within one poll
+ * interval plus the HTTP round trip after its order commits. Several relays,
+ * on any hosts, can run at once: claims use FOR UPDATE SKIP LOCKED and a
+ * lease. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <mysql.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "common/rc.h"
+#include "common/util.h"
+#include "relay/relay.h"
+#include "store/db.h"
+#include "store/outbox.h"
+
+static volatile int stop;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
+
+static void nap_ms(int64_t ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    /* a signal ends the nap early: stop is then checked at once */
+    nanosleep(&ts, NULL);
+}
+
+static void print_failed(void *arg, const outbox_event_t *e, const char *error)
+{
+    (void)arg;
+    printf("  %s  %-16s order %-8lld attempts %-3lld occurred %s  last error: %s\n", e->event_id,
+           e->type, (long long)e->order_id, (long long)e->attempts, e->occurred_at, error);
+}
+
+static int cmd_status(db_t *db)
+{
+    outbox_stats_t s;
+    int rc = outbox_stats(db, &s);
+
+    if (rc != C_OK)
+        return 1;
+    printf("pending %lld (due now %lld), failed %lld, delivered %lld, oldest pending %s\n",
+           (long long)s.pending, (long long)s.due, (long long)s.failed, (long long)s.delivered,
+           s.oldest_pending[0] ? s.oldest_pending : "-");
+    if (s.failed) {
+        printf("failed events (replay with: commerce-relay replay [EVENT_ID]):\n");
+        if (outbox_failed_list(db, 0, 1000, print_failed, NULL) < 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int cmd_replay(db_t *db, const char *event_id)
+{
+    int n = outbox_replay(db, event_id);
+    if (n < 0)
+        return 1;
+    printf("%d event(s) back to pending\n", n);
+    return event_id && n == 0 ? 1 : 0;
+}
+
+static int run(const config_t *cfg, db_t *db)
+{
+    relay_t *rl = relay_new(cfg, db);
+    struct sigaction sa;
+    int64_t total = 0, last_log = util_mono_us();
+
+    if (!rl)
+        return 1;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+    log_info("delivering to %s (batch %lld, poll %lld ms, timeout %lld ms, %lld attempts)",
+             cfg->data_platform_url, (long long)cfg->relay_batch_size,
+             (long long)cfg->relay_poll_ms, (long long)cfg->relay_timeout_ms,
+             (long long)cfg->relay_max_attempts);
+    while (!stop) {
+        int delivered = 0;
+        int n = relay_round(rl, &stop, &delivered);
+        total += delivered;
+        if (n < 0)
+            nap_ms(1000); /* database unreachable: the events wait in the outbox */
+        else if (n < cfg->relay_batch_size)
+            nap_ms(cfg->relay_poll_ms);
+        if (util_mono_us() - last_log > 60 * 1000000LL) {
+            log_info("delivered %lld events so far", (long long)total);
+            last_log = util_mono_us();
+        }
+    }
+    log_info("stopped after delivering %lld events", (long long)total);
+    relay_free(rl);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    config_t cfg;
+    db_t *db;
+    int rc;
+
+    log_set_name("commerce-relay");
+    if (argc > 3 || (argc >= 2 && strcmp(argv[1], "status") && strcmp(argv[1], "replay")) ||
+        (argc == 3 && strcmp(argv[1], "replay"))) {
+        fprintf(stderr, "usage: commerce-relay [status | replay [EVENT_ID]]\n");
+        return 2;
+    }
+    if (config_load(&cfg) != 0) {
+        log_error("invalid configuration; see the lines above");
+        return 2;
+    }
+    if (argc == 1 && !cfg.data_platform_url[0]) {
+        log_error("config: data_platform_url: required by the relay");
+        return 2;
+    }
+    if (mysql_library_init(0, NULL, NULL) || curl_global_init(CURL_GLOBAL_DEFAULT))
+        return 1;
+    db = db_new(&cfg);
+    if (!db)
+        return 1;
+    if (argc == 1)
+        rc = run(&cfg, db);
+    else if (strcmp(argv[1], "status") == 0)
+        rc = cmd_status(db);
+    else
+        rc = cmd_replay(db, argc == 3 ? argv[2] : NULL);
+    db_free(db);
+    curl_global_cleanup();
+    mysql_library_end();
+    return rc;
+}

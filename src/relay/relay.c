@@ -1,0 +1,155 @@
+#include "relay/relay.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/rc.h"
+#include "common/util.h"
+#include "store/outbox.h"
+
+#define MAX_BATCH 1000
+
+struct relay {
+    const config_t *cfg;
+    db_t *db;
+    CURL *curl; /* one handle: its connection to the platform is kept alive */
+    char id[96];
+    outbox_event_t batch[MAX_BATCH];
+};
+
+static size_t discard(char *p, size_t size, size_t n, void *arg)
+{
+    (void)p;
+    (void)arg;
+    return size * n;
+}
+
+relay_t *relay_new(const config_t *cfg, db_t *db)
+{
+    relay_t *rl = calloc(1, sizeof(*rl));
+    char host[64] = "localhost";
+
+    if (!rl)
+        return NULL;
+    rl->cfg = cfg;
+    rl->db = db;
+    rl->curl = curl_easy_init();
+    if (!rl->curl) {
+        free(rl);
+        return NULL;
+    }
+    gethostname(host, sizeof(host) - 1);
+    snprintf(rl->id, sizeof(rl->id), "%s:%d", host, (int)getpid());
+    return rl;
+}
+
+void relay_free(relay_t *rl)
+{
+    if (!rl)
+        return;
+    curl_easy_cleanup(rl->curl);
+    free(rl);
+}
+
+int64_t relay_backoff_ms(int64_t n, int64_t base_ms, int64_t max_ms, uint32_t random)
+{
+    int64_t d = base_ms;
+    for (int64_t i = 1; i < n && d < max_ms; i++)
+        d *= 2;
+    if (d > max_ms)
+        d = max_ms;
+    return d / 2 + (int64_t)(random % (uint32_t)(d / 2 + 1));
+}
+
+/* POST one event; 0 on a 2xx, else -1 with a reason in err. */
+static int deliver(relay_t *rl, const outbox_event_t *e, char *err, size_t cap)
+{
+    const config_t *c = rl->cfg;
+    struct curl_slist *h = NULL;
+    char key[96], rid[128];
+    long status = 0;
+    size_t plen = strlen(e->payload), blen = plen + 256;
+    char *body = malloc(blen);
+    int n;
+
+    if (!body) {
+        snprintf(err, cap, "out of memory");
+        return -1;
+    }
+    /* The payload is the order document as the API rendered it. */
+    n = snprintf(body, blen, "{\"eventId\":\"%s\",\"type\":\"%s\",\"occurredAt\":\"%s\",\"order\":%s}",
+                 e->event_id, e->type, e->occurred_at, e->payload);
+    snprintf(key, sizeof(key), "Idempotency-Key: %s", e->event_id);
+    snprintf(rid, sizeof(rid), "X-Relay-Id: %s", rl->id);
+    h = curl_slist_append(h, "Content-Type: application/json");
+    h = curl_slist_append(h, key);
+    h = curl_slist_append(h, rid);
+    h = curl_slist_append(h, "Expect:");
+
+    CURL *cu = rl->curl;
+    curl_easy_reset(cu);
+    curl_easy_setopt(cu, CURLOPT_URL, c->data_platform_url);
+    curl_easy_setopt(cu, CURLOPT_POST, 1L);
+    curl_easy_setopt(cu, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(cu, CURLOPT_POSTFIELDSIZE, (long)n);
+    curl_easy_setopt(cu, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(cu, CURLOPT_CONNECTTIMEOUT_MS, (long)c->relay_connect_timeout_ms);
+    curl_easy_setopt(cu, CURLOPT_TIMEOUT_MS, (long)c->relay_timeout_ms);
+    curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, discard);
+    CURLcode cc = curl_easy_perform(cu);
+    if (cc == CURLE_OK)
+        curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(h);
+    free(body);
+    if (cc != CURLE_OK) {
+        snprintf(err, cap, "%s", curl_easy_strerror(cc));
+        return -1;
+    }
+    if (status < 200 || status > 299) {
+        snprintf(err, cap, "HTTP %ld", status);
+        return -1;
+    }
+    return 0;
+}
+
+int relay_round(relay_t *rl, volatile int *stop, int *delivered)
+{
+    const config_t *c = rl->cfg;
+    int max = (int)(c->relay_batch_size < MAX_BATCH ? c->relay_batch_size : MAX_BATCH);
+    int n = outbox_claim(rl->db, max, c->relay_lease_ms, rl->batch);
+    int64_t start = util_mono_us(), give_back = -1;
+    int rc = C_OK;
+
+    *delivered = 0;
+    if (n <= 0)
+        return n;
+    for (int i = 0; i < n; i++) {
+        const outbox_event_t *e = &rl->batch[i];
+        char err[256];
+
+        if (give_back < 0 && (*stop || util_mono_us() - start > c->relay_lease_ms * 500))
+            give_back = 0; /* stopping, or past half the lease: let others have the rest */
+        if (give_back >= 0) {
+            rc = outbox_release(rl->db, e->id, give_back);
+        } else if (deliver(rl, e, err, sizeof(err)) == 0) {
+            (*delivered)++;
+            rc = outbox_delivered(rl->db, e->id);
+        } else {
+            int64_t delay = relay_backoff_ms(e->attempts + 1, c->relay_retry_base_ms,
+                                             c->relay_retry_max_ms, util_rand(UINT32_MAX));
+            log_warn("event %s (order %lld, attempt %lld): %s; retry in %lld ms", e->event_id,
+                     (long long)e->order_id, (long long)e->attempts + 1, err, (long long)delay);
+            rc = outbox_attempt_failed(rl->db, e->id, delay, c->relay_max_attempts, err);
+            give_back = delay;
+        }
+        if (rc != C_OK)
+            break; /* database trouble: the lease returns the rest */
+    }
+    outbox_events_free(rl->batch, n);
+    return rc == C_OK ? n : rc;
+}

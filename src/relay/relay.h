@@ -1,0 +1,29 @@
+/* commerce-relay's work: claim due outbox events and POST them to the data
+ * platform, at least once, outside any transaction. */
+#ifndef COMMERCE_RELAY_H
+#define COMMERCE_RELAY_H
+
+#include <stdint.h>
+
+#include "common/config.h"
+#include "store/db.h"
+
+typedef struct relay relay_t;
+
+/* NULL when out of memory or libcurl cannot start. */
+relay_t *relay_new(const config_t *cfg, db_t *db);
+void relay_free(relay_t *rl);
+
+/* Exponential backoff with full jitter for the n-th failed attempt (n >= 1):
+ * a random delay in [d/2, d] where d = min(base * 2^(n-1), max). Pure. */
+int64_t relay_backoff_ms(int64_t n, int64_t base_ms, int64_t max_ms, uint32_t random);
+
+/* One round: claim up to relay_batch_size due events and deliver them in
+ * order. On the first failed delivery the rest of the batch is given back
+ * with the same delay (the platform is unwell; don't hammer it); past half
+ * the lease the rest is given back due at once (another relay may take it).
+ * *stop is polled between deliveries. Returns the number claimed, or a
+ * database failure (< 0). *delivered counts the 2xx answers. */
+int relay_round(relay_t *rl, volatile int *stop, int *delivered);
+
+#endif
