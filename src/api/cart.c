@@ -125,6 +125,8 @@ int cart_checkout_h(req_t *r)
     if ((rc = orders_read_coupon(r, &c.place)) != C_OK)
         return rc;
     rc = effect_run(r, c.place.user_id, &e);
+    if (rc == C_OK)
+        orders_count(rc, r, &e, &c.place);
     if (rc != C_REJECT || r->status)
         return rc;
     if (c.empty) {
@@ -136,5 +138,7 @@ int cart_checkout_h(req_t *r)
         return problem(r, 409, "CART_EMPTY", NULL, "the cart of user %" PRId64 " is empty",
                        c.place.user_id);
     }
-    return orders_place_problem(r, &c.place);
+    rc = orders_place_problem(r, &c.place);
+    orders_count(rc, r, &e, &c.place);
+    return rc;
 }

@@ -1,4 +1,4 @@
-/* GET /livez, GET /readyz */
+/* GET /livez, GET /readyz, GET /metrics */
 #ifndef COMMERCE_API_OPS_H
 #define COMMERCE_API_OPS_H
 
@@ -6,5 +6,6 @@
 
 int ops_livez_h(req_t *r);
 int ops_readyz_h(req_t *r);
+int ops_metrics_h(req_t *r);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/app.h"
+#include "common/metrics.h"
 #include "common/rc.h"
 #include "store/outbox.h"
 #include "store/users.h"
@@ -91,6 +92,18 @@ int orders_place_problem(req_t *r, const struct order_place *p)
     }
 }
 
+void orders_count(int rc, const req_t *r, const struct effect *e, const struct order_place *p)
+{
+    if (rc == C_OK && e->ik.state == IDEM_NEW)
+        metrics_order(M_ORDER_PAID);
+    else if (rc == C_REJECT && r->status >= 400 && e->ik.state == IDEM_NEW)
+        metrics_order(p->outcome == ORDER_OUT_OF_STOCK       ? M_ORDER_OUT_OF_STOCK
+                      : p->outcome == ORDER_NO_BALANCE        ? M_ORDER_INSUFFICIENT_BALANCE
+                      : p->outcome == ORDER_COUPON_NOT_USABLE ? M_ORDER_COUPON_REJECTED
+                      : p->outcome == ORDER_COUPON_NOT_FOUND  ? M_ORDER_COUPON_REJECTED
+                                                              : M_ORDER_REJECTED_OTHER);
+}
+
 int orders_read_coupon(req_t *r, struct order_place *p)
 {
     bool present;
@@ -117,7 +130,8 @@ int orders_create_h(req_t *r)
         return invalid(r, field, "%s", detail);
     rc = effect_run(r, p.user_id, &e);
     if (rc == C_REJECT && !r->status)
-        return orders_place_problem(r, &p);
+        orders_place_problem(r, &p);
+    orders_count(rc, r, &e, &p);
     return rc;
 }
 
@@ -203,5 +217,6 @@ int orders_cancel_h(req_t *r)
                        c.order_id);
     if (rc != C_OK)
         return rc;
+    metrics_order(M_ORDER_CANCELLED);
     return resp_json(r, 200, render(&order_buf));
 }

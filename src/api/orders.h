@@ -19,6 +19,9 @@ int orders_place_work(db_t *db, struct effect *e, struct order_place *p);
 /* Turn a refused placement into its problem. */
 int orders_place_problem(req_t *r, const struct order_place *p);
 
+/* Count the outcome of a placement (new ones only, not replays) in /metrics. */
+void orders_count(int rc, const req_t *r, const struct effect *e, const struct order_place *p);
+
 /* Read the optional "couponId" of an order or checkout body into p. */
 int orders_read_coupon(req_t *r, struct order_place *p);
 

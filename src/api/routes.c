@@ -5,6 +5,7 @@
 #include "api/cart.h"
 #include "api/coupons.h"
 #include "api/orders.h"
+#include "api/outbox.h"
 #include "api/ops.h"
 #include "api/points.h"
 #include "api/products.h"
@@ -12,6 +13,7 @@
 static const route_t routes[] = {
     {"GET", "/livez", ops_livez_h, 0, "livez"},
     {"GET", "/readyz", ops_readyz_h, 0, "readyz"},
+    {"GET", "/metrics", ops_metrics_h, 0, "metrics"},
     {"GET", "/users/{userId}/points", points_get_h, 0, "points_get"},
     {"POST", "/users/{userId}/points/charge", points_charge_h, R_BODY | R_IDEM, "points_charge"},
     {"GET", "/users/{userId}/points/history", points_history_h, 0, "points_history"},
@@ -29,6 +31,8 @@ static const route_t routes[] = {
     {"POST", "/coupons/{couponId}/issue", coupons_issue_h, R_BODY, "coupons_issue"},
     {"GET", "/users/{userId}/coupons", coupons_user_list_h, 0, "coupons_user_list"},
     {"POST", "/admin/coupons", coupons_admin_create_h, R_ADMIN | R_BODY, "admin_coupons"},
+    {"GET", "/admin/outbox", outbox_admin_get_h, R_ADMIN, "admin_outbox"},
+    {"POST", "/admin/outbox/replay", outbox_admin_replay_h, R_ADMIN | R_BODY, "admin_outbox_replay"},
     {"POST", "/admin/users", admin_create_user_h, R_ADMIN | R_BODY, "admin_users"},
     {"POST", "/admin/products", admin_create_product_h, R_ADMIN | R_BODY, "admin_products"},
     {"PATCH", "/admin/products/{productId}", admin_patch_product_h, R_ADMIN | R_BODY,

@@ -10,6 +10,7 @@
 
 #include "api/app.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/rc.h"
 #include "common/util.h"
 #include "http/fcgi.h"
@@ -63,6 +64,8 @@ static void serve(app_t *app, FCGX_Request *fr, const route_t *routes, size_t nr
                         (int)app->cfg.retry_after_seconds);
     else if (rc != C_REJECT)
         problem(&r, 500, "INTERNAL_ERROR", NULL, "internal error");
+    metrics_request(r.route ? (int)(r.route - routes) : METRICS_ROUTES, r.status,
+                    util_mono_us() - r.started_us);
     if (r.status >= 500 && r.status != 503)
         log_error("%s %s -> %d", r.method, r.path, r.status);
     fcgi_write(&r, fr);
@@ -86,6 +89,7 @@ int main(void)
         log_error("library initialisation failed");
         return 1;
     }
+    metrics_open(app.cfg.metrics_file);
     app.db = db_new(&app.cfg);
     if (!app.db)
         return 1;

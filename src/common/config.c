@@ -51,6 +51,7 @@ static const struct key keys[] = {
     INT(relay_retry_base_ms, 1, 3600000, "500"),
     INT(relay_retry_max_ms, 1, 86400000, "300000"),
     STR(log_level, "info", 1),
+    STR(metrics_file, "", 0),
 };
 
 static void reportf(config_report_fn report, void *arg, int *problems, const char *fmt, ...)

@@ -37,6 +37,7 @@ typedef struct config {
     int64_t relay_retry_base_ms;
     int64_t relay_retry_max_ms;
     char log_level[16];
+    char metrics_file[256];
 } config_t;
 
 /* Looks up an environment variable; getenv in production, a stub in tests. */

@@ -1,0 +1,76 @@
+#include "api/outbox.h"
+
+#include "api/app.h"
+#include "common/rc.h"
+#include "store/outbox.h"
+
+struct page {
+    json_object *items;
+    int64_t limit, count, last_id;
+};
+
+static void add_failed(void *arg, const outbox_event_t *e, const char *error)
+{
+    struct page *pg = arg;
+    if (pg->count++ >= pg->limit)
+        return;
+    json_object *o = json_object_new_object();
+    jput_i(o, "id", e->id);
+    jput_s(o, "eventId", e->event_id);
+    jput_s(o, "type", e->type);
+    jput_i(o, "orderId", e->order_id);
+    jput_i(o, "attempts", e->attempts);
+    jput_s(o, "occurredAt", e->occurred_at);
+    jput_s(o, "lastError", error);
+    json_object_array_add(pg->items, o);
+    pg->last_id = e->id;
+}
+
+/* {"pending","due","failed","delivered","oldestPendingAt","failedEvents":[...],"next"} */
+int outbox_admin_get_h(req_t *r)
+{
+    struct page pg = {0};
+    outbox_stats_t s;
+    int64_t after;
+    int rc;
+
+    if ((rc = query_limit(r, &pg.limit)) != C_OK ||
+        (rc = query_cursor(r, "after", 0, &after)) != C_OK)
+        return rc;
+    if ((rc = outbox_stats(db_of(r), &s)) != C_OK)
+        return rc;
+    pg.items = json_object_new_array();
+    rc = outbox_failed_list(db_of(r), after, pg.limit + 1, add_failed, &pg);
+    if (rc < 0) {
+        json_object_put(pg.items);
+        return rc;
+    }
+    json_object *o = json_object_new_object();
+    jput_i(o, "pending", s.pending);
+    jput_i(o, "due", s.due);
+    jput_i(o, "failed", s.failed);
+    jput_i(o, "delivered", s.delivered);
+    jput_s(o, "oldestPendingAt", s.oldest_pending[0] ? s.oldest_pending : NULL);
+    json_object_object_add(o, "failedEvents", pg.items);
+    jput_id(o, "next", pg.count > pg.limit ? pg.last_id : 0);
+    return resp_json(r, 200, o);
+}
+
+/* Body {} replays every FAILED event; {"eventId":"..."} one of them. */
+int outbox_admin_replay_h(req_t *r)
+{
+    const char *event_id = NULL;
+    bool one;
+    int n, rc = body_str_opt(r, "eventId", 36, &event_id, &one);
+
+    if (rc != C_OK)
+        return rc;
+    n = outbox_replay(db_of(r), one ? event_id : NULL);
+    if (n < 0)
+        return n;
+    if (one && n == 0)
+        return problem(r, 404, "NOT_FOUND", "eventId", "no FAILED event with id %s", event_id);
+    json_object *o = json_object_new_object();
+    jput_i(o, "replayed", n);
+    return resp_json(r, 200, o);
+}

@@ -1,0 +1,174 @@
+#include "common/metrics.h"
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+static const int statuses[] = {200, 201, 204, 400, 401, 404, 405, 409,
+                               413, 415, 422, 429, 500, 503, 0};
+#define NSTATUS (sizeof(statuses) / sizeof(statuses[0]))
+static const int64_t bounds_us[] = {1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000,
+                                    500000, 1000000, 2500000, 5000000};
+#define NBUCKET (sizeof(bounds_us) / sizeof(bounds_us[0]))
+static const char *const order_names[] = {"paid", "out_of_stock", "insufficient_balance",
+                                          "coupon_rejected", "rejected_other", "cancelled"};
+
+/* The file layout: only counters, all starting at zero (a new file is zero
+ * filled), so there is nothing to initialise and no race between workers. */
+struct shm {
+    uint64_t requests[METRICS_ROUTES + 1][NSTATUS];
+    uint64_t buckets[NBUCKET + 1]; /* last: +Inf */
+    uint64_t sum_us, count;
+    uint64_t orders[M_ORDER_OUTCOMES];
+};
+
+static struct shm private_shm;
+static struct shm *m = &private_shm;
+
+int metrics_open(const char *path)
+{
+    struct stat st;
+    int fd;
+    void *p;
+
+    if (!path || !*path)
+        return -1;
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 || fstat(fd, &st) != 0 ||
+        (st.st_size < (off_t)sizeof(struct shm) && ftruncate(fd, sizeof(struct shm)) != 0)) {
+        log_warn("metrics: %s unusable; counting per process", path);
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    p = mmap(NULL, sizeof(struct shm), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED) {
+        log_warn("metrics: cannot map %s; counting per process", path);
+        return -1;
+    }
+    m = p;
+    return 0;
+}
+
+static void add(uint64_t *c, uint64_t v) { __atomic_fetch_add(c, v, __ATOMIC_RELAXED); }
+
+static uint64_t get(const uint64_t *c) { return __atomic_load_n(c, __ATOMIC_RELAXED); }
+
+void metrics_request(int route, int status, int64_t micros)
+{
+    size_t s = NSTATUS - 1, b = NBUCKET;
+
+    if (route < 0 || route > METRICS_ROUTES)
+        route = METRICS_ROUTES;
+    for (size_t i = 0; i + 1 < NSTATUS; i++)
+        if (statuses[i] == status)
+            s = i;
+    for (size_t i = 0; i < NBUCKET; i++)
+        if (micros <= bounds_us[i]) {
+            b = i;
+            break;
+        }
+    add(&m->requests[route][s], 1);
+    add(&m->buckets[b], 1);
+    add(&m->sum_us, (uint64_t)(micros > 0 ? micros : 0));
+    add(&m->count, 1);
+}
+
+void metrics_order(enum metrics_order outcome)
+{
+    if (outcome < M_ORDER_OUTCOMES)
+        add(&m->orders[outcome], 1);
+}
+
+struct out {
+    char *p;
+    size_t len, cap;
+    int failed;
+};
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(struct out *o, const char *fmt, ...)
+{
+    va_list ap;
+    for (;;) {
+        size_t room = o->cap - o->len;
+        va_start(ap, fmt);
+        int n = vsnprintf(o->p ? o->p + o->len : NULL, o->p ? room : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            o->failed = 1;
+            return;
+        }
+        if (o->p && (size_t)n < room) {
+            o->len += (size_t)n;
+            return;
+        }
+        size_t cap = (o->cap ? o->cap * 2 : 8192) + (size_t)n;
+        char *q = realloc(o->p, cap);
+        if (!q) {
+            o->failed = 1;
+            return;
+        }
+        o->p = q;
+        o->cap = cap;
+    }
+}
+
+int metrics_render(char **buf, size_t *len, const char *const *route_names, int n)
+{
+    struct out o = {0};
+    uint64_t cum = 0;
+
+    put(&o, "# HELP commerce_http_requests_total HTTP requests by route and status.\n"
+            "# TYPE commerce_http_requests_total counter\n");
+    for (int r = 0; r <= METRICS_ROUTES; r++) {
+        const char *name = r < n ? route_names[r] : r == METRICS_ROUTES ? "none" : NULL;
+        if (!name)
+            continue;
+        for (size_t s = 0; s < NSTATUS; s++) {
+            uint64_t v = get(&m->requests[r][s]);
+            if (!v)
+                continue;
+            if (statuses[s])
+                put(&o, "commerce_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n", name,
+                    statuses[s], (unsigned long long)v);
+            else
+                put(&o, "commerce_http_requests_total{route=\"%s\",status=\"other\"} %llu\n",
+                    name, (unsigned long long)v);
+        }
+    }
+    put(&o, "# HELP commerce_http_request_duration_seconds Time in the worker per request.\n"
+            "# TYPE commerce_http_request_duration_seconds histogram\n");
+    for (size_t b = 0; b < NBUCKET; b++) {
+        cum += get(&m->buckets[b]);
+        put(&o, "commerce_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
+            (double)bounds_us[b] / 1e6, (unsigned long long)cum);
+    }
+    cum += get(&m->buckets[NBUCKET]);
+    put(&o, "commerce_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+        (unsigned long long)cum);
+    put(&o, "commerce_http_request_duration_seconds_sum %.6f\n", (double)get(&m->sum_us) / 1e6);
+    put(&o, "commerce_http_request_duration_seconds_count %llu\n",
+        (unsigned long long)get(&m->count));
+    put(&o, "# HELP commerce_orders_total Order attempts by outcome, and cancels.\n"
+            "# TYPE commerce_orders_total counter\n");
+    for (int i = 0; i < M_ORDER_OUTCOMES; i++)
+        put(&o, "commerce_orders_total{outcome=\"%s\"} %llu\n", order_names[i],
+            (unsigned long long)get(&m->orders[i]));
+    if (o.failed) {
+        free(o.p);
+        return -1;
+    }
+    *buf = o.p;
+    *len = o.len;
+    return 0;
+}

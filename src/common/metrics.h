@@ -1,0 +1,37 @@
+/* Process-shared counters for GET /metrics.
+ *
+ * The workers of one host map the same file (config metrics_file) and add
+ * to its counters with atomic operations, so a scrape through any worker
+ * sees the whole pool. Without the file each process counts alone. */
+#ifndef COMMERCE_METRICS_H
+#define COMMERCE_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define METRICS_ROUTES 48 /* route table rows; index METRICS_ROUTES is "no route" */
+
+enum metrics_order {
+    M_ORDER_PAID,
+    M_ORDER_OUT_OF_STOCK,
+    M_ORDER_INSUFFICIENT_BALANCE,
+    M_ORDER_COUPON_REJECTED,
+    M_ORDER_REJECTED_OTHER,
+    M_ORDER_CANCELLED,
+    M_ORDER_OUTCOMES
+};
+
+/* Map the shared file (created and sized on first use); "" or failure
+ * falls back to private memory. Returns 0 when shared. */
+int metrics_open(const char *path);
+
+/* Count one request: route index (or METRICS_ROUTES), HTTP status, latency. */
+void metrics_request(int route, int status, int64_t micros);
+
+void metrics_order(enum metrics_order outcome);
+
+/* Append the Prometheus text of the counters to a malloc'd buffer.
+ * route_names[i] names route index i (n of them). Returns 0 or -1. */
+int metrics_render(char **buf, size_t *len, const char *const *route_names, int n);
+
+#endif
