@@ -75,7 +75,7 @@ CREATE TABLE IF NOT EXISTS orders (
   cancelled_at         DATETIME(3) NULL,
   PRIMARY KEY (id),
   KEY orders_user (user_id, id),
-  KEY orders_created (created_at),
+  KEY orders_created (created_at, status),
   CONSTRAINT orders_total CHECK (total = subtotal - discount AND total >= 0)
 ) ENGINE=InnoDB;
 
@@ -179,3 +179,34 @@ CREATE TABLE IF NOT EXISTS user_coupon (
   PRIMARY KEY (coupon_id, user_id),
   KEY user_coupon_user (user_id, coupon_id)
 ) ENGINE=InnoDB;
+
+-- Popular products, rebuilt by commerce-popular. Each run writes a new
+-- snapshot and repoints popular_current in the same transaction; the API
+-- reads current + snapshot + items in one statement, so a reader sees the
+-- old list or the new one, never a mix or an empty one. popular_current's
+-- single row is also what two concurrent runs serialise on.
+CREATE TABLE IF NOT EXISTS popular_snapshot (
+  id          BIGINT      NOT NULL AUTO_INCREMENT,
+  as_of       DATE        NOT NULL,
+  from_day    DATE        NOT NULL,
+  to_day      DATE        NOT NULL,
+  days        INT         NOT NULL,
+  computed_at DATETIME(3) NOT NULL,
+  PRIMARY KEY (id)
+) ENGINE=InnoDB;
+
+CREATE TABLE IF NOT EXISTS popular_item (
+  snapshot_id   BIGINT  NOT NULL,
+  `rank`        TINYINT NOT NULL,
+  product_id    BIGINT  NOT NULL,
+  sold_quantity BIGINT  NOT NULL,
+  PRIMARY KEY (snapshot_id, `rank`)
+) ENGINE=InnoDB;
+
+CREATE TABLE IF NOT EXISTS popular_current (
+  id          TINYINT NOT NULL,
+  snapshot_id BIGINT  NULL,
+  PRIMARY KEY (id),
+  CONSTRAINT popular_current_one CHECK (id = 1)
+) ENGINE=InnoDB;
+INSERT IGNORE INTO popular_current (id, snapshot_id) VALUES (1, NULL);

@@ -4,6 +4,7 @@
 
 #include "api/app.h"
 #include "common/rc.h"
+#include "store/popular.h"
 
 json_object *products_render(const product_t *p)
 {
@@ -61,5 +62,32 @@ int products_list_h(req_t *r)
     json_object *o = json_object_new_object();
     json_object_object_add(o, "items", pg.items);
     jput_id(o, "next", pg.count > pg.limit ? pg.last_id : 0);
+    return resp_json(r, 200, o);
+}
+
+int products_popular_h(req_t *r)
+{
+    static popular_view_t v;
+    int rc = popular_read(db_of(r), &v);
+
+    if (rc != C_OK)
+        return rc;
+    json_object *o = json_object_new_object(), *items = json_object_new_array();
+    jput_s(o, "from", v.found ? v.from_day : NULL);
+    jput_s(o, "to", v.found ? v.to_day : NULL);
+    jput_i(o, "days", v.found ? v.days : POPULAR_DAYS);
+    jput_s(o, "computedAt", v.found ? v.computed_at : NULL);
+    for (int i = 0; i < v.n; i++) {
+        const popular_entry_t *e = &v.items[i];
+        json_object *it = json_object_new_object();
+        jput_i(it, "rank", e->rank);
+        jput_i(it, "productId", e->product.id);
+        jput_s(it, "name", e->product.name);
+        jput_i(it, "price", e->product.price);
+        jput_i(it, "stock", e->product.stock);
+        jput_i(it, "soldQuantity", e->sold);
+        json_object_array_add(items, it);
+    }
+    json_object_object_add(o, "items", items);
     return resp_json(r, 200, o);
 }

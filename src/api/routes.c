@@ -18,6 +18,7 @@ static const route_t routes[] = {
     {"POST", "/users/{userId}/points/charge", points_charge_h, R_BODY | R_IDEM, "points_charge"},
     {"GET", "/users/{userId}/points/history", points_history_h, 0, "points_history"},
     {"GET", "/products", products_list_h, 0, "products_list"},
+    {"GET", "/products/popular", products_popular_h, 0, "products_popular"},
     {"GET", "/products/{productId}", products_get_h, 0, "products_get"},
     {"POST", "/orders", orders_create_h, R_BODY | R_IDEM, "orders_create"},
     {"GET", "/orders/{orderId}", orders_get_h, 0, "orders_get"},
