@@ -9,7 +9,9 @@
  * come back full; an event normally reaches the platform within one poll
  * interval plus the HTTP round trip after its order commits. Several relays,
  * on any hosts, can run at once: claims use FOR UPDATE SKIP LOCKED and a
- * lease. */
+ * lease. Once a minute the relay also purges delivered events older than
+ * relay_retention_hours and Idempotency-Keys older than
+ * idempotency_retention_hours. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <mysql.h>
@@ -24,6 +26,7 @@
 #include "common/util.h"
 #include "relay/relay.h"
 #include "store/db.h"
+#include "store/idem.h"
 #include "store/outbox.h"
 
 static volatile int stop;
@@ -75,11 +78,22 @@ static int cmd_replay(db_t *db, const char *event_id)
     return event_id && n == 0 ? 1 : 0;
 }
 
+/* Once a minute: drop delivered events and idempotency keys past their
+ * retention, a bounded batch at a time (the next minute takes the rest). */
+static void housekeeping(const config_t *cfg, db_t *db)
+{
+    int a = outbox_purge_delivered(db, cfg->relay_retention_hours, 10000);
+    int b = idem_purge(db, cfg->idempotency_retention_hours, 10000);
+    if (a > 0 || b > 0)
+        log_info("housekeeping: removed %d delivered events, %d idempotency keys", a > 0 ? a : 0,
+                 b > 0 ? b : 0);
+}
+
 static int run(const config_t *cfg, db_t *db)
 {
     relay_t *rl = relay_new(cfg, db);
     struct sigaction sa;
-    int64_t total = 0, last_log = util_mono_us();
+    int64_t total = 0, last_log = 0;
 
     if (!rl)
         return 1;
@@ -103,6 +117,7 @@ static int run(const config_t *cfg, db_t *db)
         else if (n < cfg->relay_batch_size)
             nap_ms(cfg->relay_poll_ms);
         if (util_mono_us() - last_log > 60 * 1000000LL) {
+            housekeeping(cfg, db);
             log_info("delivered %lld events so far", (long long)total);
             last_log = util_mono_us();
         }

@@ -36,6 +36,7 @@ typedef struct config {
     int64_t relay_lease_ms;
     int64_t relay_retry_base_ms;
     int64_t relay_retry_max_ms;
+    int64_t relay_retention_hours;
     char log_level[16];
     char metrics_file[256];
 } config_t;

@@ -57,15 +57,15 @@ void relay_free(relay_t *rl)
 
 int64_t relay_backoff_ms(int64_t n, int64_t base_ms, int64_t max_ms, uint32_t random)
 {
-    int64_t d = base_ms;
+    int64_t d = base_ms < max_ms ? base_ms : max_ms;
     for (int64_t i = 1; i < n && d < max_ms; i++)
-        d *= 2;
-    if (d > max_ms)
-        d = max_ms;
-    return d / 2 + (int64_t)(random % (uint32_t)(d / 2 + 1));
+        d = d > max_ms / 2 ? max_ms : d * 2; /* never past max_ms: no overflow */
+    return d / 2 + (int64_t)((uint64_t)random % (uint64_t)(d / 2 + 1));
 }
 
-/* POST one event; 0 on a 2xx, else -1 with a reason in err. */
+/* POST one event: 0 on a 2xx; 1 when the platform refused this event
+ * (a 4xx other than 408 and 429: the event, not the platform, is the
+ * problem); -1 on any other failure (the platform is unwell). */
 static int deliver(relay_t *rl, const outbox_event_t *e, char *err, size_t cap)
 {
     const config_t *c = rl->cfg;
@@ -112,7 +112,7 @@ static int deliver(relay_t *rl, const outbox_event_t *e, char *err, size_t cap)
     }
     if (status < 200 || status > 299) {
         snprintf(err, cap, "HTTP %ld", status);
-        return -1;
+        return status >= 400 && status < 500 && status != 408 && status != 429 ? 1 : -1;
     }
     return 0;
 }
@@ -123,7 +123,7 @@ int relay_round(relay_t *rl, volatile int *stop, int *delivered)
     int max = (int)(c->relay_batch_size < MAX_BATCH ? c->relay_batch_size : MAX_BATCH);
     int n = outbox_claim(rl->db, max, c->relay_lease_ms, rl->batch);
     int64_t start = util_mono_us(), give_back = -1;
-    int rc = C_OK;
+    int rc = C_OK, res;
 
     *delivered = 0;
     if (n <= 0)
@@ -136,7 +136,7 @@ int relay_round(relay_t *rl, volatile int *stop, int *delivered)
             give_back = 0; /* stopping, or past half the lease: let others have the rest */
         if (give_back >= 0) {
             rc = outbox_release(rl->db, e->id, give_back);
-        } else if (deliver(rl, e, err, sizeof(err)) == 0) {
+        } else if ((res = deliver(rl, e, err, sizeof(err))) == 0) {
             (*delivered)++;
             rc = outbox_delivered(rl->db, e->id);
         } else {
@@ -145,7 +145,11 @@ int relay_round(relay_t *rl, volatile int *stop, int *delivered)
             log_warn("event %s (order %lld, attempt %lld): %s; retry in %lld ms", e->event_id,
                      (long long)e->order_id, (long long)e->attempts + 1, err, (long long)delay);
             rc = outbox_attempt_failed(rl->db, e->id, delay, c->relay_max_attempts, err);
-            give_back = delay;
+            /* The platform is unwell: give the untried rest back, due a little
+             * before the failed event, so that the next round tries them
+             * first and one bad event cannot hold up the queue. */
+            if (res < 0)
+                give_back = delay / 2;
         }
         if (rc != C_OK)
             break; /* database trouble: the lease returns the rest */

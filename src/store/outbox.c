@@ -92,12 +92,10 @@ int outbox_attempt_failed(db_t *db, int64_t id, int64_t delay_ms, int64_t max_at
                           const char *error)
 {
     static const char sql[] =
-        "UPDATE outbox SET attempts = attempts + 1,"
-        " status = IF(attempts >= ?, 'FAILED', 'PENDING'),"
+        "UPDATE outbox SET status = IF(attempts + 1 >= ?, 'FAILED', 'PENDING'),"
+        " attempts = attempts + 1,"
         " next_attempt_at = NOW(3) + INTERVAL ? * 1000 MICROSECOND, last_error = LEFT(?, 500)"
         " WHERE id = ?";
-    /* In MariaDB, SET assignments see earlier ones: `attempts` in the IF is
-     * already incremented. */
     return db_exec(db, sql, NULL, NULL, "llsl", max_attempts, delay_ms, error, id);
 }
 
@@ -111,11 +109,15 @@ int outbox_release(db_t *db, int64_t id, int64_t delay_ms)
 
 int outbox_stats(db_t *db, outbox_stats_t *s)
 {
+    /* Each count is a range of the (status, next_attempt_at) index; delivered
+     * rows are kept only relay_retention_hours, so none of them grows without
+     * bound. */
     static const char sql[] =
-        "SELECT COALESCE(SUM(status = 'PENDING'), 0),"
-        " COALESCE(SUM(status = 'PENDING' AND next_attempt_at <= NOW(3)), 0),"
-        " COALESCE(SUM(status = 'FAILED'), 0), COALESCE(SUM(status = 'DELIVERED'), 0),"
-        " MIN(IF(status = 'PENDING', occurred_at, NULL)) FROM outbox";
+        "SELECT (SELECT COUNT(*) FROM outbox WHERE status = 'PENDING'),"
+        " (SELECT COUNT(*) FROM outbox WHERE status = 'PENDING' AND next_attempt_at <= NOW(3)),"
+        " (SELECT COUNT(*) FROM outbox WHERE status = 'FAILED'),"
+        " (SELECT COUNT(*) FROM outbox WHERE status = 'DELIVERED'),"
+        " (SELECT MIN(occurred_at) FROM outbox WHERE status = 'PENDING')";
     db_stmt_t *st;
     int rc = db_query(db, &st, sql, "");
 
@@ -160,5 +162,14 @@ int outbox_replay(db_t *db, const char *event_id)
     uint64_t n = 0;
     int rc = event_id ? db_exec(db, one, &n, NULL, "s", event_id)
                       : db_exec(db, all, &n, NULL, "");
+    return rc == C_OK ? (int)n : rc;
+}
+
+int outbox_purge_delivered(db_t *db, int64_t hours, int64_t batch)
+{
+    static const char sql[] = "DELETE FROM outbox WHERE status = 'DELIVERED'"
+                              " AND delivered_at < NOW(3) - INTERVAL ? HOUR LIMIT ?";
+    uint64_t n = 0;
+    int rc = db_exec(db, sql, &n, NULL, "ll", hours, batch);
     return rc == C_OK ? (int)n : rc;
 }

@@ -59,6 +59,9 @@ int outbox_failed_list(db_t *db, int64_t after, int64_t limit,
                        void (*each)(void *arg, const outbox_event_t *e, const char *error),
                        void *arg);
 
+/* Delete DELIVERED events older than `hours`, at most `batch`; the count. */
+int outbox_purge_delivered(db_t *db, int64_t hours, int64_t batch);
+
 /* FAILED -> PENDING, due now, attempts 0: one event (event_id) or all (NULL).
  * Returns the number replayed. */
 int outbox_replay(db_t *db, const char *event_id);

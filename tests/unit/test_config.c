@@ -153,6 +153,7 @@ static void file_values(void **state)
                       "relay_max_attempts=1\n"
                       "relay_connect_timeout_ms=1\n"
                       "relay_timeout_ms=600000\n"
+                      "relay_lease_ms=1200003\n"
                       "log_level=debug"));  /* last line without a newline */
     assert_string_equal(cfg.db_socket, "");
     assert_string_equal(cfg.db_host, "db.internal");
