@@ -21,7 +21,6 @@ static json_object *render(const order_t *o)
     jput_i(obj, "orderId", o->id);
     jput_i(obj, "userId", o->user_id);
     jput_s(obj, "status", o->status);
-    jput_s(obj, "paymentStatus", o->payment_status);
     for (int i = 0; i < o->nlines; i++) {
         const order_line_t *l = &o->lines[i];
         json_object *it = json_object_new_object();

@@ -8,6 +8,7 @@
  * (the runs serialise on the popular_current row). Its cost is the orders of
  * the window, read through the orders(created_at, status) index: it does not
  * grow with the total order history. */
+#include <ctype.h>
 #include <mysql.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,9 @@ static int parse_date(const char *s, struct tm *tm)
     char tail;
 
     memset(tm, 0, sizeof(*tm));
+    for (int i = 0; i < 10; i++)
+        if (!s[i] || (i == 4 || i == 7 ? s[i] != '-' : !isdigit((unsigned char)s[i])))
+            return -1; /* exactly YYYY-MM-DD: no sign, space or short field */
     if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || y < 1970 ||
         y > 9999 || m < 1 || m > 12 || d < 1 || d > 31)
         return -1;

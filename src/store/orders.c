@@ -7,6 +7,7 @@
 #include "core/money.h"
 #include "store/coupons.h"
 #include "store/points.h"
+#include "store/users.h"
 
 static const char order_cols[] =
     "SELECT id, user_id, status, payment_status, subtotal, discount, total, coupon_id,"
@@ -90,6 +91,14 @@ int orders_place(db_t *db, struct order_place *p)
         rc = coupons_lock_for_order(db, p->coupon_id, p->user_id, &use, &type, &value);
         if (rc != C_OK)
             return rc;
+        if (use == COUPON_UNUSABLE) {
+            /* An unknown user has no coupons either: say which is wrong. A
+             * plain read, so the lock order is unchanged. */
+            if ((rc = users_exists(db, p->user_id, &found)) != C_OK)
+                return rc;
+            if (!found)
+                return fail_with(p, ORDER_NO_USER, p->user_id, 0, 0);
+        }
         if (use != COUPON_USABLE)
             return fail_with(p, use == COUPON_UNKNOWN ? ORDER_COUPON_NOT_FOUND
                                                       : ORDER_COUPON_NOT_USABLE,

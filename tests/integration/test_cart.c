@@ -1,0 +1,652 @@
+/* The cart: lines, and checkout into an order, against the real stack. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "lib/client.h"
+
+#define NOWHERE 999999999999LL /* an id no test creates */
+
+static int64_t stock_of(int64_t pid)
+{
+    return tc_sql_int("SELECT stock FROM inventory WHERE product_id=%lld", (long long)pid);
+}
+
+static int64_t balance_of(int64_t uid)
+{
+    return tc_sql_int("SELECT balance FROM point WHERE user_id=%lld", (long long)uid);
+}
+
+static int64_t orders_of(int64_t uid)
+{
+    return tc_sql_int("SELECT COUNT(*) FROM orders WHERE user_id=%lld", (long long)uid);
+}
+
+static int64_t cart_lines(int64_t uid)
+{
+    return tc_sql_int("SELECT COUNT(*) FROM cart_item WHERE user_id=%lld", (long long)uid);
+}
+
+static int64_t cart_qty(int64_t uid, int64_t pid)
+{
+    return tc_sql_int("SELECT COALESCE(SUM(quantity), 0) FROM cart_item WHERE user_id=%lld"
+                      " AND product_id=%lld",
+                      (long long)uid, (long long)pid);
+}
+
+static json_object *jget(json_object *o, const char *key)
+{
+    json_object *v = NULL;
+    if (!o || !json_object_object_get_ex(o, key, &v)) {
+        fprintf(stderr, "no member '%s' in %s\n", key, o ? json_object_to_json_string(o) : "-");
+        fail();
+    }
+    return v;
+}
+
+static int64_t jint(json_object *o, const char *key)
+{
+    json_object *v = jget(o, key);
+    if (!json_object_is_type(v, json_type_int)) {
+        fprintf(stderr, "'%s' is not an integer in %s\n", key, json_object_to_json_string(o));
+        fail();
+    }
+    return json_object_get_int64(v);
+}
+
+static void assert_keys(json_object *o, const char *const *keys)
+{
+    int n = 0;
+    assert_true(json_object_is_type(o, json_type_object));
+    for (; keys[n]; n++) {
+        if (!json_object_object_get_ex(o, keys[n], NULL)) {
+            fprintf(stderr, "missing member '%s' in %s\n", keys[n], json_object_to_json_string(o));
+            fail();
+        }
+    }
+    if (json_object_object_length(o) != n) {
+        fprintf(stderr, "expected exactly %d members, got %d: %s\n", n,
+                json_object_object_length(o), json_object_to_json_string(o));
+        fail();
+    }
+}
+
+static const char *const cart_keys[] = {"userId", "items", "subtotal", NULL};
+static const char *const cart_line_keys[] = {"productId", "name",     "price",
+                                             "stock",     "quantity", "amount", NULL};
+
+static char path_buf[256];
+
+static const char *item_path(int64_t uid, int64_t pid)
+{
+    snprintf(path_buf, sizeof(path_buf), "/users/%lld/cart/items/%lld", (long long)uid,
+             (long long)pid);
+    return path_buf;
+}
+
+static const char *checkout_path(int64_t uid)
+{
+    snprintf(path_buf, sizeof(path_buf), "/users/%lld/cart/checkout", (long long)uid);
+    return path_buf;
+}
+
+static const char *const json_hdr[] = {"Content-Type: application/json", NULL};
+
+static tc_resp_t *put_line(int64_t uid, int64_t pid, const char *body)
+{
+    return tc_req("PUT", item_path(uid, pid), body, json_hdr);
+}
+
+static void put_qty(int64_t uid, int64_t pid, int64_t qty)
+{
+    char body[64];
+    snprintf(body, sizeof(body), "{\"quantity\":%lld}", (long long)qty);
+    tc_resp_t *r = put_line(uid, pid, body);
+    if (r->status != 200)
+        fprintf(stderr, "PUT %s -> %ld %s\n", path_buf, r->status, r->body);
+    assert_int_equal(r->status, 200);
+    tc_free(r);
+}
+
+static tc_resp_t *get_cart(int64_t uid) { return tc_getf("/users/%lld/cart", (long long)uid); }
+
+static int replayed(const tc_resp_t *r)
+{
+    char v[64];
+    return tc_header(r, "Idempotent-Replayed", v, sizeof(v)) && strcmp(v, "true") == 0;
+}
+
+/* Everything a refused checkout must leave alone. */
+struct snap {
+    int n;
+    int64_t uid, pids[4], stock[4], qty[4];
+    int64_t balance, lines, history, orders, payments, outbox, idem;
+};
+
+static void snap_take(struct snap *s, int64_t uid, int n, const int64_t *pids)
+{
+    memset(s, 0, sizeof(*s));
+    s->n = n;
+    s->uid = uid;
+    for (int i = 0; i < n; i++) {
+        s->pids[i] = pids[i];
+        s->stock[i] = stock_of(pids[i]);
+        s->qty[i] = cart_qty(uid, pids[i]);
+    }
+    s->balance = balance_of(uid);
+    s->lines = cart_lines(uid);
+    s->history = tc_sql_int("SELECT COUNT(*) FROM point_history");
+    s->orders = tc_sql_int("SELECT COUNT(*) FROM orders");
+    s->payments = tc_sql_int("SELECT COUNT(*) FROM payment");
+    s->outbox = tc_sql_int("SELECT COUNT(*) FROM outbox");
+    s->idem = tc_sql_int("SELECT COUNT(*) FROM idempotency_key");
+}
+
+static void snap_check(const struct snap *a, const char *file, int line)
+{
+    struct snap b;
+    snap_take(&b, a->uid, a->n, a->pids);
+    for (int i = 0; i < a->n; i++) {
+        if (a->stock[i] != b.stock[i])
+            fail_msg("%s:%d: stock of %lld changed %lld -> %lld", file, line,
+                     (long long)a->pids[i], (long long)a->stock[i], (long long)b.stock[i]);
+        if (a->qty[i] != b.qty[i])
+            fail_msg("%s:%d: cart quantity of %lld changed %lld -> %lld", file, line,
+                     (long long)a->pids[i], (long long)a->qty[i], (long long)b.qty[i]);
+    }
+#define SAME(f)                                                                                \
+    if (a->f != b.f)                                                                           \
+        fail_msg("%s:%d: %s changed %lld -> %lld", file, line, #f, (long long)a->f, (long long)b.f);
+    SAME(balance) SAME(lines) SAME(history) SAME(orders) SAME(payments) SAME(outbox) SAME(idem)
+#undef SAME
+}
+#define assert_unchanged(s) snap_check((s), __FILE__, __LINE__)
+
+/* ------------------------------------------------------------------------- */
+
+static void empty_cart_of_a_new_user(void **state)
+{
+    int64_t uid = tc_new_user();
+    tc_resp_t *r = get_cart(uid);
+    assert_int_equal(r->status, 200);
+    assert_keys(r->json, cart_keys);
+    assert_int_equal(tc_int(r, "userId"), uid);
+    assert_int_equal(json_object_array_length(jget(r->json, "items")), 0);
+    assert_int_equal(tc_int(r, "subtotal"), 0);
+    tc_free(r);
+}
+
+static void put_sets_lines_and_delete_removes_them(void **state)
+{
+    int64_t uid = tc_new_user();
+    int64_t a = tc_new_product(1500, 12), b = tc_new_product(300, 7);
+
+    tc_resp_t *r = put_line(uid, a, "{\"quantity\":2}");
+    assert_int_equal(r->status, 200);
+    char ct[128];
+    assert_non_null(tc_header(r, "Content-Type", ct, sizeof(ct)));
+    assert_string_equal(ct, "application/json");
+    assert_keys(r->json, cart_keys);
+    assert_int_equal(tc_int(r, "userId"), uid);
+    json_object *items = jget(r->json, "items");
+    assert_int_equal(json_object_array_length(items), 1);
+    json_object *l = json_object_array_get_idx(items, 0);
+    assert_keys(l, cart_line_keys);
+    assert_int_equal(jint(l, "productId"), a);
+    assert_string_equal(json_object_get_string(jget(l, "name")), "test product");
+    assert_int_equal(jint(l, "price"), 1500);
+    assert_int_equal(jint(l, "stock"), 12);
+    assert_int_equal(jint(l, "quantity"), 2);
+    assert_int_equal(jint(l, "amount"), 3000);
+    assert_int_equal(tc_int(r, "subtotal"), 3000);
+    tc_free(r);
+    assert_int_equal(cart_qty(uid, a), 2);
+
+    /* PUT again sets the quantity, it does not add */
+    r = put_line(uid, a, "{\"quantity\":5}");
+    assert_int_equal(r->status, 200);
+    items = jget(r->json, "items");
+    assert_int_equal(json_object_array_length(items), 1);
+    assert_int_equal(jint(json_object_array_get_idx(items, 0), "quantity"), 5);
+    assert_int_equal(tc_int(r, "subtotal"), 7500);
+    tc_free(r);
+    assert_int_equal(cart_qty(uid, a), 5);
+    assert_int_equal(cart_lines(uid), 1);
+    r = put_line(uid, a, "{\"quantity\":1}"); /* and down again */
+    assert_int_equal(r->status, 200);
+    assert_int_equal(tc_int(r, "subtotal"), 1500);
+    tc_free(r);
+
+    /* a second product: two lines, oldest first; a quantity above the stock is
+     * allowed in a cart (stock is checked at checkout) */
+    r = put_line(uid, b, "{\"quantity\":1000}");
+    assert_int_equal(r->status, 200);
+    items = jget(r->json, "items");
+    assert_int_equal(json_object_array_length(items), 2);
+    assert_int_equal(jint(json_object_array_get_idx(items, 0), "productId"), a);
+    assert_int_equal(jint(json_object_array_get_idx(items, 1), "productId"), b);
+    assert_int_equal(jint(json_object_array_get_idx(items, 1), "amount"), 300000);
+    assert_int_equal(jint(json_object_array_get_idx(items, 1), "stock"), 7);
+    assert_int_equal(tc_int(r, "subtotal"), 1500 + 300000);
+    tc_free(r);
+
+    /* GET is the same document */
+    tc_resp_t *g = get_cart(uid);
+    assert_int_equal(g->status, 200);
+    assert_int_equal(tc_int(g, "subtotal"), 301500);
+    assert_int_equal(json_object_array_length(jget(g->json, "items")), 2);
+    tc_free(g);
+
+    /* the cart shows the live price and stock */
+    char p[128];
+    snprintf(p, sizeof(p), "/admin/products/%lld", (long long)a);
+    r = tc_admin("PATCH", p, "{\"price\":1600,\"restock\":3}");
+    assert_int_equal(r->status, 200);
+    tc_free(r);
+    g = get_cart(uid);
+    l = json_object_array_get_idx(jget(g->json, "items"), 0);
+    assert_int_equal(jint(l, "price"), 1600);
+    assert_int_equal(jint(l, "stock"), 15);
+    assert_int_equal(jint(l, "amount"), 1600);
+    tc_free(g);
+
+    /* DELETE: 204, no body, the line is gone */
+    r = tc_req("DELETE", item_path(uid, a), NULL, NULL);
+    assert_int_equal(r->status, 204);
+    assert_int_equal(r->len, 0);
+    tc_free(r);
+    assert_int_equal(cart_qty(uid, a), 0);
+    assert_int_equal(cart_lines(uid), 1);
+    g = get_cart(uid);
+    items = jget(g->json, "items");
+    assert_int_equal(json_object_array_length(items), 1);
+    assert_int_equal(jint(json_object_array_get_idx(items, 0), "productId"), b);
+    assert_int_equal(tc_int(g, "subtotal"), 300000);
+    tc_free(g);
+
+    /* DELETE of an absent line (and of an unknown product): 204, nothing changes */
+    r = tc_req("DELETE", item_path(uid, a), NULL, NULL);
+    assert_int_equal(r->status, 204);
+    tc_free(r);
+    r = tc_req("DELETE", item_path(uid, NOWHERE), NULL, NULL);
+    assert_int_equal(r->status, 204);
+    tc_free(r);
+    assert_int_equal(cart_lines(uid), 1);
+    assert_int_equal(cart_qty(uid, b), 1000);
+}
+
+static void unknown_user_and_product(void **state)
+{
+    int64_t uid = tc_new_user();
+    int64_t pid = tc_new_product(100, 10);
+    int64_t lines0 = tc_sql_int("SELECT COUNT(*) FROM cart_item");
+
+    tc_resp_t *r = get_cart(NOWHERE);
+    assert_problem(r, 404, "USER_NOT_FOUND");
+    tc_free(r);
+    r = put_line(NOWHERE, pid, "{\"quantity\":1}");
+    assert_problem(r, 404, "USER_NOT_FOUND");
+    tc_free(r);
+    r = tc_req("DELETE", item_path(NOWHERE, pid), NULL, NULL);
+    assert_problem(r, 404, "USER_NOT_FOUND");
+    tc_free(r);
+    r = tc_post(checkout_path(NOWHERE), "{}");
+    assert_problem(r, 404, "USER_NOT_FOUND");
+    tc_free(r);
+
+    r = put_line(uid, NOWHERE, "{\"quantity\":1}");
+    assert_problem(r, 404, "PRODUCT_NOT_FOUND");
+    tc_free(r);
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM cart_item"), lines0);
+
+    static const char *bad[] = {"/users/0/cart", "/users/-1/cart", "/users/abc/cart"};
+    for (size_t i = 0; i < 3; i++) {
+        r = tc_get(bad[i]);
+        assert_problem(r, 400, "INVALID_REQUEST");
+        assert_string_equal(tc_str(r, "field"), "userId");
+        tc_free(r);
+    }
+    r = put_line(uid, 0, "{\"quantity\":1}");
+    assert_problem(r, 400, "INVALID_REQUEST");
+    assert_string_equal(tc_str(r, "field"), "productId");
+    tc_free(r);
+}
+
+static void bad_quantity_leaves_the_cart_alone(void **state)
+{
+    static const char *bodies[] = {
+        "{\"quantity\":0}",   "{\"quantity\":1001}", "{\"quantity\":\"2\"}",
+        "{\"quantity\":1.5}", "{}",                  "{\"quantity\":null}",
+        "{\"quantity\":-1}",  "{\"quantity\":true}", "{\"quantity\":9223372036854775808}",
+    };
+    int64_t uid = tc_new_user();
+    int64_t pid = tc_new_product(100, 10);
+    put_qty(uid, pid, 3);
+
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        tc_resp_t *r = put_line(uid, pid, bodies[i]);
+        if (r->status != 400)
+            fprintf(stderr, "body %s -> %ld %s\n", bodies[i], r->status, r->body);
+        assert_problem(r, 400, "INVALID_REQUEST");
+        assert_string_equal(tc_str(r, "field"), "quantity");
+        tc_free(r);
+    }
+    static const char *malformed[] = {"{\"quantity\":2", "{\"quantity\":2} x", "[2]", ""};
+    for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++) {
+        tc_resp_t *r = put_line(uid, pid, malformed[i]);
+        assert_problem(r, 400, "INVALID_REQUEST");
+        tc_free(r);
+    }
+    const char *text[] = {"Content-Type: text/plain", NULL};
+    const char *none[] = {"Content-Type:", NULL};
+    tc_resp_t *r = tc_req("PUT", item_path(uid, pid), "{\"quantity\":2}", text);
+    assert_problem(r, 415, "UNSUPPORTED_MEDIA_TYPE");
+    tc_free(r);
+    r = tc_req("PUT", item_path(uid, pid), "{\"quantity\":2}", none);
+    assert_problem(r, 415, "UNSUPPORTED_MEDIA_TYPE");
+    tc_free(r);
+
+    assert_int_equal(cart_lines(uid), 1);
+    assert_int_equal(cart_qty(uid, pid), 3);
+    r = get_cart(uid);
+    assert_int_equal(tc_int(r, "subtotal"), 300);
+    tc_free(r);
+
+    /* the bounds themselves are fine */
+    put_qty(uid, pid, 1000);
+    assert_int_equal(cart_qty(uid, pid), 1000);
+    put_qty(uid, pid, 1);
+    assert_int_equal(cart_qty(uid, pid), 1);
+}
+
+static void checkout_turns_the_cart_into_an_order(void **state)
+{
+    int64_t uid = tc_new_user();
+    int64_t a = tc_new_product(1500, 10), b = tc_new_product(250, 5), c = tc_new_product(99, 3);
+    tc_charge(uid, 10000);
+    put_qty(uid, a, 2);
+    put_qty(uid, b, 5);
+    put_qty(uid, c, 1);
+    put_qty(uid, a, 3); /* set again: 3 */
+    int64_t subtotal = 3 * 1500 + 5 * 250 + 99;
+
+    tc_resp_t *cart = get_cart(uid);
+    assert_int_equal(tc_int(cart, "subtotal"), subtotal);
+    json_object *lines = jget(cart->json, "items");
+
+    tc_resp_t *r = tc_post(checkout_path(uid), "{}");
+    if (r->status != 201)
+        fprintf(stderr, "checkout -> %ld %s\n", r->status, r->body);
+    assert_int_equal(r->status, 201);
+    assert_false(replayed(r));
+    int64_t oid = tc_int(r, "orderId");
+    assert_int_equal(tc_int(r, "userId"), uid);
+    assert_string_equal(tc_str(r, "status"), "PAID");
+    json_object *items = jget(r->json, "items");
+    assert_int_equal(json_object_array_length(items), json_object_array_length(lines));
+    assert_int_equal(json_object_array_length(items), 3);
+    for (size_t i = 0; i < 3; i++) {
+        json_object *it = json_object_array_get_idx(items, i), *l = json_object_array_get_idx(lines, i);
+        assert_int_equal(jint(it, "productId"), jint(l, "productId"));
+        assert_int_equal(jint(it, "quantity"), jint(l, "quantity"));
+        assert_int_equal(jint(it, "unitPrice"), jint(l, "price"));
+        assert_int_equal(jint(it, "amount"), jint(l, "amount"));
+        assert_string_equal(json_object_get_string(jget(it, "name")),
+                            json_object_get_string(jget(l, "name")));
+    }
+    assert_int_equal(tc_int(r, "subtotal"), subtotal);
+    assert_int_equal(tc_int(r, "discount"), 0);
+    assert_int_equal(tc_int(r, "total"), subtotal);
+    assert_true(tc_is_null(r, "couponId"));
+    assert_int_equal(tc_int(r, "balance"), 10000 - subtotal);
+    assert_true(tc_is_null(r, "cancelledAt"));
+
+    /* the order is the order document of GET /orders/{id} */
+    tc_resp_t *g = tc_getf("/orders/%lld", (long long)oid);
+    assert_int_equal(g->status, 200);
+    assert_string_equal(g->body, r->body);
+    tc_free(g);
+
+    /* the cart is empty, in the API and in SQL */
+    assert_int_equal(cart_lines(uid), 0);
+    g = get_cart(uid);
+    assert_int_equal(g->status, 200);
+    assert_int_equal(json_object_array_length(jget(g->json, "items")), 0);
+    assert_int_equal(tc_int(g, "subtotal"), 0);
+    tc_free(g);
+
+    /* stock, balance, history, payment, event */
+    assert_int_equal(stock_of(a), 7);
+    assert_int_equal(stock_of(b), 0);
+    assert_int_equal(stock_of(c), 2);
+    assert_int_equal(balance_of(uid), 10000 - subtotal);
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld"
+                                " AND type='USE' AND amount=%lld AND order_id=%lld",
+                                (long long)uid, (long long)subtotal, (long long)oid), 1);
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM payment WHERE order_id=%lld"
+                                " AND amount=%lld AND status='PAID'",
+                                (long long)oid, (long long)subtotal), 1);
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM outbox WHERE order_id=%lld"
+                                " AND type='ORDER_PAID'", (long long)oid), 1);
+    assert_int_equal(orders_of(uid), 1);
+
+    /* and then the cart is empty */
+    tc_resp_t *e = tc_post(checkout_path(uid), "{}");
+    assert_problem(e, 409, "CART_EMPTY");
+    tc_free(e);
+    assert_int_equal(orders_of(uid), 1);
+    tc_free(r);
+    tc_free(cart);
+}
+
+static void checkout_of_an_empty_cart(void **state)
+{
+    int64_t uid = tc_new_user();
+    tc_charge(uid, 1000);
+    int64_t orders0 = tc_sql_int("SELECT COUNT(*) FROM orders");
+    tc_resp_t *r = tc_post(checkout_path(uid), "{}");
+    assert_problem(r, 409, "CART_EMPTY");
+    tc_free(r);
+    /* a deleted last line leaves an empty cart */
+    int64_t pid = tc_new_product(100, 10);
+    put_qty(uid, pid, 1);
+    r = tc_req("DELETE", item_path(uid, pid), NULL, NULL);
+    assert_int_equal(r->status, 204);
+    tc_free(r);
+    r = tc_post(checkout_path(uid), "{}");
+    assert_problem(r, 409, "CART_EMPTY");
+    tc_free(r);
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM orders"), orders0);
+    assert_int_equal(balance_of(uid), 1000);
+    assert_int_equal(stock_of(pid), 10);
+}
+
+static void refused_checkout_keeps_the_cart(void **state)
+{
+    int64_t uid = tc_new_user();
+    int64_t pids[3] = {tc_new_product(100, 10), tc_new_product(200, 3), tc_new_product(300, 10)};
+    struct snap s;
+    tc_charge(uid, 1300); /* enough for the cart below: only the stock refuses */
+    put_qty(uid, pids[0], 2);
+    put_qty(uid, pids[1], 4); /* one more than the stock */
+    put_qty(uid, pids[2], 1);
+    snap_take(&s, uid, 3, pids);
+    assert_int_equal(s.lines, 3);
+
+    tc_resp_t *r = tc_post(checkout_path(uid), "{}");
+    assert_problem(r, 409, "OUT_OF_STOCK");
+    assert_int_equal(tc_int(r, "productId"), pids[1]);
+    tc_free(r);
+    assert_unchanged(&s);
+    r = get_cart(uid);
+    assert_int_equal(json_object_array_length(jget(r->json, "items")), 3);
+    assert_int_equal(tc_int(r, "subtotal"), 1300);
+    tc_free(r);
+
+    /* fix the line (total 1100); spend 201 elsewhere: 1099 left */
+    put_qty(uid, pids[1], 3);
+    int64_t other = tc_new_product(201, 1);
+    char body[128];
+    snprintf(body, sizeof(body), "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}",
+             (long long)uid, (long long)other);
+    r = tc_post("/orders", body);
+    assert_int_equal(r->status, 201);
+    assert_int_equal(tc_int(r, "balance"), 1099);
+    tc_free(r);
+    snap_take(&s, uid, 3, pids);
+    r = tc_post(checkout_path(uid), "{}");
+    assert_problem(r, 409, "INSUFFICIENT_BALANCE");
+    tc_free(r);
+    assert_unchanged(&s);
+    assert_int_equal(orders_of(uid), 1);
+
+    /* a bad coupon id is 400, also nothing */
+    static const char *bad[] = {"{\"couponId\":\"x\"}", "{\"couponId\":0}", "{\"couponId\":-1}",
+                                "{\"couponId\":1.5}"};
+    for (size_t i = 0; i < 4; i++) {
+        r = tc_post(checkout_path(uid), bad[i]);
+        assert_problem(r, 400, "INVALID_REQUEST");
+        assert_string_equal(tc_str(r, "field"), "couponId");
+        tc_free(r);
+    }
+    r = tc_post(checkout_path(uid), "{\"couponId\":");
+    assert_problem(r, 400, "INVALID_REQUEST");
+    tc_free(r);
+    r = tc_post(checkout_path(uid), "");
+    assert_problem(r, 400, "INVALID_REQUEST");
+    tc_free(r);
+    const char *text[] = {"Content-Type: text/plain", NULL};
+    r = tc_req("POST", checkout_path(uid), "{}", text);
+    assert_problem(r, 415, "UNSUPPORTED_MEDIA_TYPE");
+    tc_free(r);
+    assert_unchanged(&s);
+
+    /* exactly enough */
+    tc_charge(uid, 1);
+    r = tc_post(checkout_path(uid), "{}");
+    assert_int_equal(r->status, 201);
+    assert_int_equal(tc_int(r, "total"), 1100);
+    assert_int_equal(tc_int(r, "balance"), 0);
+    tc_free(r);
+    assert_int_equal(cart_lines(uid), 0);
+    assert_int_equal(stock_of(pids[0]), 8);
+    assert_int_equal(stock_of(pids[1]), 0);
+    assert_int_equal(stock_of(pids[2]), 9);
+}
+
+static void checkout_with_a_key_replays(void **state)
+{
+    int64_t uid = tc_new_user();
+    int64_t pid = tc_new_product(400, 10);
+    tc_charge(uid, 10000);
+    put_qty(uid, pid, 2);
+
+    tc_resp_t *first = tc_post_key(checkout_path(uid), "{}", "checkout-1");
+    assert_int_equal(first->status, 201);
+    assert_false(replayed(first));
+    assert_int_equal(cart_lines(uid), 0);
+
+    tc_resp_t *r = tc_post_key(checkout_path(uid), "{}", "checkout-1");
+    assert_int_equal(r->status, 201); /* not CART_EMPTY */
+    assert_true(replayed(r));
+    assert_string_equal(r->body, first->body);
+    tc_free(r);
+    assert_int_equal(orders_of(uid), 1);
+    assert_int_equal(stock_of(pid), 8);
+    assert_int_equal(balance_of(uid), 9200);
+
+    /* the cart filled again: the old key still replays the old order */
+    put_qty(uid, pid, 1);
+    r = tc_post_key(checkout_path(uid), "{}", "checkout-1");
+    assert_int_equal(r->status, 201);
+    assert_true(replayed(r));
+    assert_string_equal(r->body, first->body);
+    tc_free(r);
+    assert_int_equal(cart_lines(uid), 1);
+    assert_int_equal(orders_of(uid), 1);
+
+    /* same key, another body */
+    r = tc_post_key(checkout_path(uid), "{\"note\":1}", "checkout-1");
+    assert_problem(r, 422, "IDEMPOTENCY_KEY_REUSED");
+    tc_free(r);
+    assert_int_equal(cart_lines(uid), 1);
+
+    /* a new key checks the new cart out */
+    r = tc_post_key(checkout_path(uid), "{}", "checkout-2");
+    assert_int_equal(r->status, 201);
+    assert_false(replayed(r));
+    assert_int_equal(tc_int(r, "total"), 400);
+    tc_free(r);
+    assert_int_equal(orders_of(uid), 2);
+    assert_int_equal(cart_lines(uid), 0);
+
+    /* a refused checkout with a key does not burn it */
+    r = tc_post_key(checkout_path(uid), "{}", "checkout-3");
+    assert_problem(r, 409, "CART_EMPTY");
+    tc_free(r);
+    put_qty(uid, pid, 1);
+    r = tc_post_key(checkout_path(uid), "{}", "checkout-3");
+    assert_int_equal(r->status, 201);
+    assert_false(replayed(r));
+    tc_free(r);
+    assert_int_equal(orders_of(uid), 3);
+    assert_int_equal(stock_of(pid), 6);
+    tc_free(first);
+}
+
+static void at_most_100_distinct_products(void **state)
+{
+    int64_t uid = tc_new_user();
+    int64_t pids[101];
+    for (int i = 0; i < 101; i++)
+        pids[i] = tc_new_product(10, 5);
+    for (int i = 0; i < 100; i++)
+        put_qty(uid, pids[i], 1);
+    assert_int_equal(cart_lines(uid), 100);
+
+    tc_resp_t *r = put_line(uid, pids[100], "{\"quantity\":1}");
+    assert_problem(r, 400, "INVALID_REQUEST");
+    assert_non_null(json_object_object_get(r->json, "field"));
+    tc_free(r);
+    assert_int_equal(cart_lines(uid), 100);
+    assert_int_equal(cart_qty(uid, pids[100]), 0);
+
+    /* a line already there can still be set */
+    put_qty(uid, pids[0], 4);
+    assert_int_equal(cart_qty(uid, pids[0]), 4);
+    assert_int_equal(cart_lines(uid), 100);
+
+    /* and a full cart checks out as one 100-line order */
+    tc_charge(uid, 99 * 10 + 40);
+    r = tc_post(checkout_path(uid), "{}");
+    if (r->status != 201)
+        fprintf(stderr, "checkout -> %ld %s\n", r->status, r->body);
+    assert_int_equal(r->status, 201);
+    assert_int_equal(json_object_array_length(jget(r->json, "items")), 100);
+    assert_int_equal(tc_int(r, "balance"), 0);
+    tc_free(r);
+    assert_int_equal(cart_lines(uid), 0);
+    assert_int_equal(stock_of(pids[0]), 1);
+    assert_int_equal(stock_of(pids[99]), 4);
+    assert_int_equal(stock_of(pids[100]), 5);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(empty_cart_of_a_new_user),
+        cmocka_unit_test(put_sets_lines_and_delete_removes_them),
+        cmocka_unit_test(unknown_user_and_product),
+        cmocka_unit_test(bad_quantity_leaves_the_cart_alone),
+        cmocka_unit_test(checkout_turns_the_cart_into_an_order),
+        cmocka_unit_test(checkout_of_an_empty_cart),
+        cmocka_unit_test(refused_checkout_keeps_the_cart),
+        cmocka_unit_test(checkout_with_a_key_replays),
+        cmocka_unit_test(at_most_100_distinct_products),
+    };
+    return cmocka_run_group_tests_name("integration/cart", tests, NULL, NULL);
+}

@@ -1,0 +1,1211 @@
+/* Orders and payment: place, read, list, cancel, validation and the
+ * Idempotency-Key, against the real stack. Every refusal is checked to have
+ * changed nothing, in SQL. */
+#include <ctype.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "lib/client.h"
+
+#define NOWHERE 999999999999LL /* an id no test creates */
+
+/* ---------------------------------------------------------------------------
+ * helpers */
+
+static int64_t stock_of(int64_t pid)
+{
+    return tc_sql_int("SELECT stock FROM inventory WHERE product_id=%lld", (long long)pid);
+}
+
+static int64_t balance_of(int64_t uid)
+{
+    return tc_sql_int("SELECT balance FROM point WHERE user_id=%lld", (long long)uid);
+}
+
+static int64_t orders_of(int64_t uid)
+{
+    return tc_sql_int("SELECT COUNT(*) FROM orders WHERE user_id=%lld", (long long)uid);
+}
+
+static json_object *jget(json_object *o, const char *key)
+{
+    json_object *v = NULL;
+    if (!o || !json_object_object_get_ex(o, key, &v)) {
+        fprintf(stderr, "no member '%s' in %s\n", key, o ? json_object_to_json_string(o) : "-");
+        fail();
+    }
+    return v;
+}
+
+static int64_t jint(json_object *o, const char *key)
+{
+    json_object *v = jget(o, key);
+    if (!json_object_is_type(v, json_type_int)) {
+        fprintf(stderr, "'%s' is not an integer in %s\n", key, json_object_to_json_string(o));
+        fail();
+    }
+    return json_object_get_int64(v);
+}
+
+static const char *jstr(json_object *o, const char *key)
+{
+    json_object *v = jget(o, key);
+    if (!json_object_is_type(v, json_type_string)) {
+        fprintf(stderr, "'%s' is not a string in %s\n", key, json_object_to_json_string(o));
+        fail();
+    }
+    return json_object_get_string(v);
+}
+
+/* The object has exactly these members (NULL-terminated list). */
+static void assert_keys(json_object *o, const char *const *keys)
+{
+    int n = 0;
+    assert_true(json_object_is_type(o, json_type_object));
+    for (; keys[n]; n++) {
+        if (!json_object_object_get_ex(o, keys[n], NULL)) {
+            fprintf(stderr, "missing member '%s' in %s\n", keys[n], json_object_to_json_string(o));
+            fail();
+        }
+    }
+    if (json_object_object_length(o) != n) {
+        fprintf(stderr, "expected exactly %d members, got %d: %s\n", n,
+                json_object_object_length(o), json_object_to_json_string(o));
+        fail();
+    }
+}
+
+static const char *const order_keys[] = {"orderId",  "userId",  "status",    "items",
+                                         "subtotal", "discount", "total",    "couponId",
+                                         "balance",  "createdAt", "cancelledAt", NULL};
+static const char *const line_keys[] = {"productId", "name", "quantity", "unitPrice", "amount",
+                                        NULL};
+
+/* RFC 3339, UTC, milliseconds: 2026-11-21T10:00:00.123Z */
+static void assert_time(const char *s)
+{
+    static const char pat[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+    assert_non_null(s);
+    if (strlen(s) != strlen(pat))
+        fail_msg("not an RFC 3339 ms time: %s", s);
+    for (size_t i = 0; pat[i]; i++) {
+        if (pat[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != pat[i])
+            fail_msg("not an RFC 3339 ms time: %s", s);
+    }
+}
+
+/* "2026-11-21T10:00:00.123Z" -> "2026-11-21 10:00:00.123" for SQL */
+static void sql_time(const char *rfc, char *out)
+{
+    size_t i = 0;
+    for (; rfc[i] && rfc[i] != 'Z'; i++)
+        out[i] = rfc[i] == 'T' ? ' ' : rfc[i];
+    out[i] = '\0';
+}
+
+/* Rows of outbox for an order with this type and exactly this payload. */
+static int64_t outbox_with_payload(int64_t order_id, const char *type, const char *payload)
+{
+    char esc[3600];
+    size_t j = 0;
+    for (const char *p = payload; *p; p++) {
+        assert_true(j + 2 < sizeof(esc));
+        if (*p == '\'' || *p == '\\')
+            esc[j++] = *p == '\'' ? '\'' : '\\';
+        esc[j++] = *p;
+    }
+    esc[j] = '\0';
+    return tc_sql_int("SELECT COUNT(*) FROM outbox WHERE order_id=%lld AND type='%s'"
+                      " AND payload='%s'",
+                      (long long)order_id, type, esc);
+}
+
+/* fmt with $U and $P replaced by the two ids */
+static void subst(char *out, size_t cap, const char *fmt, long long u, long long p)
+{
+    size_t len = 0;
+    for (const char *f = fmt; *f && len + 1 < cap; f++) {
+        if (f[0] == '$' && (f[1] == 'U' || f[1] == 'P')) {
+            len += (size_t)snprintf(out + len, cap - len, "%lld", f[1] == 'U' ? u : p);
+            f++;
+        } else {
+            out[len++] = *f;
+        }
+    }
+    assert_true(len + 1 < cap);
+    out[len] = '\0';
+}
+
+static char body_buf[8192];
+
+/* {"userId":U,"items":[{"productId":P,"quantity":Q},...]} */
+static const char *order_body(int64_t uid, int n, const int64_t *pids, const int64_t *qty)
+{
+    size_t len = (size_t)snprintf(body_buf, sizeof(body_buf), "{\"userId\":%lld,\"items\":[",
+                                  (long long)uid);
+    for (int i = 0; i < n; i++)
+        len += (size_t)snprintf(body_buf + len, sizeof(body_buf) - len,
+                                "%s{\"productId\":%lld,\"quantity\":%lld}", i ? "," : "",
+                                (long long)pids[i], (long long)qty[i]);
+    snprintf(body_buf + len, sizeof(body_buf) - len, "]}");
+    return body_buf;
+}
+
+/* A copy of a body that must outlive the next order_body() */
+static void keep(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    assert_true(n < cap);
+    memcpy(dst, src, n + 1);
+}
+
+static tc_resp_t *order1(int64_t uid, int64_t pid, int64_t qty)
+{
+    return tc_post("/orders", order_body(uid, 1, &pid, &qty));
+}
+
+static int64_t place1(int64_t uid, int64_t pid, int64_t qty)
+{
+    tc_resp_t *r = order1(uid, pid, qty);
+    if (r->status != 201)
+        fprintf(stderr, "order -> %ld %s\n", r->status, r->body);
+    assert_int_equal(r->status, 201);
+    int64_t id = tc_int(r, "orderId");
+    tc_free(r);
+    return id;
+}
+
+static tc_resp_t *cancel(int64_t order_id)
+{
+    char p[128];
+    snprintf(p, sizeof(p), "/orders/%lld/cancel", (long long)order_id);
+    return tc_post(p, "");
+}
+
+static int replayed(const tc_resp_t *r)
+{
+    char v[64];
+    return tc_header(r, "Idempotent-Replayed", v, sizeof(v)) && strcmp(v, "true") == 0;
+}
+
+/* Everything a refused request must leave alone. */
+struct snap {
+    int n;
+    int64_t uid, pids[4], stock[4];
+    int64_t balance, history, orders, items, payments, outbox, idem, cart;
+};
+
+static void snap_take(struct snap *s, int64_t uid, int n, const int64_t *pids)
+{
+    memset(s, 0, sizeof(*s));
+    s->n = n;
+    s->uid = uid;
+    for (int i = 0; i < n; i++) {
+        s->pids[i] = pids[i];
+        s->stock[i] = stock_of(pids[i]);
+    }
+    s->balance = uid ? balance_of(uid) : 0;
+    s->history = tc_sql_int("SELECT COUNT(*) FROM point_history");
+    s->orders = tc_sql_int("SELECT COUNT(*) FROM orders");
+    s->items = tc_sql_int("SELECT COUNT(*) FROM order_item");
+    s->payments = tc_sql_int("SELECT COUNT(*) FROM payment");
+    s->outbox = tc_sql_int("SELECT COUNT(*) FROM outbox");
+    s->idem = tc_sql_int("SELECT COUNT(*) FROM idempotency_key");
+    s->cart = tc_sql_int("SELECT COUNT(*) FROM cart_item");
+}
+
+static void snap_check(const struct snap *a, const char *file, int line)
+{
+    struct snap b;
+    snap_take(&b, a->uid, a->n, a->pids);
+    for (int i = 0; i < a->n; i++)
+        if (a->stock[i] != b.stock[i])
+            fail_msg("%s:%d: stock of %lld changed %lld -> %lld", file, line,
+                     (long long)a->pids[i], (long long)a->stock[i], (long long)b.stock[i]);
+#define SAME(f)                                                                                \
+    if (a->f != b.f)                                                                           \
+        fail_msg("%s:%d: %s changed %lld -> %lld", file, line, #f, (long long)a->f, (long long)b.f);
+    SAME(balance) SAME(history) SAME(orders) SAME(items) SAME(payments) SAME(outbox) SAME(idem)
+    SAME(cart)
+#undef SAME
+}
+#define assert_unchanged(s) snap_check((s), __FILE__, __LINE__)
+
+/* ---------------------------------------------------------------------------
+ * placing an order */
+
+static void three_line_order_is_recorded_everywhere(void **state)
+{
+    int64_t uid = tc_new_user();
+    int64_t pids[3] = {tc_new_product(1500, 30), tc_new_product(700, 5), tc_new_product(12000, 2)};
+    int64_t qty[3] = {3, 5, 1}; /* the middle line takes all the stock */
+    int64_t price[3] = {1500, 700, 12000};
+    int64_t subtotal = 3 * 1500 + 5 * 700 + 12000; /* 20000 */
+    tc_charge(uid, 50000);
+    int64_t history0 = tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld",
+                                  (long long)uid);
+
+    /* the lines in an order that is not the id order */
+    int64_t rp[3] = {pids[2], pids[0], pids[1]}, rq[3] = {qty[2], qty[0], qty[1]},
+            rpr[3] = {price[2], price[0], price[1]};
+    tc_resp_t *r = tc_post("/orders", order_body(uid, 3, rp, rq));
+    if (r->status != 201)
+        fprintf(stderr, "%ld %s\n", r->status, r->body);
+    assert_int_equal(r->status, 201);
+    char ct[128];
+    assert_non_null(tc_header(r, "Content-Type", ct, sizeof(ct)));
+    assert_string_equal(ct, "application/json");
+    assert_false(replayed(r));
+
+    assert_keys(r->json, order_keys);
+    int64_t oid = tc_int(r, "orderId");
+    assert_true(oid > 0);
+    assert_int_equal(tc_int(r, "userId"), uid);
+    assert_string_equal(tc_str(r, "status"), "PAID");
+    json_object *items = jget(r->json, "items");
+    assert_true(json_object_is_type(items, json_type_array));
+    assert_int_equal(json_object_array_length(items), 3);
+    for (int i = 0; i < 3; i++) {
+        json_object *it = json_object_array_get_idx(items, (size_t)i);
+        assert_keys(it, line_keys);
+        assert_int_equal(jint(it, "productId"), rp[i]);
+        assert_string_equal(jstr(it, "name"), "test product");
+        assert_int_equal(jint(it, "quantity"), rq[i]);
+        assert_int_equal(jint(it, "unitPrice"), rpr[i]);
+        assert_int_equal(jint(it, "amount"), rq[i] * rpr[i]);
+    }
+    assert_int_equal(tc_int(r, "subtotal"), subtotal);
+    assert_int_equal(tc_int(r, "discount"), 0);
+    assert_int_equal(tc_int(r, "total"), subtotal);
+    assert_true(tc_is_null(r, "couponId"));
+    assert_int_equal(tc_int(r, "balance"), 50000 - subtotal);
+    const char *created = tc_str(r, "createdAt");
+    assert_time(created);
+    assert_true(tc_is_null(r, "cancelledAt"));
+
+    /* stock, exactly */
+    assert_int_equal(stock_of(pids[0]), 30 - 3);
+    assert_int_equal(stock_of(pids[1]), 0);
+    assert_int_equal(stock_of(pids[2]), 1);
+    /* the balance and exactly one USE row */
+    assert_int_equal(balance_of(uid), 50000 - subtotal);
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld",
+                                (long long)uid), history0 + 1);
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld"
+                                " AND type='USE' AND amount=%lld AND balance_after=%lld"
+                                " AND order_id=%lld",
+                                (long long)uid, (long long)subtotal, (long long)(50000 - subtotal),
+                                (long long)oid), 1);
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE order_id=%lld",
+                                (long long)oid), 1);
+    /* the order row */
+    char when[32];
+    sql_time(created, when);
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM orders WHERE id=%lld AND user_id=%lld"
+                                " AND status='PAID' AND payment_status='PAID' AND subtotal=%lld"
+                                " AND discount=0 AND total=%lld AND coupon_id IS NULL"
+                                " AND balance_after=%lld AND cancelled_at IS NULL"
+                                " AND created_at='%s'",
+                                (long long)oid, (long long)uid, (long long)subtotal,
+                                (long long)subtotal, (long long)(50000 - subtotal), when), 1);
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM orders WHERE id=%lld AND"
+                                " ABS(TIMESTAMPDIFF(SECOND, created_at, UTC_TIMESTAMP(3))) < 300",
+                                (long long)oid), 1);
+    /* its lines, in request order, with the price of the time */
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM order_item WHERE order_id=%lld",
+                                (long long)oid), 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM order_item WHERE order_id=%lld"
+                                    " AND line_no=%d AND product_id=%lld AND quantity=%lld"
+                                    " AND unit_price=%lld AND amount=%lld"
+                                    " AND name='test product'",
+                                    (long long)oid, i + 1, (long long)rp[i], (long long)rq[i],
+                                    (long long)rpr[i], (long long)(rq[i] * rpr[i])), 1);
+    /* one payment */
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM payment WHERE order_id=%lld",
+                                (long long)oid), 1);
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM payment WHERE order_id=%lld"
+                                " AND user_id=%lld AND amount=%lld AND status='PAID'"
+                                " AND refunded_at IS NULL",
+                                (long long)oid, (long long)uid, (long long)subtotal), 1);
+    /* exactly one event, queued (or already delivered by the relay, which runs in the test
+     * stack), whose payload is the response body */
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM outbox WHERE order_id=%lld",
+                                (long long)oid), 1);
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM outbox WHERE order_id=%lld"
+                                " AND type='ORDER_PAID' AND status IN ('PENDING','DELIVERED')",
+                                (long long)oid), 1);
+    assert_int_equal(outbox_with_payload(oid, "ORDER_PAID", r->body), 1);
+    tc_free(r);
+}
+
+static void unit_price_is_the_price_at_order_time(void **state)
+{
+    int64_t uid = tc_new_user();
+    int64_t pid = tc_new_product(2500, 10);
+    tc_charge(uid, 20000);
+    tc_resp_t *placed = order1(uid, pid, 2);
+    assert_int_equal(placed->status, 201);
+    int64_t oid = tc_int(placed, "orderId");
+
+    char p[128];
+    snprintf(p, sizeof(p), "/admin/products/%lld", (long long)pid);
+    tc_resp_t *r = tc_admin("PATCH", p, "{\"price\":9999}");
+    assert_int_equal(r->status, 200);
+    assert_int_equal(tc_int(r, "price"), 9999);
+    tc_free(r);
+
+    r = tc_getf("/orders/%lld", (long long)oid);
+    assert_int_equal(r->status, 200);
+    json_object *it = json_object_array_get_idx(jget(r->json, "items"), 0);
+    assert_int_equal(jint(it, "unitPrice"), 2500);
+    assert_int_equal(jint(it, "amount"), 5000);
+    assert_int_equal(tc_int(r, "total"), 5000);
+    assert_string_equal(r->body, placed->body);
+    tc_free(r);
+    assert_int_equal(tc_sql_int("SELECT unit_price FROM order_item WHERE order_id=%lld",
+                                (long long)oid), 2500);
+
+    /* a new order pays the new price */
+    r = order1(uid, pid, 1);
+    assert_int_equal(r->status, 201);
+    it = json_object_array_get_idx(jget(r->json, "items"), 0);
+    assert_int_equal(jint(it, "unitPrice"), 9999);
+    assert_int_equal(tc_int(r, "balance"), 20000 - 5000 - 9999);
+    tc_free(r);
+    tc_free(placed);
+}
+
+static void one_line_out_of_stock_changes_nothing(void **state)
+{
+    int64_t uid = tc_new_user();
+    int64_t pids[3] = {tc_new_product(100, 10), tc_new_product(200, 3), tc_new_product(300, 10)};
+    int64_t qty[3] = {2, 4, 1};
+    struct snap s;
+    tc_charge(uid, 100000);
+    snap_take(&s, uid, 3, pids);
+
+    tc_resp_t *r = tc_post("/orders", order_body(uid, 3, pids, qty));
+    assert_problem(r, 409, "OUT_OF_STOCK");
+    assert_int_equal(tc_int(r, "productId"), pids[1]);
+    tc_free(r);
+    assert_unchanged(&s);
+    assert_int_equal(orders_of(uid), 0);
+
+    /* a quantity of 1000 is valid input, and refused only for the stock */
+    int64_t big[3] = {1, 1, 1000};
+    r = tc_post("/orders", order_body(uid, 3, pids, big));
+    assert_problem(r, 409, "OUT_OF_STOCK");
+    assert_int_equal(tc_int(r, "productId"), pids[2]);
+    tc_free(r);
+    assert_unchanged(&s);
+
+    /* exactly the stock is fine and leaves 0 */
+    int64_t exact[3] = {2, 3, 1};
+    r = tc_post("/orders", order_body(uid, 3, pids, exact));
+    assert_int_equal(r->status, 201);
+    tc_free(r);
+    assert_int_equal(stock_of(pids[0]), 8);
+    assert_int_equal(stock_of(pids[1]), 0);
+    assert_int_equal(stock_of(pids[2]), 9);
+    assert_int_equal(balance_of(uid), 100000 - 200 - 600 - 300);
+}
+
+static void insufficient_balance_changes_nothing(void **state)
+{
+    int64_t uid = tc_new_user();
+    int64_t pids[2] = {tc_new_product(600, 10), tc_new_product(400, 10)};
+    int64_t qty[2] = {1, 1};
+    struct snap s;
+    tc_charge(uid, 999);
+    snap_take(&s, uid, 2, pids);
+
+    tc_resp_t *r = tc_post("/orders", order_body(uid, 2, pids, qty));
+    assert_problem(r, 409, "INSUFFICIENT_BALANCE");
+    tc_free(r);
+    assert_unchanged(&s);
+    assert_int_equal(orders_of(uid), 0);
+
+    /* a user with no money at all */
+    int64_t poor = tc_new_user();
+    r = tc_post("/orders", order_body(poor, 2, pids, qty));
+    assert_problem(r, 409, "INSUFFICIENT_BALANCE");
+    tc_free(r);
+    assert_unchanged(&s);
+
+    /* exactly enough succeeds and leaves 0 */
+    tc_charge(uid, 1);
+    snap_take(&s, uid, 2, pids);
+    r = tc_post("/orders", order_body(uid, 2, pids, qty));
+    assert_int_equal(r->status, 201);
+    assert_int_equal(tc_int(r, "total"), 1000);
+    assert_int_equal(tc_int(r, "balance"), 0);
+    tc_free(r);
+    assert_int_equal(balance_of(uid), 0);
+    assert_int_equal(stock_of(pids[0]), 9);
+    assert_int_equal(stock_of(pids[1]), 9);
+    assert_int_equal(tc_sql_int("SELECT balance_after FROM point_history WHERE user_id=%lld"
+                                " ORDER BY id DESC LIMIT 1", (long long)uid), 0);
+}
+
+static void unknown_product_or_user(void **state)
+{
+    int64_t uid = tc_new_user();
+    int64_t pids[3] = {tc_new_product(100, 10), NOWHERE, tc_new_product(100, 10)};
+    int64_t qty[3] = {1, 1, 1};
+    struct snap s;
+    int64_t known[2] = {pids[0], pids[2]};
+    tc_charge(uid, 10000);
+    snap_take(&s, uid, 2, known);
+
+    tc_resp_t *r = tc_post("/orders", order_body(uid, 3, pids, qty));
+    assert_problem(r, 404, "PRODUCT_NOT_FOUND");
+    assert_int_equal(tc_int(r, "productId"), NOWHERE);
+    tc_free(r);
+    assert_unchanged(&s);
+
+    r = tc_post("/orders", order_body(NOWHERE, 2, known, qty));
+    assert_problem(r, 404, "USER_NOT_FOUND");
+    tc_free(r);
+    assert_unchanged(&s);
+    assert_int_equal(orders_of(NOWHERE), 0);
+}
+
+static void hundred_lines_are_accepted(void **state)
+{
+    int64_t uid = tc_new_user();
+    int64_t pids[100], qty[100];
+    for (int i = 0; i < 100; i++) {
+        pids[i] = tc_new_product(10 + i, 5);
+        qty[i] = 1 + i % 3;
+    }
+    int64_t total = 0;
+    for (int i = 0; i < 100; i++)
+        total += (10 + i) * qty[i];
+    tc_charge(uid, total);
+    tc_resp_t *r = tc_post("/orders", order_body(uid, 100, pids, qty));
+    if (r->status != 201)
+        fprintf(stderr, "%ld %s\n", r->status, r->body);
+    assert_int_equal(r->status, 201);
+    assert_int_equal(json_object_array_length(jget(r->json, "items")), 100);
+    assert_int_equal(tc_int(r, "total"), total);
+    assert_int_equal(tc_int(r, "balance"), 0);
+    int64_t oid = tc_int(r, "orderId");
+    tc_resp_t *g = tc_getf("/orders/%lld", (long long)oid);
+    assert_int_equal(g->status, 200);
+    assert_string_equal(g->body, r->body);
+    tc_free(g);
+    tc_free(r);
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(stock_of(pids[i]), 5 - qty[i]);
+}
+
+/* A free order moves no money: no history row (amounts are positive), and the
+ * balance stays what it was; its cancel likewise. */
+static void free_order_moves_no_money(void **state)
+{
+    int64_t uid = tc_new_user();
+    int64_t pid = tc_new_product(0, 5);
+    tc_resp_t *r = order1(uid, pid, 2);
+    if (r->status != 201)
+        fprintf(stderr, "%ld %s\n", r->status, r->body);
+    assert_int_equal(r->status, 201);
+    assert_int_equal(tc_int(r, "total"), 0);
+    assert_int_equal(tc_int(r, "balance"), 0);
+    int64_t oid = tc_int(r, "orderId");
+    tc_free(r);
+    assert_int_equal(stock_of(pid), 3);
+    assert_int_equal(balance_of(uid), 0);
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld",
+                                (long long)uid), 0);
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM payment WHERE order_id=%lld AND amount=0",
+                                (long long)oid), 1);
+    r = cancel(oid);
+    assert_int_equal(r->status, 200);
+    assert_string_equal(tc_str(r, "status"), "CANCELLED");
+    assert_int_equal(tc_int(r, "balance"), 0);
+    tc_free(r);
+    assert_int_equal(stock_of(pid), 5);
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld",
+                                (long long)uid), 0);
+}
+
+/* ---------------------------------------------------------------------------
+ * reading orders */
+
+static void get_order_is_the_placed_document(void **state)
+{
+    int64_t uid = tc_new_user();
+    int64_t pids[2] = {tc_new_product(1234, 10), tc_new_product(4321, 10)};
+    int64_t qty[2] = {2, 1};
+    tc_charge(uid, 10000);
+    tc_resp_t *placed = tc_post("/orders", order_body(uid, 2, pids, qty));
+    assert_int_equal(placed->status, 201);
+    int64_t oid = tc_int(placed, "orderId");
+
+    tc_resp_t *r = tc_getf("/orders/%lld", (long long)oid);
+    assert_int_equal(r->status, 200);
+    char ct[128];
+    assert_non_null(tc_header(r, "Content-Type", ct, sizeof(ct)));
+    assert_string_equal(ct, "application/json");
+    assert_int_equal(r->len, placed->len);
+    assert_memory_equal(r->body, placed->body, placed->len);
+    tc_free(r);
+    tc_free(placed);
+
+    r = tc_getf("/orders/%lld", NOWHERE);
+    assert_problem(r, 404, "ORDER_NOT_FOUND");
+    tc_free(r);
+}
+
+static void bad_order_ids_are_400(void **state)
+{
+    static const char *ids[] = {"0", "-1", "abc", "9223372036854775808", "1.5", "01", "1e3"};
+    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+        tc_resp_t *r = tc_getf("/orders/%s", ids[i]);
+        if (r->status != 400)
+            fprintf(stderr, "/orders/%s -> %ld %s\n", ids[i], r->status, r->body);
+        assert_problem(r, 400, "INVALID_REQUEST");
+        assert_string_equal(tc_str(r, "field"), "orderId");
+        tc_free(r);
+
+        char p[128];
+        snprintf(p, sizeof(p), "/orders/%s/cancel", ids[i]);
+        r = tc_post(p, "");
+        assert_problem(r, 400, "INVALID_REQUEST");
+        assert_string_equal(tc_str(r, "field"), "orderId");
+        tc_free(r);
+    }
+}
+
+static void list_is_newest_first_and_keyset_paged(void **state)
+{
+    int64_t uid = tc_new_user(), other = tc_new_user();
+    int64_t pid = tc_new_product(100, 100);
+    int64_t oids[5];
+    tc_charge(uid, 10000);
+    tc_charge(other, 10000);
+    for (int i = 0; i < 5; i++) {
+        oids[i] = place1(uid, pid, i + 1);
+        if (i == 2)
+            place1(other, pid, 1); /* interleaved: must not show up */
+    }
+
+    /* default limit: all five, newest first, each the GET document */
+    tc_resp_t *r = tc_getf("/users/%lld/orders", (long long)uid);
+    assert_int_equal(r->status, 200);
+    json_object *items = jget(r->json, "items");
+    assert_int_equal(json_object_array_length(items), 5);
+    for (int i = 0; i < 5; i++) {
+        json_object *o = json_object_array_get_idx(items, (size_t)i);
+        assert_int_equal(jint(o, "orderId"), oids[4 - i]);
+        assert_int_equal(jint(o, "userId"), uid);
+        tc_resp_t *g = tc_getf("/orders/%lld", (long long)oids[4 - i]);
+        assert_int_equal(g->status, 200);
+        if (!json_object_equal(o, g->json))
+            fail_msg("list item %s differs from GET %s", json_object_to_json_string(o), g->body);
+        tc_free(g);
+    }
+    assert_true(tc_is_null(r, "next"));
+    tc_free(r);
+
+    /* limit = count: still one page, next null */
+    r = tc_getf("/users/%lld/orders?limit=5", (long long)uid);
+    assert_int_equal(json_object_array_length(jget(r->json, "items")), 5);
+    assert_true(tc_is_null(r, "next"));
+    tc_free(r);
+
+    /* pages of 2: [5,4] [3,2] [1] */
+    int64_t before = 0;
+    int seen = 0;
+    for (int page = 0; page < 3; page++) {
+        if (before)
+            r = tc_getf("/users/%lld/orders?limit=2&before=%lld", (long long)uid, (long long)before);
+        else
+            r = tc_getf("/users/%lld/orders?limit=2", (long long)uid);
+        assert_int_equal(r->status, 200);
+        items = jget(r->json, "items");
+        int n = (int)json_object_array_length(items);
+        assert_int_equal(n, page < 2 ? 2 : 1);
+        for (int k = 0; k < n; k++, seen++)
+            assert_int_equal(jint(json_object_array_get_idx(items, (size_t)k), "orderId"),
+                             oids[4 - seen]);
+        if (page < 2) {
+            before = tc_int(r, "next");
+            assert_int_equal(before, oids[4 - seen + 1]);
+        } else {
+            assert_true(tc_is_null(r, "next"));
+        }
+        tc_free(r);
+    }
+    assert_int_equal(seen, 5);
+
+    /* a cursor past the oldest: empty, next null */
+    r = tc_getf("/users/%lld/orders?before=%lld", (long long)uid, (long long)oids[0]);
+    assert_int_equal(r->status, 200);
+    assert_int_equal(json_object_array_length(jget(r->json, "items")), 0);
+    assert_true(tc_is_null(r, "next"));
+    tc_free(r);
+}
+
+static void list_bad_params_unknown_user_and_empty(void **state)
+{
+    static const char *q[] = {"limit=0", "limit=101", "limit=abc", "limit=", "limit=-1",
+                              "limit=1.5", "before=0", "before=-1", "before=x",
+                              "before=9223372036854775808"};
+    int64_t uid = tc_new_user();
+    for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+        tc_resp_t *r = tc_getf("/users/%lld/orders?%s", (long long)uid, q[i]);
+        if (r->status != 400)
+            fprintf(stderr, "?%s -> %ld %s\n", q[i], r->status, r->body);
+        assert_problem(r, 400, "INVALID_REQUEST");
+        assert_string_equal(tc_str(r, "field"), q[i][0] == 'l' ? "limit" : "before");
+        tc_free(r);
+    }
+    tc_resp_t *r = tc_get("/users/0/orders");
+    assert_problem(r, 400, "INVALID_REQUEST");
+    assert_string_equal(tc_str(r, "field"), "userId");
+    tc_free(r);
+
+    r = tc_getf("/users/%lld/orders", NOWHERE);
+    assert_problem(r, 404, "USER_NOT_FOUND");
+    tc_free(r);
+
+    r = tc_getf("/users/%lld/orders?limit=100", (long long)uid);
+    assert_int_equal(r->status, 200);
+    assert_string_equal(r->body, "{\"items\":[],\"next\":null}");
+    tc_free(r);
+}
+
+/* ---------------------------------------------------------------------------
+ * cancel */
+
+static void cancel_refunds_restocks_and_queues_the_event(void **state)
+{
+    int64_t uid = tc_new_user();
+    int64_t pids[2] = {tc_new_product(1000, 10), tc_new_product(500, 10)};
+    int64_t qty[2] = {2, 2};
+    tc_charge(uid, 10000);
+    tc_resp_t *placed = tc_post("/orders", order_body(uid, 2, pids, qty));
+    assert_int_equal(placed->status, 201);
+    int64_t oid = tc_int(placed, "orderId");
+    assert_int_equal(tc_int(placed, "total"), 3000);
+    assert_int_equal(tc_int(placed, "balance"), 7000);
+    /* spend more after it: the refund balance is the balance at the refund */
+    place1(uid, pids[1], 4); /* 2000 -> 5000 */
+    assert_int_equal(stock_of(pids[1]), 4);
+    int64_t hist0 = tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld",
+                               (long long)uid);
+
+    tc_resp_t *r = cancel(oid);
+    if (r->status != 200)
+        fprintf(stderr, "cancel -> %ld %s\n", r->status, r->body);
+    assert_int_equal(r->status, 200);
+    assert_keys(r->json, order_keys);
+    assert_int_equal(tc_int(r, "orderId"), oid);
+    assert_int_equal(tc_int(r, "userId"), uid);
+    assert_string_equal(tc_str(r, "status"), "CANCELLED");
+    assert_int_equal(tc_int(r, "subtotal"), 3000);
+    assert_int_equal(tc_int(r, "discount"), 0);
+    assert_int_equal(tc_int(r, "total"), 3000);
+    assert_true(tc_is_null(r, "couponId"));
+    assert_int_equal(tc_int(r, "balance"), 8000);
+    assert_string_equal(tc_str(r, "createdAt"), tc_str(placed, "createdAt"));
+    const char *cancelled = tc_str(r, "cancelledAt");
+    assert_time(cancelled);
+    assert_true(strcmp(cancelled, tc_str(placed, "createdAt")) >= 0);
+    json_object *a = jget(r->json, "items"), *b = jget(placed->json, "items");
+    if (!json_object_equal(a, b))
+        fail_msg("cancel changed the lines: %s vs %s", r->body, placed->body);
+
+    /* stock back exactly, one REFUND row, the payment refunded */
+    assert_int_equal(stock_of(pids[0]), 10);
+    assert_int_equal(stock_of(pids[1]), 6);
+    assert_int_equal(balance_of(uid), 8000);
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld",
+                                (long long)uid), hist0 + 1);
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld"
+                                " AND type='REFUND' AND amount=3000 AND balance_after=8000"
+                                " AND order_id=%lld",
+                                (long long)uid, (long long)oid), 1);
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM payment WHERE order_id=%lld"
+                                " AND status='REFUNDED' AND amount=3000 AND refunded_at IS NOT NULL",
+                                (long long)oid), 1);
+    char when[32];
+    sql_time(cancelled, when);
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM orders WHERE id=%lld AND status='CANCELLED'"
+                                " AND payment_status='REFUNDED' AND cancelled_at='%s'"
+                                " AND balance_after=7000",
+                                (long long)oid, when), 1);
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM outbox WHERE order_id=%lld"
+                                " AND type='ORDER_CANCELLED'", (long long)oid), 1);
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM outbox WHERE order_id=%lld"
+                                " AND type='ORDER_CANCELLED' AND status IN ('PENDING','DELIVERED')",
+                                (long long)oid), 1);
+    assert_int_equal(outbox_with_payload(oid, "ORDER_CANCELLED", r->body), 1);
+    /* the paid event is still the paid document */
+    assert_int_equal(outbox_with_payload(oid, "ORDER_PAID", placed->body), 1);
+
+    /* GET shows the cancelled document */
+    tc_resp_t *g = tc_getf("/orders/%lld", (long long)oid);
+    assert_int_equal(g->status, 200);
+    assert_string_equal(g->body, r->body);
+    tc_free(g);
+    tc_free(r);
+    tc_free(placed);
+}
+
+static void second_cancel_and_unknown_order(void **state)
+{
+    int64_t uid = tc_new_user();
+    int64_t pid = tc_new_product(1000, 10);
+    struct snap s;
+    tc_charge(uid, 5000);
+    int64_t oid = place1(uid, pid, 3);
+    tc_resp_t *r = cancel(oid);
+    assert_int_equal(r->status, 200);
+    tc_free(r);
+    snap_take(&s, uid, 1, &pid);
+    assert_int_equal(s.stock[0], 10);
+    assert_int_equal(s.balance, 5000);
+
+    for (int i = 0; i < 2; i++) {
+        r = cancel(oid);
+        assert_problem(r, 409, "ORDER_NOT_CANCELLABLE");
+        tc_free(r);
+    }
+    assert_unchanged(&s);
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM outbox WHERE order_id=%lld"
+                                " AND type='ORDER_CANCELLED'", (long long)oid), 1);
+
+    r = cancel(NOWHERE);
+    assert_problem(r, 404, "ORDER_NOT_FOUND");
+    tc_free(r);
+    assert_unchanged(&s);
+}
+
+/* ---------------------------------------------------------------------------
+ * validation */
+
+static void bad_order_bodies_change_nothing(void **state)
+{
+    int64_t uid = tc_new_user();
+    int64_t pid = tc_new_product(100, 10), pid2 = tc_new_product(100, 10);
+    int64_t pids[2] = {pid, pid2};
+    struct snap s;
+    tc_charge(uid, 100000);
+    long long U = (long long)uid, P = (long long)pid;
+
+    struct {
+        const char *fmt; /* $U: the user, $P: a product */
+        const char *field;
+    } cases[] = {
+        {"{\"userId\":$U}", "items"},
+        {"{\"userId\":$U,\"items\":null}", "items"},
+        {"{\"userId\":$U,\"items\":{}}", "items"},
+        {"{\"userId\":$U,\"items\":\"x\"}", "items"},
+        {"{\"userId\":$U,\"items\":$P}", "items"},
+        {"{\"userId\":$U,\"items\":{\"productId\":$P,\"quantity\":1}}", "items"},
+        {"{\"userId\":$U,\"items\":[]}", "items"},
+        {"{\"userId\":$U,\"items\":[1]}", "items[0]"},
+        {"{\"userId\":$U,\"items\":[\"x\"]}", "items[0]"},
+        {"{\"userId\":$U,\"items\":[null]}", "items[0]"},
+        {"{\"userId\":$U,\"items\":[[$P,1]]}", "items[0]"},
+        {"{\"userId\":$U,\"items\":[{\"productId\":$P,\"quantity\":1},true]}", "items[1]"},
+        {"{\"userId\":$U,\"items\":[{\"productId\":$P,\"quantity\":0}]}", "items[0].quantity"},
+        {"{\"userId\":$U,\"items\":[{\"productId\":$P,\"quantity\":-1}]}", "items[0].quantity"},
+        {"{\"userId\":$U,\"items\":[{\"productId\":$P,\"quantity\":1001}]}", "items[0].quantity"},
+        {"{\"userId\":$U,\"items\":[{\"productId\":$P,\"quantity\":\"1\"}]}", "items[0].quantity"},
+        {"{\"userId\":$U,\"items\":[{\"productId\":$P,\"quantity\":1.5}]}", "items[0].quantity"},
+        {"{\"userId\":$U,\"items\":[{\"productId\":$P,\"quantity\":1.0}]}", "items[0].quantity"},
+        {"{\"userId\":$U,\"items\":[{\"productId\":$P,\"quantity\":null}]}", "items[0].quantity"},
+        {"{\"userId\":$U,\"items\":[{\"productId\":$P}]}", "items[0].quantity"},
+        {"{\"userId\":$U,\"items\":[{\"productId\":$P,\"quantity\":9223372036854775808}]}",
+         "items[0].quantity"},
+        {"{\"userId\":$U,\"items\":[{\"productId\":$P,\"quantity\":1},"
+         "{\"productId\":$P,\"quantity\":1001}]}", "items[1].quantity"},
+        {"{\"userId\":$U,\"items\":[{\"productId\":0,\"quantity\":1}]}", "items[0].productId"},
+        {"{\"userId\":$U,\"items\":[{\"productId\":-1,\"quantity\":1}]}", "items[0].productId"},
+        {"{\"userId\":$U,\"items\":[{\"productId\":\"4\",\"quantity\":1}]}", "items[0].productId"},
+        {"{\"userId\":$U,\"items\":[{\"quantity\":1}]}", "items[0].productId"},
+        {"{\"userId\":$U,\"items\":[{\"productId\":null,\"quantity\":1}]}", "items[0].productId"},
+        {"{\"userId\":$U,\"items\":[{\"productId\":1.5,\"quantity\":1}]}", "items[0].productId"},
+        {"{\"userId\":$U,\"items\":[{\"productId\":9223372036854775808,\"quantity\":1}]}",
+         "items[0].productId"},
+        {"{\"userId\":$U,\"items\":[{\"productId\":$P,\"quantity\":1},"
+         "{\"productId\":$P,\"quantity\":2}]}", "items[1].productId"},
+        {"{\"items\":[{\"productId\":$P,\"quantity\":1}]}", "userId"},
+        {"{\"userId\":0,\"items\":[{\"productId\":$P,\"quantity\":1}]}", "userId"},
+        {"{\"userId\":-1,\"items\":[{\"productId\":$P,\"quantity\":1}]}", "userId"},
+        {"{\"userId\":\"$U\",\"items\":[{\"productId\":$P,\"quantity\":1}]}", "userId"},
+        {"{\"userId\":null,\"items\":[{\"productId\":$P,\"quantity\":1}]}", "userId"},
+        {"{\"userId\":$U.5,\"items\":[{\"productId\":$P,\"quantity\":1}]}", "userId"},
+        {"{\"userId\":9223372036854775808,\"items\":[{\"productId\":$P,\"quantity\":1}]}",
+         "userId"},
+        {"{\"userId\":$U,\"items\":[{\"productId\":$P,\"quantity\":1}],\"couponId\":\"3\"}",
+         "couponId"},
+        {"{\"userId\":$U,\"items\":[{\"productId\":$P,\"quantity\":1}],\"couponId\":0}",
+         "couponId"},
+        {"{\"userId\":$U,\"items\":[{\"productId\":$P,\"quantity\":1}],\"couponId\":-1}",
+         "couponId"},
+        {"{\"userId\":$U,\"items\":[{\"productId\":$P,\"quantity\":1}],\"couponId\":1.5}",
+         "couponId"},
+        /* malformed documents: 400, no field */
+        {"{\"userId\":$U,\"items\":[{\"productId\":$P,\"quantity\":1}]", NULL},
+        {"{\"userId\":$U,\"items\":[{\"productId\":$P,\"quantity\":1}]} x", NULL},
+        {"{\"userId\":$U,\"items\":[{\"productId\":$P,\"quantity\":1}]}}", NULL},
+        {"{\"userId\":$U,\"items\":[{\"productId\":$P,\"quantity\":1},]}", NULL},
+        {"{\"userId\":$U,\"items\":[{\"productId\":$P,\"quantity\":01}]}", NULL},
+        {"[{\"userId\":$U,\"items\":[{\"productId\":$P,\"quantity\":1}]}]", NULL},
+        {"null", NULL},
+        {"   ", NULL},
+    };
+    char body[1024];
+
+    snap_take(&s, uid, 2, pids);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        subst(body, sizeof(body), cases[i].fmt, U, P);
+        tc_resp_t *r = tc_post("/orders", body);
+        if (r->status != 400)
+            fprintf(stderr, "case %zu %s -> %ld %s\n", i, body, r->status, r->body);
+        assert_problem(r, 400, "INVALID_REQUEST");
+        if (cases[i].field) {
+            json_object *f = NULL;
+            if (!json_object_object_get_ex(r->json, "field", &f) || !f ||
+                strcmp(json_object_get_string(f), cases[i].field) != 0)
+                fail_msg("case %zu %s: expected field %s, got %s", i, body, cases[i].field,
+                         r->body);
+        }
+        tc_free(r);
+    }
+    assert_unchanged(&s);
+
+    /* 101 lines (of distinct products) */
+    size_t len = (size_t)snprintf(body_buf, sizeof(body_buf), "{\"userId\":%lld,\"items\":[", U);
+    for (int i = 0; i < 101; i++)
+        len += (size_t)snprintf(body_buf + len, sizeof(body_buf) - len,
+                                "%s{\"productId\":%d,\"quantity\":1}", i ? "," : "", i + 1);
+    snprintf(body_buf + len, sizeof(body_buf) - len, "]}");
+    tc_resp_t *r = tc_post("/orders", body_buf);
+    assert_problem(r, 400, "INVALID_REQUEST");
+    assert_string_equal(tc_str(r, "field"), "items");
+    tc_free(r);
+    assert_unchanged(&s);
+}
+
+static void content_type_and_empty_body(void **state)
+{
+    int64_t uid = tc_new_user();
+    int64_t pid = tc_new_product(100, 10);
+    int64_t q = 1;
+    struct snap s;
+    tc_charge(uid, 1000);
+    snap_take(&s, uid, 1, &pid);
+    const char *body = order_body(uid, 1, &pid, &q);
+
+    const char *text[] = {"Content-Type: text/plain", NULL};
+    const char *form[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
+    const char *none[] = {"Content-Type:", NULL};
+    const char *const *cases[] = {text, form, none};
+    for (size_t i = 0; i < 3; i++) {
+        tc_resp_t *r = tc_req("POST", "/orders", body, cases[i]);
+        assert_problem(r, 415, "UNSUPPORTED_MEDIA_TYPE");
+        tc_free(r);
+    }
+    tc_resp_t *r = tc_post("/orders", "");
+    assert_problem(r, 400, "INVALID_REQUEST");
+    tc_free(r);
+    assert_unchanged(&s);
+
+    const char *charset[] = {"Content-Type: application/json; charset=utf-8", NULL};
+    r = tc_req("POST", "/orders", body, charset);
+    assert_int_equal(r->status, 201);
+    tc_free(r);
+    assert_int_equal(balance_of(uid), 900);
+}
+
+static void unknown_fields_and_null_coupon_are_ignored(void **state)
+{
+    int64_t uid = tc_new_user();
+    int64_t pid = tc_new_product(100, 10);
+    tc_charge(uid, 1000);
+    char body[256];
+    snprintf(body, sizeof(body),
+             "{\"userId\":%lld,\"couponId\":null,\"note\":\"x\",\"items\":[{\"productId\":%lld,"
+             "\"quantity\":2,\"gift\":true}]}",
+             (long long)uid, (long long)pid);
+    tc_resp_t *r = tc_post("/orders", body);
+    assert_int_equal(r->status, 201);
+    assert_true(tc_is_null(r, "couponId"));
+    assert_int_equal(tc_int(r, "total"), 200);
+    tc_free(r);
+}
+
+/* ---------------------------------------------------------------------------
+ * Idempotency-Key */
+
+static void replay_returns_the_stored_order_and_changes_nothing(void **state)
+{
+    int64_t uid = tc_new_user();
+    int64_t pid = tc_new_product(1000, 10);
+    int64_t q = 2;
+    char body[256];
+    struct snap s;
+    tc_charge(uid, 10000);
+    keep(body, sizeof(body), order_body(uid, 1, &pid, &q));
+
+    tc_resp_t *first = tc_post_key("/orders", body, "order-key-1");
+    assert_int_equal(first->status, 201);
+    assert_false(replayed(first));
+    int64_t oid = tc_int(first, "orderId");
+    snap_take(&s, uid, 1, &pid);
+    assert_int_equal(s.stock[0], 8);
+    assert_int_equal(s.balance, 8000);
+
+    for (int i = 0; i < 2; i++) {
+        tc_resp_t *r = tc_post_key("/orders", body, "order-key-1");
+        assert_int_equal(r->status, 201);
+        assert_true(replayed(r));
+        char ct[128];
+        assert_non_null(tc_header(r, "Content-Type", ct, sizeof(ct)));
+        assert_string_equal(ct, "application/json");
+        assert_int_equal(r->len, first->len);
+        assert_memory_equal(r->body, first->body, first->len);
+        tc_free(r);
+    }
+    assert_unchanged(&s);
+    assert_int_equal(orders_of(uid), 1);
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM outbox WHERE order_id=%lld", (long long)oid),
+                     1);
+
+    /* the same body without a key is a new order */
+    tc_resp_t *r = tc_post("/orders", body);
+    assert_int_equal(r->status, 201);
+    assert_false(replayed(r));
+    assert_true(tc_int(r, "orderId") != oid);
+    tc_free(r);
+    assert_int_equal(orders_of(uid), 2);
+    assert_int_equal(balance_of(uid), 6000);
+
+    /* a replay after a cancel still answers the stored response */
+    r = cancel(oid);
+    assert_int_equal(r->status, 200);
+    tc_free(r);
+    snap_take(&s, uid, 1, &pid);
+    r = tc_post_key("/orders", body, "order-key-1");
+    assert_int_equal(r->status, 201);
+    assert_true(replayed(r));
+    assert_string_equal(r->body, first->body);
+    tc_free(r);
+    assert_unchanged(&s);
+    tc_free(first);
+}
+
+static void key_reused_with_another_body_and_keys_per_user(void **state)
+{
+    int64_t uid = tc_new_user(), other = tc_new_user();
+    int64_t pid = tc_new_product(1000, 10);
+    int64_t q1 = 1, q2 = 2;
+    char body[256];
+    struct snap s;
+    tc_charge(uid, 10000);
+    tc_charge(other, 10000);
+    keep(body, sizeof(body), order_body(uid, 1, &pid, &q1));
+
+    tc_resp_t *first = tc_post_key("/orders", body, "shared-key");
+    assert_int_equal(first->status, 201);
+    snap_take(&s, uid, 1, &pid);
+
+    /* same key, another body */
+    tc_resp_t *r = tc_post_key("/orders", order_body(uid, 1, &pid, &q2), "shared-key");
+    assert_problem(r, 422, "IDEMPOTENCY_KEY_REUSED");
+    assert_false(replayed(r));
+    tc_free(r);
+    assert_unchanged(&s);
+
+    /* another user, same key: independent */
+    r = tc_post_key("/orders", order_body(other, 1, &pid, &q2), "shared-key");
+    assert_int_equal(r->status, 201);
+    assert_false(replayed(r));
+    assert_int_equal(tc_int(r, "userId"), other);
+    assert_true(tc_int(r, "orderId") != tc_int(first, "orderId"));
+    tc_free(r);
+    assert_int_equal(orders_of(other), 1);
+    assert_int_equal(balance_of(other), 8000);
+    assert_int_equal(stock_of(pid), 10 - 1 - 2);
+    assert_int_equal(orders_of(uid), 1);
+    assert_int_equal(balance_of(uid), 9000);
+
+    /* and the first user's key still replays their own order */
+    r = tc_post_key("/orders", body, "shared-key");
+    assert_int_equal(r->status, 201);
+    assert_true(replayed(r));
+    assert_string_equal(r->body, first->body);
+    tc_free(r);
+    tc_free(first);
+}
+
+static void key_format_is_checked(void **state)
+{
+    int64_t uid = tc_new_user();
+    int64_t pid = tc_new_product(100, 10);
+    int64_t q = 1;
+    char body[256], key[300];
+    struct snap s;
+    tc_charge(uid, 10000);
+    keep(body, sizeof(body), order_body(uid, 1, &pid, &q));
+    snap_take(&s, uid, 1, &pid);
+
+    memset(key, 'k', 256);
+    key[256] = '\0';
+    const char *bad[] = {key, "a b", "a\x01" "b", "a\x7f" "b", "caf\xc3\xa9"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        tc_resp_t *r = tc_post_key("/orders", body, bad[i]);
+        if (r->status != 400)
+            fprintf(stderr, "key %zu -> %ld %s\n", i, r->status, r->body);
+        assert_problem(r, 400, "INVALID_REQUEST");
+        assert_string_equal(tc_str(r, "field"), "Idempotency-Key");
+        tc_free(r);
+    }
+    assert_unchanged(&s);
+
+    /* 255 printable characters, including punctuation, are a key */
+    for (int i = 0; i < 255; i++)
+        key[i] = (char)(0x21 + i % 94);
+    key[255] = '\0';
+    tc_resp_t *r = tc_post_key("/orders", body, key);
+    assert_int_equal(r->status, 201);
+    assert_false(replayed(r));
+    tc_free(r);
+    r = tc_post_key("/orders", body, key);
+    assert_int_equal(r->status, 201);
+    assert_true(replayed(r));
+    tc_free(r);
+    assert_int_equal(orders_of(uid), 1);
+    assert_int_equal(stock_of(pid), 9);
+}
+
+static void refused_request_does_not_burn_the_key(void **state)
+{
+    int64_t uid = tc_new_user();
+    int64_t pid = tc_new_product(100, 1);
+    int64_t q = 3;
+    char body[256], p[128];
+    struct snap s;
+    tc_charge(uid, 10000);
+    keep(body, sizeof(body), order_body(uid, 1, &pid, &q));
+    snap_take(&s, uid, 1, &pid);
+
+    tc_resp_t *r = tc_post_key("/orders", body, "retry-me");
+    assert_problem(r, 409, "OUT_OF_STOCK");
+    assert_false(replayed(r));
+    tc_free(r);
+    assert_unchanged(&s);
+    /* refused again, not replayed: nothing was stored */
+    r = tc_post_key("/orders", body, "retry-me");
+    assert_problem(r, 409, "OUT_OF_STOCK");
+    assert_false(replayed(r));
+    tc_free(r);
+    assert_unchanged(&s);
+
+    snprintf(p, sizeof(p), "/admin/products/%lld", (long long)pid);
+    r = tc_admin("PATCH", p, "{\"restock\":5}");
+    assert_int_equal(r->status, 200);
+    tc_free(r);
+
+    r = tc_post_key("/orders", body, "retry-me");
+    assert_int_equal(r->status, 201);
+    assert_false(replayed(r));
+    tc_free(r);
+    assert_int_equal(stock_of(pid), 3);
+    assert_int_equal(balance_of(uid), 9700);
+    assert_int_equal(orders_of(uid), 1);
+
+    /* and an invalid request with a key does not burn it either */
+    r = tc_post_key("/orders", "{\"userId\":1}", "bad-first");
+    assert_problem(r, 400, "INVALID_REQUEST");
+    tc_free(r);
+    r = tc_post_key("/orders", body, "bad-first");
+    assert_int_equal(r->status, 201);
+    assert_false(replayed(r));
+    tc_free(r);
+    assert_int_equal(stock_of(pid), 0);
+}
+
+static void idempotent_charge(void **state)
+{
+    int64_t uid = tc_new_user(), other = tc_new_user();
+    char path[128], opath[128];
+    snprintf(path, sizeof(path), "/users/%lld/points/charge", (long long)uid);
+    snprintf(opath, sizeof(opath), "/users/%lld/points/charge", (long long)other);
+
+    tc_resp_t *first = tc_post_key(path, "{\"amount\":3000}", "charge-1");
+    assert_int_equal(first->status, 200);
+    assert_false(replayed(first));
+    assert_int_equal(tc_int(first, "balance"), 3000);
+    for (int i = 0; i < 2; i++) {
+        tc_resp_t *r = tc_post_key(path, "{\"amount\":3000}", "charge-1");
+        assert_int_equal(r->status, 200);
+        assert_true(replayed(r));
+        assert_string_equal(r->body, first->body);
+        tc_free(r);
+    }
+    assert_int_equal(balance_of(uid), 3000);
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld",
+                                (long long)uid), 1);
+
+    tc_resp_t *r = tc_post_key(path, "{\"amount\":3001}", "charge-1");
+    assert_problem(r, 422, "IDEMPOTENCY_KEY_REUSED");
+    tc_free(r);
+    assert_int_equal(balance_of(uid), 3000);
+
+    /* a charge key and an order key live in one space per user: an order with
+     * the charge's key is another request */
+    int64_t pid = tc_new_product(100, 10), q = 1;
+    r = tc_post_key("/orders", order_body(uid, 1, &pid, &q), "charge-1");
+    assert_problem(r, 422, "IDEMPOTENCY_KEY_REUSED");
+    tc_free(r);
+    assert_int_equal(orders_of(uid), 0);
+
+    /* the same key for another user is theirs */
+    r = tc_post_key(opath, "{\"amount\":3000}", "charge-1");
+    assert_int_equal(r->status, 200);
+    assert_false(replayed(r));
+    tc_free(r);
+    assert_int_equal(balance_of(other), 3000);
+    assert_int_equal(balance_of(uid), 3000);
+    tc_free(first);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(three_line_order_is_recorded_everywhere),
+        cmocka_unit_test(unit_price_is_the_price_at_order_time),
+        cmocka_unit_test(one_line_out_of_stock_changes_nothing),
+        cmocka_unit_test(insufficient_balance_changes_nothing),
+        cmocka_unit_test(unknown_product_or_user),
+        cmocka_unit_test(hundred_lines_are_accepted),
+        cmocka_unit_test(free_order_moves_no_money),
+        cmocka_unit_test(get_order_is_the_placed_document),
+        cmocka_unit_test(bad_order_ids_are_400),
+        cmocka_unit_test(list_is_newest_first_and_keyset_paged),
+        cmocka_unit_test(list_bad_params_unknown_user_and_empty),
+        cmocka_unit_test(cancel_refunds_restocks_and_queues_the_event),
+        cmocka_unit_test(second_cancel_and_unknown_order),
+        cmocka_unit_test(bad_order_bodies_change_nothing),
+        cmocka_unit_test(content_type_and_empty_body),
+        cmocka_unit_test(unknown_fields_and_null_coupon_are_ignored),
+        cmocka_unit_test(replay_returns_the_stored_order_and_changes_nothing),
+        cmocka_unit_test(key_reused_with_another_body_and_keys_per_user),
+        cmocka_unit_test(key_format_is_checked),
+        cmocka_unit_test(refused_request_does_not_burn_the_key),
+        cmocka_unit_test(idempotent_charge),
+    };
+    return cmocka_run_group_tests_name("integration/orders", tests, NULL, NULL);
+}
