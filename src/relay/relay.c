@@ -13,12 +13,21 @@
 
 #define MAX_BATCH 1000
 
+/* What became of one claimed event, recorded in the database per batch. */
+struct outcome {
+    enum { DELIVERED, FAILED, RELEASED } kind;
+    int64_t delay_ms;
+    char error[128];
+};
+
 struct relay {
     const config_t *cfg;
     db_t *db;
     CURL *curl; /* one handle: its connection to the platform is kept alive */
     char id[96];
     outbox_event_t batch[MAX_BATCH];
+    struct outcome outcome[MAX_BATCH];
+    int n;
 };
 
 static size_t discard(char *p, size_t size, size_t n, void *arg)
@@ -117,43 +126,68 @@ static int deliver(relay_t *rl, const outbox_event_t *e, char *err, size_t cap)
     return 0;
 }
 
+/* Record every outcome of the batch in one transaction (one commit instead
+ * of one per event). A crash before it commits only means the delivered
+ * events go out again when their lease ends: at least once. */
+static int record_tx(db_t *db, void *arg)
+{
+    relay_t *rl = arg;
+    int rc = C_OK;
+
+    for (int i = 0; i < rl->n && rc == C_OK; i++) {
+        const outbox_event_t *e = &rl->batch[i];
+        const struct outcome *o = &rl->outcome[i];
+        if (o->kind == DELIVERED)
+            rc = outbox_delivered(db, e->id);
+        else if (o->kind == FAILED)
+            rc = outbox_attempt_failed(db, e->id, o->delay_ms, rl->cfg->relay_max_attempts,
+                                       o->error);
+        else
+            rc = outbox_release(db, e->id, o->delay_ms);
+    }
+    return rc;
+}
+
 int relay_round(relay_t *rl, volatile int *stop, int *delivered)
 {
     const config_t *c = rl->cfg;
     int max = (int)(c->relay_batch_size < MAX_BATCH ? c->relay_batch_size : MAX_BATCH);
     int n = outbox_claim(rl->db, max, c->relay_lease_ms, rl->batch);
     int64_t start = util_mono_us(), give_back = -1;
-    int rc = C_OK, res;
+    int rc, res;
 
     *delivered = 0;
     if (n <= 0)
         return n;
+    rl->n = n;
     for (int i = 0; i < n; i++) {
         const outbox_event_t *e = &rl->batch[i];
-        char err[256];
+        struct outcome *o = &rl->outcome[i];
 
         if (give_back < 0 && (*stop || util_mono_us() - start > c->relay_lease_ms * 500))
             give_back = 0; /* stopping, or past half the lease: let others have the rest */
         if (give_back >= 0) {
-            rc = outbox_release(rl->db, e->id, give_back);
-        } else if ((res = deliver(rl, e, err, sizeof(err))) == 0) {
+            o->kind = RELEASED;
+            o->delay_ms = give_back;
+        } else if ((res = deliver(rl, e, o->error, sizeof(o->error))) == 0) {
+            o->kind = DELIVERED;
             (*delivered)++;
-            rc = outbox_delivered(rl->db, e->id);
         } else {
-            int64_t delay = relay_backoff_ms(e->attempts + 1, c->relay_retry_base_ms,
-                                             c->relay_retry_max_ms, util_rand(UINT32_MAX));
+            o->kind = FAILED;
+            o->delay_ms = relay_backoff_ms(e->attempts + 1, c->relay_retry_base_ms,
+                                           c->relay_retry_max_ms, util_rand(UINT32_MAX));
             log_warn("event %s (order %lld, attempt %lld): %s; retry in %lld ms", e->event_id,
-                     (long long)e->order_id, (long long)e->attempts + 1, err, (long long)delay);
-            rc = outbox_attempt_failed(rl->db, e->id, delay, c->relay_max_attempts, err);
+                     (long long)e->order_id, (long long)e->attempts + 1, o->error,
+                     (long long)o->delay_ms);
             /* The platform is unwell: give the untried rest back, due a little
              * before the failed event, so that the next round tries them
-             * first and one bad event cannot hold up the queue. */
+             * first and one bad event cannot hold up the queue. A refusal of
+             * this event alone (res > 0) lets the batch go on. */
             if (res < 0)
-                give_back = delay / 2;
+                give_back = o->delay_ms / 2;
         }
-        if (rc != C_OK)
-            break; /* database trouble: the lease returns the rest */
     }
+    rc = db_tx(rl->db, record_tx, rl);
     outbox_events_free(rl->batch, n);
     return rc == C_OK ? n : rc;
 }
