@@ -3,6 +3,7 @@
 #ifndef COMMERCE_APP_H
 #define COMMERCE_APP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/config.h"
@@ -25,5 +26,25 @@ const route_t *routes_table(size_t *n);
 void jput_i(json_object *o, const char *key, int64_t v);
 void jput_s(json_object *o, const char *key, const char *v); /* NULL: JSON null */
 void jput_id(json_object *o, const char *key, int64_t v);    /* 0: JSON null */
+
+/* A keyset page: the store is asked for limit + 1 rows; the extra one only
+ * says that a next page exists, whose cursor is the last shown item's id. */
+typedef struct page {
+    json_object *items;
+    int64_t limit, count, last_id;
+} page_t;
+
+/* Start a page with ?limit (1..100, default 20). C_OK or C_REJECT (400). */
+int page_begin(req_t *r, page_t *pg);
+
+/* For each row: true when it is the look-ahead row (render nothing). */
+bool page_skip(page_t *pg);
+
+/* Add a rendered item (ownership passes) whose id is the next cursor. */
+void page_push(page_t *pg, json_object *item, int64_t id);
+
+/* Move "items" and "next" into o; or, on failure, drop the items. */
+void page_finish(page_t *pg, json_object *o);
+void page_abort(page_t *pg);
 
 #endif

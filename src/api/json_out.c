@@ -1,4 +1,5 @@
 #include "api/app.h"
+#include "common/rc.h"
 
 void jput_i(json_object *o, const char *key, int64_t v)
 {
@@ -13,4 +14,35 @@ void jput_s(json_object *o, const char *key, const char *v)
 void jput_id(json_object *o, const char *key, int64_t v)
 {
     json_object_object_add(o, key, v ? json_object_new_int64(v) : NULL);
+}
+
+int page_begin(req_t *r, page_t *pg)
+{
+    pg->count = pg->last_id = 0;
+    pg->items = NULL;
+    int rc = query_limit(r, &pg->limit);
+    if (rc == C_OK)
+        pg->items = json_object_new_array();
+    return rc;
+}
+
+bool page_skip(page_t *pg) { return pg->count++ >= pg->limit; }
+
+void page_push(page_t *pg, json_object *item, int64_t id)
+{
+    json_object_array_add(pg->items, item);
+    pg->last_id = id;
+}
+
+void page_finish(page_t *pg, json_object *o)
+{
+    json_object_object_add(o, "items", pg->items);
+    jput_id(o, "next", pg->count > pg->limit ? pg->last_id : 0);
+    pg->items = NULL;
+}
+
+void page_abort(page_t *pg)
+{
+    json_object_put(pg->items);
+    pg->items = NULL;
 }

@@ -145,42 +145,33 @@ int orders_get_h(req_t *r)
     return resp_json(r, 200, render(&order_buf));
 }
 
-struct page {
-    json_object *items;
-    int64_t limit, count, last_id;
-};
-
 static void add_order(void *arg, const order_t *o)
 {
-    struct page *pg = arg;
-    if (pg->count++ >= pg->limit)
-        return;
-    json_object_array_add(pg->items, render(o));
-    pg->last_id = o->id;
+    page_t *pg = arg;
+    if (!page_skip(pg))
+        page_push(pg, render(o), o->id);
 }
 
 int orders_list_h(req_t *r)
 {
     int64_t uid = r->ids[0], before;
-    struct page pg = {0};
+    page_t pg;
     int rc, found = 1;
 
-    if ((rc = query_limit(r, &pg.limit)) != C_OK ||
-        (rc = query_cursor(r, "before", INT64_MAX, &before)) != C_OK)
+    if ((rc = query_cursor(r, "before", INT64_MAX, &before)) != C_OK ||
+        (rc = page_begin(r, &pg)) != C_OK)
         return rc;
-    pg.items = json_object_new_array();
     rc = orders_list(db_of(r), uid, before, pg.limit + 1, &order_buf, add_order, &pg);
     if (rc == 0)
         rc = users_exists(db_of(r), uid, &found);
     if (rc < 0 || !found) {
-        json_object_put(pg.items);
+        page_abort(&pg);
         return rc < 0 ? rc
                       : problem(r, 404, "USER_NOT_FOUND", NULL, "user %" PRId64 " does not exist",
                                 uid);
     }
     json_object *o = json_object_new_object();
-    json_object_object_add(o, "items", pg.items);
-    jput_id(o, "next", pg.count > pg.limit ? pg.last_id : 0);
+    page_finish(&pg, o);
     return resp_json(r, 200, o);
 }
 

@@ -4,15 +4,10 @@
 #include "common/rc.h"
 #include "store/outbox.h"
 
-struct page {
-    json_object *items;
-    int64_t limit, count, last_id;
-};
-
 static void add_failed(void *arg, const outbox_event_t *e, const char *error)
 {
-    struct page *pg = arg;
-    if (pg->count++ >= pg->limit)
+    page_t *pg = arg;
+    if (page_skip(pg))
         return;
     json_object *o = json_object_new_object();
     jput_i(o, "id", e->id);
@@ -22,27 +17,26 @@ static void add_failed(void *arg, const outbox_event_t *e, const char *error)
     jput_i(o, "attempts", e->attempts);
     jput_s(o, "occurredAt", e->occurred_at);
     jput_s(o, "lastError", error);
-    json_object_array_add(pg->items, o);
-    pg->last_id = e->id;
+    page_push(pg, o, e->id);
 }
 
 /* {"pending","due","failed","delivered","oldestPendingAt","failedEvents":[...],"next"} */
 int outbox_admin_get_h(req_t *r)
 {
-    struct page pg = {0};
     outbox_stats_t s;
     int64_t after;
+    page_t pg;
     int rc;
 
-    if ((rc = query_limit(r, &pg.limit)) != C_OK ||
-        (rc = query_cursor(r, "after", 0, &after)) != C_OK)
+    if ((rc = query_cursor(r, "after", 0, &after)) != C_OK)
         return rc;
     if ((rc = outbox_stats(db_of(r), &s)) != C_OK)
         return rc;
-    pg.items = json_object_new_array();
+    if ((rc = page_begin(r, &pg)) != C_OK)
+        return rc;
     rc = outbox_failed_list(db_of(r), after, pg.limit + 1, add_failed, &pg);
     if (rc < 0) {
-        json_object_put(pg.items);
+        page_abort(&pg);
         return rc;
     }
     json_object *o = json_object_new_object();
@@ -52,6 +46,7 @@ int outbox_admin_get_h(req_t *r)
     jput_i(o, "delivered", s.delivered);
     jput_s(o, "oldestPendingAt", s.oldest_pending[0] ? s.oldest_pending : NULL);
     json_object_object_add(o, "failedEvents", pg.items);
+    pg.items = NULL;
     jput_id(o, "next", pg.count > pg.limit ? pg.last_id : 0);
     return resp_json(r, 200, o);
 }

@@ -61,16 +61,11 @@ int points_charge_h(req_t *r)
                    c.balance, c.amount, c.max_balance);
 }
 
-struct page {
-    json_object *items;
-    int64_t limit, count, last_id;
-};
-
 static void add_entry(void *arg, const point_entry_t *e)
 {
-    struct page *pg = arg;
-    if (pg->count++ >= pg->limit)
-        return; /* the look-ahead row only tells that there is a next page */
+    page_t *pg = arg;
+    if (page_skip(pg))
+        return;
     json_object *o = json_object_new_object();
     jput_i(o, "id", e->id);
     jput_s(o, "type", e->type);
@@ -78,29 +73,26 @@ static void add_entry(void *arg, const point_entry_t *e)
     jput_i(o, "balanceAfter", e->balance_after);
     jput_id(o, "orderId", e->order_id);
     jput_s(o, "createdAt", e->created_at);
-    json_object_array_add(pg->items, o);
-    pg->last_id = e->id;
+    page_push(pg, o, e->id);
 }
 
 int points_history_h(req_t *r)
 {
     int64_t uid = r->ids[0], before;
-    struct page pg = {0};
+    page_t pg;
     int rc, found = 1;
 
-    if ((rc = query_limit(r, &pg.limit)) != C_OK ||
-        (rc = query_cursor(r, "before", INT64_MAX, &before)) != C_OK)
+    if ((rc = query_cursor(r, "before", INT64_MAX, &before)) != C_OK ||
+        (rc = page_begin(r, &pg)) != C_OK)
         return rc;
-    pg.items = json_object_new_array();
     rc = points_history(db_of(r), uid, before, pg.limit + 1, add_entry, &pg);
     if (rc == 0)
         rc = users_exists(db_of(r), uid, &found);
     if (rc < 0 || !found) {
-        json_object_put(pg.items);
+        page_abort(&pg);
         return rc < 0 ? rc : no_user(r, uid);
     }
     json_object *o = json_object_new_object();
-    json_object_object_add(o, "items", pg.items);
-    jput_id(o, "next", pg.count > pg.limit ? pg.last_id : 0);
+    page_finish(&pg, o);
     return resp_json(r, 200, o);
 }

@@ -29,39 +29,29 @@ int products_get_h(req_t *r)
     return resp_json(r, 200, products_render(&p));
 }
 
-struct page {
-    json_object *items;
-    int64_t limit, count, last_id;
-};
-
 static void add_product(void *arg, const product_t *p)
 {
-    struct page *pg = arg;
-    if (pg->count++ >= pg->limit)
-        return;
-    json_object_array_add(pg->items, products_render(p));
-    pg->last_id = p->id;
+    page_t *pg = arg;
+    if (!page_skip(pg))
+        page_push(pg, products_render(p), p->id);
 }
 
 int products_list_h(req_t *r)
 {
-    struct page pg = {0};
     int64_t after;
+    page_t pg;
     int rc;
 
-    if ((rc = query_limit(r, &pg.limit)) != C_OK ||
-        (rc = query_cursor(r, "after", 0, &after)) != C_OK)
+    /* `after` may be any positive id; absent starts at the beginning. */
+    if ((rc = query_cursor(r, "after", 0, &after)) != C_OK || (rc = page_begin(r, &pg)) != C_OK)
         return rc;
-    /* `after` may be any positive id; 0 (absent) starts at the beginning. */
-    pg.items = json_object_new_array();
     rc = products_list(db_of(r), after, pg.limit + 1, add_product, &pg);
     if (rc < 0) {
-        json_object_put(pg.items);
+        page_abort(&pg);
         return rc;
     }
     json_object *o = json_object_new_object();
-    json_object_object_add(o, "items", pg.items);
-    jput_id(o, "next", pg.count > pg.limit ? pg.last_id : 0);
+    page_finish(&pg, o);
     return resp_json(r, 200, o);
 }
 

@@ -25,21 +25,6 @@ int cart_list(db_t *db, int64_t user_id, void (*each)(void *arg, const cart_line
     return rc < 0 ? rc : n;
 }
 
-static int one_int(db_t *db, const char *sql, int64_t a, int64_t b, int64_t *out, int *found)
-{
-    db_stmt_t *st;
-    int rc = db_query(db, &st, sql, b ? "ll" : "l", a, b);
-
-    if (rc != C_OK)
-        return rc;
-    rc = db_row(st, "l", out);
-    db_end(st);
-    if (rc < 0)
-        return rc;
-    *found = rc;
-    return C_OK;
-}
-
 int cart_put_tx(db_t *db, struct cart_put *c)
 {
     static const char lock_user[] = "SELECT id FROM users WHERE id = ? FOR UPDATE";
@@ -53,19 +38,19 @@ int cart_put_tx(db_t *db, struct cart_put *c)
     int found, rc;
 
     c->outcome = CART_OK;
-    if ((rc = one_int(db, lock_user, c->user_id, 0, &v, &found)) != C_OK)
+    if ((rc = db_query_i64(db, &v, &found, lock_user, "l", c->user_id)) != C_OK)
         return rc;
     if (!found) {
         c->outcome = CART_NO_USER;
         return C_REJECT;
     }
-    if ((rc = one_int(db, product, c->product_id, 0, &v, &found)) != C_OK)
+    if ((rc = db_query_i64(db, &v, &found, product, "l", c->product_id)) != C_OK)
         return rc;
     if (!found) {
         c->outcome = CART_NO_PRODUCT;
         return C_REJECT;
     }
-    if ((rc = one_int(db, count, c->user_id, c->product_id, &v, &found)) != C_OK)
+    if ((rc = db_query_i64(db, &v, NULL, count, "ll", c->user_id, c->product_id)) != C_OK)
         return rc;
     if (v >= CART_MAX_LINES) {
         c->outcome = CART_FULL;

@@ -192,16 +192,10 @@ int coupons_release(db_t *db, int64_t coupon_id, int64_t user_id)
                               " used_at = NULL WHERE coupon_id = ? AND user_id = ?";
     char status[12];
     int64_t ok = 0;
-    db_stmt_t *st;
     int rc;
 
-    if ((rc = lock_user_coupon(db, coupon_id, user_id, status, sizeof(status))) != C_OK)
-        return rc;
-    if ((rc = db_query(db, &st, valid, "l", coupon_id)) != C_OK)
-        return rc;
-    rc = db_row(st, "l", &ok);
-    db_end(st);
-    if (rc < 0)
+    if ((rc = lock_user_coupon(db, coupon_id, user_id, status, sizeof(status))) != C_OK ||
+        (rc = db_query_i64(db, &ok, NULL, valid, "l", coupon_id)) != C_OK)
         return rc;
     /* An expired coupon stays USED: it cannot be used again anyway. */
     return ok ? db_exec(db, sql, NULL, NULL, "ll", coupon_id, user_id) : C_OK;

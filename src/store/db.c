@@ -258,6 +258,22 @@ static int retry_down(const db_t *db, int rc, int tries)
     return rc == C_DOWN && !db->in_tx && tries == 0;
 }
 
+/* execute() with the outside-a-transaction retry on a fresh connection. */
+static int execute_retry(db_t *db, const char *sql, MYSQL_STMT **st, const char *fmt,
+                         va_list ap)
+{
+    int rc;
+
+    for (int tries = 0;; tries++) {
+        va_list aq;
+        va_copy(aq, ap);
+        rc = execute(db, sql, st, fmt, aq);
+        va_end(aq);
+        if (!retry_down(db, rc, tries))
+            return rc;
+    }
+}
+
 int db_exec(db_t *db, const char *sql, uint64_t *affected, uint64_t *last_id, const char *fmt,
             ...)
 {
@@ -265,13 +281,9 @@ int db_exec(db_t *db, const char *sql, uint64_t *affected, uint64_t *last_id, co
     va_list ap;
     int rc;
 
-    for (int tries = 0;; tries++) {
-        va_start(ap, fmt);
-        rc = execute(db, sql, &st, fmt, ap);
-        va_end(ap);
-        if (!retry_down(db, rc, tries))
-            break;
-    }
+    va_start(ap, fmt);
+    rc = execute_retry(db, sql, &st, fmt, ap);
+    va_end(ap);
     if (rc != C_OK)
         return rc;
     if (affected)
@@ -281,25 +293,48 @@ int db_exec(db_t *db, const char *sql, uint64_t *affected, uint64_t *last_id, co
     return C_OK;
 }
 
-int db_query(db_t *db, db_stmt_t **out, const char *sql, const char *fmt, ...)
+static int query_v(db_t *db, db_stmt_t **out, const char *sql, const char *fmt, va_list ap)
 {
     MYSQL_STMT *st = NULL;
-    va_list ap;
-    int rc;
+    int rc = execute_retry(db, sql, &st, fmt, ap);
 
-    for (int tries = 0;; tries++) {
-        va_start(ap, fmt);
-        rc = execute(db, sql, &st, fmt, ap);
-        va_end(ap);
-        if (!retry_down(db, rc, tries))
-            break;
-    }
     if (rc != C_OK)
         return rc;
     if (mysql_stmt_store_result(st) != 0)
         return stmt_fail(db, st, sql);
     *out = stmt_entry(db, st);
     return *out ? C_OK : C_ERR;
+}
+
+int db_query(db_t *db, db_stmt_t **out, const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = query_v(db, out, sql, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int db_query_i64(db_t *db, int64_t *out, int *found, const char *sql, const char *fmt, ...)
+{
+    db_stmt_t *st;
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = query_v(db, &st, sql, fmt, ap);
+    va_end(ap);
+    if (rc != C_OK)
+        return rc;
+    rc = db_row(st, "l", out);
+    db_end(st);
+    if (rc < 0)
+        return rc;
+    if (found)
+        *found = rc;
+    return C_OK;
 }
 
 int db_query_ids(db_t *db, db_stmt_t **out, const char *sql, const int64_t *ids, int n)

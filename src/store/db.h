@@ -47,6 +47,10 @@ int db_exec(db_t *db, const char *sql, uint64_t *affected, uint64_t *last_id, co
  * (always, also after an error from db_row). */
 int db_query(db_t *db, db_stmt_t **st, const char *sql, const char *fmt, ...);
 
+/* A query whose answer is one integer: *out from the first row's only
+ * column, *found = 0 when there is no row (found may be NULL). */
+int db_query_i64(db_t *db, int64_t *out, int *found, const char *sql, const char *fmt, ...);
+
 /* Like db_query for a statement whose only parameters are n ids (an
  * `IN (?,?,...)` list built once per arity with db_in_list_sql). */
 #define DB_MAX_IDS 128

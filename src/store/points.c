@@ -6,33 +6,13 @@
 int points_balance(db_t *db, int64_t user_id, int64_t *balance, int *found)
 {
     static const char sql[] = "SELECT balance FROM point WHERE user_id = ?";
-    db_stmt_t *st;
-    int rc = db_query(db, &st, sql, "l", user_id);
-
-    if (rc != C_OK)
-        return rc;
-    rc = db_row(st, "l", balance);
-    db_end(st);
-    if (rc < 0)
-        return rc;
-    *found = rc;
-    return C_OK;
+    return db_query_i64(db, balance, found, sql, "l", user_id);
 }
 
 int points_lock(db_t *db, int64_t user_id, int64_t *balance, int *found)
 {
     static const char sql[] = "SELECT balance FROM point WHERE user_id = ? FOR UPDATE";
-    db_stmt_t *st;
-    int rc = db_query(db, &st, sql, "l", user_id);
-
-    if (rc != C_OK)
-        return rc;
-    rc = db_row(st, "l", balance);
-    db_end(st);
-    if (rc < 0)
-        return rc;
-    *found = rc;
-    return C_OK;
+    return db_query_i64(db, balance, found, sql, "l", user_id);
 }
 
 int points_apply(db_t *db, int64_t user_id, int64_t new_balance, const char *type,

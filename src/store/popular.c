@@ -27,12 +27,11 @@ int popular_build_tx(db_t *db, struct popular_build *b)
     int rc;
 
     b->n = 0;
-    if ((rc = db_query(db, &st, lock, "")) != C_OK)
+    int found = 0;
+    if ((rc = db_query_i64(db, &current, &found, lock, "")) != C_OK)
         return rc;
-    rc = db_row(st, "l", &current);
-    db_end(st);
-    if (rc <= 0)
-        return rc < 0 ? rc : C_ERR; /* the schema inserts the row */
+    if (!found)
+        return C_ERR; /* the schema inserts the row */
     if ((rc = db_query(db, &st, rank, "ss", b->start_utc, b->end_utc)) != C_OK)
         return rc;
     while (b->n < POPULAR_TOP &&

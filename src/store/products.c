@@ -70,22 +70,15 @@ int products_patch_tx(db_t *db, struct products_patch *p)
                                 " updated_at = NOW(3) WHERE id = ?";
     static const char upd_i[] =
         "UPDATE inventory SET stock = ?, updated_at = NOW(3) WHERE product_id = ?";
-    db_stmt_t *st;
     int64_t stock = 0, new_stock;
     int rc;
 
     p->found = 0;
     p->too_much = 0;
-    rc = db_query(db, &st, lock, "l", p->id);
-    if (rc != C_OK)
+    if ((rc = db_query_i64(db, &stock, &p->found, lock, "l", p->id)) != C_OK)
         return rc;
-    rc = db_row(st, "l", &stock);
-    db_end(st);
-    if (rc < 0)
-        return rc;
-    if (rc == 0)
+    if (!p->found)
         return C_REJECT;
-    p->found = 1;
     if (!money_add(stock, p->restock, &new_stock) || new_stock > MONEY_MAX_STOCK) {
         p->too_much = 1;
         return C_REJECT;

@@ -18,16 +18,6 @@ int users_create_tx(db_t *db, struct users_create *u)
 int users_exists(db_t *db, int64_t id, int *found)
 {
     static const char sql[] = "SELECT id FROM users WHERE id = ?";
-    db_stmt_t *st;
     int64_t got;
-    int rc = db_query(db, &st, sql, "l", id);
-
-    if (rc != C_OK)
-        return rc;
-    rc = db_row(st, "l", &got);
-    db_end(st);
-    if (rc < 0)
-        return rc;
-    *found = rc;
-    return C_OK;
+    return db_query_i64(db, &got, found, sql, "l", id);
 }
