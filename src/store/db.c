@@ -25,6 +25,7 @@ struct db_stmt {
 
 struct db {
     const config_t *cfg;
+    const char *isolation;
     MYSQL *my;
     int in_tx;
     int last_attempts;
@@ -35,10 +36,14 @@ struct db {
 db_t *db_new(const config_t *cfg)
 {
     db_t *db = calloc(1, sizeof(*db));
-    if (db)
+    if (db) {
         db->cfg = cfg;
+        db->isolation = "REPEATABLE READ";
+    }
     return db;
 }
+
+void db_set_isolation(db_t *db, const char *level) { db->isolation = level; }
 
 static void db_disconnect(db_t *db)
 {
@@ -123,8 +128,9 @@ int db_ensure(db_t *db)
     }
     /* Times are stored and compared in UTC; isolation is pinned whatever the
      * server default is. */
-    if (mysql_query(db->my, "SET time_zone = '+00:00'") ||
-        mysql_query(db->my, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+    char iso[96];
+    snprintf(iso, sizeof(iso), "SET SESSION TRANSACTION ISOLATION LEVEL %s", db->isolation);
+    if (mysql_query(db->my, "SET time_zone = '+00:00'") || mysql_query(db->my, iso))
         return my_fail(db, "session setup");
     return C_OK;
 }

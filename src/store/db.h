@@ -33,6 +33,10 @@ typedef struct db_stmt db_stmt_t;
 db_t *db_new(const config_t *cfg);
 void db_free(db_t *db);
 
+/* The isolation level of this handle's sessions (default "REPEATABLE READ"),
+ * applied at every (re)connect. `level` must be a string constant. */
+void db_set_isolation(db_t *db, const char *level);
+
 /* Connect if not connected. */
 int db_ensure(db_t *db);
 
