@@ -428,7 +428,8 @@ EOF
 
 # workers_start DIR N: (re)start N commerce-fcgi workers under multiwatch on DIR/run/fcgi.sock.
 # Always restarts, so a rebuilt binary or a new configuration takes effect.
-# COMMERCE_WORKER_WRAPPER (optional) prefixes each worker, e.g. "valgrind --leak-check=full".
+# COMMERCE_WORKER_WRAPPER (optional) prefixes each worker, e.g. "/usr/bin/valgrind --leak-check=full"
+# (an absolute path: multiwatch does not search PATH; the value is split on spaces).
 workers_start() {
 	local dir=$1 n=$2 bin=$COMMERCE_ROOT/commerce-fcgi
 	local sock=$dir/run/fcgi.sock

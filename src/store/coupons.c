@@ -154,7 +154,7 @@ int coupons_lock_for_order(db_t *db, int64_t coupon_id, int64_t user_id, enum co
     /* The coupon row itself is read without a lock: its terms never change,
      * and first-come issuance keeps it hot. */
     static const char terms[] = "SELECT type, value, expires_at > NOW(3) FROM coupon WHERE id = ?";
-    char status[12], tname[8];
+    char status[12], tname[8] = "";
     int64_t valid = 0;
     db_stmt_t *st;
     int rc;
