@@ -86,7 +86,8 @@ static void client(int idx, int fd)
             fails++;
         lat[n++] = util_mono_us() - t0;
     }
-    if (write(fd, &n, sizeof(n)) != sizeof(n) || write(fd, &fails, sizeof(fails)) != sizeof(fails) ||
+    if (write(fd, &n, sizeof(n)) != sizeof(n) ||
+        write(fd, &fails, sizeof(fails)) != sizeof(fails) ||
         write(fd, lat, sizeof(int64_t) * (size_t)n) != (ssize_t)(sizeof(int64_t) * (size_t)n))
         _exit(1);
     db_free(db);
@@ -119,16 +120,30 @@ int main(int argc, char **argv)
 
     while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (ch) {
-        case 's': o.socket = optarg; break;
-        case 'c': o.procs = atoi(optarg); break;
-        case 't': o.seconds = atoi(optarg); break;
-        case 'u': o.users = atoi(optarg); break;
-        case 'p': o.products = atoi(optarg); break;
-        case 'h': o.hot = atoi(optarg); break;
-        default: return 2;
+        case 's':
+            o.socket = optarg;
+            break;
+        case 'c':
+            o.procs = atoi(optarg);
+            break;
+        case 't':
+            o.seconds = atoi(optarg);
+            break;
+        case 'u':
+            o.users = atoi(optarg);
+            break;
+        case 'p':
+            o.products = atoi(optarg);
+            break;
+        case 'h':
+            o.hot = atoi(optarg);
+            break;
+        default:
+            return 2;
         }
     }
-    if (!o.socket || o.procs < 1 || o.procs > 256 || o.seconds < 1 || o.users < 1 || o.products < 1) {
+    if (!o.socket || o.procs < 1 || o.procs > 256 || o.seconds < 1 || o.users < 1 ||
+        o.products < 1) {
         fprintf(stderr, "usage: bench_rawdb --socket S [--procs N] [--seconds T] [--users U] "
                         "[--products P] [--hot ID]\n");
         return 2;
@@ -150,7 +165,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < o.procs; i++) {
         int64_t n, f;
         if (read_all(fds[i], &n, sizeof(n)) || read_all(fds[i], &f, sizeof(f)) ||
-            total + n > MAX_SAMPLES * 4 || read_all(fds[i], all + total, sizeof(int64_t) * (size_t)n)) {
+            total + n > MAX_SAMPLES * 4 ||
+            read_all(fds[i], all + total, sizeof(int64_t) * (size_t)n)) {
             fprintf(stderr, "client %d failed\n", i);
             return 1;
         }

@@ -70,8 +70,8 @@ int cart_put_h(req_t *r)
         if (c.outcome == CART_NO_USER)
             return no_user(r, c.user_id);
         if (c.outcome == CART_NO_PRODUCT)
-            return problem(r, 404, "PRODUCT_NOT_FOUND", NULL,
-                           "product %" PRId64 " does not exist", c.product_id);
+            return problem(r, 404, "PRODUCT_NOT_FOUND", NULL, "product %" PRId64 " does not exist",
+                           c.product_id);
         return invalid(r, "productId", "a cart holds at most %d products", CART_MAX_LINES);
     }
     if (rc != C_OK)

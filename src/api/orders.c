@@ -76,8 +76,7 @@ int orders_place_problem(req_t *r, const struct order_place *p)
                          p->bad_id, p->have, p->want);
     case ORDER_NO_BALANCE:
         return problem(r, 409, "INSUFFICIENT_BALANCE", NULL,
-                       "the balance is %" PRId64 ", the order total is %" PRId64, p->have,
-                       p->want);
+                       "the balance is %" PRId64 ", the order total is %" PRId64, p->have, p->want);
     case ORDER_COUPON_NOT_FOUND:
         return problem(r, 404, "COUPON_NOT_FOUND", NULL, "coupon %" PRId64 " does not exist",
                        p->coupon_id);
@@ -96,7 +95,7 @@ void orders_count(int rc, const req_t *r, const struct effect *e, const struct o
     if (rc == C_OK && e->ik.state == IDEM_NEW)
         metrics_order(M_ORDER_PAID);
     else if (rc == C_REJECT && r->status >= 400 && e->ik.state == IDEM_NEW)
-        metrics_order(p->outcome == ORDER_OUT_OF_STOCK       ? M_ORDER_OUT_OF_STOCK
+        metrics_order(p->outcome == ORDER_OUT_OF_STOCK        ? M_ORDER_OUT_OF_STOCK
                       : p->outcome == ORDER_NO_BALANCE        ? M_ORDER_INSUFFICIENT_BALANCE
                       : p->outcome == ORDER_COUPON_NOT_USABLE ? M_ORDER_COUPON_REJECTED
                       : p->outcome == ORDER_COUPON_NOT_FOUND  ? M_ORDER_COUPON_REJECTED
@@ -129,7 +128,7 @@ int orders_create_h(req_t *r)
         return invalid(r, field, "%s", detail);
     rc = effect_run(r, p.user_id, &e);
     if (rc == C_REJECT && !r->status)
-        orders_place_problem(r, &p);
+        rc = orders_place_problem(r, &p); /* C_ERR (a 500) for an outcome it does not know */
     orders_count(rc, r, &e, &p);
     return rc;
 }

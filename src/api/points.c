@@ -57,8 +57,8 @@ int points_charge_h(req_t *r)
     if (c.outcome == CHARGE_NO_USER)
         return no_user(r, c.user_id);
     return problem(r, 409, "BALANCE_LIMIT_EXCEEDED", NULL,
-                   "balance %" PRId64 " + %" PRId64 " would exceed the maximum %" PRId64,
-                   c.balance, c.amount, c.max_balance);
+                   "balance %" PRId64 " + %" PRId64 " would exceed the maximum %" PRId64, c.balance,
+                   c.amount, c.max_balance);
 }
 
 static void add_entry(void *arg, const point_entry_t *e)

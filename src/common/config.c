@@ -22,10 +22,14 @@ struct key {
     int required;
 };
 
-#define STR(field, def, req)                                                               \
-    {#field, K_STR, offsetof(config_t, field), sizeof(((config_t *)0)->field), 0, 0, def, req}
-#define INT(field, lo, hi, def)                                                            \
-    {#field, K_INT, offsetof(config_t, field), sizeof(int64_t), lo, hi, def, 0}
+#define STR(field, def, req)                                                                       \
+    {                                                                                              \
+#field, K_STR, offsetof(config_t, field), sizeof(((config_t *)0)->field), 0, 0, def, req   \
+    }
+#define INT(field, lo, hi, def)                                                                    \
+    {                                                                                              \
+#field, K_INT, offsetof(config_t, field), sizeof(int64_t), lo, hi, def, 0                  \
+    }
 
 static const struct key keys[] = {
     STR(db_socket, "", 0),
@@ -87,8 +91,8 @@ static void set_value(config_t *cfg, const struct key *k, const char *val, size_
 
     if (k->type == K_STR) {
         if (len >= k->size) {
-            reportf(report, arg, problems, "config: %s (%s): value longer than %zu bytes",
-                    k->name, origin, k->size - 1);
+            reportf(report, arg, problems, "config: %s (%s): value longer than %zu bytes", k->name,
+                    origin, k->size - 1);
             return;
         }
         memcpy(dst, val, len);
@@ -105,14 +109,14 @@ static void set_value(config_t *cfg, const struct key *k, const char *val, size_
     memcpy(buf, val, len);
     buf[len] = '\0';
     if (util_parse_i64(buf, &v) != 0) {
-        reportf(report, arg, problems, "config: %s (%s): '%s' is not an integer", k->name,
-                origin, buf);
+        reportf(report, arg, problems, "config: %s (%s): '%s' is not an integer", k->name, origin,
+                buf);
         return;
     }
     if (v < k->min || v > k->max) {
         reportf(report, arg, problems,
-                "config: %s (%s): %" PRId64 " is outside %" PRId64 "..%" PRId64, k->name,
-                origin, v, k->min, k->max);
+                "config: %s (%s): %" PRId64 " is outside %" PRId64 "..%" PRId64, k->name, origin, v,
+                k->min, k->max);
         return;
     }
     memcpy(dst, &v, sizeof(v));
@@ -181,8 +185,7 @@ int config_parse(config_t *cfg, const char *text, config_getenv_fn env, config_r
             set_value(cfg, &keys[i], v, strlen(v), name, report, arg, &problems);
     }
     for (size_t i = 0; i < n; i++)
-        if (keys[i].required && keys[i].type == K_STR &&
-            ((char *)cfg + keys[i].offset)[0] == '\0')
+        if (keys[i].required && keys[i].type == K_STR && ((char *)cfg + keys[i].offset)[0] == '\0')
             reportf(report, arg, &problems, "config: %s: required but empty", keys[i].name);
     if (cfg->db_socket[0] == '\0' && cfg->db_host[0] == '\0')
         reportf(report, arg, &problems, "config: db_socket or db_host: one of them is required");
@@ -196,10 +199,12 @@ int config_parse(config_t *cfg, const char *text, config_getenv_fn env, config_r
                 cfg->log_level);
     if (cfg->relay_lease_ms <= 2 * (cfg->relay_timeout_ms + cfg->relay_connect_timeout_ms))
         reportf(report, arg, &problems,
-                "config: relay_lease_ms: must exceed twice relay_timeout_ms + relay_connect_timeout_ms");
+                "config: relay_lease_ms: must exceed twice relay_timeout_ms + "
+                "relay_connect_timeout_ms");
     if (cfg->data_platform_url[0] && strncmp(cfg->data_platform_url, "http://", 7) &&
         strncmp(cfg->data_platform_url, "https://", 8))
-        reportf(report, arg, &problems, "config: data_platform_url: must start with http:// or https://");
+        reportf(report, arg, &problems,
+                "config: data_platform_url: must start with http:// or https://");
     return problems;
 }
 

@@ -50,8 +50,8 @@ typedef void (*config_report_fn)(void *arg, const char *line);
 /* Fill cfg with defaults, then the settings in `text` (file contents, may be
  * NULL), then environment overrides (COMMERCE_<KEY in upper case>), then
  * validate. Returns the number of problems reported (0 means cfg is usable). */
-int config_parse(config_t *cfg, const char *text, config_getenv_fn env,
-                 config_report_fn report, void *report_arg);
+int config_parse(config_t *cfg, const char *text, config_getenv_fn env, config_report_fn report,
+                 void *report_arg);
 
 /* Read the file named by COMMERCE_CONFIG (or the default; a missing default
  * file is not an error when the environment supplies everything) and call

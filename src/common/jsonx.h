@@ -11,9 +11,9 @@
 /* Outcome of reading one field. */
 enum jx {
     JX_OK = 0,
-    JX_ABSENT,  /* key not present (or JSON null where allowed) */
-    JX_TYPE,    /* present but of the wrong type (e.g. "100", 1.5, true, null, {}) */
-    JX_RANGE,   /* right type, outside the allowed bounds (incl. past 2^63) */
+    JX_ABSENT, /* key not present (or JSON null where allowed) */
+    JX_TYPE,   /* present but of the wrong type (e.g. "100", 1.5, true, null, {}) */
+    JX_RANGE,  /* right type, outside the allowed bounds (incl. past 2^63) */
 };
 
 /* Parse a request body that must be exactly one JSON object: strict syntax,

@@ -14,11 +14,12 @@
 static const int statuses[] = {200, 201, 204, 400, 401, 404, 405, 409,
                                413, 415, 422, 429, 500, 503, 0};
 #define NSTATUS (sizeof(statuses) / sizeof(statuses[0]))
-static const int64_t bounds_us[] = {1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000,
-                                    500000, 1000000, 2500000, 5000000};
+static const int64_t bounds_us[] = {1000,   2500,   5000,   10000,   25000,   50000,
+                                    100000, 250000, 500000, 1000000, 2500000, 5000000};
 #define NBUCKET (sizeof(bounds_us) / sizeof(bounds_us[0]))
-static const char *const order_names[] = {"paid", "out_of_stock", "insufficient_balance",
-                                          "coupon_rejected", "rejected_other", "cancelled"};
+static const char *const order_names[] = {
+    "paid",           "out_of_stock", "insufficient_balance", "coupon_rejected",
+    "rejected_other", "cancelled"};
 
 /* The file layout: only counters, all starting at zero (a new file is zero
  * filled), so there is nothing to initialise and no race between workers. */
@@ -141,8 +142,8 @@ int metrics_render(char **buf, size_t *len, const char *const *route_names, int 
                 put(&o, "commerce_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n", name,
                     statuses[s], (unsigned long long)v);
             else
-                put(&o, "commerce_http_requests_total{route=\"%s\",status=\"other\"} %llu\n",
-                    name, (unsigned long long)v);
+                put(&o, "commerce_http_requests_total{route=\"%s\",status=\"other\"} %llu\n", name,
+                    (unsigned long long)v);
         }
     }
     put(&o, "# HELP commerce_http_request_duration_seconds Time in the worker per request.\n"

@@ -21,8 +21,7 @@ int util_read_file(const char *path, size_t max, char **out, size_t *len);
 /* Format a UTC time as RFC 3339 with milliseconds: "2026-11-21T10:00:00.123Z".
  * `out` must hold at least UTIL_TIME_LEN bytes. */
 #define UTIL_TIME_LEN 32
-void util_fmt_time(char *out, int year, int mon, int day, int hour, int min, int sec,
-                   int msec);
+void util_fmt_time(char *out, int year, int mon, int day, int hour, int min, int sec, int msec);
 
 /* Current UTC time in the same format. */
 void util_now(char *out);

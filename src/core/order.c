@@ -6,8 +6,8 @@
 #include "common/jsonx.h"
 #include "core/money.h"
 
-int order_parse_items(json_object *body, order_req_line_t *lines, int *n, char *field,
-                      size_t fcap, char *detail, size_t dcap)
+int order_parse_items(json_object *body, order_req_line_t *lines, int *n, char *field, size_t fcap,
+                      char *detail, size_t dcap)
 {
     json_object *items = NULL;
     size_t len;
@@ -40,8 +40,7 @@ int order_parse_items(json_object *body, order_req_line_t *lines, int *n, char *
         e = jsonx_int(it, "productId", 1, INT64_MAX, &lines[i].product_id);
         if (e != JX_OK) {
             snprintf(field, fcap, "items[%zu].productId", i);
-            snprintf(detail, dcap, "'productId' %s: a positive integer id",
-                     jsonx_describe(e));
+            snprintf(detail, dcap, "'productId' %s: a positive integer id", jsonx_describe(e));
             return -1;
         }
         e = jsonx_int(it, "quantity", 1, ORDER_MAX_QTY, &lines[i].quantity);

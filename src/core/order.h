@@ -19,8 +19,8 @@ typedef struct order_req_line {
  * with positive ids, quantity 1..1000 and no product twice. Returns 0 and
  * fills lines[0..*n); or -1 with the offending field ("items[2].quantity")
  * and a sentence for people. */
-int order_parse_items(json_object *body, order_req_line_t *lines, int *n, char *field,
-                      size_t fcap, char *detail, size_t dcap);
+int order_parse_items(json_object *body, order_req_line_t *lines, int *n, char *field, size_t fcap,
+                      char *detail, size_t dcap);
 
 /* The product ids of the lines in ascending order: the order in which every
  * transaction locks inventory rows. ids must hold n entries. */

@@ -73,7 +73,8 @@ void fcgi_write(const req_t *r, FCGX_Request *fr)
 {
     /* libfcgi's own printf knows no size_t; build the head with snprintf. */
     char head[1024];
-    int n = snprintf(head, sizeof(head), "Status: %d %s\r\n%s%s%s%s%s%sContent-Length: %zu\r\n"
+    int n = snprintf(head, sizeof(head),
+                     "Status: %d %s\r\n%s%s%s%s%s%sContent-Length: %zu\r\n"
                      "Cache-Control: no-store\r\n",
                      r->status, http_reason(r->status), r->request_id ? "X-Request-Id: " : "",
                      r->request_id ? r->request_id : "", r->request_id ? "\r\n" : "",

@@ -45,7 +45,8 @@ int resp_json(req_t *r, int status, json_object *obj)
 
     if (!obj)
         return resp_raw(r, status, NULL, NULL, 0);
-    s = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    s = json_object_to_json_string_length(
+        obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
     rc = resp_raw(r, status, "application/json", s, len);
     json_object_put(obj);
     return rc;
@@ -57,8 +58,8 @@ void resp_header(req_t *r, const char *name, const char *value)
 
     if (strpbrk(value, "\r\n"))
         return;
-    n = snprintf(r->headers + r->headers_len, sizeof(r->headers) - r->headers_len,
-                 "%s: %s\r\n", name, value);
+    n = snprintf(r->headers + r->headers_len, sizeof(r->headers) - r->headers_len, "%s: %s\r\n",
+                 name, value);
     if (n > 0 && (size_t)n < sizeof(r->headers) - r->headers_len)
         r->headers_len += (size_t)n;
     else
@@ -68,28 +69,45 @@ void resp_header(req_t *r, const char *name, const char *value)
 const char *http_reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 204:
+        return "No Content";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Payload Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Content";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Unknown";
     }
 }
 
 /* Titles by code: stable text for people, one per code. */
 static const char *problem_title(const char *code, int status)
 {
-    static const struct { const char *code, *title; } titles[] = {
+    static const struct {
+        const char *code, *title;
+    } titles[] = {
         {"INVALID_REQUEST", "Invalid request"},
         {"UNAUTHORIZED", "Unauthorized"},
         {"NOT_FOUND", "Not found"},
@@ -119,8 +137,8 @@ static const char *problem_title(const char *code, int status)
     return http_reason(status);
 }
 
-static int problem_v(req_t *r, int status, const char *code, const char *field,
-                     const char *xkey, int64_t xval, const char *fmt, va_list ap)
+static int problem_v(req_t *r, int status, const char *code, const char *field, const char *xkey,
+                     int64_t xval, const char *fmt, va_list ap)
 {
     char detail[512];
     json_object *o = json_object_new_object();
@@ -179,8 +197,7 @@ int body_int(req_t *r, const char *key, int64_t min, int64_t max, int64_t *out)
     return e == JX_OK ? C_OK : field_problem(r, key, e, min, max);
 }
 
-int body_int_opt(req_t *r, const char *key, int64_t min, int64_t max, int64_t *out,
-                 bool *present)
+int body_int_opt(req_t *r, const char *key, int64_t min, int64_t max, int64_t *out, bool *present)
 {
     json_object *v = NULL;
     enum jx e;
@@ -203,7 +220,8 @@ int body_str(req_t *r, const char *key, size_t max_chars, const char **out)
     if (e == JX_TYPE)
         return invalid(r, key, "'%s' must be a string", key);
     if (e == JX_RANGE)
-        return invalid(r, key, "'%s' must be 1 to %zu characters, not blank, without control characters",
+        return invalid(r, key,
+                       "'%s' must be 1 to %zu characters, not blank, without control characters",
                        key, max_chars);
     return invalid(r, key, "'%s' is required", key);
 }

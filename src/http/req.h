@@ -24,7 +24,7 @@ typedef struct req {
     const char *authorization;
     const char *body;
     size_t body_len;
-    json_object *json; /* the parsed body for routes that take one */
+    json_object *json;           /* the parsed body for routes that take one */
     int64_t ids[REQ_MAX_PARAMS]; /* path parameters, in pattern order */
     int nids;
     const struct route *route;
@@ -73,8 +73,7 @@ int problem_x(req_t *r, int status, const char *code, const char *xkey, int64_t 
 int body_int(req_t *r, const char *key, int64_t min, int64_t max, int64_t *out);
 
 /* Optional integer body field: absent or null leaves *present false. */
-int body_int_opt(req_t *r, const char *key, int64_t min, int64_t max, int64_t *out,
-                 bool *present);
+int body_int_opt(req_t *r, const char *key, int64_t min, int64_t max, int64_t *out, bool *present);
 
 /* Required (or optional) string body field of 1..max_chars characters. */
 int body_str(req_t *r, const char *key, size_t max_chars, const char **out);

@@ -94,7 +94,8 @@ static int check_idem_key(req_t *r)
         return C_OK;
     len = strlen(k);
     if (len < 1 || len > 255)
-        return invalid(r, "Idempotency-Key", "Idempotency-Key must be 1 to 255 printable ASCII characters");
+        return invalid(r, "Idempotency-Key",
+                       "Idempotency-Key must be 1 to 255 printable ASCII characters");
     for (size_t i = 0; i < len; i++)
         if (k[i] < 0x21 || k[i] > 0x7e)
             return invalid(r, "Idempotency-Key",
@@ -128,8 +129,7 @@ static int prepare(req_t *r, const struct route_match *m, const char *admin_toke
         snprintf(name, sizeof(name), "%.*s", (int)m->param_name_len[i], m->param_name[i]);
         if (util_parse_i64n(m->param_val[i], m->param_val_len[i], &r->ids[i]) != 0 ||
             r->ids[i] < 1) {
-            return invalid(r, name, "path parameter '%s' must be a positive 64-bit integer",
-                           name);
+            return invalid(r, name, "path parameter '%s' must be a positive 64-bit integer", name);
         }
     }
     r->nids = m->nparams;

@@ -90,7 +90,8 @@ static int deliver(relay_t *rl, const outbox_event_t *e, char *err, size_t cap)
         return -1;
     }
     /* The payload is the order document as the API rendered it. */
-    n = snprintf(body, blen, "{\"eventId\":\"%s\",\"type\":\"%s\",\"occurredAt\":\"%s\",\"order\":%s}",
+    n = snprintf(body, blen,
+                 "{\"eventId\":\"%s\",\"type\":\"%s\",\"occurredAt\":\"%s\",\"order\":%s}",
                  e->event_id, e->type, e->occurred_at, e->payload);
     snprintf(key, sizeof(key), "Idempotency-Key: %s", e->event_id);
     snprintf(rid, sizeof(rid), "X-Relay-Id: %s", rl->id);

@@ -2,8 +2,7 @@
 
 #include "common/rc.h"
 
-int cart_list(db_t *db, int64_t user_id, void (*each)(void *arg, const cart_line_t *l),
-              void *arg)
+int cart_list(db_t *db, int64_t user_id, void (*each)(void *arg, const cart_line_t *l), void *arg)
 {
     static const char sql[] =
         "SELECT p.id, p.name, p.price, i.stock, c.quantity FROM cart_item c"

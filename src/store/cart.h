@@ -16,8 +16,7 @@ typedef struct cart_line {
 } cart_line_t;
 
 /* The user's lines, oldest first. Returns the count or a failure. */
-int cart_list(db_t *db, int64_t user_id, void (*each)(void *arg, const cart_line_t *l),
-              void *arg);
+int cart_list(db_t *db, int64_t user_id, void (*each)(void *arg, const cart_line_t *l), void *arg);
 
 enum cart_outcome { CART_OK, CART_NO_USER, CART_NO_PRODUCT, CART_FULL };
 

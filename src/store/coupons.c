@@ -28,12 +28,13 @@ int coupons_get(db_t *db, int64_t id, coupon_t *c, int *found)
 
 int coupons_create_tx(db_t *db, struct coupons_create *c)
 {
-    static const char sql[] =
-        "INSERT INTO coupon (name, type, value, total_quantity, expires_at)"
-        " VALUES (?, ?, ?, ?, NOW(3) + INTERVAL ? DAY)";
+    static const char sql[] = "INSERT INTO coupon (name, type, value, total_quantity, expires_at)"
+                              " VALUES (?, ?, ?, ?, NOW(3) + INTERVAL ? DAY)";
     uint64_t id = 0;
-    int found, rc = db_exec(db, sql, NULL, &id, "ssll" "l", c->name, coupon_type_name(c->type),
-                            c->value, c->total, c->valid_days);
+    int found, rc = db_exec(db, sql, NULL, &id,
+                            "ssll"
+                            "l",
+                            c->name, coupon_type_name(c->type), c->value, c->total, c->valid_days);
     if (rc != C_OK)
         return rc;
     rc = coupons_get(db, (int64_t)id, &c->result, &found);
@@ -45,12 +46,14 @@ static const char user_coupon_sel[] =
     " uc.user_id, IF(uc.status = 'AVAILABLE' AND c.expires_at <= NOW(3), 'EXPIRED', uc.status),"
     " uc.issued_at, uc.used_order_id FROM user_coupon uc JOIN coupon c ON c.id = uc.coupon_id";
 
-#define UC_FMT "lsslllt" "lstl"
-#define UC_ARGS(u)                                                                            \
-    &(u)->coupon.id, (u)->coupon.name, sizeof((u)->coupon.name), (u)->coupon.type,           \
-        sizeof((u)->coupon.type), &(u)->coupon.value, &(u)->coupon.total,                    \
-        &(u)->coupon.issued, (u)->coupon.expires_at, &(u)->user_id, (u)->status,             \
-        sizeof((u)->status), (u)->issued_at, &(u)->used_order_id
+#define UC_FMT                                                                                     \
+    "lsslllt"                                                                                      \
+    "lstl"
+#define UC_ARGS(u)                                                                                 \
+    &(u)->coupon.id, (u)->coupon.name, sizeof((u)->coupon.name), (u)->coupon.type,                 \
+        sizeof((u)->coupon.type), &(u)->coupon.value, &(u)->coupon.total, &(u)->coupon.issued,     \
+        (u)->coupon.expires_at, &(u)->user_id, (u)->status, sizeof((u)->status), (u)->issued_at,   \
+        &(u)->used_order_id
 
 int coupons_issue_tx(db_t *db, struct coupons_issue *c)
 {
@@ -101,8 +104,7 @@ int coupons_issue_tx(db_t *db, struct coupons_issue *c)
         return C_REJECT;
     }
     if (!one[0])
-        snprintf(one, sizeof(one), "%s WHERE uc.coupon_id = ? AND uc.user_id = ?",
-                 user_coupon_sel);
+        snprintf(one, sizeof(one), "%s WHERE uc.coupon_id = ? AND uc.user_id = ?", user_coupon_sel);
     if ((rc = db_query(db, &st, one, "ll", c->coupon_id, c->user_id)) != C_OK)
         return rc;
     rc = db_row(st, UC_FMT, UC_ARGS(&c->result));
@@ -132,8 +134,7 @@ int coupons_of_user(db_t *db, int64_t user_id, void (*each)(void *arg, const use
 }
 
 /* Lock the user coupon row; *status is "" when there is none. */
-static int lock_user_coupon(db_t *db, int64_t coupon_id, int64_t user_id, char *status,
-                            size_t cap)
+static int lock_user_coupon(db_t *db, int64_t coupon_id, int64_t user_id, char *status, size_t cap)
 {
     static const char sql[] = "SELECT status FROM user_coupon WHERE coupon_id = ? AND user_id = ?"
                               " FOR UPDATE";

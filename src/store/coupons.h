@@ -36,8 +36,14 @@ struct coupons_create {
 };
 int coupons_create_tx(db_t *db, struct coupons_create *c);
 
-enum issue_outcome { ISSUE_OK, ISSUE_NO_USER, ISSUE_NO_COUPON, ISSUE_EXPIRED, ISSUE_ALREADY,
-                     ISSUE_SOLD_OUT };
+enum issue_outcome {
+    ISSUE_OK,
+    ISSUE_NO_USER,
+    ISSUE_NO_COUPON,
+    ISSUE_EXPIRED,
+    ISSUE_ALREADY,
+    ISSUE_SOLD_OUT
+};
 
 struct coupons_issue {
     int64_t coupon_id, user_id; /* in */

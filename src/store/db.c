@@ -118,9 +118,9 @@ int db_ensure(db_t *db)
     mysql_options(db->my, MYSQL_OPT_READ_TIMEOUT, &rw_timeout);
     mysql_options(db->my, MYSQL_OPT_WRITE_TIMEOUT, &rw_timeout);
     mysql_options(db->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-    if (!mysql_real_connect(db->my, c->db_socket[0] ? NULL : c->db_host, c->db_user,
-                            c->db_password, c->db_name, (unsigned)c->db_port,
-                            c->db_socket[0] ? c->db_socket : NULL, 0)) {
+    if (!mysql_real_connect(db->my, c->db_socket[0] ? NULL : c->db_host, c->db_user, c->db_password,
+                            c->db_name, (unsigned)c->db_port, c->db_socket[0] ? c->db_socket : NULL,
+                            0)) {
         log_warn("db: cannot connect: %s", mysql_error(db->my));
         mysql_close(db->my);
         db->my = NULL;
@@ -205,8 +205,7 @@ static int execute(db_t *db, const char *sql, MYSQL_STMT **out, const char *fmt,
     if ((rc = stmt_get(db, sql, &st)) != C_OK)
         return rc;
     if (n > MAX_BINDS || n != mysql_stmt_param_count(st)) {
-        log_error("db: %s: %zu parameters given, %lu expected", sql, n,
-                  mysql_stmt_param_count(st));
+        log_error("db: %s: %zu parameters given, %lu expected", sql, n, mysql_stmt_param_count(st));
         return C_ERR;
     }
     memset(b, 0, sizeof(b[0]) * (n ? n : 1));
@@ -265,8 +264,7 @@ static int retry_down(const db_t *db, int rc, int tries)
 }
 
 /* execute() with the outside-a-transaction retry on a fresh connection. */
-static int execute_retry(db_t *db, const char *sql, MYSQL_STMT **st, const char *fmt,
-                         va_list ap)
+static int execute_retry(db_t *db, const char *sql, MYSQL_STMT **st, const char *fmt, va_list ap)
 {
     int rc;
 
@@ -280,8 +278,7 @@ static int execute_retry(db_t *db, const char *sql, MYSQL_STMT **st, const char 
     }
 }
 
-int db_exec(db_t *db, const char *sql, uint64_t *affected, uint64_t *last_id, const char *fmt,
-            ...)
+int db_exec(db_t *db, const char *sql, uint64_t *affected, uint64_t *last_id, const char *fmt, ...)
 {
     MYSQL_STMT *st = NULL;
     va_list ap;

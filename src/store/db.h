@@ -44,8 +44,7 @@ int db_ensure(db_t *db);
 int db_ping(db_t *db);
 
 /* Run a statement that returns no rows. affected / last_id may be NULL. */
-int db_exec(db_t *db, const char *sql, uint64_t *affected, uint64_t *last_id, const char *fmt,
-            ...);
+int db_exec(db_t *db, const char *sql, uint64_t *affected, uint64_t *last_id, const char *fmt, ...);
 
 /* Run a query and buffer its rows; read them with db_row, then call db_end
  * (always, also after an error from db_row). */

@@ -14,11 +14,13 @@ static const char order_cols[] =
     " IF(status = 'CANCELLED', refund_balance_after, balance_after), created_at, cancelled_at"
     " FROM orders";
 
-#define ORDER_ROW_FMT "llsslllllt" "t"
-#define ORDER_ROW_ARGS(o)                                                                     \
-    &(o)->id, &(o)->user_id, (o)->status, sizeof((o)->status), (o)->payment_status,           \
-        sizeof((o)->payment_status), &(o)->subtotal, &(o)->discount, &(o)->total,             \
-        &(o)->coupon_id, &(o)->balance, (o)->created_at, (o)->cancelled_at
+#define ORDER_ROW_FMT                                                                              \
+    "llsslllllt"                                                                                   \
+    "t"
+#define ORDER_ROW_ARGS(o)                                                                          \
+    &(o)->id, &(o)->user_id, (o)->status, sizeof((o)->status), (o)->payment_status,                \
+        sizeof((o)->payment_status), &(o)->subtotal, &(o)->discount, &(o)->total, &(o)->coupon_id, \
+        &(o)->balance, (o)->created_at, (o)->cancelled_at
 
 static int fail_with(struct order_place *p, enum order_outcome why, int64_t id, int64_t have,
                      int64_t want)
@@ -100,9 +102,9 @@ int orders_place(db_t *db, struct order_place *p)
                 return fail_with(p, ORDER_NO_USER, p->user_id, 0, 0);
         }
         if (use != COUPON_USABLE)
-            return fail_with(p, use == COUPON_UNKNOWN ? ORDER_COUPON_NOT_FOUND
-                                                      : ORDER_COUPON_NOT_USABLE,
-                             p->coupon_id, 0, 0);
+            return fail_with(
+                p, use == COUPON_UNKNOWN ? ORDER_COUPON_NOT_FOUND : ORDER_COUPON_NOT_USABLE,
+                p->coupon_id, 0, 0);
         discount = coupon_discount(type, value, subtotal);
     }
 
@@ -276,7 +278,8 @@ int orders_cancel(db_t *db, struct order_cancel *c)
     /* A refund returns the user's own money: it may pass max_balance. */
     if (!money_add(balance, total, &balance))
         return C_ERR;
-    if (total > 0 && (rc = points_apply(db, user_id, balance, "REFUND", total, c->order_id)) != C_OK)
+    if (total > 0 &&
+        (rc = points_apply(db, user_id, balance, "REFUND", total, c->order_id)) != C_OK)
         return rc;
     util_now(now);
     util_time_sql(now, now_sql);

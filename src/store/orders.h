@@ -31,10 +31,10 @@ typedef struct order {
 
 enum order_outcome {
     ORDER_OK,
-    ORDER_NO_PRODUCT,    /* bad_id */
+    ORDER_NO_PRODUCT, /* bad_id */
     ORDER_NO_USER,
-    ORDER_OUT_OF_STOCK,  /* bad_id, have, want */
-    ORDER_NO_BALANCE,    /* have, want */
+    ORDER_OUT_OF_STOCK, /* bad_id, have, want */
+    ORDER_NO_BALANCE,   /* have, want */
     ORDER_NOT_FOUND,
     ORDER_NOT_CANCELLABLE,
     ORDER_COUPON_NOT_FOUND,
@@ -60,7 +60,7 @@ struct order_place {
 int orders_place(db_t *db, struct order_place *p);
 
 struct order_cancel {
-    int64_t order_id; /* in */
+    int64_t order_id;           /* in */
     enum order_outcome outcome; /* out */
     order_t *order;             /* out: the order after the cancel */
 };

@@ -143,9 +143,9 @@ int outbox_failed_list(db_t *db, int64_t after, int64_t limit,
     memset(&e, 0, sizeof(e));
     if ((rc = db_query(db, &st, sql, "ll", after, limit)) != C_OK)
         return rc;
-    while ((rc = db_row(st, "lssltls", &e.id, e.event_id, sizeof(e.event_id), e.type,
-                        sizeof(e.type), &e.order_id, e.occurred_at, &e.attempts, err,
-                        sizeof(err))) == 1) {
+    while (
+        (rc = db_row(st, "lssltls", &e.id, e.event_id, sizeof(e.event_id), e.type, sizeof(e.type),
+                     &e.order_id, e.occurred_at, &e.attempts, err, sizeof(err))) == 1) {
         each(arg, &e, err);
         n++;
     }
@@ -160,8 +160,7 @@ int outbox_replay(db_t *db, const char *event_id)
     static const char all[] = "UPDATE outbox SET status = 'PENDING', attempts = 0,"
                               " next_attempt_at = NOW(3) WHERE status = 'FAILED'";
     uint64_t n = 0;
-    int rc = event_id ? db_exec(db, one, &n, NULL, "s", event_id)
-                      : db_exec(db, all, &n, NULL, "");
+    int rc = event_id ? db_exec(db, one, &n, NULL, "s", event_id) : db_exec(db, all, &n, NULL, "");
     return rc == C_OK ? (int)n : rc;
 }
 

@@ -15,18 +15,16 @@ int points_lock(db_t *db, int64_t user_id, int64_t *balance, int *found)
     return db_query_i64(db, balance, found, sql, "l", user_id);
 }
 
-int points_apply(db_t *db, int64_t user_id, int64_t new_balance, const char *type,
-                 int64_t amount, int64_t order_id)
+int points_apply(db_t *db, int64_t user_id, int64_t new_balance, const char *type, int64_t amount,
+                 int64_t order_id)
 {
-    static const char upd[] =
-        "UPDATE point SET balance = ?, updated_at = NOW(3) WHERE user_id = ?";
+    static const char upd[] = "UPDATE point SET balance = ?, updated_at = NOW(3) WHERE user_id = ?";
     static const char ins[] = "INSERT INTO point_history (user_id, type, amount, balance_after,"
                               " order_id) VALUES (?, ?, ?, ?, ?)";
     int rc = db_exec(db, upd, NULL, NULL, "ll", new_balance, user_id);
 
     if (rc == C_OK)
-        rc = db_exec(db, ins, NULL, NULL, "lslln", user_id, type, amount, new_balance,
-                     order_id);
+        rc = db_exec(db, ins, NULL, NULL, "lslln", user_id, type, amount, new_balance, order_id);
     return rc;
 }
 
@@ -66,8 +64,8 @@ int points_history(db_t *db, int64_t user_id, int64_t before, int64_t limit,
     rc = db_query(db, &st, sql, "lll", user_id, before, limit);
     if (rc != C_OK)
         return rc;
-    while ((rc = db_row(st, "lslllt", &e.id, e.type, sizeof(e.type), &e.amount,
-                        &e.balance_after, &e.order_id, e.created_at)) == 1) {
+    while ((rc = db_row(st, "lslllt", &e.id, e.type, sizeof(e.type), &e.amount, &e.balance_after,
+                        &e.order_id, e.created_at)) == 1) {
         each(arg, &e);
         n++;
     }

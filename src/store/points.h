@@ -34,8 +34,8 @@ int points_charge_tx(db_t *db, struct points_charge *c);
 
 /* Change a locked balance by `delta` and write its history row; for orders
  * and refunds inside their own transactions. The caller has locked the row. */
-int points_apply(db_t *db, int64_t user_id, int64_t new_balance, const char *type,
-                 int64_t amount, int64_t order_id);
+int points_apply(db_t *db, int64_t user_id, int64_t new_balance, const char *type, int64_t amount,
+                 int64_t order_id);
 
 /* Lock the point row of a user: *found = 0 when absent. */
 int points_lock(db_t *db, int64_t user_id, int64_t *balance, int *found);

@@ -5,9 +5,8 @@
 #include "common/rc.h"
 #include "core/money.h"
 
-static const char select_one[] =
-    "SELECT p.id, p.name, p.price, i.stock FROM product p"
-    " JOIN inventory i ON i.product_id = p.id WHERE p.id = ?";
+static const char select_one[] = "SELECT p.id, p.name, p.price, i.stock FROM product p"
+                                 " JOIN inventory i ON i.product_id = p.id WHERE p.id = ?";
 
 static int read_one(db_t *db, int64_t id, product_t *p, int *found)
 {
@@ -164,8 +163,8 @@ int products_prices(db_t *db, const int64_t *ids, int n, char (*names)[PRODUCT_N
     int64_t id, price;
     int rc;
 
-    rc = db_query_ids(db, &st, in_sql(sql, n, "SELECT id, name, price FROM product WHERE id IN ", ""),
-                      ids, n);
+    rc = db_query_ids(
+        db, &st, in_sql(sql, n, "SELECT id, name, price FROM product WHERE id IN ", ""), ids, n);
     if (rc != C_OK)
         return rc;
     while ((rc = db_row(st, "lsl", &id, name, sizeof(name), &price)) == 1) {

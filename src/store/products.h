@@ -32,13 +32,13 @@ int products_create_tx(db_t *db, struct products_create *c);
 
 struct products_patch {
     int64_t id;
-    const char *name;   /* NULL: keep */
+    const char *name; /* NULL: keep */
     bool has_price;
     int64_t price;
-    int64_t restock;    /* 0: none */
-    int found;          /* out */
-    int too_much;       /* out: stock + restock past MONEY_MAX_STOCK */
-    product_t result;   /* out */
+    int64_t restock;  /* 0: none */
+    int found;        /* out */
+    int too_much;     /* out: stock + restock past MONEY_MAX_STOCK */
+    product_t result; /* out */
 };
 /* Locks the inventory row (the global lock order starts there), applies the
  * change and reads the product back. C_REJECT with found/too_much set. */

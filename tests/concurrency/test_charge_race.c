@@ -42,21 +42,29 @@ static void fifty_concurrent_charges_are_exact(void **state)
     }
     assert_int_equal(tc_sql_int("SELECT balance FROM point WHERE user_id=%lld", (long long)user_id),
                      expected);
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld",
-                                (long long)user_id), CLIENTS);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)user_id),
+        CLIENTS);
     assert_int_equal(tc_sql_int("SELECT COUNT(DISTINCT balance_after) FROM point_history"
-                                " WHERE user_id=%lld", (long long)user_id), CLIENTS);
-    assert_int_equal(tc_sql_int("SELECT SUM(amount) FROM point_history WHERE user_id=%lld",
-                                (long long)user_id), expected);
+                                " WHERE user_id=%lld",
+                                (long long)user_id),
+                     CLIENTS);
+    assert_int_equal(
+        tc_sql_int("SELECT SUM(amount) FROM point_history WHERE user_id=%lld", (long long)user_id),
+        expected);
     /* the latest row's balanceAfter is the balance */
     assert_int_equal(tc_sql_int("SELECT balance_after FROM point_history WHERE user_id=%lld"
-                                " ORDER BY id DESC LIMIT 1", (long long)user_id), expected);
+                                " ORDER BY id DESC LIMIT 1",
+                                (long long)user_id),
+                     expected);
     /* each row is the previous balance plus its amount: no lost update */
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history h JOIN point_history p"
-                                " ON p.user_id = h.user_id AND p.id = (SELECT MAX(id) FROM"
-                                " point_history x WHERE x.user_id = h.user_id AND x.id < h.id)"
-                                " WHERE h.user_id=%lld AND h.balance_after = p.balance_after + h.amount",
-                                (long long)user_id), CLIENTS - 1);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM point_history h JOIN point_history p"
+                   " ON p.user_id = h.user_id AND p.id = (SELECT MAX(id) FROM"
+                   " point_history x WHERE x.user_id = h.user_id AND x.id < h.id)"
+                   " WHERE h.user_id=%lld AND h.balance_after = p.balance_after + h.amount",
+                   (long long)user_id),
+        CLIENTS - 1);
 }
 
 int main(void)

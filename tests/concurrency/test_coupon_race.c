@@ -15,20 +15,26 @@
 
 /* What a child saw, as its exit code. */
 enum outcome {
-    GOT_CREATED = 1,       /* 201 (and, for an order, the expected discount) */
-    GOT_SOLD_OUT,          /* 409 COUPON_SOLD_OUT */
-    GOT_ALREADY_ISSUED,    /* 409 COUPON_ALREADY_ISSUED */
-    GOT_NOT_USABLE,        /* 409 COUPON_NOT_USABLE */
-    GOT_OTHER_4XX,         /* any other 4xx or problem code */
-    GOT_5XX,               /* any 5xx */
-    GOT_WRONG_BODY,        /* 201 with a body that does not match */
-    GOT_OTHER,             /* anything else */
+    GOT_CREATED = 1,    /* 201 (and, for an order, the expected discount) */
+    GOT_SOLD_OUT,       /* 409 COUPON_SOLD_OUT */
+    GOT_ALREADY_ISSUED, /* 409 COUPON_ALREADY_ISSUED */
+    GOT_NOT_USABLE,     /* 409 COUPON_NOT_USABLE */
+    GOT_OTHER_4XX,      /* any other 4xx or problem code */
+    GOT_5XX,            /* any 5xx */
+    GOT_WRONG_BODY,     /* 201 with a body that does not match */
+    GOT_OTHER,          /* anything else */
 };
 
 static const char *outcome_name(int code)
 {
-    static const char *names[] = {"?", "201", "COUPON_SOLD_OUT", "COUPON_ALREADY_ISSUED",
-                                  "COUPON_NOT_USABLE", "other 4xx", "5xx", "201 wrong body",
+    static const char *names[] = {"?",
+                                  "201",
+                                  "COUPON_SOLD_OUT",
+                                  "COUPON_ALREADY_ISSUED",
+                                  "COUPON_NOT_USABLE",
+                                  "other 4xx",
+                                  "5xx",
+                                  "201 wrong body",
                                   "other"};
     return code >= 0 && code <= GOT_OTHER ? names[code] : "child failed";
 }
@@ -141,26 +147,31 @@ static void three_hundred_users_race_for_a_hundred_coupons(void **state)
     assert_int_equal(counts[GOT_5XX], 0);
     assert_int_equal(counts[GOT_CREATED], COUPONS);
     assert_int_equal(counts[GOT_SOLD_OUT], USERS - COUPONS);
-    assert_int_equal(counts[GOT_ALREADY_ISSUED] + counts[GOT_NOT_USABLE] +
-                         counts[GOT_OTHER_4XX] + counts[GOT_WRONG_BODY] + counts[GOT_OTHER], 0);
+    assert_int_equal(counts[GOT_ALREADY_ISSUED] + counts[GOT_NOT_USABLE] + counts[GOT_OTHER_4XX] +
+                         counts[GOT_WRONG_BODY] + counts[GOT_OTHER],
+                     0);
 
     tc_resp_t *r = tc_getf("/coupons/%lld", (long long)race_coupon);
     assert_int_equal(r->status, 200);
     assert_int_equal(tc_int(r, "issuedQuantity"), COUPONS);
     assert_int_equal(tc_int(r, "remaining"), 0);
     tc_free(r);
-    assert_int_equal(tc_sql_int("SELECT issued_quantity FROM coupon WHERE id=%lld",
-                                (long long)race_coupon), COUPONS);
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM user_coupon WHERE coupon_id=%lld",
-                                (long long)race_coupon), COUPONS);
+    assert_int_equal(
+        tc_sql_int("SELECT issued_quantity FROM coupon WHERE id=%lld", (long long)race_coupon),
+        COUPONS);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM user_coupon WHERE coupon_id=%lld", (long long)race_coupon),
+        COUPONS);
     assert_int_equal(tc_sql_int("SELECT COUNT(DISTINCT user_id) FROM user_coupon"
-                                " WHERE coupon_id=%lld", (long long)race_coupon), COUPONS);
+                                " WHERE coupon_id=%lld",
+                                (long long)race_coupon),
+                     COUPONS);
 
     /* the users who got a 201 are exactly the ones holding a row */
     for (int i = 0; i < USERS; i++) {
         int64_t has = tc_sql_int("SELECT COUNT(*) FROM user_coupon WHERE coupon_id=%lld"
-                                 " AND user_id=%lld", (long long)race_coupon,
-                                 (long long)race_users[i]);
+                                 " AND user_id=%lld",
+                                 (long long)race_coupon, (long long)race_users[i]);
         if (has != (results[i] == GOT_CREATED))
             fail_msg("user %lld: %s but %lld rows", (long long)race_users[i],
                      outcome_name(results[i]), (long long)has);
@@ -198,13 +209,15 @@ static void one_user_asks_twenty_times_at_once(void **state)
     assert_int_equal(counts[GOT_CREATED], 1);
     assert_int_equal(counts[GOT_ALREADY_ISSUED], REPEATS - 1);
 
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM user_coupon WHERE coupon_id=%lld",
-                                (long long)race_coupon), 1);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM user_coupon WHERE coupon_id=%lld", (long long)race_coupon),
+        1);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM user_coupon WHERE coupon_id=%lld"
-                                " AND user_id=%lld", (long long)race_coupon,
-                                (long long)greedy_user), 1);
-    assert_int_equal(tc_sql_int("SELECT issued_quantity FROM coupon WHERE id=%lld",
-                                (long long)race_coupon), 1);
+                                " AND user_id=%lld",
+                                (long long)race_coupon, (long long)greedy_user),
+                     1);
+    assert_int_equal(
+        tc_sql_int("SELECT issued_quantity FROM coupon WHERE id=%lld", (long long)race_coupon), 1);
     tc_resp_t *r = tc_getf("/coupons/%lld", (long long)race_coupon);
     assert_int_equal(tc_int(r, "issuedQuantity"), 1);
     assert_int_equal(tc_int(r, "remaining"), 99);
@@ -270,15 +283,17 @@ static void ten_orders_share_one_coupon(void **state)
 
     assert_int_equal(tc_sql_int("SELECT balance FROM point WHERE user_id=%lld", (long long)buyer),
                      initial - (PRICE - DISCOUNT));
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM orders WHERE user_id=%lld",
-                                (long long)buyer), 1);
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM orders WHERE user_id=%lld", (long long)buyer),
+                     1);
     int64_t oid = tc_sql_int("SELECT id FROM orders WHERE user_id=%lld", (long long)buyer);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM orders WHERE id=%lld AND discount=%d"
-                                " AND total=%d AND coupon_id=%lld", (long long)oid, DISCOUNT,
-                                PRICE - DISCOUNT, (long long)race_coupon), 1);
+                                " AND total=%d AND coupon_id=%lld",
+                                (long long)oid, DISCOUNT, PRICE - DISCOUNT, (long long)race_coupon),
+                     1);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM user_coupon WHERE coupon_id=%lld"
                                 " AND user_id=%lld AND status='USED' AND used_order_id=%lld",
-                                (long long)race_coupon, (long long)buyer, (long long)oid), 1);
+                                (long long)race_coupon, (long long)buyer, (long long)oid),
+                     1);
     /* stock was taken for the winning order's product only */
     int winner = -1;
     for (int i = 0; i < ORDERS; i++)
@@ -286,18 +301,21 @@ static void ten_orders_share_one_coupon(void **state)
             winner = i;
     assert_true(winner >= 0);
     for (int i = 0; i < ORDERS; i++)
-        assert_int_equal(tc_sql_int("SELECT stock FROM inventory WHERE product_id=%lld",
-                                    (long long)products[i]), i == winner ? 999 : 1000);
-    assert_int_equal(tc_sql_int("SELECT product_id FROM order_item WHERE order_id=%lld",
-                                (long long)oid), products[winner]);
+        assert_int_equal(
+            tc_sql_int("SELECT stock FROM inventory WHERE product_id=%lld", (long long)products[i]),
+            i == winner ? 999 : 1000);
+    assert_int_equal(
+        tc_sql_int("SELECT product_id FROM order_item WHERE order_id=%lld", (long long)oid),
+        products[winner]);
     /* one CHARGE, one USE */
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld",
-                                (long long)buyer), 2);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)buyer), 2);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld"
                                 " AND type='USE' AND amount=%d AND order_id=%lld",
-                                (long long)buyer, PRICE - DISCOUNT, (long long)oid), 1);
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM payment WHERE user_id=%lld",
-                                (long long)buyer), 1);
+                                (long long)buyer, PRICE - DISCOUNT, (long long)oid),
+                     1);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM payment WHERE user_id=%lld", (long long)buyer), 1);
 }
 
 int main(void)

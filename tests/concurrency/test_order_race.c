@@ -14,13 +14,13 @@
 
 /* What a child saw, as its exit code. */
 enum {
-    OK = 0,              /* 201 (or 200 for a cancel) */
-    REFUSED = 1,         /* the 409 the scenario expects */
-    OTHER_409 = 2,       /* a 409 with another code */
-    REPLAYED = 3,        /* 201 with Idempotent-Replayed: true */
-    KEY_IN_USE = 4,      /* 409 IDEMPOTENCY_KEY_IN_USE */
-    MISMATCH = 5,        /* a 2xx whose body is not what it should be */
-    UNEXPECTED = 10,     /* + tc_status_code(status): anything else */
+    OK = 0,          /* 201 (or 200 for a cancel) */
+    REFUSED = 1,     /* the 409 the scenario expects */
+    OTHER_409 = 2,   /* a 409 with another code */
+    REPLAYED = 3,    /* 201 with Idempotent-Replayed: true */
+    KEY_IN_USE = 4,  /* 409 IDEMPOTENCY_KEY_IN_USE */
+    MISMATCH = 5,    /* a 2xx whose body is not what it should be */
+    UNEXPECTED = 10, /* + tc_status_code(status): anything else */
 };
 
 #define MAX_CLIENTS 100
@@ -78,7 +78,8 @@ static int order_one_unit(int i, void *arg)
 {
     char body[128];
     (void)arg;
-    snprintf(body, sizeof(body), "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}",
+    snprintf(body, sizeof(body),
+             "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}",
              (long long)users[i], (long long)prod_a);
     tc_resp_t *r = tc_post("/orders", body);
     int code = classify(r, 201);
@@ -105,26 +106,33 @@ static void hundred_buyers_for_ten_units(void **state)
     assert_int_equal(count[REFUSED], n - stock);
 
     assert_int_equal(stock_of(prod_a), 0);
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM order_item i JOIN orders o ON o.id = i.order_id"
-                                " WHERE i.product_id=%lld AND o.status='PAID' AND i.quantity=1",
-                                (long long)prod_a), stock);
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM order_item WHERE product_id=%lld",
-                                (long long)prod_a), stock);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM order_item i JOIN orders o ON o.id = i.order_id"
+                   " WHERE i.product_id=%lld AND o.status='PAID' AND i.quantity=1",
+                   (long long)prod_a),
+        stock);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM order_item WHERE product_id=%lld", (long long)prod_a),
+        stock);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM payment p JOIN order_item i"
                                 " ON i.order_id = p.order_id WHERE i.product_id=%lld"
                                 " AND p.status='PAID' AND p.amount=%lld",
-                                (long long)prod_a, (long long)price), stock);
+                                (long long)prod_a, (long long)price),
+                     stock);
     assert_int_equal(tc_sql_int("SELECT COALESCE(SUM(h.amount), 0) FROM point_history h"
                                 " JOIN order_item i ON i.order_id = h.order_id"
                                 " WHERE i.product_id=%lld AND h.type='USE'",
-                                (long long)prod_a), stock * price);
+                                (long long)prod_a),
+                     stock * price);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM outbox x JOIN order_item i"
                                 " ON i.order_id = x.order_id WHERE i.product_id=%lld"
-                                " AND x.type='ORDER_PAID'", (long long)prod_a), stock);
+                                " AND x.type='ORDER_PAID'",
+                                (long long)prod_a),
+                     stock);
     /* each buyer: a winner has one order and paid once; a loser has nothing */
     for (int i = 0; i < n; i++) {
-        int64_t orders = tc_sql_int("SELECT COUNT(*) FROM orders WHERE user_id=%lld",
-                                    (long long)users[i]);
+        int64_t orders =
+            tc_sql_int("SELECT COUNT(*) FROM orders WHERE user_id=%lld", (long long)users[i]);
         int64_t rows = tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld",
                                   (long long)users[i]);
         if (results[i] == OK) {
@@ -132,7 +140,8 @@ static void hundred_buyers_for_ten_units(void **state)
             assert_int_equal(balance_of(users[i]), charged - price);
             assert_int_equal(rows, 2);
             assert_int_equal(tc_sql_int("SELECT balance_after FROM point_history WHERE user_id=%lld"
-                                        " ORDER BY id DESC LIMIT 1", (long long)users[i]),
+                                        " ORDER BY id DESC LIMIT 1",
+                                        (long long)users[i]),
                              charged - price);
         } else {
             assert_int_equal(orders, 0);
@@ -147,7 +156,8 @@ static int order_as_one_user(int i, void *arg)
     char body[128];
     (void)i;
     (void)arg;
-    snprintf(body, sizeof(body), "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}",
+    snprintf(body, sizeof(body),
+             "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}",
              (long long)users[0], (long long)prod_a);
     tc_resp_t *r = tc_post("/orders", body);
     int code = classify(r, 201);
@@ -174,23 +184,30 @@ static void twenty_orders_on_a_balance_for_five(void **state)
     assert_int_equal(balance_of(users[0]), 0);
     assert_int_equal(stock_of(prod_a), stock - affordable);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM orders WHERE user_id=%lld AND status='PAID'",
-                                (long long)users[0]), affordable);
+                                (long long)users[0]),
+                     affordable);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld"
                                 " AND type='USE' AND amount=%lld",
-                                (long long)users[0], (long long)price), affordable);
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld",
-                                (long long)users[0]), affordable + 1);
+                                (long long)users[0], (long long)price),
+                     affordable);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)users[0]),
+        affordable + 1);
     /* the USE rows step the balance down by the price, to 0, without a lost update */
     assert_int_equal(tc_sql_int("SELECT COUNT(DISTINCT balance_after) FROM point_history"
-                                " WHERE user_id=%lld AND type='USE'", (long long)users[0]),
+                                " WHERE user_id=%lld AND type='USE'",
+                                (long long)users[0]),
                      affordable);
     assert_int_equal(tc_sql_int("SELECT MIN(balance_after) FROM point_history WHERE user_id=%lld",
-                                (long long)users[0]), 0);
+                                (long long)users[0]),
+                     0);
     assert_int_equal(tc_sql_int("SELECT MAX(balance_after) FROM point_history"
-                                " WHERE user_id=%lld AND type='USE'", (long long)users[0]),
+                                " WHERE user_id=%lld AND type='USE'",
+                                (long long)users[0]),
                      (affordable - 1) * price);
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM payment WHERE user_id=%lld",
-                                (long long)users[0]), affordable);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM payment WHERE user_id=%lld", (long long)users[0]),
+        affordable);
 }
 
 static int order_two_products(int i, void *arg)
@@ -233,12 +250,18 @@ static void opposite_line_orders_all_succeed(void **state)
     for (int i = 0; i < n; i++) {
         assert_int_equal(balance_of(users[i]), 0);
         assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM orders WHERE user_id=%lld"
-                                    " AND total=%lld", (long long)users[i], (long long)cost), 1);
+                                    " AND total=%lld",
+                                    (long long)users[i], (long long)cost),
+                         1);
     }
     assert_int_equal(tc_sql_int("SELECT COALESCE(SUM(quantity), 0) FROM order_item"
-                                " WHERE product_id=%lld", (long long)prod_a), 2 * n);
+                                " WHERE product_id=%lld",
+                                (long long)prod_a),
+                     2 * n);
     assert_int_equal(tc_sql_int("SELECT COALESCE(SUM(quantity), 0) FROM order_item"
-                                " WHERE product_id=%lld", (long long)prod_b), 3 * n);
+                                " WHERE product_id=%lld",
+                                (long long)prod_b),
+                     3 * n);
 }
 
 static int cancel_it(int i, void *arg)
@@ -287,18 +310,28 @@ static void ten_cancels_refund_once(void **state)
     assert_int_equal(stock_of(prod_b), 50);
     assert_int_equal(balance_of(users[0]), 10000);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE order_id=%lld"
-                                " AND type='REFUND'", (long long)order_id), 1);
+                                " AND type='REFUND'",
+                                (long long)order_id),
+                     1);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE order_id=%lld"
                                 " AND type='REFUND' AND amount=3500 AND balance_after=10000",
-                                (long long)order_id), 1);
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld",
-                                (long long)users[0]), 3);
+                                (long long)order_id),
+                     1);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)users[0]),
+        3);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM outbox WHERE order_id=%lld"
-                                " AND type='ORDER_CANCELLED'", (long long)order_id), 1);
+                                " AND type='ORDER_CANCELLED'",
+                                (long long)order_id),
+                     1);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM orders WHERE id=%lld AND status='CANCELLED'"
-                                " AND payment_status='REFUNDED'", (long long)order_id), 1);
+                                " AND payment_status='REFUNDED'",
+                                (long long)order_id),
+                     1);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM payment WHERE order_id=%lld"
-                                " AND status='REFUNDED'", (long long)order_id), 1);
+                                " AND status='REFUNDED'",
+                                (long long)order_id),
+                     1);
 }
 
 static int order_with_the_key(int i, void *arg)
@@ -350,16 +383,21 @@ static void ten_requests_with_one_key_make_one_order(void **state)
     assert_int_equal(count[OK], 1);
     assert_int_equal(count[OK] + count[REPLAYED] + count[KEY_IN_USE], n);
 
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM orders WHERE user_id=%lld",
-                                (long long)users[0]), 1);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM orders WHERE user_id=%lld", (long long)users[0]), 1);
     assert_int_equal(stock_of(prod_a), 96);
     assert_int_equal(balance_of(users[0]), 50000 - 4 * 1200);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld"
-                                " AND type='USE'", (long long)users[0]), 1);
+                                " AND type='USE'",
+                                (long long)users[0]),
+                     1);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM outbox o JOIN orders r ON r.id = o.order_id"
-                                " WHERE r.user_id=%lld", (long long)users[0]), 1);
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM idempotency_key WHERE user_id=%lld",
-                                (long long)users[0]), 1);
+                                " WHERE r.user_id=%lld",
+                                (long long)users[0]),
+                     1);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM idempotency_key WHERE user_id=%lld", (long long)users[0]),
+        1);
 
     /* and afterwards the key replays */
     tc_resp_t *r = tc_post_key("/orders", shared_body, "race-key");
@@ -413,15 +451,16 @@ static void ten_checkouts_of_one_cart(void **state)
     assert_int_equal(count[OK], 1);
     assert_int_equal(count[REFUSED], n - 1);
 
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM orders WHERE user_id=%lld",
-                                (long long)users[0]), 1);
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM cart_item WHERE user_id=%lld",
-                                (long long)users[0]), 0);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM orders WHERE user_id=%lld", (long long)users[0]), 1);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM cart_item WHERE user_id=%lld", (long long)users[0]), 0);
     assert_int_equal(stock_of(prod_a), 17);
     assert_int_equal(stock_of(prod_b), 16);
     assert_int_equal(balance_of(users[0]), 10000 - 900 - 200);
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld",
-                                (long long)users[0]), 2);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)users[0]),
+        2);
 }
 
 int main(void)

@@ -47,8 +47,8 @@ static void assert_same_counts(const struct counts *a)
 static void assert_product_row(int64_t id, const char *name, int64_t price, int64_t stock)
 {
     assert_int_equal(tc_sql_int("SELECT price FROM product WHERE id=%lld", (long long)id), price);
-    assert_int_equal(
-        tc_sql_int("SELECT stock FROM inventory WHERE product_id=%lld", (long long)id), stock);
+    assert_int_equal(tc_sql_int("SELECT stock FROM inventory WHERE product_id=%lld", (long long)id),
+                     stock);
     if (name)
         assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM product WHERE id=%lld AND name='%s'",
                                     (long long)id, name),
@@ -114,8 +114,8 @@ static void without_the_right_token_is_401_and_writes_nothing(void **state)
         for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
             tc_resp_t *r = tc_req(routes[i].method, routes[i].path, routes[i].body, cases[c]);
             if (r->status != 401)
-                fprintf(stderr, "%s %s case %zu -> %ld %s\n", routes[i].method, routes[i].path,
-                        c, r->status, r->body);
+                fprintf(stderr, "%s %s case %zu -> %ld %s\n", routes[i].method, routes[i].path, c,
+                        r->status, r->body);
             assert_problem(r, 401, "UNAUTHORIZED");
             tc_free(r);
         }
@@ -161,14 +161,12 @@ static void create_user(void **state)
     struct counts after = count_rows();
     assert_int_equal(after.users, before.users + 1);
     assert_int_equal(after.point, before.point + 1);
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM users WHERE id=%lld AND name='kim'",
-                                (long long)uid),
-                     1);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM users WHERE id=%lld AND name='kim'", (long long)uid), 1);
     /* a new user has a point row with balance 0, and no history */
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point WHERE user_id=%lld", (long long)uid),
                      1);
-    assert_int_equal(tc_sql_int("SELECT balance FROM point WHERE user_id=%lld", (long long)uid),
-                     0);
+    assert_int_equal(tc_sql_int("SELECT balance FROM point WHERE user_id=%lld", (long long)uid), 0);
     assert_int_equal(
         tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)uid), 0);
     r = tc_getf("/users/%lld/points", (long long)uid);
@@ -190,9 +188,9 @@ static void create_user_keeps_the_name_as_sent(void **state)
     assert_string_equal(tc_str(r, "name"), " 김철수 ");
     int64_t uid = tc_int(r, "userId");
     tc_free(r);
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM users WHERE id=%lld AND name=' 김철수 '",
-                                (long long)uid),
-                     1);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM users WHERE id=%lld AND name=' 김철수 '", (long long)uid),
+        1);
 
     /* 100 characters (Korean, 300 bytes) is the longest name */
     char body[1024];
@@ -250,8 +248,8 @@ static void bad_user_bodies_are_400_and_write_nothing(void **state)
 static void create_product(void **state)
 {
     struct counts before = count_rows();
-    tc_resp_t *r = tc_admin("POST", "/admin/products",
-                            "{\"name\":\"Latte\",\"price\":4500,\"stock\":30}");
+    tc_resp_t *r =
+        tc_admin("POST", "/admin/products", "{\"name\":\"Latte\",\"price\":4500,\"stock\":30}");
     assert_int_equal(r->status, 201);
     int64_t id = tc_int(r, "id");
     assert_true(id > 0);
@@ -291,9 +289,8 @@ static void product_name_of_200_characters(void **state)
     assert_int_equal(strlen(tc_str(r, "name")), 600);
     int64_t id = tc_int(r, "id");
     tc_free(r);
-    assert_int_equal(tc_sql_int("SELECT CHAR_LENGTH(name) FROM product WHERE id=%lld",
-                                (long long)id),
-                     200);
+    assert_int_equal(
+        tc_sql_int("SELECT CHAR_LENGTH(name) FROM product WHERE id=%lld", (long long)id), 200);
 }
 
 static void bad_product_bodies_are_400_and_write_nothing(void **state)
@@ -343,8 +340,8 @@ static void bad_product_bodies_are_400_and_write_nothing(void **state)
 static void patch_returns_the_product(void **state)
 {
     int64_t id = make_product("before", 1000, 10);
-    tc_resp_t *r = tc_admin("PATCH", patch_path(id),
-                            "{\"name\":\"after\",\"price\":1200,\"restock\":5}");
+    tc_resp_t *r =
+        tc_admin("PATCH", patch_path(id), "{\"name\":\"after\",\"price\":1200,\"restock\":5}");
     assert_int_equal(r->status, 200);
     assert_product_doc(r, id, "after", 1200, 15);
     tc_free(r);
@@ -354,8 +351,7 @@ static void patch_returns_the_product(void **state)
 static void patch_empty_body_is_400(void **state)
 {
     int64_t id = make_product("same", 1000, 10);
-    static const char *bodies[] = {"{}", "{\"other\":1}", "{\"price\":null}",
-                                   "{\"restock\":null}"};
+    static const char *bodies[] = {"{}", "{\"other\":1}", "{\"price\":null}", "{\"restock\":null}"};
     for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
         tc_resp_t *r = tc_admin("PATCH", patch_path(id), bodies[i]);
         if (r->status != 400)
@@ -492,7 +488,8 @@ static void restock_past_the_stock_ceiling_is_400(void **state)
     assert_product_row(id, "nearly full", 100, 999999990);
 
     /* with other changes in the same request, none of them is applied */
-    r = tc_admin("PATCH", patch_path(id), "{\"name\":\"changed\",\"price\":1,\"restock\":1000000000}");
+    r = tc_admin("PATCH", patch_path(id),
+                 "{\"name\":\"changed\",\"price\":1,\"restock\":1000000000}");
     assert_problem(r, 400, "INVALID_REQUEST");
     assert_string_equal(tc_str(r, "field"), "restock");
     tc_free(r);

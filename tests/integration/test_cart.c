@@ -76,8 +76,8 @@ static void assert_keys(json_object *o, const char *const *keys)
 }
 
 static const char *const cart_keys[] = {"userId", "items", "subtotal", NULL};
-static const char *const cart_line_keys[] = {"productId", "name",     "price",
-                                             "stock",     "quantity", "amount", NULL};
+static const char *const cart_line_keys[] = {"productId", "name",   "price", "stock",
+                                             "quantity",  "amount", NULL};
 
 static char path_buf[256];
 
@@ -152,14 +152,14 @@ static void snap_check(const struct snap *a, const char *file, int line)
     snap_take(&b, a->uid, a->n, a->pids);
     for (int i = 0; i < a->n; i++) {
         if (a->stock[i] != b.stock[i])
-            fail_msg("%s:%d: stock of %lld changed %lld -> %lld", file, line,
-                     (long long)a->pids[i], (long long)a->stock[i], (long long)b.stock[i]);
+            fail_msg("%s:%d: stock of %lld changed %lld -> %lld", file, line, (long long)a->pids[i],
+                     (long long)a->stock[i], (long long)b.stock[i]);
         if (a->qty[i] != b.qty[i])
             fail_msg("%s:%d: cart quantity of %lld changed %lld -> %lld", file, line,
                      (long long)a->pids[i], (long long)a->qty[i], (long long)b.qty[i]);
     }
-#define SAME(f)                                                                                \
-    if (a->f != b.f)                                                                           \
+#define SAME(f)                                                                                    \
+    if (a->f != b.f)                                                                               \
         fail_msg("%s:%d: %s changed %lld -> %lld", file, line, #f, (long long)a->f, (long long)b.f);
     SAME(balance) SAME(lines) SAME(history) SAME(orders) SAME(payments) SAME(outbox) SAME(idem)
 #undef SAME
@@ -319,9 +319,15 @@ static void unknown_user_and_product(void **state)
 static void bad_quantity_leaves_the_cart_alone(void **state)
 {
     static const char *bodies[] = {
-        "{\"quantity\":0}",   "{\"quantity\":1001}", "{\"quantity\":\"2\"}",
-        "{\"quantity\":1.5}", "{}",                  "{\"quantity\":null}",
-        "{\"quantity\":-1}",  "{\"quantity\":true}", "{\"quantity\":9223372036854775808}",
+        "{\"quantity\":0}",
+        "{\"quantity\":1001}",
+        "{\"quantity\":\"2\"}",
+        "{\"quantity\":1.5}",
+        "{}",
+        "{\"quantity\":null}",
+        "{\"quantity\":-1}",
+        "{\"quantity\":true}",
+        "{\"quantity\":9223372036854775808}",
     };
     int64_t uid = tc_new_user();
     int64_t pid = tc_new_product(100, 10);
@@ -390,7 +396,8 @@ static void checkout_turns_the_cart_into_an_order(void **state)
     assert_int_equal(json_object_array_length(items), json_object_array_length(lines));
     assert_int_equal(json_object_array_length(items), 3);
     for (size_t i = 0; i < 3; i++) {
-        json_object *it = json_object_array_get_idx(items, i), *l = json_object_array_get_idx(lines, i);
+        json_object *it = json_object_array_get_idx(items, i),
+                    *l = json_object_array_get_idx(lines, i);
         assert_int_equal(jint(it, "productId"), jint(l, "productId"));
         assert_int_equal(jint(it, "quantity"), jint(l, "quantity"));
         assert_int_equal(jint(it, "unitPrice"), jint(l, "price"));
@@ -426,12 +433,16 @@ static void checkout_turns_the_cart_into_an_order(void **state)
     assert_int_equal(balance_of(uid), 10000 - subtotal);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld"
                                 " AND type='USE' AND amount=%lld AND order_id=%lld",
-                                (long long)uid, (long long)subtotal, (long long)oid), 1);
+                                (long long)uid, (long long)subtotal, (long long)oid),
+                     1);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM payment WHERE order_id=%lld"
                                 " AND amount=%lld AND status='PAID'",
-                                (long long)oid, (long long)subtotal), 1);
+                                (long long)oid, (long long)subtotal),
+                     1);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM outbox WHERE order_id=%lld"
-                                " AND type='ORDER_PAID'", (long long)oid), 1);
+                                " AND type='ORDER_PAID'",
+                                (long long)oid),
+                     1);
     assert_int_equal(orders_of(uid), 1);
 
     /* and then the cart is empty */
@@ -491,8 +502,9 @@ static void refused_checkout_keeps_the_cart(void **state)
     put_qty(uid, pids[1], 3);
     int64_t other = tc_new_product(201, 1);
     char body[128];
-    snprintf(body, sizeof(body), "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}",
-             (long long)uid, (long long)other);
+    snprintf(body, sizeof(body),
+             "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}", (long long)uid,
+             (long long)other);
     r = tc_post("/orders", body);
     assert_int_equal(r->status, 201);
     assert_int_equal(tc_int(r, "balance"), 1099);

@@ -124,13 +124,12 @@ static void assert_keys(json_object *o, const char *const *keys)
     }
 }
 
-static const char *const coupon_keys[] = {"couponId",      "name",           "type",
-                                          "value",         "totalQuantity",  "issuedQuantity",
-                                          "remaining",     "expiresAt",      NULL};
-static const char *const user_coupon_keys[] = {"couponId", "userId",   "name",
-                                               "type",     "value",    "status",
-                                               "issuedAt", "expiresAt", "usedOrderId",
-                                               NULL};
+static const char *const coupon_keys[] = {"couponId",  "name",          "type",
+                                          "value",     "totalQuantity", "issuedQuantity",
+                                          "remaining", "expiresAt",     NULL};
+static const char *const user_coupon_keys[] = {"couponId",    "userId", "name",     "type",
+                                               "value",       "status", "issuedAt", "expiresAt",
+                                               "usedOrderId", NULL};
 
 /* RFC 3339, UTC, milliseconds: 2026-11-21T10:00:00.123Z */
 static void assert_time(const char *s)
@@ -159,7 +158,8 @@ static time_t epoch_of(const char *rfc)
 {
     struct tm tm = {0};
     assert_int_equal(sscanf(rfc, "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                            &tm.tm_hour, &tm.tm_min, &tm.tm_sec), 6);
+                            &tm.tm_hour, &tm.tm_min, &tm.tm_sec),
+                     6);
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
     return timegm(&tm);
@@ -281,11 +281,12 @@ static void snap_check(const struct snap *a, const char *file, int line)
 {
     struct snap b;
     snap_take(&b, a->uid, a->pid);
-#define SAME(f)                                                                                \
-    if (a->f != b.f)                                                                           \
+#define SAME(f)                                                                                    \
+    if (a->f != b.f)                                                                               \
         fail_msg("%s:%d: %s changed %lld -> %lld", file, line, #f, (long long)a->f, (long long)b.f);
-    SAME(stock) SAME(balance) SAME(history) SAME(orders) SAME(items) SAME(payments) SAME(outbox)
-    SAME(cart) SAME(user_coupons) SAME(used) SAME(used_sum) SAME(issued) SAME(coupons)
+    SAME(stock)
+    SAME(balance) SAME(history) SAME(orders) SAME(items) SAME(payments) SAME(outbox) SAME(cart)
+        SAME(user_coupons) SAME(used) SAME(used_sum) SAME(issued) SAME(coupons)
 #undef SAME
 }
 #define assert_unchanged(s) snap_check((s), __FILE__, __LINE__)
@@ -326,7 +327,8 @@ static void admin_creates_a_coupon(void **state)
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM coupon WHERE id=%lld AND name='welcome'"
                                 " AND type='FIXED' AND value=1000 AND total_quantity=100"
                                 " AND issued_quantity=0 AND expires_at='%s'",
-                                (long long)cid, when), 1);
+                                (long long)cid, when),
+                     1);
     tc_free(r);
 
     /* the bounds: PERCENT 100, FIXED above 100, one day, one coupon */
@@ -345,8 +347,7 @@ static void admin_creates_a_coupon(void **state)
     assert_int_equal(tc_int(r, "value"), 101);
     ahead = (long long)(epoch_of(tc_str(r, "expiresAt")) - time(NULL));
     if (ahead < 30 * 86400 - 120 || ahead > 30 * 86400 + 120)
-        fail_msg("expiresAt %s is %lld s ahead, not about 30 days", tc_str(r, "expiresAt"),
-                 ahead);
+        fail_msg("expiresAt %s is %lld s ahead, not about 30 days", tc_str(r, "expiresAt"), ahead);
     tc_free(r);
 }
 
@@ -376,28 +377,45 @@ static void admin_create_refuses_bad_input(void **state)
     static const struct {
         const char *body, *field;
     } cases[] = {
-        {"{\"name\":\"c\",\"type\":\"HALF\",\"value\":10,\"totalQuantity\":10,\"validDays\":7}", "type"},
-        {"{\"name\":\"c\",\"type\":\"fixed\",\"value\":10,\"totalQuantity\":10,\"validDays\":7}", "type"},
+        {"{\"name\":\"c\",\"type\":\"HALF\",\"value\":10,\"totalQuantity\":10,\"validDays\":7}",
+         "type"},
+        {"{\"name\":\"c\",\"type\":\"fixed\",\"value\":10,\"totalQuantity\":10,\"validDays\":7}",
+         "type"},
         {"{\"name\":\"c\",\"type\":1,\"value\":10,\"totalQuantity\":10,\"validDays\":7}", "type"},
         {"{\"name\":\"c\",\"value\":10,\"totalQuantity\":10,\"validDays\":7}", "type"},
-        {"{\"name\":\"c\",\"type\":\"PERCENT\",\"value\":101,\"totalQuantity\":10,\"validDays\":7}", "value"},
-        {"{\"name\":\"c\",\"type\":\"PERCENT\",\"value\":0,\"totalQuantity\":10,\"validDays\":7}", "value"},
-        {"{\"name\":\"c\",\"type\":\"FIXED\",\"value\":0,\"totalQuantity\":10,\"validDays\":7}", "value"},
-        {"{\"name\":\"c\",\"type\":\"FIXED\",\"value\":-1,\"totalQuantity\":10,\"validDays\":7}", "value"},
-        {"{\"name\":\"c\",\"type\":\"FIXED\",\"value\":\"10\",\"totalQuantity\":10,\"validDays\":7}", "value"},
-        {"{\"name\":\"c\",\"type\":\"FIXED\",\"value\":1.5,\"totalQuantity\":10,\"validDays\":7}", "value"},
+        {"{\"name\":\"c\",\"type\":\"PERCENT\",\"value\":101,\"totalQuantity\":10,\"validDays\":7}",
+         "value"},
+        {"{\"name\":\"c\",\"type\":\"PERCENT\",\"value\":0,\"totalQuantity\":10,\"validDays\":7}",
+         "value"},
+        {"{\"name\":\"c\",\"type\":\"FIXED\",\"value\":0,\"totalQuantity\":10,\"validDays\":7}",
+         "value"},
+        {"{\"name\":\"c\",\"type\":\"FIXED\",\"value\":-1,\"totalQuantity\":10,\"validDays\":7}",
+         "value"},
+        {"{\"name\":\"c\",\"type\":\"FIXED\",\"value\":\"10\",\"totalQuantity\":10,\"validDays\":"
+         "7}",
+         "value"},
+        {"{\"name\":\"c\",\"type\":\"FIXED\",\"value\":1.5,\"totalQuantity\":10,\"validDays\":7}",
+         "value"},
         {"{\"name\":\"c\",\"type\":\"FIXED\",\"totalQuantity\":10,\"validDays\":7}", "value"},
-        {"{\"name\":\"c\",\"type\":\"FIXED\",\"value\":10,\"totalQuantity\":0,\"validDays\":7}", "totalQuantity"},
-        {"{\"name\":\"c\",\"type\":\"FIXED\",\"value\":10,\"totalQuantity\":-5,\"validDays\":7}", "totalQuantity"},
+        {"{\"name\":\"c\",\"type\":\"FIXED\",\"value\":10,\"totalQuantity\":0,\"validDays\":7}",
+         "totalQuantity"},
+        {"{\"name\":\"c\",\"type\":\"FIXED\",\"value\":10,\"totalQuantity\":-5,\"validDays\":7}",
+         "totalQuantity"},
         {"{\"name\":\"c\",\"type\":\"FIXED\",\"value\":10,\"validDays\":7}", "totalQuantity"},
-        {"{\"name\":\"c\",\"type\":\"FIXED\",\"value\":10,\"totalQuantity\":10,\"validDays\":0}", "validDays"},
-        {"{\"name\":\"c\",\"type\":\"FIXED\",\"value\":10,\"totalQuantity\":10,\"validDays\":-1}", "validDays"},
+        {"{\"name\":\"c\",\"type\":\"FIXED\",\"value\":10,\"totalQuantity\":10,\"validDays\":0}",
+         "validDays"},
+        {"{\"name\":\"c\",\"type\":\"FIXED\",\"value\":10,\"totalQuantity\":10,\"validDays\":-1}",
+         "validDays"},
         {"{\"name\":\"c\",\"type\":\"FIXED\",\"value\":10,\"totalQuantity\":10}", "validDays"},
         {"{\"type\":\"FIXED\",\"value\":10,\"totalQuantity\":10,\"validDays\":7}", "name"},
-        {"{\"name\":\"   \",\"type\":\"FIXED\",\"value\":10,\"totalQuantity\":10,\"validDays\":7}", "name"},
-        {"{\"name\":\"\",\"type\":\"FIXED\",\"value\":10,\"totalQuantity\":10,\"validDays\":7}", "name"},
-        {"{\"name\":null,\"type\":\"FIXED\",\"value\":10,\"totalQuantity\":10,\"validDays\":7}", "name"},
-        {"{\"name\":5,\"type\":\"FIXED\",\"value\":10,\"totalQuantity\":10,\"validDays\":7}", "name"},
+        {"{\"name\":\"   \",\"type\":\"FIXED\",\"value\":10,\"totalQuantity\":10,\"validDays\":7}",
+         "name"},
+        {"{\"name\":\"\",\"type\":\"FIXED\",\"value\":10,\"totalQuantity\":10,\"validDays\":7}",
+         "name"},
+        {"{\"name\":null,\"type\":\"FIXED\",\"value\":10,\"totalQuantity\":10,\"validDays\":7}",
+         "name"},
+        {"{\"name\":5,\"type\":\"FIXED\",\"value\":10,\"totalQuantity\":10,\"validDays\":7}",
+         "name"},
     };
     struct snap s;
 
@@ -446,8 +464,9 @@ static void get_coupon(void **state)
     assert_problem(r, 404, "COUPON_NOT_FOUND");
     tc_free(r);
 
-    static const char *bad[] = {"/coupons/0", "/coupons/-1", "/coupons/abc", "/coupons/1.5",
-                                "/coupons/9223372036854775808", "/coupons/01"};
+    static const char *bad[] = {
+        "/coupons/0", "/coupons/-1", "/coupons/abc", "/coupons/1.5", "/coupons/9223372036854775808",
+        "/coupons/01"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         r = tc_get(bad[i]);
         if (r->status != 400)
@@ -581,8 +600,10 @@ static void issue_of_an_expired_coupon(void **state)
 static void issue_refuses_bad_bodies(void **state)
 {
     static const char *bodies[] = {
-        "{\"userId\":\"1\"}", "{}", "{\"userId\":0}", "{\"userId\":-1}", "{\"userId\":1.5}",
-        "{\"userId\":null}", "{\"userId\":true}", "{\"userId\":9223372036854775808}",
+        "{\"userId\":\"1\"}", "{}",
+        "{\"userId\":0}",     "{\"userId\":-1}",
+        "{\"userId\":1.5}",   "{\"userId\":null}",
+        "{\"userId\":true}",  "{\"userId\":9223372036854775808}",
         "{\"user\":1}",
     };
     int64_t uid = tc_new_user();
@@ -707,17 +728,22 @@ static void fixed_1000_on_5000(void **state)
     assert_int_equal(stock_of(pid), 8);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld"
                                 " AND type='USE' AND amount=4000 AND balance_after=6000"
-                                " AND order_id=%lld", (long long)uid, (long long)oid), 1);
+                                " AND order_id=%lld",
+                                (long long)uid, (long long)oid),
+                     1);
     assert_int_equal(history_of(uid), 2);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM orders WHERE id=%lld AND subtotal=5000"
                                 " AND discount=1000 AND total=4000 AND coupon_id=%lld",
-                                (long long)oid, (long long)cid), 1);
+                                (long long)oid, (long long)cid),
+                     1);
     assert_int_equal(tc_sql_int("SELECT amount FROM payment WHERE order_id=%lld", (long long)oid),
                      4000);
     assert_int_equal(uc_status(cid, uid), UC_USED);
     assert_int_equal(uc_order(cid, uid), oid);
     assert_int_equal(tc_sql_int("SELECT used_at IS NOT NULL FROM user_coupon WHERE coupon_id=%lld"
-                                " AND user_id=%lld", (long long)cid, (long long)uid), 1);
+                                " AND user_id=%lld",
+                                (long long)cid, (long long)uid),
+                     1);
 
     /* GET /orders/{id} tells the same */
     r = tc_getf("/orders/%lld", (long long)oid);
@@ -745,7 +771,8 @@ static void percent_10_on_1999_floors(void **state)
     tc_free(r);
     assert_int_equal(balance_of(uid), 3200);
     assert_int_equal(tc_sql_int("SELECT amount FROM point_history WHERE user_id=%lld"
-                                " AND type='USE' AND order_id=%lld", (long long)uid, (long long)oid),
+                                " AND type='USE' AND order_id=%lld",
+                                (long long)uid, (long long)oid),
                      1800);
     assert_int_equal(uc_order(cid, uid), oid);
 }
@@ -773,15 +800,19 @@ static void fixed_above_the_subtotal_makes_it_free(void **state)
     assert_int_equal(stock_of(pid), 8);
     /* a zero-amount change writes no history */
     assert_int_equal(history_of(uid), hist);
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE order_id=%lld",
-                                (long long)oid), 0);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM point_history WHERE order_id=%lld", (long long)oid), 0);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM orders WHERE id=%lld AND discount=3000"
-                                " AND total=0", (long long)oid), 1);
+                                " AND total=0",
+                                (long long)oid),
+                     1);
     assert_int_equal(uc_status(cid, uid), UC_USED);
     assert_int_equal(uc_order(cid, uid), oid);
     /* the latest history row still tells the balance */
     assert_int_equal(tc_sql_int("SELECT balance_after FROM point_history WHERE user_id=%lld"
-                                " ORDER BY id DESC LIMIT 1", (long long)uid), 700);
+                                " ORDER BY id DESC LIMIT 1",
+                                (long long)uid),
+                     700);
 }
 
 static void percent_100_needs_no_balance(void **state)
@@ -855,7 +886,8 @@ static void idempotent_replay_of_an_order_with_a_coupon(void **state)
     issue_ok(cid, uid);
     snprintf(body, sizeof(body),
              "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":2}],"
-             "\"couponId\":%lld}", (long long)uid, (long long)pid, (long long)cid);
+             "\"couponId\":%lld}",
+             (long long)uid, (long long)pid, (long long)cid);
 
     tc_resp_t *r = tc_post_key("/orders", body, "coupon-replay-1");
     assert_int_equal(r->status, 201);
@@ -954,7 +986,8 @@ static void an_unknown_coupon_in_an_order(void **state)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         snprintf(body, sizeof(body),
                  "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}],"
-                 "\"couponId\":%s}", (long long)uid, (long long)pid, bad[i]);
+                 "\"couponId\":%s}",
+                 (long long)uid, (long long)pid, bad[i]);
         r = tc_post("/orders", body);
         if (r->status != 400)
             fprintf(stderr, "couponId %s -> %ld %s\n", bad[i], r->status, r->body);
@@ -1018,8 +1051,8 @@ static void checkout_applies_the_coupon(void **state)
     tc_free(r);
     assert_int_equal(balance_of(uid), 7375);
     assert_int_equal(stock_of(pid), 7);
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM cart_item WHERE user_id=%lld",
-                                (long long)uid), 0);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM cart_item WHERE user_id=%lld", (long long)uid), 0);
     assert_int_equal(uc_status(cid, uid), UC_USED);
     assert_int_equal(uc_order(cid, uid), oid);
 }
@@ -1048,14 +1081,19 @@ static void cancel_gives_the_coupon_back(void **state)
     assert_int_equal(balance_of(uid), 10000);
     assert_int_equal(stock_of(pid), 10);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld"
-                                " AND type='REFUND'", (long long)uid), 1);
+                                " AND type='REFUND'",
+                                (long long)uid),
+                     1);
     assert_int_equal(tc_sql_int("SELECT amount FROM point_history WHERE user_id=%lld"
                                 " AND type='REFUND' AND order_id=%lld AND balance_after=10000",
-                                (long long)uid, (long long)oid), 4000);
+                                (long long)uid, (long long)oid),
+                     4000);
     assert_int_equal(uc_status(cid, uid), UC_AVAILABLE);
     assert_int_equal(uc_order(cid, uid), 0);
     assert_int_equal(tc_sql_int("SELECT used_at IS NULL FROM user_coupon WHERE coupon_id=%lld"
-                                " AND user_id=%lld", (long long)cid, (long long)uid), 1);
+                                " AND user_id=%lld",
+                                (long long)cid, (long long)uid),
+                     1);
 
     r = tc_getf("/users/%lld/coupons", (long long)uid);
     assert_int_equal(r->status, 200);
@@ -1116,8 +1154,9 @@ static void cancel_after_expiry_keeps_the_coupon_used(void **state)
     tc_free(r);
     assert_int_equal(balance_of(uid), 10000);
     assert_int_equal(tc_sql_int("SELECT amount FROM point_history WHERE user_id=%lld"
-                                " AND type='REFUND' AND order_id=%lld", (long long)uid,
-                                (long long)oid), 4000);
+                                " AND type='REFUND' AND order_id=%lld",
+                                (long long)uid, (long long)oid),
+                     4000);
     assert_int_equal(uc_status(cid, uid), UC_USED);
     assert_int_equal(uc_order(cid, uid), oid);
 

@@ -35,8 +35,9 @@ static void database_down_is_503_then_recovers(void **state)
 
     tc_charge(uid, 1000);
     snprintf(path, sizeof(path), "/users/%lld/points/charge", (long long)uid);
-    snprintf(body, sizeof(body), "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}",
-             (long long)uid, (long long)pid);
+    snprintf(body, sizeof(body),
+             "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}", (long long)uid,
+             (long long)pid);
 
     assert_int_equal(stack("db-stop"), 0);
     /* several rounds, so that every worker meets the missing database */
@@ -73,11 +74,14 @@ static void database_down_is_503_then_recovers(void **state)
     tc_resp_t *r = tc_post("/orders", body);
     assert_int_equal(r->status, 201);
     tc_free(r);
-    assert_int_equal(tc_sql_int("SELECT balance FROM point WHERE user_id=%lld", (long long)uid), 900);
-    assert_int_equal(tc_sql_int("SELECT stock FROM inventory WHERE product_id=%lld", (long long)pid), 4);
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM orders WHERE user_id=%lld", (long long)uid), 1);
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld",
-                                (long long)uid), 2);
+    assert_int_equal(tc_sql_int("SELECT balance FROM point WHERE user_id=%lld", (long long)uid),
+                     900);
+    assert_int_equal(
+        tc_sql_int("SELECT stock FROM inventory WHERE product_id=%lld", (long long)pid), 4);
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM orders WHERE user_id=%lld", (long long)uid),
+                     1);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)uid), 2);
 }
 
 int main(void)

@@ -50,19 +50,19 @@ static void nap(int ms)
 }
 
 /* Poll until cond holds; fail the test after `ms` milliseconds. */
-#define WAIT_UNTIL_MS(ms, cond, ...)                                                             \
-    do {                                                                                         \
-        int64_t wait_deadline_ = mono_ms() + (ms);                                               \
-        while (!(cond)) {                                                                        \
-            if (mono_ms() > wait_deadline_) {                                                    \
-                fprintf(stderr, "%s:%d: gave up after %d s waiting for: ", __FILE__, __LINE__,   \
-                        (int)((ms) / 1000));                                                     \
-                fprintf(stderr, __VA_ARGS__);                                                    \
-                fprintf(stderr, "\n");                                                           \
-                fail();                                                                          \
-            }                                                                                    \
-            nap(POLL_MS);                                                                        \
-        }                                                                                        \
+#define WAIT_UNTIL_MS(ms, cond, ...)                                                               \
+    do {                                                                                           \
+        int64_t wait_deadline_ = mono_ms() + (ms);                                                 \
+        while (!(cond)) {                                                                          \
+            if (mono_ms() > wait_deadline_) {                                                      \
+                fprintf(stderr, "%s:%d: gave up after %d s waiting for: ", __FILE__, __LINE__,     \
+                        (int)((ms) / 1000));                                                       \
+                fprintf(stderr, __VA_ARGS__);                                                      \
+                fprintf(stderr, "\n");                                                             \
+                fail();                                                                            \
+            }                                                                                      \
+            nap(POLL_MS);                                                                          \
+        }                                                                                          \
     } while (0)
 #define WAIT_UNTIL(cond, ...) WAIT_UNTIL_MS(WAIT_MS, cond, __VA_ARGS__)
 
@@ -372,7 +372,8 @@ static struct fx fixture(void)
 static int64_t place(const struct fx *f, int64_t qty, int64_t *total)
 {
     char body[256];
-    snprintf(body, sizeof(body), "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":%lld}]}",
+    snprintf(body, sizeof(body),
+             "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":%lld}]}",
              (long long)f->uid, (long long)f->pid, (long long)qty);
     tc_resp_t *r = tc_post("/orders", body);
     if (r->status != 201)
@@ -575,16 +576,21 @@ static void paid_and_cancelled_orders_are_delivered(void **state)
     /* exactly one event per paid order and one per cancel, each with its own id */
     for (int i = 0; i < N; i++) {
         assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM outbox WHERE order_id=%lld AND"
-                                    " type='ORDER_PAID'", (long long)ids[i]), 1);
+                                    " type='ORDER_PAID'",
+                                    (long long)ids[i]),
+                         1);
         assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM outbox WHERE order_id=%lld AND"
-                                    " type='ORDER_CANCELLED'", (long long)ids[i]),
+                                    " type='ORDER_CANCELLED'",
+                                    (long long)ids[i]),
                          cancelled[i]);
-        assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM outbox WHERE order_id=%lld",
-                                    (long long)ids[i]), 1 + cancelled[i]);
+        assert_int_equal(
+            tc_sql_int("SELECT COUNT(*) FROM outbox WHERE order_id=%lld", (long long)ids[i]),
+            1 + cancelled[i]);
     }
     assert_int_equal(user_count(f.uid, "1"), N + 3);
     assert_int_equal(tc_sql_int("SELECT COUNT(DISTINCT event_id) FROM outbox WHERE order_id IN"
-                                " (SELECT id FROM orders WHERE user_id=%lld)", (long long)f.uid),
+                                " (SELECT id FROM orders WHERE user_id=%lld)",
+                                (long long)f.uid),
                      N + 3);
 
     wait_all_delivered(f.uid, N + 3);
@@ -682,7 +688,8 @@ static int place_many(int i, void *arg)
     char body[256];
     (void)i;
     (void)arg;
-    snprintf(body, sizeof(body), "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}",
+    snprintf(body, sizeof(body),
+             "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}",
              (long long)par_fx.uid, (long long)par_fx.pid);
     for (int k = 0; k < PER_CLIENT; k++) {
         tc_resp_t *r = tc_post("/orders", body);
@@ -726,9 +733,8 @@ static void two_relays_deliver_each_event_once(void **state)
         json_object *e = find_event(ev, rows[k].event_id);
         assert_non_null(e);
         if (jint(e, "deliveries") != 1) {
-            fprintf(stderr, "event %s (order %lld) delivered %lld times by %s\n",
-                    rows[k].event_id, (long long)rows[k].order_id,
-                    (long long)jint(e, "deliveries"),
+            fprintf(stderr, "event %s (order %lld) delivered %lld times by %s\n", rows[k].event_id,
+                    (long long)rows[k].order_id, (long long)jint(e, "deliveries"),
                     json_object_to_json_string(member(e, "relays")));
             dup++;
         }
@@ -925,7 +931,8 @@ static void rejected_event_does_not_hold_back_the_others(void **state)
     snprintf(bad, sizeof(bad), "%s", rows[0].event_id);
     snprintf(good, sizeof(good), "%s", rows[1].event_id);
     tc_sql("UPDATE outbox SET payload = CONCAT('x', payload), attempts = 35,"
-           " next_attempt_at = NOW(3) - INTERVAL 2 SECOND WHERE event_id = '%s'", bad);
+           " next_attempt_at = NOW(3) - INTERVAL 2 SECOND WHERE event_id = '%s'",
+           bad);
     tc_sql("UPDATE outbox SET next_attempt_at = NOW(3) - INTERVAL 1 SECOND WHERE event_id = '%s'",
            good);
     stack("relay-start");
@@ -937,8 +944,10 @@ static void rejected_event_does_not_hold_back_the_others(void **state)
     const char *good_then = strcmp(event_status(good), "DELIVERED") == 0 ? "DELIVERED" : "PENDING";
     const char *bad_then = strcmp(event_status(bad), "FAILED") == 0 ? "FAILED" : "PENDING";
     if (strcmp(bad_then, "FAILED") == 0)
-        fprintf(stderr, "the rejected event %s was retried to the end (parked) while %s (%s)"
-                " waited behind it: head-of-line blocking\n", bad, good, good_then);
+        fprintf(stderr,
+                "the rejected event %s was retried to the end (parked) while %s (%s)"
+                " waited behind it: head-of-line blocking\n",
+                bad, good, good_then);
     assert_string_equal(bad_then, "PENDING");
     assert_string_equal(good_then, "DELIVERED");
 
@@ -950,7 +959,9 @@ static void rejected_event_does_not_hold_back_the_others(void **state)
     /* clean up: mend it and replay it */
     tc_sql("UPDATE outbox SET payload = SUBSTRING(payload, 2) WHERE event_id = '%s'", bad);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM outbox WHERE event_id='%s' AND"
-                                " payload LIKE '{%%'", bad), 1);
+                                " payload LIKE '{%%'",
+                                bad),
+                     1);
     char body[128];
     snprintf(body, sizeof(body), "{\"eventId\":\"%s\"}", bad);
     tc_resp_t *r = tc_admin("POST", "/admin/outbox/replay", body);

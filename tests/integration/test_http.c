@@ -102,8 +102,16 @@ static int64_t history_of(int64_t uid)
 static void unknown_route_is_404(void **state)
 {
     static const char *paths[] = {
-        "/", "/nope", "/products/1/extra", "/users", "/users/1", "/users/1/points/",
-        "/livez/", "/admin", "/_commerce_error/400", "/_commerce_error/404",
+        "/",
+        "/nope",
+        "/products/1/extra",
+        "/users",
+        "/users/1",
+        "/users/1/points/",
+        "/livez/",
+        "/admin",
+        "/_commerce_error/400",
+        "/_commerce_error/404",
         "/USERS/1/points",
     };
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
@@ -123,14 +131,10 @@ static void wrong_method_is_405_with_allow(void **state)
     static const struct {
         const char *method, *path, *allow;
     } cases[] = {
-        {"DELETE", "/livez", "GET"},
-        {"POST", "/readyz", "GET"},
-        {"GET", "/admin/users", "POST"},
-        {"PUT", "/admin/products", "POST"},
-        {"GET", "/admin/products/1", "PATCH"},
-        {"GET", "/users/1/points/charge", "POST"},
-        {"POST", "/users/1/points", "GET"},
-        {"DELETE", "/products/1", "GET"},
+        {"DELETE", "/livez", "GET"},           {"POST", "/readyz", "GET"},
+        {"GET", "/admin/users", "POST"},       {"PUT", "/admin/products", "POST"},
+        {"GET", "/admin/products/1", "PATCH"}, {"GET", "/users/1/points/charge", "POST"},
+        {"POST", "/users/1/points", "GET"},    {"DELETE", "/products/1", "GET"},
         {"POST", "/products", "GET"},
     };
     char allow[128];
@@ -441,8 +445,8 @@ static void every_error_is_problem_json(void **state)
 
     for (size_t i = 0; i < n; i++) {
         if (got[i].r->status != got[i].status)
-            fprintf(stderr, "case %zu: want %ld, got %ld %s\n", i, got[i].status,
-                    got[i].r->status, got[i].r->body);
+            fprintf(stderr, "case %zu: want %ld, got %ld %s\n", i, got[i].status, got[i].r->status,
+                    got[i].r->body);
         assert_int_equal(got[i].r->status, got[i].status);
         assert_problem_shape(got[i].r);
     }

@@ -152,8 +152,8 @@ static char body_buf[512];
 static const char *order_body(int64_t uid, int64_t pid, int64_t qty)
 {
     snprintf(body_buf, sizeof(body_buf),
-             "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":%lld}]}",
-             (long long)uid, (long long)pid, (long long)qty);
+             "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":%lld}]}", (long long)uid,
+             (long long)pid, (long long)qty);
     return body_buf;
 }
 
@@ -443,10 +443,11 @@ static void admin_outbox_shows_the_backlog(void **state)
 static void admin_outbox_bad_parameters(void **state)
 {
     static const char *paths[] = {
-        "/admin/outbox?limit=0",  "/admin/outbox?limit=101", "/admin/outbox?limit=abc",
-        "/admin/outbox?limit=",   "/admin/outbox?limit=-1",  "/admin/outbox?limit=1.5",
-        "/admin/outbox?after=0",  "/admin/outbox?after=-3",  "/admin/outbox?after=x",
-        "/admin/outbox?after=99999999999999999999",
+        "/admin/outbox?limit=0",   "/admin/outbox?limit=101",
+        "/admin/outbox?limit=abc", "/admin/outbox?limit=",
+        "/admin/outbox?limit=-1",  "/admin/outbox?limit=1.5",
+        "/admin/outbox?after=0",   "/admin/outbox?after=-3",
+        "/admin/outbox?after=x",   "/admin/outbox?after=99999999999999999999",
     };
     (void)state;
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {

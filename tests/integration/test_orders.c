@@ -80,11 +80,11 @@ static void assert_keys(json_object *o, const char *const *keys)
     }
 }
 
-static const char *const order_keys[] = {"orderId",  "userId",  "status",    "items",
-                                         "subtotal", "discount", "total",    "couponId",
+static const char *const order_keys[] = {"orderId",  "userId",    "status",      "items",
+                                         "subtotal", "discount",  "total",       "couponId",
                                          "balance",  "createdAt", "cancelledAt", NULL};
-static const char *const line_keys[] = {"productId", "name", "quantity", "unitPrice", "amount",
-                                        NULL};
+static const char *const line_keys[] = {"productId", "name",   "quantity",
+                                        "unitPrice", "amount", NULL};
 
 /* RFC 3339, UTC, milliseconds: 2026-11-21T10:00:00.123Z */
 static void assert_time(const char *s)
@@ -225,13 +225,13 @@ static void snap_check(const struct snap *a, const char *file, int line)
     snap_take(&b, a->uid, a->n, a->pids);
     for (int i = 0; i < a->n; i++)
         if (a->stock[i] != b.stock[i])
-            fail_msg("%s:%d: stock of %lld changed %lld -> %lld", file, line,
-                     (long long)a->pids[i], (long long)a->stock[i], (long long)b.stock[i]);
-#define SAME(f)                                                                                \
-    if (a->f != b.f)                                                                           \
+            fail_msg("%s:%d: stock of %lld changed %lld -> %lld", file, line, (long long)a->pids[i],
+                     (long long)a->stock[i], (long long)b.stock[i]);
+#define SAME(f)                                                                                    \
+    if (a->f != b.f)                                                                               \
         fail_msg("%s:%d: %s changed %lld -> %lld", file, line, #f, (long long)a->f, (long long)b.f);
-    SAME(balance) SAME(history) SAME(orders) SAME(items) SAME(payments) SAME(outbox) SAME(idem)
-    SAME(cart)
+    SAME(balance)
+    SAME(history) SAME(orders) SAME(items) SAME(payments) SAME(outbox) SAME(idem) SAME(cart)
 #undef SAME
 }
 #define assert_unchanged(s) snap_check((s), __FILE__, __LINE__)
@@ -247,8 +247,8 @@ static void three_line_order_is_recorded_everywhere(void **state)
     int64_t price[3] = {1500, 700, 12000};
     int64_t subtotal = 3 * 1500 + 5 * 700 + 12000; /* 20000 */
     tc_charge(uid, 50000);
-    int64_t history0 = tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld",
-                                  (long long)uid);
+    int64_t history0 =
+        tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)uid);
 
     /* the lines in an order that is not the id order */
     int64_t rp[3] = {pids[2], pids[0], pids[1]}, rq[3] = {qty[2], qty[0], qty[1]},
@@ -294,15 +294,17 @@ static void three_line_order_is_recorded_everywhere(void **state)
     assert_int_equal(stock_of(pids[2]), 1);
     /* the balance and exactly one USE row */
     assert_int_equal(balance_of(uid), 50000 - subtotal);
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld",
-                                (long long)uid), history0 + 1);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)uid),
+        history0 + 1);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld"
                                 " AND type='USE' AND amount=%lld AND balance_after=%lld"
                                 " AND order_id=%lld",
                                 (long long)uid, (long long)subtotal, (long long)(50000 - subtotal),
-                                (long long)oid), 1);
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE order_id=%lld",
-                                (long long)oid), 1);
+                                (long long)oid),
+                     1);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM point_history WHERE order_id=%lld", (long long)oid), 1);
     /* the order row */
     char when[32];
     sql_time(created, when);
@@ -312,34 +314,39 @@ static void three_line_order_is_recorded_everywhere(void **state)
                                 " AND balance_after=%lld AND cancelled_at IS NULL"
                                 " AND created_at='%s'",
                                 (long long)oid, (long long)uid, (long long)subtotal,
-                                (long long)subtotal, (long long)(50000 - subtotal), when), 1);
+                                (long long)subtotal, (long long)(50000 - subtotal), when),
+                     1);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM orders WHERE id=%lld AND"
                                 " ABS(TIMESTAMPDIFF(SECOND, created_at, UTC_TIMESTAMP(3))) < 300",
-                                (long long)oid), 1);
+                                (long long)oid),
+                     1);
     /* its lines, in request order, with the price of the time */
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM order_item WHERE order_id=%lld",
-                                (long long)oid), 3);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM order_item WHERE order_id=%lld", (long long)oid), 3);
     for (int i = 0; i < 3; i++)
         assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM order_item WHERE order_id=%lld"
                                     " AND line_no=%d AND product_id=%lld AND quantity=%lld"
                                     " AND unit_price=%lld AND amount=%lld"
                                     " AND name='test product'",
                                     (long long)oid, i + 1, (long long)rp[i], (long long)rq[i],
-                                    (long long)rpr[i], (long long)(rq[i] * rpr[i])), 1);
+                                    (long long)rpr[i], (long long)(rq[i] * rpr[i])),
+                         1);
     /* one payment */
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM payment WHERE order_id=%lld",
-                                (long long)oid), 1);
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM payment WHERE order_id=%lld", (long long)oid),
+                     1);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM payment WHERE order_id=%lld"
                                 " AND user_id=%lld AND amount=%lld AND status='PAID'"
                                 " AND refunded_at IS NULL",
-                                (long long)oid, (long long)uid, (long long)subtotal), 1);
+                                (long long)oid, (long long)uid, (long long)subtotal),
+                     1);
     /* exactly one event, queued (or already delivered by the relay, which runs in the test
      * stack), whose payload is the response body */
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM outbox WHERE order_id=%lld",
-                                (long long)oid), 1);
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM outbox WHERE order_id=%lld", (long long)oid),
+                     1);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM outbox WHERE order_id=%lld"
                                 " AND type='ORDER_PAID' AND status IN ('PENDING','DELIVERED')",
-                                (long long)oid), 1);
+                                (long long)oid),
+                     1);
     assert_int_equal(outbox_with_payload(oid, "ORDER_PAID", r->body), 1);
     tc_free(r);
 }
@@ -368,8 +375,8 @@ static void unit_price_is_the_price_at_order_time(void **state)
     assert_int_equal(tc_int(r, "total"), 5000);
     assert_string_equal(r->body, placed->body);
     tc_free(r);
-    assert_int_equal(tc_sql_int("SELECT unit_price FROM order_item WHERE order_id=%lld",
-                                (long long)oid), 2500);
+    assert_int_equal(
+        tc_sql_int("SELECT unit_price FROM order_item WHERE order_id=%lld", (long long)oid), 2500);
 
     /* a new order pays the new price */
     r = order1(uid, pid, 1);
@@ -450,7 +457,9 @@ static void insufficient_balance_changes_nothing(void **state)
     assert_int_equal(stock_of(pids[0]), 9);
     assert_int_equal(stock_of(pids[1]), 9);
     assert_int_equal(tc_sql_int("SELECT balance_after FROM point_history WHERE user_id=%lld"
-                                " ORDER BY id DESC LIMIT 1", (long long)uid), 0);
+                                " ORDER BY id DESC LIMIT 1",
+                                (long long)uid),
+                     0);
 }
 
 static void unknown_product_or_user(void **state)
@@ -521,18 +530,19 @@ static void free_order_moves_no_money(void **state)
     tc_free(r);
     assert_int_equal(stock_of(pid), 3);
     assert_int_equal(balance_of(uid), 0);
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld",
-                                (long long)uid), 0);
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM payment WHERE order_id=%lld AND amount=0",
-                                (long long)oid), 1);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)uid), 0);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM payment WHERE order_id=%lld AND amount=0", (long long)oid),
+        1);
     r = cancel(oid);
     assert_int_equal(r->status, 200);
     assert_string_equal(tc_str(r, "status"), "CANCELLED");
     assert_int_equal(tc_int(r, "balance"), 0);
     tc_free(r);
     assert_int_equal(stock_of(pid), 5);
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld",
-                                (long long)uid), 0);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)uid), 0);
 }
 
 /* ---------------------------------------------------------------------------
@@ -625,7 +635,8 @@ static void list_is_newest_first_and_keyset_paged(void **state)
     int seen = 0;
     for (int page = 0; page < 3; page++) {
         if (before)
-            r = tc_getf("/users/%lld/orders?limit=2&before=%lld", (long long)uid, (long long)before);
+            r = tc_getf("/users/%lld/orders?limit=2&before=%lld", (long long)uid,
+                        (long long)before);
         else
             r = tc_getf("/users/%lld/orders?limit=2", (long long)uid);
         assert_int_equal(r->status, 200);
@@ -655,9 +666,9 @@ static void list_is_newest_first_and_keyset_paged(void **state)
 
 static void list_bad_params_unknown_user_and_empty(void **state)
 {
-    static const char *q[] = {"limit=0", "limit=101", "limit=abc", "limit=", "limit=-1",
-                              "limit=1.5", "before=0", "before=-1", "before=x",
-                              "before=9223372036854775808"};
+    static const char *q[] = {
+        "limit=0",   "limit=101", "limit=abc", "limit=",   "limit=-1",
+        "limit=1.5", "before=0",  "before=-1", "before=x", "before=9223372036854775808"};
     int64_t uid = tc_new_user();
     for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
         tc_resp_t *r = tc_getf("/users/%lld/orders?%s", (long long)uid, q[i]);
@@ -699,8 +710,8 @@ static void cancel_refunds_restocks_and_queues_the_event(void **state)
     /* spend more after it: the refund balance is the balance at the refund */
     place1(uid, pids[1], 4); /* 2000 -> 5000 */
     assert_int_equal(stock_of(pids[1]), 4);
-    int64_t hist0 = tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld",
-                               (long long)uid);
+    int64_t hist0 =
+        tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)uid);
 
     tc_resp_t *r = cancel(oid);
     if (r->status != 200)
@@ -727,26 +738,34 @@ static void cancel_refunds_restocks_and_queues_the_event(void **state)
     assert_int_equal(stock_of(pids[0]), 10);
     assert_int_equal(stock_of(pids[1]), 6);
     assert_int_equal(balance_of(uid), 8000);
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld",
-                                (long long)uid), hist0 + 1);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)uid),
+        hist0 + 1);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld"
                                 " AND type='REFUND' AND amount=3000 AND balance_after=8000"
                                 " AND order_id=%lld",
-                                (long long)uid, (long long)oid), 1);
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM payment WHERE order_id=%lld"
-                                " AND status='REFUNDED' AND amount=3000 AND refunded_at IS NOT NULL",
-                                (long long)oid), 1);
+                                (long long)uid, (long long)oid),
+                     1);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM payment WHERE order_id=%lld"
+                   " AND status='REFUNDED' AND amount=3000 AND refunded_at IS NOT NULL",
+                   (long long)oid),
+        1);
     char when[32];
     sql_time(cancelled, when);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM orders WHERE id=%lld AND status='CANCELLED'"
                                 " AND payment_status='REFUNDED' AND cancelled_at='%s'"
                                 " AND balance_after=7000",
-                                (long long)oid, when), 1);
+                                (long long)oid, when),
+                     1);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM outbox WHERE order_id=%lld"
-                                " AND type='ORDER_CANCELLED'", (long long)oid), 1);
+                                " AND type='ORDER_CANCELLED'",
+                                (long long)oid),
+                     1);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM outbox WHERE order_id=%lld"
                                 " AND type='ORDER_CANCELLED' AND status IN ('PENDING','DELIVERED')",
-                                (long long)oid), 1);
+                                (long long)oid),
+                     1);
     assert_int_equal(outbox_with_payload(oid, "ORDER_CANCELLED", r->body), 1);
     /* the paid event is still the paid document */
     assert_int_equal(outbox_with_payload(oid, "ORDER_PAID", placed->body), 1);
@@ -781,7 +800,9 @@ static void second_cancel_and_unknown_order(void **state)
     }
     assert_unchanged(&s);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM outbox WHERE order_id=%lld"
-                                " AND type='ORDER_CANCELLED'", (long long)oid), 1);
+                                " AND type='ORDER_CANCELLED'",
+                                (long long)oid),
+                     1);
 
     r = cancel(NOWHERE);
     assert_problem(r, 404, "ORDER_NOT_FOUND");
@@ -828,7 +849,8 @@ static void bad_order_bodies_change_nothing(void **state)
         {"{\"userId\":$U,\"items\":[{\"productId\":$P,\"quantity\":9223372036854775808}]}",
          "items[0].quantity"},
         {"{\"userId\":$U,\"items\":[{\"productId\":$P,\"quantity\":1},"
-         "{\"productId\":$P,\"quantity\":1001}]}", "items[1].quantity"},
+         "{\"productId\":$P,\"quantity\":1001}]}",
+         "items[1].quantity"},
         {"{\"userId\":$U,\"items\":[{\"productId\":0,\"quantity\":1}]}", "items[0].productId"},
         {"{\"userId\":$U,\"items\":[{\"productId\":-1,\"quantity\":1}]}", "items[0].productId"},
         {"{\"userId\":$U,\"items\":[{\"productId\":\"4\",\"quantity\":1}]}", "items[0].productId"},
@@ -838,7 +860,8 @@ static void bad_order_bodies_change_nothing(void **state)
         {"{\"userId\":$U,\"items\":[{\"productId\":9223372036854775808,\"quantity\":1}]}",
          "items[0].productId"},
         {"{\"userId\":$U,\"items\":[{\"productId\":$P,\"quantity\":1},"
-         "{\"productId\":$P,\"quantity\":2}]}", "items[1].productId"},
+         "{\"productId\":$P,\"quantity\":2}]}",
+         "items[1].productId"},
         {"{\"items\":[{\"productId\":$P,\"quantity\":1}]}", "userId"},
         {"{\"userId\":0,\"items\":[{\"productId\":$P,\"quantity\":1}]}", "userId"},
         {"{\"userId\":-1,\"items\":[{\"productId\":$P,\"quantity\":1}]}", "userId"},
@@ -1063,7 +1086,12 @@ static void key_format_is_checked(void **state)
 
     memset(key, 'k', 256);
     key[256] = '\0';
-    const char *bad[] = {key, "a b", "a\x01" "b", "a\x7f" "b", "caf\xc3\xa9"};
+    const char *bad[] = {key, "a b",
+                         "a\x01"
+                         "b",
+                         "a\x7f"
+                         "b",
+                         "caf\xc3\xa9"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         tc_resp_t *r = tc_post_key("/orders", body, bad[i]);
         if (r->status != 400)
@@ -1156,8 +1184,8 @@ static void idempotent_charge(void **state)
         tc_free(r);
     }
     assert_int_equal(balance_of(uid), 3000);
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld",
-                                (long long)uid), 1);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)uid), 1);
 
     tc_resp_t *r = tc_post_key(path, "{\"amount\":3001}", "charge-1");
     assert_problem(r, 422, "IDEMPOTENCY_KEY_REUSED");

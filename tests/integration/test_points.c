@@ -39,10 +39,14 @@ static void charge_adds_and_writes_one_history_row(void **state)
     r = tc_post(charge_path(uid), "{\"amount\":2500}");
     assert_int_equal(tc_int(r, "balance"), 7500);
     tc_free(r);
-    assert_int_equal(tc_sql_int("SELECT balance FROM point WHERE user_id=%lld", (long long)uid), 7500);
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)uid), 2);
+    assert_int_equal(tc_sql_int("SELECT balance FROM point WHERE user_id=%lld", (long long)uid),
+                     7500);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)uid), 2);
     assert_int_equal(tc_sql_int("SELECT balance_after FROM point_history WHERE user_id=%lld"
-                                " ORDER BY id DESC LIMIT 1", (long long)uid), 7500);
+                                " ORDER BY id DESC LIMIT 1",
+                                (long long)uid),
+                     7500);
 }
 
 static void history_is_newest_first_and_keyset_paged(void **state)
@@ -68,7 +72,8 @@ static void history_is_newest_first_and_keyset_paged(void **state)
     /* follow the cursor to the end: 2 + 2 + 1, then next is null */
     int seen = 2;
     while (next) {
-        r = tc_getf("/users/%lld/points/history?limit=2&before=%lld", (long long)uid, (long long)next);
+        r = tc_getf("/users/%lld/points/history?limit=2&before=%lld", (long long)uid,
+                    (long long)next);
         assert_int_equal(r->status, 200);
         items = json_object_object_get(r->json, "items");
         seen += (int)json_object_array_length(items);
@@ -112,7 +117,8 @@ static void max_charge_is_allowed_and_one_more_is_not(void **state)
     assert_problem(r, 400, "INVALID_REQUEST");
     assert_string_equal(tc_str(r, "field"), "amount");
     tc_free(r);
-    assert_int_equal(tc_sql_int("SELECT balance FROM point WHERE user_id=%lld", (long long)uid), 10000000);
+    assert_int_equal(tc_sql_int("SELECT balance FROM point WHERE user_id=%lld", (long long)uid),
+                     10000000);
 }
 
 static void balance_ceiling(void **state)
@@ -127,23 +133,47 @@ static void balance_ceiling(void **state)
     r = tc_post(charge_path(uid), "{\"amount\":1}");
     assert_problem(r, 409, "BALANCE_LIMIT_EXCEEDED");
     tc_free(r);
-    assert_int_equal(tc_sql_int("SELECT balance FROM point WHERE user_id=%lld", (long long)uid), 1000000000);
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)uid), 1);
+    assert_int_equal(tc_sql_int("SELECT balance FROM point WHERE user_id=%lld", (long long)uid),
+                     1000000000);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)uid), 1);
 }
 
 /* Every malformed charge: 400/415, and nothing changes. */
 static void bad_charges_change_nothing(void **state)
 {
     static const char *bodies[] = {
-        "{\"amount\":\"100\"}", "{\"amount\":1.5}", "{\"amount\":1.0}", "{\"amount\":1e3}",
-        "{\"amount\":true}", "{\"amount\":null}", "{\"amount\":{}}", "{\"amount\":[1]}",
-        "{\"amount\":0}", "{\"amount\":-1}", "{\"amount\":-0}",
-        "{\"amount\":9223372036854775807}", "{\"amount\":9223372036854775808}",
-        "{\"amount\":99999999999999999999999999}", "{\"amount\":-9223372036854775809}",
-        "{}", "{\"amunt\":100}", "[100]", "100", "\"x\"", "null", "{\"amount\":100",
-        "{\"amount\":100}}", "{\"amount\":100} x", "{amount:100}", "{'amount':100}",
-        "{\"amount\":100,}", "{\"amount\":0100}", "{\"amount\":\"\xff\xfe\"}",
-        "{\"amount\":100,\"x\":\"\xc3\x28\"}", "   ",
+        "{\"amount\":\"100\"}",
+        "{\"amount\":1.5}",
+        "{\"amount\":1.0}",
+        "{\"amount\":1e3}",
+        "{\"amount\":true}",
+        "{\"amount\":null}",
+        "{\"amount\":{}}",
+        "{\"amount\":[1]}",
+        "{\"amount\":0}",
+        "{\"amount\":-1}",
+        "{\"amount\":-0}",
+        "{\"amount\":9223372036854775807}",
+        "{\"amount\":9223372036854775808}",
+        "{\"amount\":99999999999999999999999999}",
+        "{\"amount\":-9223372036854775809}",
+        "{}",
+        "{\"amunt\":100}",
+        "[100]",
+        "100",
+        "\"x\"",
+        "null",
+        "{\"amount\":100",
+        "{\"amount\":100}}",
+        "{\"amount\":100} x",
+        "{amount:100}",
+        "{'amount':100}",
+        "{\"amount\":100,}",
+        "{\"amount\":0100}",
+        "{\"amount\":\"\xff\xfe\"}",
+        "{\"amount\":100,\"x\":\"\xc3\x28\"}",
+        "   ",
     };
     int64_t uid = tc_new_user();
     tc_charge(uid, 1000);
@@ -154,8 +184,10 @@ static void bad_charges_change_nothing(void **state)
         assert_problem(r, 400, "INVALID_REQUEST");
         tc_free(r);
     }
-    assert_int_equal(tc_sql_int("SELECT balance FROM point WHERE user_id=%lld", (long long)uid), 1000);
-    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)uid), 1);
+    assert_int_equal(tc_sql_int("SELECT balance FROM point WHERE user_id=%lld", (long long)uid),
+                     1000);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)uid), 1);
 }
 
 static void wrong_or_missing_content_type_is_415(void **state)
@@ -175,7 +207,8 @@ static void wrong_or_missing_content_type_is_415(void **state)
     tc_resp_t *r = tc_req("POST", charge_path(uid), "{\"amount\":100}", charset);
     assert_int_equal(r->status, 200);
     tc_free(r);
-    assert_int_equal(tc_sql_int("SELECT balance FROM point WHERE user_id=%lld", (long long)uid), 100);
+    assert_int_equal(tc_sql_int("SELECT balance FROM point WHERE user_id=%lld", (long long)uid),
+                     100);
 }
 
 static void empty_body_is_400(void **state)
@@ -189,7 +222,8 @@ static void empty_body_is_400(void **state)
 static void unknown_fields_are_ignored(void **state)
 {
     int64_t uid = tc_new_user();
-    tc_resp_t *r = tc_post(charge_path(uid), "{\"amount\":100,\"note\":\"gift\",\"x\":{\"y\":[1,2]}}");
+    tc_resp_t *r =
+        tc_post(charge_path(uid), "{\"amount\":100,\"note\":\"gift\",\"x\":{\"y\":[1,2]}}");
     assert_int_equal(r->status, 200);
     assert_int_equal(tc_int(r, "balance"), 100);
     tc_free(r);
@@ -198,12 +232,21 @@ static void unknown_fields_are_ignored(void **state)
 static void bad_path_ids_and_cursors(void **state)
 {
     static const char *paths[] = {
-        "/users/0/points", "/users/-1/points", "/users/abc/points", "/users/1.5/points",
-        "/users/9223372036854775808/points", "/users/99999999999999999999/points",
-        "/users/01/points", "/users/%31/points", "/users/1/points/history?limit=0",
-        "/users/1/points/history?limit=101", "/users/1/points/history?limit=abc",
-        "/users/1/points/history?limit=", "/users/1/points/history?before=0",
-        "/users/1/points/history?before=-5", "/users/1/points/history?before=x",
+        "/users/0/points",
+        "/users/-1/points",
+        "/users/abc/points",
+        "/users/1.5/points",
+        "/users/9223372036854775808/points",
+        "/users/99999999999999999999/points",
+        "/users/01/points",
+        "/users/%31/points",
+        "/users/1/points/history?limit=0",
+        "/users/1/points/history?limit=101",
+        "/users/1/points/history?limit=abc",
+        "/users/1/points/history?limit=",
+        "/users/1/points/history?before=0",
+        "/users/1/points/history?before=-5",
+        "/users/1/points/history?before=x",
         "/users/1/points/history?before=9223372036854775808",
     };
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {

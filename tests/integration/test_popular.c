@@ -162,7 +162,8 @@ static void move_order(int64_t oid, const char *utc)
 {
     tc_sql("UPDATE orders SET created_at = '%s' WHERE id = %lld", utc, (long long)oid);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM orders WHERE id = %lld AND created_at = '%s'",
-                                (long long)oid, utc), 1);
+                                (long long)oid, utc),
+                     1);
 }
 
 static int64_t order_at(int64_t uid, int64_t pid, int qty, const char *utc)
@@ -189,9 +190,12 @@ static void cancel(int64_t oid)
 static void clear_range(const char *lo, const char *hi)
 {
     tc_sql("UPDATE orders SET created_at = '1999-01-01 00:00:00.000'"
-           " WHERE created_at >= '%s' AND created_at < '%s'", lo, hi);
+           " WHERE created_at >= '%s' AND created_at < '%s'",
+           lo, hi);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM orders WHERE created_at >= '%s'"
-                                " AND created_at < '%s'", lo, hi), 0);
+                                " AND created_at < '%s'",
+                                lo, hi),
+                     0);
 }
 
 static int64_t stock_of(int64_t pid)
@@ -199,10 +203,7 @@ static int64_t stock_of(int64_t pid)
     return tc_sql_int("SELECT stock FROM inventory WHERE product_id = %lld", (long long)pid);
 }
 
-static int64_t db_now_ms(void)
-{
-    return tc_sql_int("SELECT FLOOR(UNIX_TIMESTAMP(NOW(3)) * 1000)");
-}
+static int64_t db_now_ms(void) { return tc_sql_int("SELECT FLOOR(UNIX_TIMESTAMP(NOW(3)) * 1000)"); }
 
 /* "2020-03-10T01:02:03.456Z" as ms since the epoch; -1 if not that shape. */
 static int64_t iso_ms(const char *s)
@@ -257,8 +258,8 @@ static void assert_window(const tc_resp_t *r, const char *from, const char *to)
  * each with the product's live name, price and stock (read back in SQL). */
 static void assert_items(const tc_resp_t *r, int n, const int64_t *pids, const int64_t *sold)
 {
-    static const char *const keys[] = {"rank", "productId", "name", "price", "stock",
-                                       "soldQuantity", NULL};
+    static const char *const keys[] = {"rank",  "productId",    "name", "price",
+                                       "stock", "soldQuantity", NULL};
     json_object *items = items_of(r);
 
     if ((int)json_object_array_length(items) != n)
@@ -273,11 +274,12 @@ static void assert_items(const tc_resp_t *r, int n, const int64_t *pids, const i
         assert_int_equal(jint(it, "rank"), i + 1);
         assert_int_equal(jint(it, "productId"), pids[i]);
         assert_int_equal(jint(it, "soldQuantity"), sold[i]);
-        assert_int_equal(jint(it, "price"),
-                         tc_sql_int("SELECT price FROM product WHERE id = %lld", (long long)pids[i]));
+        assert_int_equal(jint(it, "price"), tc_sql_int("SELECT price FROM product WHERE id = %lld",
+                                                       (long long)pids[i]));
         assert_int_equal(jint(it, "stock"), stock_of(pids[i]));
         assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM product WHERE id = %lld AND name = '%s'",
-                                    (long long)pids[i], jstr(it, "name")), 1);
+                                    (long long)pids[i], jstr(it, "name")),
+                         1);
     }
 }
 
@@ -411,7 +413,9 @@ static void cancelled_orders_are_not_counted(void **state)
     cancel(only);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM orders WHERE user_id = %lld"
                                 " AND status = 'CANCELLED' AND created_at >= '2020-03-16 15:00'"
-                                " AND created_at < '2020-03-19 15:00'", (long long)uid), 3);
+                                " AND created_at < '2020-03-19 15:00'",
+                                (long long)uid),
+                     3);
 
     assert_int_equal(batch("2020-03-20"), 0);
     int64_t top[] = {p[1], p[0]};
@@ -563,7 +567,7 @@ static void fewer_than_five_and_no_sales(void **state)
 #define REBUILDS 20
 
 struct expect {
-    int nlists;                          /* the lists a reader may see */
+    int nlists; /* the lists a reader may see */
     const char *as_of[2], *from[2], *to[2];
     int64_t pid[2][5], sold[2][5];
 };
@@ -665,7 +669,8 @@ static void run_readers_and_rebuilds(void)
     /* rebuilds keep only a few snapshots and leave no orphan items */
     assert_true(tc_sql_int("SELECT COUNT(*) FROM popular_snapshot") < REBUILDS);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM popular_item i LEFT JOIN popular_snapshot s"
-                                " ON s.id = i.snapshot_id WHERE s.id IS NULL"), 0);
+                                " ON s.id = i.snapshot_id WHERE s.id IS NULL"),
+                     0);
 }
 
 /* as-of 2020-06-10: readers only ever see the whole list while the same
@@ -764,7 +769,8 @@ static void concurrent_batches_all_succeed(void **state)
         assert_int_equal(batch("2020-05-20"), 0); /* and back, for the next round */
     }
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM popular_item i LEFT JOIN popular_snapshot s"
-                                " ON s.id = i.snapshot_id WHERE s.id IS NULL"), 0);
+                                " ON s.id = i.snapshot_id WHERE s.id IS NULL"),
+                     0);
 }
 
 /* as-of 2020-08-10 is served; bad arguments exit 2 and change nothing. */
@@ -782,9 +788,9 @@ static void bad_as_of_exits_2_and_changes_nothing(void **state)
     int64_t current = tc_sql_int("SELECT snapshot_id FROM popular_current WHERE id = 1");
 
     static const char *const bad[] = {
-        "2026-02-30", "yesterday", "2019-02-29", "2020-02-30", "2020-04-31", "2020-13-01",
-        "2020-00-10", "2020-01-00", "2020-01-32", "2020-1-10", "20200110", "2020-01-10x",
-        "2020-01-1", "2020/01/10", "10-01-2020", "", " 2020-01-10", "2020-01-10 ",
+        "2026-02-30", "yesterday",  "2019-02-29", "2020-02-30", "2020-04-31",  "2020-13-01",
+        "2020-00-10", "2020-01-00", "2020-01-32", "2020-1-10",  "20200110",    "2020-01-10x",
+        "2020-01-1",  "2020/01/10", "10-01-2020", "",           " 2020-01-10", "2020-01-10 ",
         "2020-+1-10", "2020-01-+1", "2020- 1-10", "+2020-01-1", "today",
     };
     int wrong = 0;

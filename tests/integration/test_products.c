@@ -77,8 +77,8 @@ static size_t list_page(const char *query, int64_t *ids, size_t cap, int64_t *ne
 
 static void get_one_has_exact_fields(void **state)
 {
-    tc_resp_t *r = tc_admin("POST", "/admin/products",
-                            "{\"name\":\"Americano\",\"price\":1500,\"stock\":30}");
+    tc_resp_t *r =
+        tc_admin("POST", "/admin/products", "{\"name\":\"Americano\",\"price\":1500,\"stock\":30}");
     assert_int_equal(r->status, 201);
     int64_t id = tc_int(r, "id");
     tc_free(r);
@@ -122,8 +122,10 @@ static void unknown_product_is_404(void **state)
 static void bad_product_ids_are_400(void **state)
 {
     static const char *paths[] = {
-        "/products/0",   "/products/-1",  "/products/abc", "/products/9223372036854775808",
-        "/products/01",  "/products/1.5", "/products/1e3", "/products/%2B1",
+        "/products/0",   "/products/-1",
+        "/products/abc", "/products/9223372036854775808",
+        "/products/01",  "/products/1.5",
+        "/products/1e3", "/products/%2B1",
         "/products/0x1", "/products/99999999999999999999",
     };
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
@@ -260,8 +262,8 @@ static void limit_bounds(void **state)
     assert_int_equal(next, ids[0]);
     assert_true(list_page("?limit=100", ids, 100, &next) >= 2);
 
-    static const char *bad[] = {"0", "101", "abc", "", "-1", "1.5", "+5", "01", "%205",
-                                "9223372036854775808"};
+    static const char *bad[] = {"0",   "101", "abc", "",     "-1",
+                                "1.5", "+5",  "01",  "%205", "9223372036854775808"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         tc_resp_t *r = tc_getf("/products?limit=%s", bad[i]);
         if (r->status != 400)

@@ -67,8 +67,7 @@ tc_resp_t *tc_req(const char *method, const char *path, const char *body,
     }
     assert_non_null(curl);
     curl_easy_reset(curl);
-    snprintf(url, sizeof(url), "%s%s", env_or("COMMERCE_TEST_URL", "http://127.0.0.1:8080"),
-             path);
+    snprintf(url, sizeof(url), "%s%s", env_or("COMMERCE_TEST_URL", "http://127.0.0.1:8080"), path);
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);

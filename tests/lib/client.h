@@ -13,7 +13,7 @@
 
 typedef struct tc_resp {
     long status;
-    char *body;        /* NUL-terminated */
+    char *body; /* NUL-terminated */
     size_t len;
     json_object *json; /* parsed body, NULL when not JSON */
     char *headers;     /* raw header block */
@@ -58,9 +58,9 @@ int64_t tc_new_product(int64_t price, int64_t stock);
 void tc_charge(int64_t user_id, int64_t amount);
 
 /* In a child, only tc_req-style calls are safe: a failure there exits 255
- * instead of unwinding into cmocka. Run fn(i, arg) in n child processes that start together (they block on a
- * pipe until all are forked). Each child's return value (0..255) is stored
- * in results[i]. Returns 0 when every child exited normally. */
+ * instead of unwinding into cmocka. Run fn(i, arg) in n child processes that start together (they
+ * block on a pipe until all are forked). Each child's return value (0..255) is stored in
+ * results[i]. Returns 0 when every child exited normally. */
 int tc_parallel(int n, int (*fn)(int i, void *arg), void *arg, int *results);
 
 /* Encode an HTTP status as a child exit code and back (200..599 -> 0..255). */

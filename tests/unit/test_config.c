@@ -154,7 +154,7 @@ static void file_values(void **state)
                       "relay_connect_timeout_ms=1\n"
                       "relay_timeout_ms=600000\n"
                       "relay_lease_ms=1200003\n"
-                      "log_level=debug"));  /* last line without a newline */
+                      "log_level=debug")); /* last line without a newline */
     assert_string_equal(cfg.db_socket, "");
     assert_string_equal(cfg.db_host, "db.internal");
     assert_int_equal(cfg.db_port, 3307);
@@ -249,8 +249,8 @@ static void line_without_equals_reported(void **state)
 
 static void non_integer_reported(void **state)
 {
-    static const char *bad[] = {"abc", "12x", "1.5", "+5", "0x10", "", "3306 3306",
-                                "99999999999999999999999999999999"};
+    static const char *bad[] = {"abc",  "12x", "1.5",       "+5",
+                                "0x10", "",    "3306 3306", "99999999999999999999999999999999"};
     char text[256];
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

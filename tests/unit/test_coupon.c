@@ -40,9 +40,9 @@ static void percent_1_floors(void **state)
     assert_int_equal(coupon_discount(COUPON_PERCENT, 10, 1999), 199);
     assert_int_equal(coupon_discount(COUPON_PERCENT, 10, 9), 0);
     assert_int_equal(coupon_discount(COUPON_PERCENT, 33, 1000), 330);
-    assert_int_equal(coupon_discount(COUPON_PERCENT, 33, 101), 33);   /* 33.33 */
-    assert_int_equal(coupon_discount(COUPON_PERCENT, 99, 101), 99);   /* 99.99 */
-    assert_int_equal(coupon_discount(COUPON_PERCENT, 99, 199), 197);  /* 197.01 */
+    assert_int_equal(coupon_discount(COUPON_PERCENT, 33, 101), 33);  /* 33.33 */
+    assert_int_equal(coupon_discount(COUPON_PERCENT, 99, 101), 99);  /* 99.99 */
+    assert_int_equal(coupon_discount(COUPON_PERCENT, 99, 199), 197); /* 197.01 */
 }
 
 static void one_won_subtotal(void **state)
@@ -111,10 +111,29 @@ static void int64_max_subtotal_does_not_overflow(void **state)
 static void every_percent_matches_128_bit_arithmetic(void **state)
 {
     static const int64_t subtotals[] = {
-        1, 2, 49, 50, 99, 100, 101, 199, 200, 1999, 5000, 9999, 10001, 123456789,
-        1000000000000LL, 92233720368547758LL, 92233720368547759LL,
-        INT64_MAX / 100 * 100 - 1, INT64_MAX / 100 * 100, INT64_MAX / 100 * 100 + 1,
-        INT64_MAX - 99, INT64_MAX - 1, INT64_MAX,
+        1,
+        2,
+        49,
+        50,
+        99,
+        100,
+        101,
+        199,
+        200,
+        1999,
+        5000,
+        9999,
+        10001,
+        123456789,
+        1000000000000LL,
+        92233720368547758LL,
+        92233720368547759LL,
+        INT64_MAX / 100 * 100 - 1,
+        INT64_MAX / 100 * 100,
+        INT64_MAX / 100 * 100 + 1,
+        INT64_MAX - 99,
+        INT64_MAX - 1,
+        INT64_MAX,
     };
     for (size_t i = 0; i < sizeof(subtotals) / sizeof(subtotals[0]); i++) {
         int64_t s = subtotals[i];
@@ -144,8 +163,9 @@ static void value_above_100_is_treated_as_100(void **state)
 
 static void type_parse_and_name(void **state)
 {
-    static const char *bad[] = {"", "fixed", "percent", "Fixed", "HALF", "FIXED ", " FIXED",
-                                "PERCENTAGE", "PERCEN", "FIX", "FIXEDX", "0", "1"};
+    static const char *bad[] = {"",       "fixed",  "percent",    "Fixed",  "HALF",
+                                "FIXED ", " FIXED", "PERCENTAGE", "PERCEN", "FIX",
+                                "FIXEDX", "0",      "1"};
 
     assert_int_equal(coupon_type_parse("FIXED"), COUPON_FIXED);
     assert_int_equal(coupon_type_parse("PERCENT"), COUPON_PERCENT);

@@ -148,8 +148,8 @@ static char *nested(int arrays)
 
 static void parse_depth_limit(void **state)
 {
-    char *ok = nested(DEPTH - 1);  /* 16 levels */
-    char *bad = nested(DEPTH);     /* 17 levels */
+    char *ok = nested(DEPTH - 1); /* 16 levels */
+    char *bad = nested(DEPTH);    /* 17 levels */
     char *huge = nested(10000);
 
     json_object_put(accept(ok));
@@ -367,7 +367,8 @@ static void str_control_characters(void **state)
         "{\"n\":\"a\\rb\"}",
         "{\"n\":\"a\\u001fb\"}",
         "{\"n\":\"a\\u007fb\"}", /* DEL */
-        "{\"n\":\"a\x7f" "b\"}",
+        "{\"n\":\"a\x7f"
+        "b\"}",
         "{\"n\":\"\\u001b[31mred\"}",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -388,8 +389,7 @@ static void str_counts_characters_not_bytes(void **state)
     const char *s = NULL;
 
     /* 가나다: 3 characters, 9 bytes */
-    assert_int_equal(str_of("{\"n\":\"\xea\xb0\x80\xeb\x82\x98\xeb\x8b\xa4\"}", "n", 3, &s),
-                     JX_OK);
+    assert_int_equal(str_of("{\"n\":\"\xea\xb0\x80\xeb\x82\x98\xeb\x8b\xa4\"}", "n", 3, &s), JX_OK);
     assert_int_equal(strlen(s), 9);
     free((void *)s);
     /* 가나다라: one over */
@@ -457,8 +457,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(int_absent, ints_setup, ints_teardown),
         cmocka_unit_test_setup_teardown(int_bounds, ints_setup, ints_teardown),
         cmocka_unit_test_setup_teardown(int_64bit_edges, ints_setup, ints_teardown),
-        cmocka_unit_test_setup_teardown(int_below_int64_min_is_range, ints_setup,
-                                        ints_teardown),
+        cmocka_unit_test_setup_teardown(int_below_int64_min_is_range, ints_setup, ints_teardown),
         cmocka_unit_test(int_value_direct),
         cmocka_unit_test(str_empty_and_blank),
         cmocka_unit_test(str_control_characters),

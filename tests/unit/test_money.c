@@ -87,8 +87,7 @@ static void charge_over_the_ceiling_refused(void **state)
     int64_t nb = UNTOUCHED;
 
     assert_int_equal(money_check_charge(1000000000, 1, 1000000000, &nb), CHARGE_OVER_LIMIT);
-    assert_int_equal(money_check_charge(990000001, 10000000, 1000000000, &nb),
-                     CHARGE_OVER_LIMIT);
+    assert_int_equal(money_check_charge(990000001, 10000000, 1000000000, &nb), CHARGE_OVER_LIMIT);
     assert_int_equal(money_check_charge(0, 1000000001, 1000000000, &nb), CHARGE_OVER_LIMIT);
     assert_int_equal(nb, UNTOUCHED);
 }

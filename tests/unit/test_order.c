@@ -32,8 +32,8 @@ static void refused(const char *json, const char *want_field)
     int rc = order_parse_items(o, lines, &n, field, sizeof(field), detail, sizeof(detail));
 
     if (rc != -1 || strcmp(field, want_field) != 0)
-        fprintf(stderr, "%.200s -> rc %d field '%s' (want '%s'): %s\n", json, rc, field,
-                want_field, detail);
+        fprintf(stderr, "%.200s -> rc %d field '%s' (want '%s'): %s\n", json, rc, field, want_field,
+                detail);
     assert_int_equal(rc, -1);
     assert_string_equal(field, want_field);
     assert_true(strlen(detail) > 0); /* a sentence for people */
@@ -64,8 +64,8 @@ static void one_line(void **state)
     char field[48] = "", detail[160] = "";
     int n = -1;
 
-    assert_int_equal(order_parse_items(o, lines, &n, field, sizeof(field), detail,
-                                       sizeof(detail)), 0);
+    assert_int_equal(order_parse_items(o, lines, &n, field, sizeof(field), detail, sizeof(detail)),
+                     0);
     assert_int_equal(n, 1);
     assert_int_equal(lines[0].product_id, 4);
     assert_int_equal(lines[0].quantity, 2);
@@ -81,8 +81,8 @@ static void bounds_are_accepted(void **state)
     char field[48] = "", detail[160] = "";
     int n = -1;
 
-    assert_int_equal(order_parse_items(o, lines, &n, field, sizeof(field), detail,
-                                       sizeof(detail)), 0);
+    assert_int_equal(order_parse_items(o, lines, &n, field, sizeof(field), detail, sizeof(detail)),
+                     0);
     assert_int_equal(n, 2);
     assert_int_equal(lines[0].product_id, INT64_MAX);
     assert_int_equal(lines[0].quantity, 1000);
@@ -99,8 +99,8 @@ static void hundred_lines_in_client_order(void **state)
     char field[48] = "", detail[160] = "";
     int n = -1;
 
-    assert_int_equal(order_parse_items(o, lines, &n, field, sizeof(field), detail,
-                                       sizeof(detail)), 0);
+    assert_int_equal(order_parse_items(o, lines, &n, field, sizeof(field), detail, sizeof(detail)),
+                     0);
     assert_int_equal(n, 100);
     for (int i = 0; i < n; i++) {
         assert_int_equal(lines[i].product_id, 1000 + i);
@@ -139,7 +139,8 @@ static void a_line_that_is_not_an_object(void **state)
     refused("{\"items\":[[4,2]]}", "items[0]");
     refused("{\"items\":[{\"productId\":1,\"quantity\":1},\"x\"]}", "items[1]");
     refused("{\"items\":[{\"productId\":1,\"quantity\":1},{\"productId\":2,\"quantity\":1},"
-            "null]}", "items[2]");
+            "null]}",
+            "items[2]");
 }
 
 /* ---- refused: productId and quantity ------------------------------------ */
@@ -148,8 +149,10 @@ static void a_line_that_is_not_an_object(void **state)
 static void third_line_refused(const char *bad, const char *want_field)
 {
     char s[512];
-    snprintf(s, sizeof(s), "{\"items\":[{\"productId\":1,\"quantity\":1},"
-                           "{\"productId\":2,\"quantity\":1},%s]}", bad);
+    snprintf(s, sizeof(s),
+             "{\"items\":[{\"productId\":1,\"quantity\":1},"
+             "{\"productId\":2,\"quantity\":1},%s]}",
+             bad);
     refused(s, want_field);
 }
 

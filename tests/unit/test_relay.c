@@ -12,8 +12,24 @@
 #include "relay/relay.h"
 
 /* Random inputs that hit the ends of the jitter range and some in between. */
-static const uint32_t randoms[] = {0, 1, 2, 3, 7, 24, 25, 26, 49, 50, 51, 1000, 65535, 123456789,
-                                   0x7fffffffu, 0x80000000u, UINT32_MAX - 1, UINT32_MAX};
+static const uint32_t randoms[] = {0,
+                                   1,
+                                   2,
+                                   3,
+                                   7,
+                                   24,
+                                   25,
+                                   26,
+                                   49,
+                                   50,
+                                   51,
+                                   1000,
+                                   65535,
+                                   123456789,
+                                   0x7fffffffu,
+                                   0x80000000u,
+                                   UINT32_MAX - 1,
+                                   UINT32_MAX};
 #define NRANDOMS (sizeof(randoms) / sizeof(randoms[0]))
 
 /* d = min(base * 2^(n-1), max), computed without overflow. */
@@ -32,7 +48,8 @@ static void assert_in(int64_t v, int64_t lo, int64_t hi, int64_t n, int64_t base
                       uint32_t rnd)
 {
     if (v < lo || v > hi)
-        fprintf(stderr, "backoff(n=%lld, base=%lld, max=%lld, random=%u) = %lld, want [%lld, %lld]\n",
+        fprintf(stderr,
+                "backoff(n=%lld, base=%lld, max=%lld, random=%u) = %lld, want [%lld, %lld]\n",
                 (long long)n, (long long)base, (long long)max, rnd, (long long)v, (long long)lo,
                 (long long)hi);
     assert_in_range(v, lo, hi);
@@ -88,8 +105,8 @@ static void grows_by_doubling_until_the_cap(void **state)
 static void every_attempt_stays_within_its_range(void **state)
 {
     static const int64_t cfgs[][2] = {
-        {50, 500}, {500, 300000}, {1, 1}, {1, 86400000}, {3600000, 86400000}, {7, 1000},
-        {3, 3}, {1000, 999}, /* base above max: capped from the first attempt */
+        {50, 500}, {500, 300000}, {1, 1},      {1, 86400000}, {3600000, 86400000},
+        {7, 1000}, {3, 3},        {1000, 999}, /* base above max: capped from the first attempt */
     };
     (void)state;
     for (size_t c = 0; c < sizeof(cfgs) / sizeof(cfgs[0]); c++) {
@@ -111,13 +128,13 @@ static void large_attempt_counts_are_capped_without_overflow(void **state)
         for (size_t i = 0; i < NRANDOMS; i++) {
             assert_in(relay_backoff_ms(ns[k], 50, 500, randoms[i]), 250, 500, ns[k], 50, 500,
                       randoms[i]);
-            assert_in(relay_backoff_ms(ns[k], 500, 300000, randoms[i]), 150000, 300000, ns[k],
-                      500, 300000, randoms[i]);
+            assert_in(relay_backoff_ms(ns[k], 500, 300000, randoms[i]), 150000, 300000, ns[k], 500,
+                      300000, randoms[i]);
             /* the configuration's extremes: base 1 ms, max one day */
-            assert_in(relay_backoff_ms(ns[k], 1, 86400000, randoms[i]), 43200000, 86400000,
-                      ns[k], 1, 86400000, randoms[i]);
-            assert_in(relay_backoff_ms(ns[k], 3600000, 86400000, randoms[i]), 43200000,
-                      86400000, ns[k], 3600000, 86400000, randoms[i]);
+            assert_in(relay_backoff_ms(ns[k], 1, 86400000, randoms[i]), 43200000, 86400000, ns[k],
+                      1, 86400000, randoms[i]);
+            assert_in(relay_backoff_ms(ns[k], 3600000, 86400000, randoms[i]), 43200000, 86400000,
+                      ns[k], 3600000, 86400000, randoms[i]);
         }
         /* the cap itself is reachable, and so is half of it */
         assert_int_equal(relay_backoff_ms(ns[k], 500, 300000, 0), 150000);

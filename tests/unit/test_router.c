@@ -176,8 +176,15 @@ static void unknown_path_is_404(void **state)
 {
     struct route_match m;
     static const char *paths[] = {
-        "/",          "",          "/nope",           "/products/1/extra", "/users/1/cart",
-        "/users/1/cart/items", "/admin", "/admin/products/1/x", "/users//cart/items/1",
+        "/",
+        "",
+        "/nope",
+        "/products/1/extra",
+        "/users/1/cart",
+        "/users/1/cart/items",
+        "/admin",
+        "/admin/products/1/x",
+        "/users//cart/items/1",
     };
 
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
@@ -194,8 +201,15 @@ static void trailing_slash_and_empty_segment_are_404(void **state)
 {
     struct route_match m;
     static const char *paths[] = {
-        "/livez/", "/products/", "/products/1/", "/products//1", "//products",
-        "/products//", "//", "/users/1/cart/items/2/", "/users/1//cart/items/2",
+        "/livez/",
+        "/products/",
+        "/products/1/",
+        "/products//1",
+        "//products",
+        "/products//",
+        "//",
+        "/users/1/cart/items/2/",
+        "/users/1//cart/items/2",
         "/admin/products/",
     };
 
@@ -429,8 +443,8 @@ static void dispatch_405_sets_allow_header(void **state)
 static void dispatch_bad_ids_are_400_naming_the_param(void **state)
 {
     static const char *bad[] = {
-        "0",  "-1", "abc", "9223372036854775808", "01", "1.5", "+1", "1e3", " 1",
-        "-0", "00", "99999999999999999999", "0x10", "1a",
+        "0",  "-1", "abc", "9223372036854775808",  "01",   "1.5", "+1", "1e3",
+        " 1", "-0", "00",  "99999999999999999999", "0x10", "1a",
     };
     char path[128];
 
@@ -491,8 +505,7 @@ static void dispatch_admin_needs_the_bearer_token(void **state)
         r.authorization = wrong[i];
         dispatch(&r);
         if (r.status != 401)
-            fprintf(stderr, "authorization [%s] -> %d\n", wrong[i] ? wrong[i] : "(none)",
-                    r.status);
+            fprintf(stderr, "authorization [%s] -> %d\n", wrong[i] ? wrong[i] : "(none)", r.status);
         json_object_put(expect_problem(&r, 401, "UNAUTHORIZED"));
         has_header(&r, "WWW-Authenticate: Bearer\r\n");
         req_release(&r);
@@ -559,11 +572,19 @@ static void dispatch_admin_needs_the_bearer_token(void **state)
 static void dispatch_body_needs_json_content_type(void **state)
 {
     static const char *bad[] = {
-        NULL, "", "text/plain", "application/jsonp", "application/x-www-form-urlencoded",
-        "application/json-patch+json", "json", "application/problem+json",
+        NULL,
+        "",
+        "text/plain",
+        "application/jsonp",
+        "application/x-www-form-urlencoded",
+        "application/json-patch+json",
+        "json",
+        "application/problem+json",
     };
     static const char *good[] = {
-        "application/json", "application/json; charset=utf-8", "Application/JSON",
+        "application/json",
+        "application/json; charset=utf-8",
+        "Application/JSON",
         "application/json;charset=UTF-8",
     };
     req_t r;
@@ -603,10 +624,23 @@ static void dispatch_body_needs_json_content_type(void **state)
 static void dispatch_invalid_json_is_400(void **state)
 {
     static const char *bad[] = {
-        "", "   ", "{", "{\"quantity\":1", "[1]", "1", "\"s\"", "null", "{} x", "{}{}",
-        "{'quantity':1}", "{quantity:1}", "{\"quantity\":1,}", "{\"q\":\"\xff\"}",
+        "",
+        "   ",
+        "{",
+        "{\"quantity\":1",
+        "[1]",
+        "1",
+        "\"s\"",
+        "null",
+        "{} x",
+        "{}{}",
+        "{'quantity':1}",
+        "{quantity:1}",
+        "{\"quantity\":1,}",
+        "{\"q\":\"\xff\"}",
         "{\"q\":[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]}",
-        "{\"quantity\":1,\"x\":NaN}", "{\"quantity\":1,\"x\":-Infinity}",
+        "{\"quantity\":1,\"x\":NaN}",
+        "{\"quantity\":1,\"x\":-Infinity}",
         "{\"quantity\":1,\"note\":\"a\tb\"}",
     };
     req_t r;
