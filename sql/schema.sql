@@ -1,4 +1,5 @@
--- commerce schema. Idempotent: safe to apply to an existing database.
+-- commerce schema. Idempotent: safe to apply to an existing database, and it
+-- upgrades an older one (see the end of the file).
 -- All times are DATETIME(3) in UTC (every connection sets time_zone '+00:00').
 -- Money and stock are BIGINT won / units; CHECK constraints back the rules the
 -- service enforces, so a bug cannot drive a balance or a stock negative.
@@ -210,3 +211,18 @@ CREATE TABLE IF NOT EXISTS popular_current (
   CONSTRAINT popular_current_one CHECK (id = 1)
 ) ENGINE=InnoDB;
 INSERT IGNORE INTO popular_current (id, snapshot_id) VALUES (1, NULL);
+
+-- Upgrades of existing tables: each block checks the catalogue first, so
+-- applying this file to any older commerce schema brings it up to date and
+-- applying it again does nothing.
+DELIMITER //
+BEGIN NOT ATOMIC
+  -- orders_created gained `status` (the popular batch reads through it).
+  IF NOT EXISTS (SELECT 1 FROM information_schema.statistics
+                 WHERE table_schema = DATABASE() AND table_name = 'orders'
+                   AND index_name = 'orders_created' AND column_name = 'status') THEN
+    ALTER TABLE orders DROP INDEX IF EXISTS orders_created,
+      ADD INDEX orders_created (created_at, status);
+  END IF;
+END //
+DELIMITER ;
