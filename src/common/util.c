@@ -78,17 +78,6 @@ void util_fmt_time(char *out, int year, int mon, int day, int hour, int min, int
              (unsigned)min % 100u, (unsigned)sec % 100u, (unsigned)msec % 1000u);
 }
 
-void util_now(char *out)
-{
-    struct timespec ts;
-    struct tm tm;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    util_fmt_time(out, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                  tm.tm_sec, (int)(ts.tv_nsec / 1000000));
-}
-
 bool util_secret_eq(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);

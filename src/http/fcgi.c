@@ -24,6 +24,37 @@ static const char *safe_request_id(const char *id)
     return id;
 }
 
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* Decode %XX where XX is an unreserved character (RFC 3986 section 2.3: A-Z a-z
+ * 0-9 - . _ ~), in place: such URIs are equivalent to the decoded ones.
+ * Reserved characters (%2F, %3F, %26...) stay encoded, so segments and
+ * parameters keep their boundaries. */
+static void decode_unreserved(char *s)
+{
+    char *w = s;
+    for (const char *p = s; *p; p++) {
+        int hi, lo;
+        if (p[0] == '%' && (hi = hexval(p[1])) >= 0 && (lo = hexval(p[2])) >= 0) {
+            char c = (char)(hi * 16 + lo);
+            if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                c == '-' || c == '.' || c == '_' || c == '~') {
+                *w++ = c;
+                p += 2;
+                continue;
+            }
+        }
+        *w++ = *p;
+    }
+    *w = '\0';
+}
+
 int fcgi_read(req_t *r, FCGX_Request *fr, size_t max_body)
 {
     const char *uri = param(fr, "REQUEST_URI");
@@ -37,6 +68,7 @@ int fcgi_read(req_t *r, FCGX_Request *fr, size_t max_body)
     r->path_buf = strdup(uri ? uri : "/");
     if (!r->path_buf)
         return C_ERR;
+    decode_unreserved(r->path_buf);
     q = strchr(r->path_buf, '?');
     if (q)
         *q++ = '\0';
@@ -71,21 +103,29 @@ int fcgi_read(req_t *r, FCGX_Request *fr, size_t max_body)
 
 void fcgi_write(const req_t *r, FCGX_Request *fr)
 {
-    /* libfcgi's own printf knows no size_t; build the head with snprintf. */
+    /* libfcgi's own printf knows no size_t: build the head with snprintf. */
     char head[1024];
-    int n = snprintf(head, sizeof(head),
-                     "Status: %d %s\r\n%s%s%s%s%s%sContent-Length: %zu\r\n"
-                     "Cache-Control: no-store\r\n",
-                     r->status, http_reason(r->status), r->request_id ? "X-Request-Id: " : "",
-                     r->request_id ? r->request_id : "", r->request_id ? "\r\n" : "",
-                     r->resp_type ? "Content-Type: " : "", r->resp_type ? r->resp_type : "",
-                     r->resp_type ? "\r\n" : "", r->resp_len);
-    if (n < 0 || (size_t)n >= sizeof(head))
-        n = snprintf(head, sizeof(head), "Status: 500 Internal Server Error\r\n");
-    FCGX_PutStr(head, n, fr->out);
+    size_t n = 0;
+    int head_only = strcmp(r->method ? r->method : "", "HEAD") == 0;
+
+#define HEAD_ADD(...)                                                                              \
+    do {                                                                                           \
+        int k_ = snprintf(head + n, sizeof(head) - n, __VA_ARGS__);                                \
+        if (k_ > 0)                                                                                \
+            n = n + (size_t)k_ < sizeof(head) ? n + (size_t)k_ : sizeof(head) - 1;                 \
+    } while (0)
+    HEAD_ADD("Status: %d %s\r\nCache-Control: no-store\r\n", r->status, http_reason(r->status));
+    if (r->request_id)
+        HEAD_ADD("X-Request-Id: %s\r\n", r->request_id);
+    if (r->resp_type)
+        HEAD_ADD("Content-Type: %s\r\n", r->resp_type);
+    if (r->status != 204) /* RFC 9110: no Content-Length on a 204 */
+        HEAD_ADD("Content-Length: %zu\r\n", r->resp_len);
+#undef HEAD_ADD
+    FCGX_PutStr(head, (int)n, fr->out);
     if (r->headers_len)
         FCGX_PutStr(r->headers, (int)r->headers_len, fr->out);
     FCGX_PutS("\r\n", fr->out);
-    if (r->resp_len)
+    if (r->resp_len && !head_only) /* HEAD: the GET's headers, no body */
         FCGX_PutStr(r->resp, (int)r->resp_len, fr->out);
 }

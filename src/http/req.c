@@ -143,7 +143,19 @@ static int problem_v(req_t *r, int status, const char *code, const char *field, 
     char detail[512];
     json_object *o = json_object_new_object();
 
-    vsnprintf(detail, sizeof(detail), fmt, ap);
+    int n = vsnprintf(detail, sizeof(detail), fmt, ap);
+    if (n >= (int)sizeof(detail)) {
+        /* cut: drop a multi-byte character the cut left incomplete */
+        size_t len = sizeof(detail) - 1, lead = len;
+        while (lead > 0 && ((unsigned char)detail[lead - 1] & 0xc0) == 0x80)
+            lead--;
+        if (lead > 0 && (unsigned char)detail[lead - 1] >= 0xc0) {
+            unsigned char c = (unsigned char)detail[lead - 1];
+            size_t need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+            if (len - (lead - 1) < need)
+                detail[lead - 1] = '\0';
+        }
+    }
     json_object_object_add(o, "type", json_object_new_string("about:blank"));
     json_object_object_add(o, "title", json_object_new_string(problem_title(code, status)));
     json_object_object_add(o, "status", json_object_new_int(status));

@@ -57,7 +57,9 @@ void router_match(const route_t *routes, size_t n, const char *method, const cha
         memset(&tmp, 0, sizeof(tmp));
         if (!match_path(routes[i].pattern, path, &tmp))
             continue;
-        if (strcmp(routes[i].method, method) == 0) {
+        /* HEAD is GET without the body (fcgi_write leaves it out). */
+        if (strcmp(routes[i].method, method) == 0 ||
+            (strcmp(method, "HEAD") == 0 && strcmp(routes[i].method, "GET") == 0)) {
             *m = tmp;
             m->route = &routes[i];
             return;
@@ -65,13 +67,23 @@ void router_match(const route_t *routes, size_t n, const char *method, const cha
         /* A literal route listed earlier wins over a pattern for the same
          * path (e.g. /products/popular vs /products/{id}); only collect
          * methods for 405 when no route matches at all. */
-        if (!strstr(m->allow, routes[i].method) &&
-            alen + strlen(routes[i].method) + 3 < sizeof(m->allow)) {
+        const char *name = strcmp(routes[i].method, "GET") == 0 ? "GET, HEAD" : routes[i].method;
+        if (!strstr(m->allow, routes[i].method) && alen + strlen(name) + 3 < sizeof(m->allow))
             alen += (size_t)snprintf(m->allow + alen, sizeof(m->allow) - alen, "%s%s",
-                                     alen ? ", " : "", routes[i].method);
-        }
+                                     alen ? ", " : "", name);
     }
     m->status = alen ? 405 : 404;
+}
+
+/* Whether a client string can go into a problem detail as it is: printable
+ * ASCII and short (no raw bytes that would make the JSON body invalid UTF-8). */
+static int printable(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (s[n] < 0x20 || s[n] > 0x7e || n >= 200)
+            return 0;
+    return 1;
 }
 
 static int is_json_type(const char *ct)
@@ -97,7 +109,7 @@ static int check_idem_key(req_t *r)
         return invalid(r, "Idempotency-Key",
                        "Idempotency-Key must be 1 to 255 printable ASCII characters");
     for (size_t i = 0; i < len; i++)
-        if (k[i] < 0x21 || k[i] > 0x7e)
+        if (k[i] < 0x20 || k[i] > 0x7e)
             return invalid(r, "Idempotency-Key",
                            "Idempotency-Key must be 1 to 255 printable ASCII characters");
     return C_OK;
@@ -158,7 +170,8 @@ void router_dispatch(req_t *r, const route_t *routes, size_t n, const char *admi
             problem(r, 405, "METHOD_NOT_ALLOWED", NULL, "%s is not allowed here; allowed: %s",
                     r->method, m.allow);
         } else {
-            problem(r, 404, "NOT_FOUND", NULL, "no route for %s %s", r->method, r->path);
+            problem(r, 404, "NOT_FOUND", NULL, "no route for %s %s", r->method,
+                    printable(r->path) ? r->path : "(this path)");
         }
         return;
     }

@@ -340,6 +340,19 @@ int db_query_i64(db_t *db, int64_t *out, int *found, const char *sql, const char
     return C_OK;
 }
 
+int db_now(db_t *db, char *rfc3339)
+{
+    static const char sql[] = "SELECT NOW(3)";
+    db_stmt_t *st;
+    int rc = db_query(db, &st, sql, "");
+
+    if (rc != C_OK)
+        return rc;
+    rc = db_row(st, "t", rfc3339);
+    db_end(st);
+    return rc == 1 ? C_OK : rc < 0 ? rc : C_ERR;
+}
+
 int db_query_ids(db_t *db, db_stmt_t **out, const char *sql, const int64_t *ids, int n)
 {
     MYSQL_BIND b[DB_MAX_IDS];

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "common/config.h"
+#include "common/util.h"
 
 typedef struct db db_t;
 typedef struct db_stmt db_stmt_t;
@@ -53,6 +54,10 @@ int db_query(db_t *db, db_stmt_t **st, const char *sql, const char *fmt, ...);
 /* A query whose answer is one integer: *out from the first row's only
  * column, *found = 0 when there is no row (found may be NULL). */
 int db_query_i64(db_t *db, int64_t *out, int *found, const char *sql, const char *fmt, ...);
+
+/* The database's clock, NOW(3), as RFC 3339 UTC with milliseconds
+ * (UTIL_TIME_LEN bytes): the one clock for every time a transaction writes. */
+int db_now(db_t *db, char *rfc3339);
 
 /* Like db_query for a statement whose only parameters are n ids (an
  * `IN (?,?,...)` list built once per arity with db_in_list_sql). */

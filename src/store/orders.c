@@ -127,7 +127,8 @@ int orders_place(db_t *db, struct order_place *p)
                 return rc;
         }
     }
-    util_now(o->created_at);
+    if ((rc = db_now(db, o->created_at)) != C_OK) /* the one clock: the database's */
+        return rc;
     util_time_sql(o->created_at, when_sql);
     o->user_id = p->user_id;
     o->coupon_id = p->coupon_id;
@@ -150,7 +151,7 @@ int orders_place(db_t *db, struct order_place *p)
     if (rc == C_OK && o->coupon_id)
         rc = coupons_mark_used(db, o->coupon_id, o->user_id, o->id, when_sql);
     if (rc == C_OK && o->total > 0)
-        rc = points_apply(db, o->user_id, o->balance, "USE", o->total, o->id);
+        rc = points_apply(db, o->user_id, o->balance, "USE", o->total, o->id, when_sql);
     return rc;
 }
 
@@ -278,11 +279,12 @@ int orders_cancel(db_t *db, struct order_cancel *c)
     /* A refund returns the user's own money: it may pass max_balance. */
     if (!money_add(balance, total, &balance))
         return C_ERR;
-    if (total > 0 &&
-        (rc = points_apply(db, user_id, balance, "REFUND", total, c->order_id)) != C_OK)
+    if ((rc = db_now(db, now)) != C_OK)
         return rc;
-    util_now(now);
     util_time_sql(now, now_sql);
+    if (total > 0 &&
+        (rc = points_apply(db, user_id, balance, "REFUND", total, c->order_id, now_sql)) != C_OK)
+        return rc;
     if ((rc = db_exec(db, upd_order, NULL, NULL, "sll", now_sql, balance, c->order_id)) != C_OK ||
         (rc = db_exec(db, upd_pay, NULL, NULL, "sl", now_sql, c->order_id)) != C_OK)
         return rc;

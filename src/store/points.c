@@ -16,15 +16,16 @@ int points_lock(db_t *db, int64_t user_id, int64_t *balance, int *found)
 }
 
 int points_apply(db_t *db, int64_t user_id, int64_t new_balance, const char *type, int64_t amount,
-                 int64_t order_id)
+                 int64_t order_id, const char *when_sql)
 {
     static const char upd[] = "UPDATE point SET balance = ?, updated_at = NOW(3) WHERE user_id = ?";
     static const char ins[] = "INSERT INTO point_history (user_id, type, amount, balance_after,"
-                              " order_id) VALUES (?, ?, ?, ?, ?)";
+                              " order_id, created_at) VALUES (?, ?, ?, ?, ?, COALESCE(?, NOW(3)))";
     int rc = db_exec(db, upd, NULL, NULL, "ll", new_balance, user_id);
 
     if (rc == C_OK)
-        rc = db_exec(db, ins, NULL, NULL, "lslln", user_id, type, amount, new_balance, order_id);
+        rc = db_exec(db, ins, NULL, NULL, "lsllns", user_id, type, amount, new_balance, order_id,
+                     when_sql);
     return rc;
 }
 
@@ -45,7 +46,7 @@ int points_charge_tx(db_t *db, struct points_charge *c)
         c->balance = balance;
         return C_REJECT;
     }
-    rc = points_apply(db, c->user_id, c->balance, "CHARGE", c->amount, 0);
+    rc = points_apply(db, c->user_id, c->balance, "CHARGE", c->amount, 0, NULL);
     if (rc == C_OK)
         c->outcome = CHARGE_DONE;
     return rc;

@@ -32,10 +32,11 @@ struct points_charge {
  * Returns C_REJECT with c->outcome set when a rule refuses. */
 int points_charge_tx(db_t *db, struct points_charge *c);
 
-/* Change a locked balance by `delta` and write its history row; for orders
- * and refunds inside their own transactions. The caller has locked the row. */
+/* Set a locked balance and write its history row, created at when_sql (a
+ * DATETIME literal) or now when NULL; for charges, orders and refunds inside
+ * their own transactions. The caller has locked the row. */
 int points_apply(db_t *db, int64_t user_id, int64_t new_balance, const char *type, int64_t amount,
-                 int64_t order_id);
+                 int64_t order_id, const char *when_sql);
 
 /* Lock the point row of a user: *found = 0 when absent. */
 int points_lock(db_t *db, int64_t user_id, int64_t *balance, int *found);

@@ -239,7 +239,7 @@ static void bad_path_ids_and_cursors(void **state)
         "/users/9223372036854775808/points",
         "/users/99999999999999999999/points",
         "/users/01/points",
-        "/users/%31/points",
+        "/users/%2D1/points", /* %2D is "-": decoded, still a bad id */
         "/users/1/points/history?limit=0",
         "/users/1/points/history?limit=101",
         "/users/1/points/history?limit=abc",

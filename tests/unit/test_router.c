@@ -232,11 +232,16 @@ static void wrong_method_is_405_with_allow(void **state)
     router_match(routes, NROUTES, "POST", "/livez", &m);
     assert_null(m.route);
     assert_int_equal(m.status, 405);
-    assert_string_equal(m.allow, "GET");
+    assert_string_equal(m.allow, "GET, HEAD"); /* HEAD is served wherever GET is */
 
     router_match(routes, NROUTES, "POST", "/users/1/cart/items/2", &m);
     assert_int_equal(m.status, 405);
-    assert_string_equal(m.allow, "GET, PUT, DELETE");
+    assert_string_equal(m.allow, "GET, HEAD, PUT, DELETE");
+
+    /* HEAD takes the GET route */
+    router_match(routes, NROUTES, "HEAD", "/livez", &m);
+    assert_non_null(m.route);
+    assert_string_equal(m.route->method, "GET");
 
     router_match(routes, NROUTES, "GET", "/admin/products", &m);
     assert_int_equal(m.status, 405);
@@ -250,7 +255,7 @@ static void wrong_method_is_405_with_allow(void **state)
      * GET is listed once */
     router_match(routes, NROUTES, "DELETE", "/products/popular", &m);
     assert_int_equal(m.status, 405);
-    assert_string_equal(m.allow, "GET");
+    assert_string_equal(m.allow, "GET, HEAD");
 
     /* methods are case-sensitive */
     router_match(routes, NROUTES, "get", "/livez", &m);
@@ -428,14 +433,14 @@ static void dispatch_405_sets_allow_header(void **state)
     req_init(&r, "POST", "/users/1/cart/items/2");
     dispatch(&r);
     json_object_put(expect_problem(&r, 405, "METHOD_NOT_ALLOWED"));
-    has_header(&r, "Allow: GET, PUT, DELETE\r\n");
+    has_header(&r, "Allow: GET, HEAD, PUT, DELETE\r\n");
     assert_int_equal(seen.calls, 0);
     req_release(&r);
 
     req_init(&r, "DELETE", "/livez");
     dispatch(&r);
     json_object_put(expect_problem(&r, 405, "METHOD_NOT_ALLOWED"));
-    has_header(&r, "Allow: GET\r\n");
+    has_header(&r, "Allow: GET, HEAD\r\n");
     req_release(&r);
     assert_int_equal(seen.calls, 0);
 }
@@ -671,7 +676,7 @@ static void dispatch_invalid_json_is_400(void **state)
 static void dispatch_idempotency_key_syntax(void **state)
 {
     char long_key[300];
-    const char *bad[] = {"", "has space", "tab\there", "\x7f", long_key};
+    const char *bad[] = {"", "tab\there", "\x7f", "caf\xc3\xa9", long_key};
     req_t r;
 
     memset(long_key, 'k', 256);
@@ -688,13 +693,21 @@ static void dispatch_idempotency_key_syntax(void **state)
     }
     assert_int_equal(seen.calls, 0);
 
+    /* printable ASCII includes the space */
+    req_init(&r, "POST", "/users/1/points/charge");
+    req_body(&r, "application/json", "{\"amount\":1}");
+    r.idem_key = "has space";
+    dispatch(&r);
+    assert_int_equal(r.status, 200);
+    req_release(&r);
+
     long_key[255] = '\0';
     req_init(&r, "POST", "/users/1/points/charge");
     req_body(&r, "application/json", "{\"amount\":1}");
     r.idem_key = long_key;
     dispatch(&r);
     assert_int_equal(r.status, 200);
-    assert_int_equal(seen.calls, 1);
+    assert_int_equal(seen.calls, 2);
     req_release(&r);
 }
 
