@@ -30,16 +30,6 @@ static int64_t prod_a, prod_b, order_id;
 static const char *expect_code; /* the 409 code a refusal must carry */
 static char shared_body[256];
 
-static int64_t stock_of(int64_t pid)
-{
-    return tc_sql_int("SELECT stock FROM inventory WHERE product_id=%lld", (long long)pid);
-}
-
-static int64_t balance_of(int64_t uid)
-{
-    return tc_sql_int("SELECT balance FROM point WHERE user_id=%lld", (long long)uid);
-}
-
 /* In a child: the problem code of a response, or "". */
 static const char *code_of(const tc_resp_t *r)
 {
@@ -105,7 +95,7 @@ static void hundred_buyers_for_ten_units(void **state)
     assert_int_equal(count[OK], stock);
     assert_int_equal(count[REFUSED], n - stock);
 
-    assert_int_equal(stock_of(prod_a), 0);
+    assert_int_equal(tc_stock(prod_a), 0);
     assert_int_equal(
         tc_sql_int("SELECT COUNT(*) FROM order_item i JOIN orders o ON o.id = i.order_id"
                    " WHERE i.product_id=%lld AND o.status='PAID' AND i.quantity=1",
@@ -137,7 +127,7 @@ static void hundred_buyers_for_ten_units(void **state)
                                   (long long)users[i]);
         if (results[i] == OK) {
             assert_int_equal(orders, 1);
-            assert_int_equal(balance_of(users[i]), charged - price);
+            assert_int_equal(tc_balance(users[i]), charged - price);
             assert_int_equal(rows, 2);
             assert_int_equal(tc_sql_int("SELECT balance_after FROM point_history WHERE user_id=%lld"
                                         " ORDER BY id DESC LIMIT 1",
@@ -145,7 +135,7 @@ static void hundred_buyers_for_ten_units(void **state)
                              charged - price);
         } else {
             assert_int_equal(orders, 0);
-            assert_int_equal(balance_of(users[i]), charged);
+            assert_int_equal(tc_balance(users[i]), charged);
             assert_int_equal(rows, 1);
         }
     }
@@ -181,8 +171,8 @@ static void twenty_orders_on_a_balance_for_five(void **state)
     assert_int_equal(count[OK], affordable);
     assert_int_equal(count[REFUSED], n - affordable);
 
-    assert_int_equal(balance_of(users[0]), 0);
-    assert_int_equal(stock_of(prod_a), stock - affordable);
+    assert_int_equal(tc_balance(users[0]), 0);
+    assert_int_equal(tc_stock(prod_a), stock - affordable);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM orders WHERE user_id=%lld AND status='PAID'",
                                 (long long)users[0]),
                      affordable);
@@ -245,10 +235,10 @@ static void opposite_line_orders_all_succeed(void **state)
             fprintf(stderr, "client %d got %ld\n", i, tc_code_status(results[i]));
         assert_int_equal(tc_code_status(results[i]), 201);
     }
-    assert_int_equal(stock_of(prod_a), 1000 - 2 * n);
-    assert_int_equal(stock_of(prod_b), 1000 - 3 * n);
+    assert_int_equal(tc_stock(prod_a), 1000 - 2 * n);
+    assert_int_equal(tc_stock(prod_b), 1000 - 3 * n);
     for (int i = 0; i < n; i++) {
-        assert_int_equal(balance_of(users[i]), 0);
+        assert_int_equal(tc_balance(users[i]), 0);
         assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM orders WHERE user_id=%lld"
                                     " AND total=%lld",
                                     (long long)users[i], (long long)cost),
@@ -298,7 +288,7 @@ static void ten_cancels_refund_once(void **state)
     order_id = tc_int(r, "orderId");
     assert_int_equal(tc_int(r, "total"), 3 * 900 + 2 * 400);
     tc_free(r);
-    assert_int_equal(balance_of(users[0]), 10000 - 3500);
+    assert_int_equal(tc_balance(users[0]), 10000 - 3500);
 
     expect_code = "ORDER_NOT_CANCELLABLE";
     assert_int_equal(tc_parallel(n, cancel_it, NULL, results), 0);
@@ -306,9 +296,9 @@ static void ten_cancels_refund_once(void **state)
     assert_int_equal(count[OK], 1);
     assert_int_equal(count[REFUSED], n - 1);
 
-    assert_int_equal(stock_of(prod_a), 50);
-    assert_int_equal(stock_of(prod_b), 50);
-    assert_int_equal(balance_of(users[0]), 10000);
+    assert_int_equal(tc_stock(prod_a), 50);
+    assert_int_equal(tc_stock(prod_b), 50);
+    assert_int_equal(tc_balance(users[0]), 10000);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE order_id=%lld"
                                 " AND type='REFUND'",
                                 (long long)order_id),
@@ -385,8 +375,8 @@ static void ten_requests_with_one_key_make_one_order(void **state)
 
     assert_int_equal(
         tc_sql_int("SELECT COUNT(*) FROM orders WHERE user_id=%lld", (long long)users[0]), 1);
-    assert_int_equal(stock_of(prod_a), 96);
-    assert_int_equal(balance_of(users[0]), 50000 - 4 * 1200);
+    assert_int_equal(tc_stock(prod_a), 96);
+    assert_int_equal(tc_balance(users[0]), 50000 - 4 * 1200);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld"
                                 " AND type='USE'",
                                 (long long)users[0]),
@@ -406,7 +396,7 @@ static void ten_requests_with_one_key_make_one_order(void **state)
     assert_non_null(tc_header(r, "Idempotent-Replayed", hdr, sizeof(hdr)));
     assert_string_equal(hdr, "true");
     tc_free(r);
-    assert_int_equal(stock_of(prod_a), 96);
+    assert_int_equal(tc_stock(prod_a), 96);
 }
 
 static int checkout_cart(int i, void *arg)
@@ -455,9 +445,9 @@ static void ten_checkouts_of_one_cart(void **state)
         tc_sql_int("SELECT COUNT(*) FROM orders WHERE user_id=%lld", (long long)users[0]), 1);
     assert_int_equal(
         tc_sql_int("SELECT COUNT(*) FROM cart_item WHERE user_id=%lld", (long long)users[0]), 0);
-    assert_int_equal(stock_of(prod_a), 17);
-    assert_int_equal(stock_of(prod_b), 16);
-    assert_int_equal(balance_of(users[0]), 10000 - 900 - 200);
+    assert_int_equal(tc_stock(prod_a), 17);
+    assert_int_equal(tc_stock(prod_b), 16);
+    assert_int_equal(tc_balance(users[0]), 10000 - 900 - 200);
     assert_int_equal(
         tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)users[0]),
         2);

@@ -11,21 +11,6 @@
 
 #define NOWHERE 999999999999LL /* an id no test creates */
 
-static int64_t stock_of(int64_t pid)
-{
-    return tc_sql_int("SELECT stock FROM inventory WHERE product_id=%lld", (long long)pid);
-}
-
-static int64_t balance_of(int64_t uid)
-{
-    return tc_sql_int("SELECT balance FROM point WHERE user_id=%lld", (long long)uid);
-}
-
-static int64_t orders_of(int64_t uid)
-{
-    return tc_sql_int("SELECT COUNT(*) FROM orders WHERE user_id=%lld", (long long)uid);
-}
-
 static int64_t cart_lines(int64_t uid)
 {
     return tc_sql_int("SELECT COUNT(*) FROM cart_item WHERE user_id=%lld", (long long)uid);
@@ -36,43 +21,6 @@ static int64_t cart_qty(int64_t uid, int64_t pid)
     return tc_sql_int("SELECT COALESCE(SUM(quantity), 0) FROM cart_item WHERE user_id=%lld"
                       " AND product_id=%lld",
                       (long long)uid, (long long)pid);
-}
-
-static json_object *jget(json_object *o, const char *key)
-{
-    json_object *v = NULL;
-    if (!o || !json_object_object_get_ex(o, key, &v)) {
-        fprintf(stderr, "no member '%s' in %s\n", key, o ? json_object_to_json_string(o) : "-");
-        fail();
-    }
-    return v;
-}
-
-static int64_t jint(json_object *o, const char *key)
-{
-    json_object *v = jget(o, key);
-    if (!json_object_is_type(v, json_type_int)) {
-        fprintf(stderr, "'%s' is not an integer in %s\n", key, json_object_to_json_string(o));
-        fail();
-    }
-    return json_object_get_int64(v);
-}
-
-static void assert_keys(json_object *o, const char *const *keys)
-{
-    int n = 0;
-    assert_true(json_object_is_type(o, json_type_object));
-    for (; keys[n]; n++) {
-        if (!json_object_object_get_ex(o, keys[n], NULL)) {
-            fprintf(stderr, "missing member '%s' in %s\n", keys[n], json_object_to_json_string(o));
-            fail();
-        }
-    }
-    if (json_object_object_length(o) != n) {
-        fprintf(stderr, "expected exactly %d members, got %d: %s\n", n,
-                json_object_object_length(o), json_object_to_json_string(o));
-        fail();
-    }
 }
 
 static const char *const cart_keys[] = {"userId", "items", "subtotal", NULL};
@@ -134,10 +82,10 @@ static void snap_take(struct snap *s, int64_t uid, int n, const int64_t *pids)
     s->uid = uid;
     for (int i = 0; i < n; i++) {
         s->pids[i] = pids[i];
-        s->stock[i] = stock_of(pids[i]);
+        s->stock[i] = tc_stock(pids[i]);
         s->qty[i] = cart_qty(uid, pids[i]);
     }
-    s->balance = balance_of(uid);
+    s->balance = tc_balance(uid);
     s->lines = cart_lines(uid);
     s->history = tc_sql_int("SELECT COUNT(*) FROM point_history");
     s->orders = tc_sql_int("SELECT COUNT(*) FROM orders");
@@ -173,9 +121,9 @@ static void empty_cart_of_a_new_user(void **state)
     int64_t uid = tc_new_user();
     tc_resp_t *r = get_cart(uid);
     assert_int_equal(r->status, 200);
-    assert_keys(r->json, cart_keys);
+    tc_assert_keys(r->json, cart_keys);
     assert_int_equal(tc_int(r, "userId"), uid);
-    assert_int_equal(json_object_array_length(jget(r->json, "items")), 0);
+    assert_int_equal(json_object_array_length(tc_jget(r->json, "items")), 0);
     assert_int_equal(tc_int(r, "subtotal"), 0);
     tc_free(r);
 }
@@ -190,18 +138,18 @@ static void put_sets_lines_and_delete_removes_them(void **state)
     char ct[128];
     assert_non_null(tc_header(r, "Content-Type", ct, sizeof(ct)));
     assert_string_equal(ct, "application/json");
-    assert_keys(r->json, cart_keys);
+    tc_assert_keys(r->json, cart_keys);
     assert_int_equal(tc_int(r, "userId"), uid);
-    json_object *items = jget(r->json, "items");
+    json_object *items = tc_jget(r->json, "items");
     assert_int_equal(json_object_array_length(items), 1);
     json_object *l = json_object_array_get_idx(items, 0);
-    assert_keys(l, cart_line_keys);
-    assert_int_equal(jint(l, "productId"), a);
-    assert_string_equal(json_object_get_string(jget(l, "name")), "test product");
-    assert_int_equal(jint(l, "price"), 1500);
-    assert_int_equal(jint(l, "stock"), 12);
-    assert_int_equal(jint(l, "quantity"), 2);
-    assert_int_equal(jint(l, "amount"), 3000);
+    tc_assert_keys(l, cart_line_keys);
+    assert_int_equal(tc_jint(l, "productId"), a);
+    assert_string_equal(json_object_get_string(tc_jget(l, "name")), "test product");
+    assert_int_equal(tc_jint(l, "price"), 1500);
+    assert_int_equal(tc_jint(l, "stock"), 12);
+    assert_int_equal(tc_jint(l, "quantity"), 2);
+    assert_int_equal(tc_jint(l, "amount"), 3000);
     assert_int_equal(tc_int(r, "subtotal"), 3000);
     tc_free(r);
     assert_int_equal(cart_qty(uid, a), 2);
@@ -209,9 +157,9 @@ static void put_sets_lines_and_delete_removes_them(void **state)
     /* PUT again sets the quantity, it does not add */
     r = put_line(uid, a, "{\"quantity\":5}");
     assert_int_equal(r->status, 200);
-    items = jget(r->json, "items");
+    items = tc_jget(r->json, "items");
     assert_int_equal(json_object_array_length(items), 1);
-    assert_int_equal(jint(json_object_array_get_idx(items, 0), "quantity"), 5);
+    assert_int_equal(tc_jint(json_object_array_get_idx(items, 0), "quantity"), 5);
     assert_int_equal(tc_int(r, "subtotal"), 7500);
     tc_free(r);
     assert_int_equal(cart_qty(uid, a), 5);
@@ -225,12 +173,12 @@ static void put_sets_lines_and_delete_removes_them(void **state)
      * allowed in a cart (stock is checked at checkout) */
     r = put_line(uid, b, "{\"quantity\":1000}");
     assert_int_equal(r->status, 200);
-    items = jget(r->json, "items");
+    items = tc_jget(r->json, "items");
     assert_int_equal(json_object_array_length(items), 2);
-    assert_int_equal(jint(json_object_array_get_idx(items, 0), "productId"), a);
-    assert_int_equal(jint(json_object_array_get_idx(items, 1), "productId"), b);
-    assert_int_equal(jint(json_object_array_get_idx(items, 1), "amount"), 300000);
-    assert_int_equal(jint(json_object_array_get_idx(items, 1), "stock"), 7);
+    assert_int_equal(tc_jint(json_object_array_get_idx(items, 0), "productId"), a);
+    assert_int_equal(tc_jint(json_object_array_get_idx(items, 1), "productId"), b);
+    assert_int_equal(tc_jint(json_object_array_get_idx(items, 1), "amount"), 300000);
+    assert_int_equal(tc_jint(json_object_array_get_idx(items, 1), "stock"), 7);
     assert_int_equal(tc_int(r, "subtotal"), 1500 + 300000);
     tc_free(r);
 
@@ -238,7 +186,7 @@ static void put_sets_lines_and_delete_removes_them(void **state)
     tc_resp_t *g = get_cart(uid);
     assert_int_equal(g->status, 200);
     assert_int_equal(tc_int(g, "subtotal"), 301500);
-    assert_int_equal(json_object_array_length(jget(g->json, "items")), 2);
+    assert_int_equal(json_object_array_length(tc_jget(g->json, "items")), 2);
     tc_free(g);
 
     /* the cart shows the live price and stock */
@@ -248,10 +196,10 @@ static void put_sets_lines_and_delete_removes_them(void **state)
     assert_int_equal(r->status, 200);
     tc_free(r);
     g = get_cart(uid);
-    l = json_object_array_get_idx(jget(g->json, "items"), 0);
-    assert_int_equal(jint(l, "price"), 1600);
-    assert_int_equal(jint(l, "stock"), 15);
-    assert_int_equal(jint(l, "amount"), 1600);
+    l = json_object_array_get_idx(tc_jget(g->json, "items"), 0);
+    assert_int_equal(tc_jint(l, "price"), 1600);
+    assert_int_equal(tc_jint(l, "stock"), 15);
+    assert_int_equal(tc_jint(l, "amount"), 1600);
     tc_free(g);
 
     /* DELETE: 204, no body, the line is gone */
@@ -262,9 +210,9 @@ static void put_sets_lines_and_delete_removes_them(void **state)
     assert_int_equal(cart_qty(uid, a), 0);
     assert_int_equal(cart_lines(uid), 1);
     g = get_cart(uid);
-    items = jget(g->json, "items");
+    items = tc_jget(g->json, "items");
     assert_int_equal(json_object_array_length(items), 1);
-    assert_int_equal(jint(json_object_array_get_idx(items, 0), "productId"), b);
+    assert_int_equal(tc_jint(json_object_array_get_idx(items, 0), "productId"), b);
     assert_int_equal(tc_int(g, "subtotal"), 300000);
     tc_free(g);
 
@@ -382,7 +330,7 @@ static void checkout_turns_the_cart_into_an_order(void **state)
 
     tc_resp_t *cart = get_cart(uid);
     assert_int_equal(tc_int(cart, "subtotal"), subtotal);
-    json_object *lines = jget(cart->json, "items");
+    json_object *lines = tc_jget(cart->json, "items");
 
     tc_resp_t *r = tc_post(checkout_path(uid), "{}");
     if (r->status != 201)
@@ -392,18 +340,18 @@ static void checkout_turns_the_cart_into_an_order(void **state)
     int64_t oid = tc_int(r, "orderId");
     assert_int_equal(tc_int(r, "userId"), uid);
     assert_string_equal(tc_str(r, "status"), "PAID");
-    json_object *items = jget(r->json, "items");
+    json_object *items = tc_jget(r->json, "items");
     assert_int_equal(json_object_array_length(items), json_object_array_length(lines));
     assert_int_equal(json_object_array_length(items), 3);
     for (size_t i = 0; i < 3; i++) {
         json_object *it = json_object_array_get_idx(items, i),
                     *l = json_object_array_get_idx(lines, i);
-        assert_int_equal(jint(it, "productId"), jint(l, "productId"));
-        assert_int_equal(jint(it, "quantity"), jint(l, "quantity"));
-        assert_int_equal(jint(it, "unitPrice"), jint(l, "price"));
-        assert_int_equal(jint(it, "amount"), jint(l, "amount"));
-        assert_string_equal(json_object_get_string(jget(it, "name")),
-                            json_object_get_string(jget(l, "name")));
+        assert_int_equal(tc_jint(it, "productId"), tc_jint(l, "productId"));
+        assert_int_equal(tc_jint(it, "quantity"), tc_jint(l, "quantity"));
+        assert_int_equal(tc_jint(it, "unitPrice"), tc_jint(l, "price"));
+        assert_int_equal(tc_jint(it, "amount"), tc_jint(l, "amount"));
+        assert_string_equal(json_object_get_string(tc_jget(it, "name")),
+                            json_object_get_string(tc_jget(l, "name")));
     }
     assert_int_equal(tc_int(r, "subtotal"), subtotal);
     assert_int_equal(tc_int(r, "discount"), 0);
@@ -422,15 +370,15 @@ static void checkout_turns_the_cart_into_an_order(void **state)
     assert_int_equal(cart_lines(uid), 0);
     g = get_cart(uid);
     assert_int_equal(g->status, 200);
-    assert_int_equal(json_object_array_length(jget(g->json, "items")), 0);
+    assert_int_equal(json_object_array_length(tc_jget(g->json, "items")), 0);
     assert_int_equal(tc_int(g, "subtotal"), 0);
     tc_free(g);
 
     /* stock, balance, history, payment, event */
-    assert_int_equal(stock_of(a), 7);
-    assert_int_equal(stock_of(b), 0);
-    assert_int_equal(stock_of(c), 2);
-    assert_int_equal(balance_of(uid), 10000 - subtotal);
+    assert_int_equal(tc_stock(a), 7);
+    assert_int_equal(tc_stock(b), 0);
+    assert_int_equal(tc_stock(c), 2);
+    assert_int_equal(tc_balance(uid), 10000 - subtotal);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld"
                                 " AND type='USE' AND amount=%lld AND order_id=%lld",
                                 (long long)uid, (long long)subtotal, (long long)oid),
@@ -443,13 +391,13 @@ static void checkout_turns_the_cart_into_an_order(void **state)
                                 " AND type='ORDER_PAID'",
                                 (long long)oid),
                      1);
-    assert_int_equal(orders_of(uid), 1);
+    assert_int_equal(tc_orders_of(uid), 1);
 
     /* and then the cart is empty */
     tc_resp_t *e = tc_post(checkout_path(uid), "{}");
     assert_problem(e, 409, "CART_EMPTY");
     tc_free(e);
-    assert_int_equal(orders_of(uid), 1);
+    assert_int_equal(tc_orders_of(uid), 1);
     tc_free(r);
     tc_free(cart);
 }
@@ -472,8 +420,8 @@ static void checkout_of_an_empty_cart(void **state)
     assert_problem(r, 409, "CART_EMPTY");
     tc_free(r);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM orders"), orders0);
-    assert_int_equal(balance_of(uid), 1000);
-    assert_int_equal(stock_of(pid), 10);
+    assert_int_equal(tc_balance(uid), 1000);
+    assert_int_equal(tc_stock(pid), 10);
 }
 
 static void refused_checkout_keeps_the_cart(void **state)
@@ -494,7 +442,7 @@ static void refused_checkout_keeps_the_cart(void **state)
     tc_free(r);
     assert_unchanged(&s);
     r = get_cart(uid);
-    assert_int_equal(json_object_array_length(jget(r->json, "items")), 3);
+    assert_int_equal(json_object_array_length(tc_jget(r->json, "items")), 3);
     assert_int_equal(tc_int(r, "subtotal"), 1300);
     tc_free(r);
 
@@ -514,7 +462,7 @@ static void refused_checkout_keeps_the_cart(void **state)
     assert_problem(r, 409, "INSUFFICIENT_BALANCE");
     tc_free(r);
     assert_unchanged(&s);
-    assert_int_equal(orders_of(uid), 1);
+    assert_int_equal(tc_orders_of(uid), 1);
 
     /* a bad coupon id is 400, also nothing */
     static const char *bad[] = {"{\"couponId\":\"x\"}", "{\"couponId\":0}", "{\"couponId\":-1}",
@@ -545,9 +493,9 @@ static void refused_checkout_keeps_the_cart(void **state)
     assert_int_equal(tc_int(r, "balance"), 0);
     tc_free(r);
     assert_int_equal(cart_lines(uid), 0);
-    assert_int_equal(stock_of(pids[0]), 8);
-    assert_int_equal(stock_of(pids[1]), 0);
-    assert_int_equal(stock_of(pids[2]), 9);
+    assert_int_equal(tc_stock(pids[0]), 8);
+    assert_int_equal(tc_stock(pids[1]), 0);
+    assert_int_equal(tc_stock(pids[2]), 9);
 }
 
 static void checkout_with_a_key_replays(void **state)
@@ -567,9 +515,9 @@ static void checkout_with_a_key_replays(void **state)
     assert_true(replayed(r));
     assert_string_equal(r->body, first->body);
     tc_free(r);
-    assert_int_equal(orders_of(uid), 1);
-    assert_int_equal(stock_of(pid), 8);
-    assert_int_equal(balance_of(uid), 9200);
+    assert_int_equal(tc_orders_of(uid), 1);
+    assert_int_equal(tc_stock(pid), 8);
+    assert_int_equal(tc_balance(uid), 9200);
 
     /* the cart filled again: the old key still replays the old order */
     put_qty(uid, pid, 1);
@@ -579,7 +527,7 @@ static void checkout_with_a_key_replays(void **state)
     assert_string_equal(r->body, first->body);
     tc_free(r);
     assert_int_equal(cart_lines(uid), 1);
-    assert_int_equal(orders_of(uid), 1);
+    assert_int_equal(tc_orders_of(uid), 1);
 
     /* same key, another body */
     r = tc_post_key(checkout_path(uid), "{\"note\":1}", "checkout-1");
@@ -593,7 +541,7 @@ static void checkout_with_a_key_replays(void **state)
     assert_false(replayed(r));
     assert_int_equal(tc_int(r, "total"), 400);
     tc_free(r);
-    assert_int_equal(orders_of(uid), 2);
+    assert_int_equal(tc_orders_of(uid), 2);
     assert_int_equal(cart_lines(uid), 0);
 
     /* a refused checkout with a key does not burn it */
@@ -605,8 +553,8 @@ static void checkout_with_a_key_replays(void **state)
     assert_int_equal(r->status, 201);
     assert_false(replayed(r));
     tc_free(r);
-    assert_int_equal(orders_of(uid), 3);
-    assert_int_equal(stock_of(pid), 6);
+    assert_int_equal(tc_orders_of(uid), 3);
+    assert_int_equal(tc_stock(pid), 6);
     tc_free(first);
 }
 
@@ -638,13 +586,13 @@ static void at_most_100_distinct_products(void **state)
     if (r->status != 201)
         fprintf(stderr, "checkout -> %ld %s\n", r->status, r->body);
     assert_int_equal(r->status, 201);
-    assert_int_equal(json_object_array_length(jget(r->json, "items")), 100);
+    assert_int_equal(json_object_array_length(tc_jget(r->json, "items")), 100);
     assert_int_equal(tc_int(r, "balance"), 0);
     tc_free(r);
     assert_int_equal(cart_lines(uid), 0);
-    assert_int_equal(stock_of(pids[0]), 1);
-    assert_int_equal(stock_of(pids[99]), 4);
-    assert_int_equal(stock_of(pids[100]), 5);
+    assert_int_equal(tc_stock(pids[0]), 1);
+    assert_int_equal(tc_stock(pids[99]), 4);
+    assert_int_equal(tc_stock(pids[100]), 5);
 }
 
 int main(void)

@@ -25,21 +25,6 @@
 
 static const char *const json_hdr[] = {"Content-Type: application/json", NULL};
 
-static int64_t stock_of(int64_t pid)
-{
-    return tc_sql_int("SELECT stock FROM inventory WHERE product_id=%lld", (long long)pid);
-}
-
-static int64_t balance_of(int64_t uid)
-{
-    return tc_sql_int("SELECT balance FROM point WHERE user_id=%lld", (long long)uid);
-}
-
-static int64_t history_of(int64_t uid)
-{
-    return tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)uid);
-}
-
 static int64_t issued_of(int64_t cid)
 {
     return tc_sql_int("SELECT issued_quantity FROM coupon WHERE id=%lld", (long long)cid);
@@ -76,82 +61,12 @@ static void expire(int64_t cid)
            (long long)cid);
 }
 
-static json_object *jget(json_object *o, const char *key)
-{
-    json_object *v = NULL;
-    if (!o || !json_object_object_get_ex(o, key, &v)) {
-        fprintf(stderr, "no member '%s' in %s\n", key, o ? json_object_to_json_string(o) : "-");
-        fail();
-    }
-    return v;
-}
-
-static int64_t jint(json_object *o, const char *key)
-{
-    json_object *v = jget(o, key);
-    if (!json_object_is_type(v, json_type_int)) {
-        fprintf(stderr, "'%s' is not an integer in %s\n", key, json_object_to_json_string(o));
-        fail();
-    }
-    return json_object_get_int64(v);
-}
-
-static const char *jstr(json_object *o, const char *key)
-{
-    json_object *v = jget(o, key);
-    if (!json_object_is_type(v, json_type_string)) {
-        fprintf(stderr, "'%s' is not a string in %s\n", key, json_object_to_json_string(o));
-        fail();
-    }
-    return json_object_get_string(v);
-}
-
-/* The object has exactly these members (NULL-terminated list). */
-static void assert_keys(json_object *o, const char *const *keys)
-{
-    int n = 0;
-    assert_true(json_object_is_type(o, json_type_object));
-    for (; keys[n]; n++) {
-        if (!json_object_object_get_ex(o, keys[n], NULL)) {
-            fprintf(stderr, "missing member '%s' in %s\n", keys[n], json_object_to_json_string(o));
-            fail();
-        }
-    }
-    if (json_object_object_length(o) != n) {
-        fprintf(stderr, "expected exactly %d members, got %d: %s\n", n,
-                json_object_object_length(o), json_object_to_json_string(o));
-        fail();
-    }
-}
-
 static const char *const coupon_keys[] = {"couponId",  "name",          "type",
                                           "value",     "totalQuantity", "issuedQuantity",
                                           "remaining", "expiresAt",     NULL};
 static const char *const user_coupon_keys[] = {"couponId",    "userId", "name",     "type",
                                                "value",       "status", "issuedAt", "expiresAt",
                                                "usedOrderId", NULL};
-
-/* RFC 3339, UTC, milliseconds: 2026-11-21T10:00:00.123Z */
-static void assert_time(const char *s)
-{
-    static const char pat[] = "dddd-dd-ddTdd:dd:dd.dddZ";
-    assert_non_null(s);
-    if (strlen(s) != strlen(pat))
-        fail_msg("not an RFC 3339 ms time: %s", s);
-    for (size_t i = 0; pat[i]; i++) {
-        if (pat[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != pat[i])
-            fail_msg("not an RFC 3339 ms time: %s", s);
-    }
-}
-
-/* "2026-11-21T10:00:00.123Z" -> "2026-11-21 10:00:00.123" for SQL */
-static void sql_time(const char *rfc, char *out)
-{
-    size_t i = 0;
-    for (; rfc[i] && rfc[i] != 'Z'; i++)
-        out[i] = rfc[i] == 'T' ? ' ' : rfc[i];
-    out[i] = '\0';
-}
 
 /* Seconds since the epoch of an RFC 3339 UTC time. */
 static time_t epoch_of(const char *rfc)
@@ -239,11 +154,11 @@ static tc_resp_t *cancel(int64_t oid)
 /* The user coupon for cid in a GET /users/{id}/coupons response (fails when absent). */
 static json_object *find_uc(const tc_resp_t *r, int64_t cid)
 {
-    json_object *items = jget(r->json, "items");
+    json_object *items = tc_jget(r->json, "items");
     assert_true(json_object_is_type(items, json_type_array));
     for (size_t i = 0; i < json_object_array_length(items); i++) {
         json_object *it = json_object_array_get_idx(items, i);
-        if (jint(it, "couponId") == cid)
+        if (tc_jint(it, "couponId") == cid)
             return it;
     }
     fail_msg("coupon %lld is not in %s", (long long)cid, r->body);
@@ -262,8 +177,8 @@ static void snap_take(struct snap *s, int64_t uid, int64_t pid)
     memset(s, 0, sizeof(*s));
     s->uid = uid;
     s->pid = pid;
-    s->stock = pid ? stock_of(pid) : 0;
-    s->balance = uid ? balance_of(uid) : 0;
+    s->stock = pid ? tc_stock(pid) : 0;
+    s->balance = uid ? tc_balance(uid) : 0;
     s->history = tc_sql_int("SELECT COUNT(*) FROM point_history");
     s->orders = tc_sql_int("SELECT COUNT(*) FROM orders");
     s->items = tc_sql_int("SELECT COUNT(*) FROM order_item");
@@ -285,8 +200,10 @@ static void snap_check(const struct snap *a, const char *file, int line)
     if (a->f != b.f)                                                                               \
         fail_msg("%s:%d: %s changed %lld -> %lld", file, line, #f, (long long)a->f, (long long)b.f);
     SAME(stock)
-    SAME(balance) SAME(history) SAME(orders) SAME(items) SAME(payments) SAME(outbox) SAME(cart)
-        SAME(user_coupons) SAME(used) SAME(used_sum) SAME(issued) SAME(coupons)
+    SAME(balance)
+    SAME(history)
+    SAME(orders) SAME(items) SAME(payments) SAME(outbox) SAME(cart) SAME(user_coupons) SAME(used)
+        SAME(used_sum) SAME(issued) SAME(coupons)
 #undef SAME
 }
 #define assert_unchanged(s) snap_check((s), __FILE__, __LINE__)
@@ -307,7 +224,7 @@ static void admin_creates_a_coupon(void **state)
     assert_int_equal(r->status, 201);
     assert_non_null(tc_header(r, "Content-Type", ct, sizeof(ct)));
     assert_string_equal(ct, "application/json");
-    assert_keys(r->json, coupon_keys);
+    tc_assert_keys(r->json, coupon_keys);
     int64_t cid = tc_int(r, "couponId");
     assert_true(cid > 0);
     assert_string_equal(tc_str(r, "name"), "welcome");
@@ -317,13 +234,13 @@ static void admin_creates_a_coupon(void **state)
     assert_int_equal(tc_int(r, "issuedQuantity"), 0);
     assert_int_equal(tc_int(r, "remaining"), 100);
     const char *exp = tc_str(r, "expiresAt");
-    assert_time(exp);
+    tc_assert_time(exp);
     /* about 7 days from now */
     long long ahead = (long long)(epoch_of(exp) - now);
     if (ahead < 7 * 86400 - 120 || ahead > 7 * 86400 + 120)
         fail_msg("expiresAt %s is %lld s ahead, not about 7 days", exp, ahead);
     /* and it is what the row holds */
-    sql_time(exp, when);
+    tc_sql_time(exp, when);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM coupon WHERE id=%lld AND name='welcome'"
                                 " AND type='FIXED' AND value=1000 AND total_quantity=100"
                                 " AND issued_quantity=0 AND expires_at='%s'",
@@ -448,7 +365,7 @@ static void get_coupon(void **state)
 
     tc_resp_t *r = tc_getf("/coupons/%lld", (long long)cid);
     assert_int_equal(r->status, 200);
-    assert_keys(r->json, coupon_keys);
+    tc_assert_keys(r->json, coupon_keys);
     assert_int_equal(tc_int(r, "couponId"), cid);
     assert_string_equal(tc_str(r, "name"), tc_str(c, "name"));
     assert_string_equal(tc_str(r, "type"), "PERCENT");
@@ -492,14 +409,14 @@ static void issue_gives_the_user_a_coupon(void **state)
     if (r->status != 201)
         fprintf(stderr, "%ld %s\n", r->status, r->body);
     assert_int_equal(r->status, 201);
-    assert_keys(r->json, user_coupon_keys);
+    tc_assert_keys(r->json, user_coupon_keys);
     assert_int_equal(tc_int(r, "couponId"), cid);
     assert_int_equal(tc_int(r, "userId"), uid);
     assert_string_equal(tc_str(r, "name"), tc_str(c, "name"));
     assert_string_equal(tc_str(r, "type"), "PERCENT");
     assert_int_equal(tc_int(r, "value"), 10);
     assert_string_equal(tc_str(r, "status"), "AVAILABLE");
-    assert_time(tc_str(r, "issuedAt"));
+    tc_assert_time(tc_str(r, "issuedAt"));
     long long age = (long long)(now - epoch_of(tc_str(r, "issuedAt")));
     if (age < -120 || age > 120)
         fail_msg("issuedAt %s is not now", tc_str(r, "issuedAt"));
@@ -663,35 +580,35 @@ static void a_users_coupons(void **state)
 
     tc_resp_t *r = tc_getf("/users/%lld/coupons", (long long)uid);
     assert_int_equal(r->status, 200);
-    json_object *items = jget(r->json, "items");
+    json_object *items = tc_jget(r->json, "items");
     assert_int_equal(json_object_array_length(items), 3);
     for (size_t i = 0; i < 3; i++) {
         json_object *it = json_object_array_get_idx(items, i);
-        assert_keys(it, user_coupon_keys);
-        assert_int_equal(jint(it, "userId"), uid);
-        assert_time(jstr(it, "issuedAt"));
-        assert_time(jstr(it, "expiresAt"));
-        assert_true(jint(it, "couponId") != other);
+        tc_assert_keys(it, user_coupon_keys);
+        assert_int_equal(tc_jint(it, "userId"), uid);
+        tc_assert_time(tc_jstr(it, "issuedAt"));
+        tc_assert_time(tc_jstr(it, "expiresAt"));
+        assert_true(tc_jint(it, "couponId") != other);
     }
     json_object *a = find_uc(r, avail), *g = find_uc(r, gone), *u = find_uc(r, used);
-    assert_string_equal(jstr(a, "status"), "AVAILABLE");
-    assert_string_equal(jstr(a, "type"), "PERCENT");
-    assert_int_equal(jint(a, "value"), 20);
-    assert_null(jget(a, "usedOrderId"));
-    assert_string_equal(jstr(g, "status"), "EXPIRED");
-    assert_string_equal(jstr(g, "type"), "FIXED");
-    assert_int_equal(jint(g, "value"), 300);
-    assert_null(jget(g, "usedOrderId"));
-    assert_string_equal(jstr(u, "status"), "USED");
-    assert_int_equal(jint(u, "value"), 1000);
-    assert_int_equal(jint(u, "usedOrderId"), oid);
+    assert_string_equal(tc_jstr(a, "status"), "AVAILABLE");
+    assert_string_equal(tc_jstr(a, "type"), "PERCENT");
+    assert_int_equal(tc_jint(a, "value"), 20);
+    assert_null(tc_jget(a, "usedOrderId"));
+    assert_string_equal(tc_jstr(g, "status"), "EXPIRED");
+    assert_string_equal(tc_jstr(g, "type"), "FIXED");
+    assert_int_equal(tc_jint(g, "value"), 300);
+    assert_null(tc_jget(g, "usedOrderId"));
+    assert_string_equal(tc_jstr(u, "status"), "USED");
+    assert_int_equal(tc_jint(u, "value"), 1000);
+    assert_int_equal(tc_jint(u, "usedOrderId"), oid);
     tc_free(r);
 
     /* a user with none: an empty list */
     int64_t none = tc_new_user();
     r = tc_getf("/users/%lld/coupons", (long long)none);
     assert_int_equal(r->status, 200);
-    assert_int_equal(json_object_array_length(jget(r->json, "items")), 0);
+    assert_int_equal(json_object_array_length(tc_jget(r->json, "items")), 0);
     tc_free(r);
 
     r = tc_getf("/users/%lld/coupons", NOWHERE);
@@ -724,14 +641,14 @@ static void fixed_1000_on_5000(void **state)
     assert_int_equal(tc_int(r, "balance"), 6000);
     tc_free(r);
 
-    assert_int_equal(balance_of(uid), 6000);
-    assert_int_equal(stock_of(pid), 8);
+    assert_int_equal(tc_balance(uid), 6000);
+    assert_int_equal(tc_stock(pid), 8);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld"
                                 " AND type='USE' AND amount=4000 AND balance_after=6000"
                                 " AND order_id=%lld",
                                 (long long)uid, (long long)oid),
                      1);
-    assert_int_equal(history_of(uid), 2);
+    assert_int_equal(tc_history_of(uid), 2);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM orders WHERE id=%lld AND subtotal=5000"
                                 " AND discount=1000 AND total=4000 AND coupon_id=%lld",
                                 (long long)oid, (long long)cid),
@@ -769,7 +686,7 @@ static void percent_10_on_1999_floors(void **state)
     assert_int_equal(tc_int(r, "total"), 1800);
     assert_int_equal(tc_int(r, "balance"), 3200);
     tc_free(r);
-    assert_int_equal(balance_of(uid), 3200);
+    assert_int_equal(tc_balance(uid), 3200);
     assert_int_equal(tc_sql_int("SELECT amount FROM point_history WHERE user_id=%lld"
                                 " AND type='USE' AND order_id=%lld",
                                 (long long)uid, (long long)oid),
@@ -783,7 +700,7 @@ static void fixed_above_the_subtotal_makes_it_free(void **state)
     int64_t cid = new_coupon("FIXED", 10000, 10);
     tc_charge(uid, 700);
     issue_ok(cid, uid);
-    int64_t hist = history_of(uid);
+    int64_t hist = tc_history_of(uid);
 
     tc_resp_t *r = order(uid, pid, 2, cid);
     if (r->status != 201)
@@ -796,10 +713,10 @@ static void fixed_above_the_subtotal_makes_it_free(void **state)
     assert_int_equal(tc_int(r, "balance"), 700);
     tc_free(r);
 
-    assert_int_equal(balance_of(uid), 700);
-    assert_int_equal(stock_of(pid), 8);
+    assert_int_equal(tc_balance(uid), 700);
+    assert_int_equal(tc_stock(pid), 8);
     /* a zero-amount change writes no history */
-    assert_int_equal(history_of(uid), hist);
+    assert_int_equal(tc_history_of(uid), hist);
     assert_int_equal(
         tc_sql_int("SELECT COUNT(*) FROM point_history WHERE order_id=%lld", (long long)oid), 0);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM orders WHERE id=%lld AND discount=3000"
@@ -831,9 +748,9 @@ static void percent_100_needs_no_balance(void **state)
     assert_int_equal(tc_int(r, "total"), 0);
     assert_int_equal(tc_int(r, "balance"), 0);
     tc_free(r);
-    assert_int_equal(balance_of(uid), 0);
-    assert_int_equal(history_of(uid), 0);
-    assert_int_equal(stock_of(pid), 7);
+    assert_int_equal(tc_balance(uid), 0);
+    assert_int_equal(tc_history_of(uid), 0);
+    assert_int_equal(tc_stock(pid), 7);
     assert_int_equal(uc_order(cid, uid), oid);
 
     /* cancelling it refunds nothing and writes no history either */
@@ -841,9 +758,9 @@ static void percent_100_needs_no_balance(void **state)
     assert_int_equal(r->status, 200);
     assert_int_equal(tc_int(r, "balance"), 0);
     tc_free(r);
-    assert_int_equal(balance_of(uid), 0);
-    assert_int_equal(history_of(uid), 0);
-    assert_int_equal(stock_of(pid), 10);
+    assert_int_equal(tc_balance(uid), 0);
+    assert_int_equal(tc_history_of(uid), 0);
+    assert_int_equal(tc_stock(pid), 10);
     assert_int_equal(uc_status(cid, uid), UC_AVAILABLE);
 }
 
@@ -871,7 +788,7 @@ static void balance_is_checked_against_the_discounted_total(void **state)
     assert_int_equal(tc_int(r, "total"), 4000);
     assert_int_equal(tc_int(r, "balance"), 0);
     tc_free(r);
-    assert_int_equal(balance_of(uid), 0);
+    assert_int_equal(tc_balance(uid), 0);
     assert_int_equal(uc_status(cid, uid), UC_USED);
 }
 
@@ -908,7 +825,7 @@ static void idempotent_replay_of_an_order_with_a_coupon(void **state)
     free(first);
     assert_unchanged(&s);
     assert_int_equal(uc_order(cid, uid), oid);
-    assert_int_equal(balance_of(uid), 6000);
+    assert_int_equal(tc_balance(uid), 6000);
 }
 
 static void a_used_coupon_is_not_usable(void **state)
@@ -1049,8 +966,8 @@ static void checkout_applies_the_coupon(void **state)
     assert_int_equal(tc_int(r, "couponId"), cid);
     assert_int_equal(tc_int(r, "balance"), 7375);
     tc_free(r);
-    assert_int_equal(balance_of(uid), 7375);
-    assert_int_equal(stock_of(pid), 7);
+    assert_int_equal(tc_balance(uid), 7375);
+    assert_int_equal(tc_stock(pid), 7);
     assert_int_equal(
         tc_sql_int("SELECT COUNT(*) FROM cart_item WHERE user_id=%lld", (long long)uid), 0);
     assert_int_equal(uc_status(cid, uid), UC_USED);
@@ -1064,7 +981,7 @@ static void cancel_gives_the_coupon_back(void **state)
     tc_charge(uid, 10000);
     issue_ok(cid, uid);
     int64_t oid = order_ok(uid, pid, 2, cid);
-    assert_int_equal(balance_of(uid), 6000);
+    assert_int_equal(tc_balance(uid), 6000);
 
     tc_resp_t *r = cancel(oid);
     if (r->status != 200)
@@ -1078,8 +995,8 @@ static void cancel_gives_the_coupon_back(void **state)
     tc_free(r);
 
     /* the refund is the discounted total */
-    assert_int_equal(balance_of(uid), 10000);
-    assert_int_equal(stock_of(pid), 10);
+    assert_int_equal(tc_balance(uid), 10000);
+    assert_int_equal(tc_stock(pid), 10);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld"
                                 " AND type='REFUND'",
                                 (long long)uid),
@@ -1098,8 +1015,8 @@ static void cancel_gives_the_coupon_back(void **state)
     r = tc_getf("/users/%lld/coupons", (long long)uid);
     assert_int_equal(r->status, 200);
     json_object *u = find_uc(r, cid);
-    assert_string_equal(jstr(u, "status"), "AVAILABLE");
-    assert_null(jget(u, "usedOrderId"));
+    assert_string_equal(tc_jstr(u, "status"), "AVAILABLE");
+    assert_null(tc_jget(u, "usedOrderId"));
     tc_free(r);
 
     /* and it can be used again */
@@ -1110,7 +1027,7 @@ static void cancel_gives_the_coupon_back(void **state)
     int64_t again = tc_int(r, "orderId");
     tc_free(r);
     assert_int_equal(uc_order(cid, uid), again);
-    assert_int_equal(balance_of(uid), 8500);
+    assert_int_equal(tc_balance(uid), 8500);
 }
 
 /* Cancelling an already cancelled order again must not touch the coupon,
@@ -1152,7 +1069,7 @@ static void cancel_after_expiry_keeps_the_coupon_used(void **state)
     assert_string_equal(tc_str(r, "status"), "CANCELLED");
     assert_int_equal(tc_int(r, "balance"), 10000);
     tc_free(r);
-    assert_int_equal(balance_of(uid), 10000);
+    assert_int_equal(tc_balance(uid), 10000);
     assert_int_equal(tc_sql_int("SELECT amount FROM point_history WHERE user_id=%lld"
                                 " AND type='REFUND' AND order_id=%lld",
                                 (long long)uid, (long long)oid),
@@ -1162,8 +1079,8 @@ static void cancel_after_expiry_keeps_the_coupon_used(void **state)
 
     r = tc_getf("/users/%lld/coupons", (long long)uid);
     json_object *u = find_uc(r, cid);
-    assert_string_equal(jstr(u, "status"), "USED");
-    assert_int_equal(jint(u, "usedOrderId"), oid);
+    assert_string_equal(tc_jstr(u, "status"), "USED");
+    assert_int_equal(tc_jint(u, "usedOrderId"), oid);
     tc_free(r);
 }
 

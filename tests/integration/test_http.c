@@ -87,16 +87,6 @@ static char *object_of_size(size_t size)
     return b;
 }
 
-static int64_t balance_of(int64_t uid)
-{
-    return tc_sql_int("SELECT balance FROM point WHERE user_id=%lld", (long long)uid);
-}
-
-static int64_t history_of(int64_t uid)
-{
-    return tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)uid);
-}
-
 /* ---- routing -------------------------------------------------------------- */
 
 static void unknown_route_is_404(void **state)
@@ -253,7 +243,7 @@ static void request_id_is_echoed(void **state)
     assert_echoed(r, "req-413-worker");
     tc_free(r);
 
-    assert_int_equal(balance_of(uid), 10);
+    assert_int_equal(tc_balance(uid), 10);
 }
 
 static void request_id_is_generated_when_not_sent(void **state)
@@ -304,8 +294,8 @@ static void body_over_the_worker_cap_is_413(void **state)
     free(body);
     assert_error(r, 413, "PAYLOAD_TOO_LARGE");
     tc_free(r);
-    assert_int_equal(balance_of(uid), 0);
-    assert_int_equal(history_of(uid), 0);
+    assert_int_equal(tc_balance(uid), 0);
+    assert_int_equal(tc_history_of(uid), 0);
 
     /* exactly the cap is read and served (the long unknown member is ignored) */
     body = object_of_size(WORKER_BODY_CAP);
@@ -317,7 +307,7 @@ static void body_over_the_worker_cap_is_413(void **state)
     assert_int_equal(r->status, 200);
     assert_int_equal(tc_int(r, "balance"), 100);
     tc_free(r);
-    assert_int_equal(balance_of(uid), 100);
+    assert_int_equal(tc_balance(uid), 100);
 }
 
 static void body_over_nginx_limit_is_413(void **state)
@@ -333,12 +323,12 @@ static void body_over_nginx_limit_is_413(void **state)
     assert_error(r, 413, "PAYLOAD_TOO_LARGE");
     tc_free(r);
     free(body);
-    assert_int_equal(balance_of(uid), 0);
-    assert_int_equal(history_of(uid), 0);
+    assert_int_equal(tc_balance(uid), 0);
+    assert_int_equal(tc_history_of(uid), 0);
 
     /* the service still answers afterwards */
     tc_charge(uid, 5);
-    assert_int_equal(balance_of(uid), 5);
+    assert_int_equal(tc_balance(uid), 5);
 }
 
 /* ---- malformed bodies ------------------------------------------------------ */
@@ -375,8 +365,8 @@ static void deeply_nested_json_is_400(void **state)
     tc_free(r);
     free(body);
 
-    assert_int_equal(balance_of(uid), 0);
-    assert_int_equal(history_of(uid), 0);
+    assert_int_equal(tc_balance(uid), 0);
+    assert_int_equal(tc_history_of(uid), 0);
     tc_charge(uid, 1); /* the worker is still alive */
 }
 
@@ -405,8 +395,8 @@ static void invalid_utf8_is_400(void **state)
     assert_error(r, 400, "INVALID_REQUEST");
     tc_free(r);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM users"), before.users);
-    assert_int_equal(balance_of(uid), 0);
-    assert_int_equal(history_of(uid), 0);
+    assert_int_equal(tc_balance(uid), 0);
+    assert_int_equal(tc_history_of(uid), 0);
 }
 
 /* Every kind of error the stack gives, in one sweep, has the full shape. */
@@ -458,7 +448,7 @@ static void every_error_is_problem_json(void **state)
     }
     for (size_t i = 0; i < n; i++)
         tc_free(got[i].r);
-    assert_int_equal(balance_of(uid), 0);
+    assert_int_equal(tc_balance(uid), 0);
 }
 
 static void head_is_get_without_a_body(void **state)

@@ -17,96 +17,11 @@
 /* ---------------------------------------------------------------------------
  * helpers */
 
-static int64_t stock_of(int64_t pid)
-{
-    return tc_sql_int("SELECT stock FROM inventory WHERE product_id=%lld", (long long)pid);
-}
-
-static int64_t balance_of(int64_t uid)
-{
-    return tc_sql_int("SELECT balance FROM point WHERE user_id=%lld", (long long)uid);
-}
-
-static int64_t orders_of(int64_t uid)
-{
-    return tc_sql_int("SELECT COUNT(*) FROM orders WHERE user_id=%lld", (long long)uid);
-}
-
-static json_object *jget(json_object *o, const char *key)
-{
-    json_object *v = NULL;
-    if (!o || !json_object_object_get_ex(o, key, &v)) {
-        fprintf(stderr, "no member '%s' in %s\n", key, o ? json_object_to_json_string(o) : "-");
-        fail();
-    }
-    return v;
-}
-
-static int64_t jint(json_object *o, const char *key)
-{
-    json_object *v = jget(o, key);
-    if (!json_object_is_type(v, json_type_int)) {
-        fprintf(stderr, "'%s' is not an integer in %s\n", key, json_object_to_json_string(o));
-        fail();
-    }
-    return json_object_get_int64(v);
-}
-
-static const char *jstr(json_object *o, const char *key)
-{
-    json_object *v = jget(o, key);
-    if (!json_object_is_type(v, json_type_string)) {
-        fprintf(stderr, "'%s' is not a string in %s\n", key, json_object_to_json_string(o));
-        fail();
-    }
-    return json_object_get_string(v);
-}
-
-/* The object has exactly these members (NULL-terminated list). */
-static void assert_keys(json_object *o, const char *const *keys)
-{
-    int n = 0;
-    assert_true(json_object_is_type(o, json_type_object));
-    for (; keys[n]; n++) {
-        if (!json_object_object_get_ex(o, keys[n], NULL)) {
-            fprintf(stderr, "missing member '%s' in %s\n", keys[n], json_object_to_json_string(o));
-            fail();
-        }
-    }
-    if (json_object_object_length(o) != n) {
-        fprintf(stderr, "expected exactly %d members, got %d: %s\n", n,
-                json_object_object_length(o), json_object_to_json_string(o));
-        fail();
-    }
-}
-
 static const char *const order_keys[] = {"orderId",  "userId",    "status",      "items",
                                          "subtotal", "discount",  "total",       "couponId",
                                          "balance",  "createdAt", "cancelledAt", NULL};
 static const char *const line_keys[] = {"productId", "name",   "quantity",
                                         "unitPrice", "amount", NULL};
-
-/* RFC 3339, UTC, milliseconds: 2026-11-21T10:00:00.123Z */
-static void assert_time(const char *s)
-{
-    static const char pat[] = "dddd-dd-ddTdd:dd:dd.dddZ";
-    assert_non_null(s);
-    if (strlen(s) != strlen(pat))
-        fail_msg("not an RFC 3339 ms time: %s", s);
-    for (size_t i = 0; pat[i]; i++) {
-        if (pat[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != pat[i])
-            fail_msg("not an RFC 3339 ms time: %s", s);
-    }
-}
-
-/* "2026-11-21T10:00:00.123Z" -> "2026-11-21 10:00:00.123" for SQL */
-static void sql_time(const char *rfc, char *out)
-{
-    size_t i = 0;
-    for (; rfc[i] && rfc[i] != 'Z'; i++)
-        out[i] = rfc[i] == 'T' ? ' ' : rfc[i];
-    out[i] = '\0';
-}
 
 /* Rows of outbox for an order with this type and exactly this payload. */
 static int64_t outbox_with_payload(int64_t order_id, const char *type, const char *payload)
@@ -207,9 +122,9 @@ static void snap_take(struct snap *s, int64_t uid, int n, const int64_t *pids)
     s->uid = uid;
     for (int i = 0; i < n; i++) {
         s->pids[i] = pids[i];
-        s->stock[i] = stock_of(pids[i]);
+        s->stock[i] = tc_stock(pids[i]);
     }
-    s->balance = uid ? balance_of(uid) : 0;
+    s->balance = uid ? tc_balance(uid) : 0;
     s->history = tc_sql_int("SELECT COUNT(*) FROM point_history");
     s->orders = tc_sql_int("SELECT COUNT(*) FROM orders");
     s->items = tc_sql_int("SELECT COUNT(*) FROM order_item");
@@ -262,22 +177,22 @@ static void three_line_order_is_recorded_everywhere(void **state)
     assert_string_equal(ct, "application/json");
     assert_false(replayed(r));
 
-    assert_keys(r->json, order_keys);
+    tc_assert_keys(r->json, order_keys);
     int64_t oid = tc_int(r, "orderId");
     assert_true(oid > 0);
     assert_int_equal(tc_int(r, "userId"), uid);
     assert_string_equal(tc_str(r, "status"), "PAID");
-    json_object *items = jget(r->json, "items");
+    json_object *items = tc_jget(r->json, "items");
     assert_true(json_object_is_type(items, json_type_array));
     assert_int_equal(json_object_array_length(items), 3);
     for (int i = 0; i < 3; i++) {
         json_object *it = json_object_array_get_idx(items, (size_t)i);
-        assert_keys(it, line_keys);
-        assert_int_equal(jint(it, "productId"), rp[i]);
-        assert_string_equal(jstr(it, "name"), "test product");
-        assert_int_equal(jint(it, "quantity"), rq[i]);
-        assert_int_equal(jint(it, "unitPrice"), rpr[i]);
-        assert_int_equal(jint(it, "amount"), rq[i] * rpr[i]);
+        tc_assert_keys(it, line_keys);
+        assert_int_equal(tc_jint(it, "productId"), rp[i]);
+        assert_string_equal(tc_jstr(it, "name"), "test product");
+        assert_int_equal(tc_jint(it, "quantity"), rq[i]);
+        assert_int_equal(tc_jint(it, "unitPrice"), rpr[i]);
+        assert_int_equal(tc_jint(it, "amount"), rq[i] * rpr[i]);
     }
     assert_int_equal(tc_int(r, "subtotal"), subtotal);
     assert_int_equal(tc_int(r, "discount"), 0);
@@ -285,15 +200,15 @@ static void three_line_order_is_recorded_everywhere(void **state)
     assert_true(tc_is_null(r, "couponId"));
     assert_int_equal(tc_int(r, "balance"), 50000 - subtotal);
     const char *created = tc_str(r, "createdAt");
-    assert_time(created);
+    tc_assert_time(created);
     assert_true(tc_is_null(r, "cancelledAt"));
 
     /* stock, exactly */
-    assert_int_equal(stock_of(pids[0]), 30 - 3);
-    assert_int_equal(stock_of(pids[1]), 0);
-    assert_int_equal(stock_of(pids[2]), 1);
+    assert_int_equal(tc_stock(pids[0]), 30 - 3);
+    assert_int_equal(tc_stock(pids[1]), 0);
+    assert_int_equal(tc_stock(pids[2]), 1);
     /* the balance and exactly one USE row */
-    assert_int_equal(balance_of(uid), 50000 - subtotal);
+    assert_int_equal(tc_balance(uid), 50000 - subtotal);
     assert_int_equal(
         tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)uid),
         history0 + 1);
@@ -307,7 +222,7 @@ static void three_line_order_is_recorded_everywhere(void **state)
         tc_sql_int("SELECT COUNT(*) FROM point_history WHERE order_id=%lld", (long long)oid), 1);
     /* the order row */
     char when[32];
-    sql_time(created, when);
+    tc_sql_time(created, when);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM orders WHERE id=%lld AND user_id=%lld"
                                 " AND status='PAID' AND payment_status='PAID' AND subtotal=%lld"
                                 " AND discount=0 AND total=%lld AND coupon_id IS NULL"
@@ -369,9 +284,9 @@ static void unit_price_is_the_price_at_order_time(void **state)
 
     r = tc_getf("/orders/%lld", (long long)oid);
     assert_int_equal(r->status, 200);
-    json_object *it = json_object_array_get_idx(jget(r->json, "items"), 0);
-    assert_int_equal(jint(it, "unitPrice"), 2500);
-    assert_int_equal(jint(it, "amount"), 5000);
+    json_object *it = json_object_array_get_idx(tc_jget(r->json, "items"), 0);
+    assert_int_equal(tc_jint(it, "unitPrice"), 2500);
+    assert_int_equal(tc_jint(it, "amount"), 5000);
     assert_int_equal(tc_int(r, "total"), 5000);
     assert_string_equal(r->body, placed->body);
     tc_free(r);
@@ -381,8 +296,8 @@ static void unit_price_is_the_price_at_order_time(void **state)
     /* a new order pays the new price */
     r = order1(uid, pid, 1);
     assert_int_equal(r->status, 201);
-    it = json_object_array_get_idx(jget(r->json, "items"), 0);
-    assert_int_equal(jint(it, "unitPrice"), 9999);
+    it = json_object_array_get_idx(tc_jget(r->json, "items"), 0);
+    assert_int_equal(tc_jint(it, "unitPrice"), 9999);
     assert_int_equal(tc_int(r, "balance"), 20000 - 5000 - 9999);
     tc_free(r);
     tc_free(placed);
@@ -402,7 +317,7 @@ static void one_line_out_of_stock_changes_nothing(void **state)
     assert_int_equal(tc_int(r, "productId"), pids[1]);
     tc_free(r);
     assert_unchanged(&s);
-    assert_int_equal(orders_of(uid), 0);
+    assert_int_equal(tc_orders_of(uid), 0);
 
     /* a quantity of 1000 is valid input, and refused only for the stock */
     int64_t big[3] = {1, 1, 1000};
@@ -417,10 +332,10 @@ static void one_line_out_of_stock_changes_nothing(void **state)
     r = tc_post("/orders", order_body(uid, 3, pids, exact));
     assert_int_equal(r->status, 201);
     tc_free(r);
-    assert_int_equal(stock_of(pids[0]), 8);
-    assert_int_equal(stock_of(pids[1]), 0);
-    assert_int_equal(stock_of(pids[2]), 9);
-    assert_int_equal(balance_of(uid), 100000 - 200 - 600 - 300);
+    assert_int_equal(tc_stock(pids[0]), 8);
+    assert_int_equal(tc_stock(pids[1]), 0);
+    assert_int_equal(tc_stock(pids[2]), 9);
+    assert_int_equal(tc_balance(uid), 100000 - 200 - 600 - 300);
 }
 
 static void insufficient_balance_changes_nothing(void **state)
@@ -436,7 +351,7 @@ static void insufficient_balance_changes_nothing(void **state)
     assert_problem(r, 409, "INSUFFICIENT_BALANCE");
     tc_free(r);
     assert_unchanged(&s);
-    assert_int_equal(orders_of(uid), 0);
+    assert_int_equal(tc_orders_of(uid), 0);
 
     /* a user with no money at all */
     int64_t poor = tc_new_user();
@@ -453,9 +368,9 @@ static void insufficient_balance_changes_nothing(void **state)
     assert_int_equal(tc_int(r, "total"), 1000);
     assert_int_equal(tc_int(r, "balance"), 0);
     tc_free(r);
-    assert_int_equal(balance_of(uid), 0);
-    assert_int_equal(stock_of(pids[0]), 9);
-    assert_int_equal(stock_of(pids[1]), 9);
+    assert_int_equal(tc_balance(uid), 0);
+    assert_int_equal(tc_stock(pids[0]), 9);
+    assert_int_equal(tc_stock(pids[1]), 9);
     assert_int_equal(tc_sql_int("SELECT balance_after FROM point_history WHERE user_id=%lld"
                                 " ORDER BY id DESC LIMIT 1",
                                 (long long)uid),
@@ -482,7 +397,7 @@ static void unknown_product_or_user(void **state)
     assert_problem(r, 404, "USER_NOT_FOUND");
     tc_free(r);
     assert_unchanged(&s);
-    assert_int_equal(orders_of(NOWHERE), 0);
+    assert_int_equal(tc_orders_of(NOWHERE), 0);
 }
 
 static void hundred_lines_are_accepted(void **state)
@@ -501,7 +416,7 @@ static void hundred_lines_are_accepted(void **state)
     if (r->status != 201)
         fprintf(stderr, "%ld %s\n", r->status, r->body);
     assert_int_equal(r->status, 201);
-    assert_int_equal(json_object_array_length(jget(r->json, "items")), 100);
+    assert_int_equal(json_object_array_length(tc_jget(r->json, "items")), 100);
     assert_int_equal(tc_int(r, "total"), total);
     assert_int_equal(tc_int(r, "balance"), 0);
     int64_t oid = tc_int(r, "orderId");
@@ -511,7 +426,7 @@ static void hundred_lines_are_accepted(void **state)
     tc_free(g);
     tc_free(r);
     for (int i = 0; i < 100; i++)
-        assert_int_equal(stock_of(pids[i]), 5 - qty[i]);
+        assert_int_equal(tc_stock(pids[i]), 5 - qty[i]);
 }
 
 /* A free order moves no money: no history row (amounts are positive), and the
@@ -528,8 +443,8 @@ static void free_order_moves_no_money(void **state)
     assert_int_equal(tc_int(r, "balance"), 0);
     int64_t oid = tc_int(r, "orderId");
     tc_free(r);
-    assert_int_equal(stock_of(pid), 3);
-    assert_int_equal(balance_of(uid), 0);
+    assert_int_equal(tc_stock(pid), 3);
+    assert_int_equal(tc_balance(uid), 0);
     assert_int_equal(
         tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)uid), 0);
     assert_int_equal(
@@ -540,7 +455,7 @@ static void free_order_moves_no_money(void **state)
     assert_string_equal(tc_str(r, "status"), "CANCELLED");
     assert_int_equal(tc_int(r, "balance"), 0);
     tc_free(r);
-    assert_int_equal(stock_of(pid), 5);
+    assert_int_equal(tc_stock(pid), 5);
     assert_int_equal(
         tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)uid), 0);
 }
@@ -609,12 +524,12 @@ static void list_is_newest_first_and_keyset_paged(void **state)
     /* default limit: all five, newest first, each the GET document */
     tc_resp_t *r = tc_getf("/users/%lld/orders", (long long)uid);
     assert_int_equal(r->status, 200);
-    json_object *items = jget(r->json, "items");
+    json_object *items = tc_jget(r->json, "items");
     assert_int_equal(json_object_array_length(items), 5);
     for (int i = 0; i < 5; i++) {
         json_object *o = json_object_array_get_idx(items, (size_t)i);
-        assert_int_equal(jint(o, "orderId"), oids[4 - i]);
-        assert_int_equal(jint(o, "userId"), uid);
+        assert_int_equal(tc_jint(o, "orderId"), oids[4 - i]);
+        assert_int_equal(tc_jint(o, "userId"), uid);
         tc_resp_t *g = tc_getf("/orders/%lld", (long long)oids[4 - i]);
         assert_int_equal(g->status, 200);
         if (!json_object_equal(o, g->json))
@@ -626,7 +541,7 @@ static void list_is_newest_first_and_keyset_paged(void **state)
 
     /* limit = count: still one page, next null */
     r = tc_getf("/users/%lld/orders?limit=5", (long long)uid);
-    assert_int_equal(json_object_array_length(jget(r->json, "items")), 5);
+    assert_int_equal(json_object_array_length(tc_jget(r->json, "items")), 5);
     assert_true(tc_is_null(r, "next"));
     tc_free(r);
 
@@ -640,11 +555,11 @@ static void list_is_newest_first_and_keyset_paged(void **state)
         else
             r = tc_getf("/users/%lld/orders?limit=2", (long long)uid);
         assert_int_equal(r->status, 200);
-        items = jget(r->json, "items");
+        items = tc_jget(r->json, "items");
         int n = (int)json_object_array_length(items);
         assert_int_equal(n, page < 2 ? 2 : 1);
         for (int k = 0; k < n; k++, seen++)
-            assert_int_equal(jint(json_object_array_get_idx(items, (size_t)k), "orderId"),
+            assert_int_equal(tc_jint(json_object_array_get_idx(items, (size_t)k), "orderId"),
                              oids[4 - seen]);
         if (page < 2) {
             before = tc_int(r, "next");
@@ -659,7 +574,7 @@ static void list_is_newest_first_and_keyset_paged(void **state)
     /* a cursor past the oldest: empty, next null */
     r = tc_getf("/users/%lld/orders?before=%lld", (long long)uid, (long long)oids[0]);
     assert_int_equal(r->status, 200);
-    assert_int_equal(json_object_array_length(jget(r->json, "items")), 0);
+    assert_int_equal(json_object_array_length(tc_jget(r->json, "items")), 0);
     assert_true(tc_is_null(r, "next"));
     tc_free(r);
 }
@@ -709,7 +624,7 @@ static void cancel_refunds_restocks_and_queues_the_event(void **state)
     assert_int_equal(tc_int(placed, "balance"), 7000);
     /* spend more after it: the refund balance is the balance at the refund */
     place1(uid, pids[1], 4); /* 2000 -> 5000 */
-    assert_int_equal(stock_of(pids[1]), 4);
+    assert_int_equal(tc_stock(pids[1]), 4);
     int64_t hist0 =
         tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)uid);
 
@@ -717,7 +632,7 @@ static void cancel_refunds_restocks_and_queues_the_event(void **state)
     if (r->status != 200)
         fprintf(stderr, "cancel -> %ld %s\n", r->status, r->body);
     assert_int_equal(r->status, 200);
-    assert_keys(r->json, order_keys);
+    tc_assert_keys(r->json, order_keys);
     assert_int_equal(tc_int(r, "orderId"), oid);
     assert_int_equal(tc_int(r, "userId"), uid);
     assert_string_equal(tc_str(r, "status"), "CANCELLED");
@@ -728,16 +643,16 @@ static void cancel_refunds_restocks_and_queues_the_event(void **state)
     assert_int_equal(tc_int(r, "balance"), 8000);
     assert_string_equal(tc_str(r, "createdAt"), tc_str(placed, "createdAt"));
     const char *cancelled = tc_str(r, "cancelledAt");
-    assert_time(cancelled);
+    tc_assert_time(cancelled);
     assert_true(strcmp(cancelled, tc_str(placed, "createdAt")) >= 0);
-    json_object *a = jget(r->json, "items"), *b = jget(placed->json, "items");
+    json_object *a = tc_jget(r->json, "items"), *b = tc_jget(placed->json, "items");
     if (!json_object_equal(a, b))
         fail_msg("cancel changed the lines: %s vs %s", r->body, placed->body);
 
     /* stock back exactly, one REFUND row, the payment refunded */
-    assert_int_equal(stock_of(pids[0]), 10);
-    assert_int_equal(stock_of(pids[1]), 6);
-    assert_int_equal(balance_of(uid), 8000);
+    assert_int_equal(tc_stock(pids[0]), 10);
+    assert_int_equal(tc_stock(pids[1]), 6);
+    assert_int_equal(tc_balance(uid), 8000);
     assert_int_equal(
         tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)uid),
         hist0 + 1);
@@ -752,7 +667,7 @@ static void cancel_refunds_restocks_and_queues_the_event(void **state)
                    (long long)oid),
         1);
     char when[32];
-    sql_time(cancelled, when);
+    tc_sql_time(cancelled, when);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM orders WHERE id=%lld AND status='CANCELLED'"
                                 " AND payment_status='REFUNDED' AND cancelled_at='%s'"
                                 " AND balance_after=7000",
@@ -949,7 +864,7 @@ static void content_type_and_empty_body(void **state)
     r = tc_req("POST", "/orders", body, charset);
     assert_int_equal(r->status, 201);
     tc_free(r);
-    assert_int_equal(balance_of(uid), 900);
+    assert_int_equal(tc_balance(uid), 900);
 }
 
 static void unknown_fields_and_null_coupon_are_ignored(void **state)
@@ -1002,7 +917,7 @@ static void replay_returns_the_stored_order_and_changes_nothing(void **state)
         tc_free(r);
     }
     assert_unchanged(&s);
-    assert_int_equal(orders_of(uid), 1);
+    assert_int_equal(tc_orders_of(uid), 1);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM outbox WHERE order_id=%lld", (long long)oid),
                      1);
 
@@ -1012,8 +927,8 @@ static void replay_returns_the_stored_order_and_changes_nothing(void **state)
     assert_false(replayed(r));
     assert_true(tc_int(r, "orderId") != oid);
     tc_free(r);
-    assert_int_equal(orders_of(uid), 2);
-    assert_int_equal(balance_of(uid), 6000);
+    assert_int_equal(tc_orders_of(uid), 2);
+    assert_int_equal(tc_balance(uid), 6000);
 
     /* a replay after a cancel still answers the stored response */
     r = cancel(oid);
@@ -1058,11 +973,11 @@ static void key_reused_with_another_body_and_keys_per_user(void **state)
     assert_int_equal(tc_int(r, "userId"), other);
     assert_true(tc_int(r, "orderId") != tc_int(first, "orderId"));
     tc_free(r);
-    assert_int_equal(orders_of(other), 1);
-    assert_int_equal(balance_of(other), 8000);
-    assert_int_equal(stock_of(pid), 10 - 1 - 2);
-    assert_int_equal(orders_of(uid), 1);
-    assert_int_equal(balance_of(uid), 9000);
+    assert_int_equal(tc_orders_of(other), 1);
+    assert_int_equal(tc_balance(other), 8000);
+    assert_int_equal(tc_stock(pid), 10 - 1 - 2);
+    assert_int_equal(tc_orders_of(uid), 1);
+    assert_int_equal(tc_balance(uid), 9000);
 
     /* and the first user's key still replays their own order */
     r = tc_post_key("/orders", body, "shared-key");
@@ -1115,8 +1030,8 @@ static void key_format_is_checked(void **state)
     assert_int_equal(r->status, 201);
     assert_true(replayed(r));
     tc_free(r);
-    assert_int_equal(orders_of(uid), 1);
-    assert_int_equal(stock_of(pid), 9);
+    assert_int_equal(tc_orders_of(uid), 1);
+    assert_int_equal(tc_stock(pid), 9);
 }
 
 static void refused_request_does_not_burn_the_key(void **state)
@@ -1151,9 +1066,9 @@ static void refused_request_does_not_burn_the_key(void **state)
     assert_int_equal(r->status, 201);
     assert_false(replayed(r));
     tc_free(r);
-    assert_int_equal(stock_of(pid), 3);
-    assert_int_equal(balance_of(uid), 9700);
-    assert_int_equal(orders_of(uid), 1);
+    assert_int_equal(tc_stock(pid), 3);
+    assert_int_equal(tc_balance(uid), 9700);
+    assert_int_equal(tc_orders_of(uid), 1);
 
     /* and an invalid request with a key does not burn it either */
     r = tc_post_key("/orders", "{\"userId\":1}", "bad-first");
@@ -1163,7 +1078,7 @@ static void refused_request_does_not_burn_the_key(void **state)
     assert_int_equal(r->status, 201);
     assert_false(replayed(r));
     tc_free(r);
-    assert_int_equal(stock_of(pid), 0);
+    assert_int_equal(tc_stock(pid), 0);
 }
 
 static void idempotent_charge(void **state)
@@ -1184,14 +1099,14 @@ static void idempotent_charge(void **state)
         assert_string_equal(r->body, first->body);
         tc_free(r);
     }
-    assert_int_equal(balance_of(uid), 3000);
+    assert_int_equal(tc_balance(uid), 3000);
     assert_int_equal(
         tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)uid), 1);
 
     tc_resp_t *r = tc_post_key(path, "{\"amount\":3001}", "charge-1");
     assert_problem(r, 422, "IDEMPOTENCY_KEY_REUSED");
     tc_free(r);
-    assert_int_equal(balance_of(uid), 3000);
+    assert_int_equal(tc_balance(uid), 3000);
 
     /* a charge key and an order key live in one space per user: an order with
      * the charge's key is another request */
@@ -1199,15 +1114,15 @@ static void idempotent_charge(void **state)
     r = tc_post_key("/orders", order_body(uid, 1, &pid, &q), "charge-1");
     assert_problem(r, 422, "IDEMPOTENCY_KEY_REUSED");
     tc_free(r);
-    assert_int_equal(orders_of(uid), 0);
+    assert_int_equal(tc_orders_of(uid), 0);
 
     /* the same key for another user is theirs */
     r = tc_post_key(opath, "{\"amount\":3000}", "charge-1");
     assert_int_equal(r->status, 200);
     assert_false(replayed(r));
     tc_free(r);
-    assert_int_equal(balance_of(other), 3000);
-    assert_int_equal(balance_of(uid), 3000);
+    assert_int_equal(tc_balance(other), 3000);
+    assert_int_equal(tc_balance(uid), 3000);
     tc_free(first);
 }
 

@@ -77,53 +77,6 @@ static int batch(const char *as_of) { return batch_quiet(as_of, 0); }
 /* ---------------------------------------------------------------------------
  * helpers: data */
 
-static json_object *jget(json_object *o, const char *key)
-{
-    json_object *v = NULL;
-    if (!o || !json_object_object_get_ex(o, key, &v)) {
-        fprintf(stderr, "no member '%s' in %s\n", key, o ? json_object_to_json_string(o) : "-");
-        fail();
-    }
-    return v;
-}
-
-static int64_t jint(json_object *o, const char *key)
-{
-    json_object *v = jget(o, key);
-    if (!json_object_is_type(v, json_type_int)) {
-        fprintf(stderr, "'%s' is not an integer in %s\n", key, json_object_to_json_string(o));
-        fail();
-    }
-    return json_object_get_int64(v);
-}
-
-static const char *jstr(json_object *o, const char *key)
-{
-    json_object *v = jget(o, key);
-    if (!json_object_is_type(v, json_type_string)) {
-        fprintf(stderr, "'%s' is not a string in %s\n", key, json_object_to_json_string(o));
-        fail();
-    }
-    return json_object_get_string(v);
-}
-
-/* The object has exactly these members (NULL-terminated list). */
-static void assert_keys(json_object *o, const char *const *keys)
-{
-    int n = 0;
-    assert_true(json_object_is_type(o, json_type_object));
-    for (; keys[n]; n++) {
-        if (!json_object_object_get_ex(o, keys[n], NULL)) {
-            fprintf(stderr, "missing member '%s' in %s\n", keys[n], json_object_to_json_string(o));
-            fail();
-        }
-    }
-    if (json_object_object_length(o) != n) {
-        fprintf(stderr, "expected exactly %d members: %s\n", n, json_object_to_json_string(o));
-        fail();
-    }
-}
-
 /* A user with enough points for every order of a test. */
 static int64_t rich_user(void)
 {
@@ -198,11 +151,6 @@ static void clear_range(const char *lo, const char *hi)
                      0);
 }
 
-static int64_t stock_of(int64_t pid)
-{
-    return tc_sql_int("SELECT stock FROM inventory WHERE product_id = %lld", (long long)pid);
-}
-
 static int64_t db_now_ms(void) { return tc_sql_int("SELECT FLOOR(UNIX_TIMESTAMP(NOW(3)) * 1000)"); }
 
 /* "2020-03-10T01:02:03.456Z" as ms since the epoch; -1 if not that shape. */
@@ -234,13 +182,13 @@ static tc_resp_t *get_popular(void)
     assert_int_equal(r->status, 200);
     assert_non_null(r->json);
     static const char *const keys[] = {"from", "to", "days", "computedAt", "items", NULL};
-    assert_keys(r->json, keys);
+    tc_assert_keys(r->json, keys);
     return r;
 }
 
 static json_object *items_of(const tc_resp_t *r)
 {
-    json_object *items = jget(r->json, "items");
+    json_object *items = tc_jget(r->json, "items");
     assert_true(json_object_is_type(items, json_type_array));
     return items;
 }
@@ -248,10 +196,10 @@ static json_object *items_of(const tc_resp_t *r)
 /* The header of the served list is this window. */
 static void assert_window(const tc_resp_t *r, const char *from, const char *to)
 {
-    assert_string_equal(jstr(r->json, "from"), from);
-    assert_string_equal(jstr(r->json, "to"), to);
-    assert_int_equal(jint(r->json, "days"), 3);
-    assert_true(iso_ms(jstr(r->json, "computedAt")) > 0);
+    assert_string_equal(tc_jstr(r->json, "from"), from);
+    assert_string_equal(tc_jstr(r->json, "to"), to);
+    assert_int_equal(tc_jint(r->json, "days"), 3);
+    assert_true(iso_ms(tc_jstr(r->json, "computedAt")) > 0);
 }
 
 /* The served items are exactly these products with these units, ranked 1..n,
@@ -267,18 +215,19 @@ static void assert_items(const tc_resp_t *r, int n, const int64_t *pids, const i
     assert_int_equal(json_object_array_length(items), n);
     for (int i = 0; i < n; i++) {
         json_object *it = json_object_array_get_idx(items, (size_t)i);
-        assert_keys(it, keys);
-        if (jint(it, "productId") != pids[i] || jint(it, "soldQuantity") != sold[i])
+        tc_assert_keys(it, keys);
+        if (tc_jint(it, "productId") != pids[i] || tc_jint(it, "soldQuantity") != sold[i])
             fprintf(stderr, "item %d: expected product %lld with %lld sold: %s\n", i,
                     (long long)pids[i], (long long)sold[i], r->body);
-        assert_int_equal(jint(it, "rank"), i + 1);
-        assert_int_equal(jint(it, "productId"), pids[i]);
-        assert_int_equal(jint(it, "soldQuantity"), sold[i]);
-        assert_int_equal(jint(it, "price"), tc_sql_int("SELECT price FROM product WHERE id = %lld",
-                                                       (long long)pids[i]));
-        assert_int_equal(jint(it, "stock"), stock_of(pids[i]));
+        assert_int_equal(tc_jint(it, "rank"), i + 1);
+        assert_int_equal(tc_jint(it, "productId"), pids[i]);
+        assert_int_equal(tc_jint(it, "soldQuantity"), sold[i]);
+        assert_int_equal(
+            tc_jint(it, "price"),
+            tc_sql_int("SELECT price FROM product WHERE id = %lld", (long long)pids[i]));
+        assert_int_equal(tc_jint(it, "stock"), tc_stock(pids[i]));
         assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM product WHERE id = %lld AND name = '%s'",
-                                    (long long)pids[i], jstr(it, "name")),
+                                    (long long)pids[i], tc_jstr(it, "name")),
                          1);
     }
 }
@@ -328,18 +277,18 @@ static void exact_top_five_with_live_product_fields(void **state)
     int64_t sold[] = {20, 15, 12, 9, 7};
     tc_resp_t *r = get_popular();
     assert_window(r, "2020-01-07", "2020-01-09");
-    int64_t computed = iso_ms(jstr(r->json, "computedAt"));
+    int64_t computed = iso_ms(tc_jstr(r->json, "computedAt"));
     assert_true(computed >= before && computed <= after);
     assert_items(r, 5, top, sold);
     /* the stock is what is left after the orders, and prices are the products' */
     json_object *items = items_of(r);
     for (int i = 0; i < 5; i++) {
         json_object *it = json_object_array_get_idx(items, (size_t)i);
-        assert_int_equal(jint(it, "stock"), STOCK - sold[i]);
-        assert_string_equal(jstr(it, "name"), "test product");
+        assert_int_equal(tc_jint(it, "stock"), STOCK - sold[i]);
+        assert_string_equal(tc_jstr(it, "name"), "test product");
     }
-    assert_int_equal(jint(json_object_array_get_idx(items, 0), "price"), PRICE + 30);
-    assert_int_equal(jint(json_object_array_get_idx(items, 4), "price"), PRICE + 20);
+    assert_int_equal(tc_jint(json_object_array_get_idx(items, 0), "price"), PRICE + 30);
+    assert_int_equal(tc_jint(json_object_array_get_idx(items, 4), "price"), PRICE + 20);
     tc_free(r);
 
     /* live values: restock, rename and reprice after the batch, no re-run */
@@ -355,13 +304,13 @@ static void exact_top_five_with_live_product_fields(void **state)
 
     r = get_popular();
     assert_window(r, "2020-01-07", "2020-01-09");
-    assert_int_equal(iso_ms(jstr(r->json, "computedAt")), computed); /* not rebuilt */
+    assert_int_equal(iso_ms(tc_jstr(r->json, "computedAt")), computed); /* not rebuilt */
     assert_items(r, 5, top, sold);
     items = items_of(r);
-    assert_int_equal(jint(json_object_array_get_idx(items, 0), "stock"), STOCK - 20 + 50);
-    assert_string_equal(jstr(json_object_array_get_idx(items, 3), "name"), "Popular Lamp");
-    assert_int_equal(jint(json_object_array_get_idx(items, 3), "price"), 4321);
-    assert_int_equal(jint(json_object_array_get_idx(items, 1), "stock"), STOCK - 15);
+    assert_int_equal(tc_jint(json_object_array_get_idx(items, 0), "stock"), STOCK - 20 + 50);
+    assert_string_equal(tc_jstr(json_object_array_get_idx(items, 3), "name"), "Popular Lamp");
+    assert_int_equal(tc_jint(json_object_array_get_idx(items, 3), "price"), 4321);
+    assert_int_equal(tc_jint(json_object_array_get_idx(items, 1), "stock"), STOCK - 15);
     tc_free(r);
 }
 
@@ -516,14 +465,14 @@ static void rerun_gives_the_same_table(void **state)
     tc_resp_t *a = get_popular();
     assert_window(a, "2020-04-07", "2020-04-09");
     assert_int_equal(json_object_array_length(items_of(a)), 5);
-    int64_t ca = iso_ms(jstr(a->json, "computedAt"));
+    int64_t ca = iso_ms(tc_jstr(a->json, "computedAt"));
 
     assert_int_equal(batch("2020-04-10"), 0);
     tc_resp_t *b = get_popular();
     assert_window(b, "2020-04-07", "2020-04-09");
     assert_string_equal(json_object_to_json_string(items_of(a)),
                         json_object_to_json_string(items_of(b)));
-    assert_true(iso_ms(jstr(b->json, "computedAt")) >= ca);
+    assert_true(iso_ms(tc_jstr(b->json, "computedAt")) >= ca);
     /* and it is the right table */
     int64_t top[] = {p[5], p[4], p[3], p[2], p[1]};
     int64_t sold[] = {15, 14, 13, 12, 11};
@@ -831,7 +780,7 @@ static void before_any_run_the_list_is_empty(void **state)
                                  " WHERE id = 1");
     tc_sql("UPDATE popular_current SET snapshot_id = NULL WHERE id = 1");
     tc_resp_t *r = get_popular();
-    int ok = json_object_array_length(items_of(r)) == 0 && jint(r->json, "days") == 3 &&
+    int ok = json_object_array_length(items_of(r)) == 0 && tc_jint(r->json, "days") == 3 &&
              tc_is_null(r, "from") && tc_is_null(r, "to") && tc_is_null(r, "computedAt");
     if (!ok)
         fprintf(stderr, "never-run list: %s\n", r->body);
@@ -857,14 +806,14 @@ static void default_as_of_is_today_in_seoul(void **state)
             assert_int_equal(batch_argv(NULL, 0), 0);
     }
     tc_resp_t *r = get_popular();
-    const char *gf = jstr(r->json, "from"), *gt = jstr(r->json, "to");
+    const char *gf = tc_jstr(r->json, "from"), *gt = tc_jstr(r->json, "to");
     int ok = 0;
     for (int k = 0; k < 2; k++) /* a run across Seoul midnight may see either day */
         ok |= strcmp(gf, from[k]) == 0 && strcmp(gt, to[k]) == 0;
     if (!ok)
         fprintf(stderr, "expected %s..%s: %s\n", from[0], to[0], r->body);
     assert_true(ok);
-    assert_int_equal(jint(r->json, "days"), 3);
+    assert_int_equal(tc_jint(r->json, "days"), 3);
     assert_true(json_object_array_length(items_of(r)) <= 5);
     tc_free(r);
 }

@@ -1,5 +1,6 @@
 #include "lib/client.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <mysql.h>
 #include <setjmp.h>
@@ -173,37 +174,91 @@ const char *tc_header(const tc_resp_t *r, const char *name, char *buf, size_t ca
     return NULL;
 }
 
-static json_object *member(const tc_resp_t *r, const char *key)
+json_object *tc_jget(json_object *o, const char *key)
 {
     json_object *v = NULL;
-    if (!r->json || !json_object_object_get_ex(r->json, key, &v)) {
-        fprintf(stderr, "response has no '%s': %s\n", key, r->body);
+    if (!o || !json_object_object_get_ex(o, key, &v)) {
+        fprintf(stderr, "no member '%s' in %s\n", key, o ? json_object_to_json_string(o) : "-");
         tc_fail();
     }
     return v;
 }
 
-int64_t tc_int(const tc_resp_t *r, const char *key)
+int64_t tc_jint(json_object *o, const char *key)
 {
-    json_object *v = member(r, key);
+    json_object *v = tc_jget(o, key);
     if (!json_object_is_type(v, json_type_int)) {
-        fprintf(stderr, "'%s' is not an integer: %s\n", key, r->body);
+        fprintf(stderr, "'%s' is not an integer in %s\n", key, json_object_to_json_string(o));
         tc_fail();
     }
     return json_object_get_int64(v);
 }
 
-const char *tc_str(const tc_resp_t *r, const char *key)
+const char *tc_jstr(json_object *o, const char *key)
 {
-    json_object *v = member(r, key);
+    json_object *v = tc_jget(o, key);
     if (!json_object_is_type(v, json_type_string)) {
-        fprintf(stderr, "'%s' is not a string: %s\n", key, r->body);
+        fprintf(stderr, "'%s' is not a string in %s\n", key, json_object_to_json_string(o));
         tc_fail();
     }
     return json_object_get_string(v);
 }
 
-int tc_is_null(const tc_resp_t *r, const char *key) { return member(r, key) == NULL; }
+void tc_assert_keys(json_object *o, const char *const *keys)
+{
+    int n = 0;
+    if (!json_object_is_type(o, json_type_object)) {
+        fprintf(stderr, "not an object: %s\n", o ? json_object_to_json_string(o) : "-");
+        tc_fail();
+    }
+    for (; keys[n]; n++) {
+        if (!json_object_object_get_ex(o, keys[n], NULL)) {
+            fprintf(stderr, "missing member '%s' in %s\n", keys[n], json_object_to_json_string(o));
+            tc_fail();
+        }
+    }
+    if (json_object_object_length(o) != n) {
+        fprintf(stderr, "expected exactly %d members, got %d: %s\n", n,
+                json_object_object_length(o), json_object_to_json_string(o));
+        tc_fail();
+    }
+}
+
+void tc_assert_time(const char *s)
+{
+    static const char pat[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+    int ok = s && strlen(s) == strlen(pat);
+    for (size_t i = 0; ok && pat[i]; i++)
+        ok = pat[i] == 'd' ? isdigit((unsigned char)s[i]) != 0 : s[i] == pat[i];
+    if (!ok) {
+        fprintf(stderr, "not an RFC 3339 UTC millisecond time: %s\n", s ? s : "(null)");
+        tc_fail();
+    }
+}
+
+void tc_sql_time(const char *rfc, char *out)
+{
+    size_t i = 0;
+    for (; rfc[i] && rfc[i] != 'Z'; i++)
+        out[i] = rfc[i] == 'T' ? ' ' : rfc[i];
+    out[i] = '\0';
+}
+
+/* The response's parsed JSON body; a body that is not JSON fails the test. */
+static json_object *body_json(const tc_resp_t *r)
+{
+    if (!r->json) {
+        fprintf(stderr, "response is not JSON: %s\n", r->body);
+        tc_fail();
+    }
+    return r->json;
+}
+
+int64_t tc_int(const tc_resp_t *r, const char *key) { return tc_jint(body_json(r), key); }
+
+const char *tc_str(const tc_resp_t *r, const char *key) { return tc_jstr(body_json(r), key); }
+
+int tc_is_null(const tc_resp_t *r, const char *key) { return tc_jget(body_json(r), key) == NULL; }
 
 void tc_assert_problem(const tc_resp_t *r, long status, const char *code, const char *file,
                        int line)
@@ -252,6 +307,26 @@ void tc_sql(const char *fmt, ...)
         fprintf(stderr, "sql %s: %s\n", q, mysql_error(db()));
         tc_fail();
     }
+}
+
+int64_t tc_stock(int64_t pid)
+{
+    return tc_sql_int("SELECT stock FROM inventory WHERE product_id=%lld", (long long)pid);
+}
+
+int64_t tc_balance(int64_t uid)
+{
+    return tc_sql_int("SELECT balance FROM point WHERE user_id=%lld", (long long)uid);
+}
+
+int64_t tc_orders_of(int64_t uid)
+{
+    return tc_sql_int("SELECT COUNT(*) FROM orders WHERE user_id=%lld", (long long)uid);
+}
+
+int64_t tc_history_of(int64_t uid)
+{
+    return tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)uid);
 }
 
 int64_t tc_sql_int(const char *fmt, ...)

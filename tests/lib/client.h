@@ -42,6 +42,17 @@ int64_t tc_int(const tc_resp_t *r, const char *key);
 const char *tc_str(const tc_resp_t *r, const char *key);
 int tc_is_null(const tc_resp_t *r, const char *key);
 
+/* Members of any JSON object, with the same failure rule. */
+json_object *tc_jget(json_object *o, const char *key);
+int64_t tc_jint(json_object *o, const char *key);
+const char *tc_jstr(json_object *o, const char *key);
+/* The object has exactly these members (NULL-terminated list). */
+void tc_assert_keys(json_object *o, const char *const *keys);
+/* RFC 3339, UTC, milliseconds, as the API writes times: 2026-11-21T10:00:00.123Z */
+void tc_assert_time(const char *s);
+/* "2026-11-21T10:00:00.123Z" -> "2026-11-21 10:00:00.123" for SQL; out holds 24 bytes. */
+void tc_sql_time(const char *rfc, char *out);
+
 /* Assert status, problem+json content type and `code`. */
 void tc_assert_problem(const tc_resp_t *r, long status, const char *code, const char *file,
                        int line);
@@ -51,6 +62,12 @@ void tc_assert_problem(const tc_resp_t *r, long status, const char *code, const 
 int64_t tc_sql_int(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Run a statement with no result. */
 void tc_sql(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Readings straight from the database. */
+int64_t tc_stock(int64_t pid);      /* Stock of a product, read from inventory. */
+int64_t tc_balance(int64_t uid);    /* Balance of a user, read from point. */
+int64_t tc_orders_of(int64_t uid);  /* Number of orders of a user. */
+int64_t tc_history_of(int64_t uid); /* Number of point_history rows of a user. */
 
 /* Fixtures made through the admin API. */
 int64_t tc_new_user(void);
