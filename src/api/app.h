@@ -47,4 +47,12 @@ void page_push(page_t *pg, json_object *item, int64_t id);
 void page_finish(page_t *pg, json_object *o);
 void page_abort(page_t *pg);
 
+/* End the page of a list that belongs to user uid; rc is what the store's
+ * listing returned. An empty list of an unknown user is 404 USER_NOT_FOUND.
+ * Answers 200 {"items":…,"next":…}, or returns the failure. */
+int page_reply_for_user(req_t *r, page_t *pg, int rc, int64_t uid);
+
+/* 404 USER_NOT_FOUND naming the user. */
+int no_user(req_t *r, int64_t id);
+
 #endif

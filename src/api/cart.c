@@ -9,11 +9,6 @@
 #include "store/cart.h"
 #include "store/users.h"
 
-static int no_user(req_t *r, int64_t id)
-{
-    return problem(r, 404, "USER_NOT_FOUND", NULL, "user %" PRId64 " does not exist", id);
-}
-
 struct cart_doc {
     json_object *items;
     int64_t subtotal;

@@ -41,11 +41,6 @@ static int no_coupon(req_t *r, int64_t id)
     return problem(r, 404, "COUPON_NOT_FOUND", NULL, "coupon %" PRId64 " does not exist", id);
 }
 
-static int no_user(req_t *r, int64_t id)
-{
-    return problem(r, 404, "USER_NOT_FOUND", NULL, "user %" PRId64 " does not exist", id);
-}
-
 int coupons_get_h(req_t *r)
 {
     coupon_t c;

@@ -1,5 +1,9 @@
 #include "api/app.h"
+
+#include <inttypes.h>
+
 #include "common/rc.h"
+#include "store/users.h"
 
 void jput_i(json_object *o, const char *key, int64_t v)
 {
@@ -45,4 +49,24 @@ void page_abort(page_t *pg)
 {
     json_object_put(pg->items);
     pg->items = NULL;
+}
+
+int page_reply_for_user(req_t *r, page_t *pg, int rc, int64_t uid)
+{
+    int found = 1;
+
+    if (rc == 0)
+        rc = users_exists(db_of(r), uid, &found);
+    if (rc < 0 || !found) {
+        page_abort(pg);
+        return rc < 0 ? rc : no_user(r, uid);
+    }
+    json_object *o = json_object_new_object();
+    page_finish(pg, o);
+    return resp_json(r, 200, o);
+}
+
+int no_user(req_t *r, int64_t id)
+{
+    return problem(r, 404, "USER_NOT_FOUND", NULL, "user %" PRId64 " does not exist", id);
 }

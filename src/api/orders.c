@@ -8,7 +8,6 @@
 #include "common/metrics.h"
 #include "common/rc.h"
 #include "store/outbox.h"
-#include "store/users.h"
 
 /* One order at a time per worker process: the buffer is reused by every
  * request instead of 80 KB on the stack or the heap. */
@@ -68,8 +67,7 @@ int orders_place_problem(req_t *r, const struct order_place *p)
         return problem_x(r, 404, "PRODUCT_NOT_FOUND", "productId", p->bad_id,
                          "product %" PRId64 " does not exist", p->bad_id);
     case ORDER_NO_USER:
-        return problem(r, 404, "USER_NOT_FOUND", NULL, "user %" PRId64 " does not exist",
-                       p->user_id);
+        return no_user(r, p->user_id);
     case ORDER_OUT_OF_STOCK:
         return problem_x(r, 409, "OUT_OF_STOCK", "productId", p->bad_id,
                          "product %" PRId64 " has %" PRId64 " left, %" PRId64 " requested",
@@ -155,23 +153,13 @@ int orders_list_h(req_t *r)
 {
     int64_t uid = r->ids[0], before;
     page_t pg;
-    int rc, found = 1;
+    int rc;
 
     if ((rc = query_cursor(r, "before", INT64_MAX, &before)) != C_OK ||
         (rc = page_begin(r, &pg)) != C_OK)
         return rc;
     rc = orders_list(db_of(r), uid, before, pg.limit + 1, &order_buf, add_order, &pg);
-    if (rc == 0)
-        rc = users_exists(db_of(r), uid, &found);
-    if (rc < 0 || !found) {
-        page_abort(&pg);
-        return rc < 0 ? rc
-                      : problem(r, 404, "USER_NOT_FOUND", NULL, "user %" PRId64 " does not exist",
-                                uid);
-    }
-    json_object *o = json_object_new_object();
-    page_finish(&pg, o);
-    return resp_json(r, 200, o);
+    return page_reply_for_user(r, &pg, rc, uid);
 }
 
 static int cancel_tx(db_t *db, void *arg)

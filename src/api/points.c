@@ -6,12 +6,6 @@
 #include "api/effect.h"
 #include "common/rc.h"
 #include "store/points.h"
-#include "store/users.h"
-
-static int no_user(req_t *r, int64_t id)
-{
-    return problem(r, 404, "USER_NOT_FOUND", NULL, "user %" PRId64 " does not exist", id);
-}
 
 int points_get_h(req_t *r)
 {
@@ -80,19 +74,11 @@ int points_history_h(req_t *r)
 {
     int64_t uid = r->ids[0], before;
     page_t pg;
-    int rc, found = 1;
+    int rc;
 
     if ((rc = query_cursor(r, "before", INT64_MAX, &before)) != C_OK ||
         (rc = page_begin(r, &pg)) != C_OK)
         return rc;
     rc = points_history(db_of(r), uid, before, pg.limit + 1, add_entry, &pg);
-    if (rc == 0)
-        rc = users_exists(db_of(r), uid, &found);
-    if (rc < 0 || !found) {
-        page_abort(&pg);
-        return rc < 0 ? rc : no_user(r, uid);
-    }
-    json_object *o = json_object_new_object();
-    page_finish(&pg, o);
-    return resp_json(r, 200, o);
+    return page_reply_for_user(r, &pg, rc, uid);
 }

@@ -23,7 +23,6 @@ int util_read_file(const char *path, size_t max, char **out, size_t *len);
 #define UTIL_TIME_LEN 32
 void util_fmt_time(char *out, int year, int mon, int day, int hour, int min, int sec, int msec);
 
-
 /* Compare two strings in time that depends only on their lengths. */
 bool util_secret_eq(const char *a, const char *b);
 
