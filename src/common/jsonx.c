@@ -42,8 +42,10 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
  * pass refuses them before json-c sees the buffer: outside strings only
  * structural characters, whitespace, numbers and the words true, false and
  * null; inside strings no byte below 0x20 and only well-formed UTF-8.
- * Returns NULL when the buffer may go to json-c, else the reason. */
-static const char *strict_prescan(const char *buf, size_t len)
+ * It also counts member names (strings followed by ':') into *names, for the
+ * duplicate check after parsing. Returns NULL when the buffer may go to
+ * json-c, else the reason. */
+static const char *strict_prescan(const char *buf, size_t len, size_t *names)
 {
     static const char *const words[] = {"true", "false", "null"};
     const unsigned char *s = (const unsigned char *)buf;
@@ -67,6 +69,11 @@ static const char *strict_prescan(const char *buf, size_t len)
                 i += n;
             }
             i++; /* the closing quote (or past the end: json-c reports it) */
+            size_t j = i;
+            while (j < len && s[j] && strchr(" \t\r\n", s[j]))
+                j++;
+            if (j < len && s[j] == ':')
+                (*names)++;
         } else if (c == '-' || (c >= '0' && c <= '9')) {
             while (i < len && s[i] && strchr("0123456789+-.eE", s[i]))
                 i++;
@@ -91,9 +98,32 @@ static const char *strict_prescan(const char *buf, size_t len)
     return NULL;
 }
 
+/* Members in every object of the tree. json-c keeps one member per name, so
+ * this equals the prescan's count of names exactly when no object repeats a
+ * name (a repeated name loses at least its own member, and the value it
+ * replaced takes its members along). Depth is bounded by the tokener's. */
+static size_t tree_members(json_object *o)
+{
+    size_t n = 0;
+
+    if (json_object_is_type(o, json_type_object)) {
+        json_object_object_foreach(o, key, v)
+        {
+            (void)key;
+            n += 1 + tree_members(v);
+        }
+    } else if (json_object_is_type(o, json_type_array)) {
+        size_t len = json_object_array_length(o);
+        for (size_t i = 0; i < len; i++)
+            n += tree_members(json_object_array_get_idx(o, i));
+    }
+    return n;
+}
+
 int jsonx_parse_object(const char *buf, size_t len, int max_depth, json_object **out,
                        const char **why)
 {
+    size_t names = 0;
     json_tokener *tok;
     json_object *obj;
     size_t used;
@@ -107,7 +137,7 @@ int jsonx_parse_object(const char *buf, size_t len, int max_depth, json_object *
         *why = "the request body is too large";
         return -1;
     }
-    if ((*why = strict_prescan(buf, len)) != NULL)
+    if ((*why = strict_prescan(buf, len, &names)) != NULL)
         return -1;
     tok = json_tokener_new_ex(max_depth);
     if (!tok) {
@@ -149,6 +179,11 @@ int jsonx_parse_object(const char *buf, size_t len, int max_depth, json_object *
     if (!json_object_is_type(obj, json_type_object)) {
         json_object_put(obj);
         *why = "the request body must be a JSON object";
+        return -1;
+    }
+    if (tree_members(obj) != names) {
+        json_object_put(obj);
+        *why = "a JSON object names the same member twice";
         return -1;
     }
     *out = obj;

@@ -106,10 +106,14 @@ static void snap_check(const struct snap *a, const char *file, int line)
             fail_msg("%s:%d: cart quantity of %lld changed %lld -> %lld", file, line,
                      (long long)a->pids[i], (long long)a->qty[i], (long long)b.qty[i]);
     }
-#define SAME(f)                                                                                    \
-    if (a->f != b.f)                                                                               \
-        fail_msg("%s:%d: %s changed %lld -> %lld", file, line, #f, (long long)a->f, (long long)b.f);
-    SAME(balance) SAME(lines) SAME(history) SAME(orders) SAME(payments) SAME(outbox) SAME(idem)
+#define SAME(f) tc_assert_same(a->f, b.f, #f, file, line)
+    SAME(balance);
+    SAME(lines);
+    SAME(history);
+    SAME(orders);
+    SAME(payments);
+    SAME(outbox);
+    SAME(idem);
 #undef SAME
 }
 #define assert_unchanged(s) snap_check((s), __FILE__, __LINE__)

@@ -196,14 +196,20 @@ static void snap_check(const struct snap *a, const char *file, int line)
 {
     struct snap b;
     snap_take(&b, a->uid, a->pid);
-#define SAME(f)                                                                                    \
-    if (a->f != b.f)                                                                               \
-        fail_msg("%s:%d: %s changed %lld -> %lld", file, line, #f, (long long)a->f, (long long)b.f);
-    SAME(stock)
-    SAME(balance)
-    SAME(history)
-    SAME(orders) SAME(items) SAME(payments) SAME(outbox) SAME(cart) SAME(user_coupons) SAME(used)
-        SAME(used_sum) SAME(issued) SAME(coupons)
+#define SAME(f) tc_assert_same(a->f, b.f, #f, file, line)
+    SAME(stock);
+    SAME(balance);
+    SAME(history);
+    SAME(orders);
+    SAME(items);
+    SAME(payments);
+    SAME(outbox);
+    SAME(cart);
+    SAME(user_coupons);
+    SAME(used);
+    SAME(used_sum);
+    SAME(issued);
+    SAME(coupons);
 #undef SAME
 }
 #define assert_unchanged(s) snap_check((s), __FILE__, __LINE__)

@@ -172,6 +172,8 @@ static void bad_charges_change_nothing(void **state)
         "{\"amount\":0100}",
         "{\"amount\":\"\xff\xfe\"}",
         "{\"amount\":100,\"x\":\"\xc3\x28\"}",
+        "{\"amount\":1,\"amount\":100}",
+        "{\"amount\":100,\"\\u0061mount\":100}",
         "   ",
     };
     int64_t uid = tc_new_user();
@@ -183,10 +185,8 @@ static void bad_charges_change_nothing(void **state)
         assert_problem(r, 400, "INVALID_REQUEST");
         tc_free(r);
     }
-    assert_int_equal(tc_sql_int("SELECT balance FROM point WHERE user_id=%lld", (long long)uid),
-                     1000);
-    assert_int_equal(
-        tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)uid), 1);
+    assert_int_equal(tc_balance(uid), 1000);
+    assert_int_equal(tc_history_of(uid), 1);
 }
 
 static void wrong_or_missing_content_type_is_415(void **state)

@@ -260,6 +260,15 @@ const char *tc_str(const tc_resp_t *r, const char *key) { return tc_jstr(body_js
 
 int tc_is_null(const tc_resp_t *r, const char *key) { return tc_jget(body_json(r), key) == NULL; }
 
+void tc_assert_same(int64_t before, int64_t after, const char *what, const char *file, int line)
+{
+    if (before != after) {
+        fprintf(stderr, "%s:%d: %s changed %lld -> %lld\n", file, line, what, (long long)before,
+                (long long)after);
+        tc_fail();
+    }
+}
+
 void tc_assert_problem(const tc_resp_t *r, long status, const char *code, const char *file,
                        int line)
 {

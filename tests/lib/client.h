@@ -63,6 +63,10 @@ int64_t tc_sql_int(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Run a statement with no result. */
 void tc_sql(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A reading taken before and after something that must change nothing:
+ * fails naming `what` (and the caller's file:line) when they differ. */
+void tc_assert_same(int64_t before, int64_t after, const char *what, const char *file, int line);
+
 /* Readings straight from the database. */
 int64_t tc_stock(int64_t pid);      /* Stock of a product, read from inventory. */
 int64_t tc_balance(int64_t uid);    /* Balance of a user, read from point. */

@@ -106,6 +106,28 @@ static void parse_trailing_whitespace_ok(void **state)
     json_object_put(o);
 }
 
+/* A repeated member name is ambiguous (which one counts differs between
+ * parsers): refused at any depth, however the name is spelled. */
+static void parse_duplicate_names(void **state)
+{
+    static const char dup[] = "a JSON object names the same member twice";
+    refuse("{\"amount\":1,\"amount\":1000000}", dup);
+    refuse("{\"a\":1,\"b\":2,\"a\":1}", dup);
+    refuse("{\"a\":{\"x\":1},\"a\":{\"x\":1}}", dup);
+    refuse("{\"items\":[{\"productId\":1,\"productId\":2}]}", dup);
+    refuse("{\"o\":{\"p\":{\"q\":1,\"q\" : 2}}}", dup);
+    refuse("{\"a\":1,\"\\u0061\":2}", dup); /* "\u0061" is "a" */
+    refuse("{\"\":1,\"\":2}", dup);
+
+    /* the same name in different objects, or as a value, is fine */
+    json_object *o = accept("{\"a\":{\"a\":1},\"b\":[{\"a\":1},{\"a\":2}],\"c\":\"a\"}");
+    assert_int_equal(json_object_object_length(o), 3);
+    json_object_put(o);
+    o = accept("{\"k\":\":\", \"v\" : [\"x\" , \"y\"], \"w\":{}}");
+    assert_int_equal(json_object_object_length(o), 3);
+    json_object_put(o);
+}
+
 static void parse_strict_syntax(void **state)
 {
     refuse("{'a':1}", NULL);
@@ -450,6 +472,7 @@ int main(void)
         cmocka_unit_test(parse_trailing_data),
         cmocka_unit_test(parse_trailing_whitespace_ok),
         cmocka_unit_test(parse_strict_syntax),
+        cmocka_unit_test(parse_duplicate_names),
         cmocka_unit_test(parse_depth_limit),
         cmocka_unit_test(parse_invalid_utf8),
         cmocka_unit_test(parse_truncated),
