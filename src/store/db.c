@@ -21,6 +21,8 @@ struct db_stmt {
     const char *sql;
     MYSQL_STMT *st;
     db_t *db;
+    uint64_t used; /* the db's tick when last asked for: least recently used goes first */
+    bool open;     /* a result is buffered that a caller still reads (until db_end) */
 };
 
 struct db {
@@ -31,6 +33,7 @@ struct db {
     int last_attempts;
     struct db_stmt cache[CACHE_SIZE];
     int ncache;
+    uint64_t tick;
 };
 
 db_t *db_new(const config_t *cfg)
@@ -149,13 +152,41 @@ int db_ping(db_t *db)
     return C_OK;
 }
 
+/* A cache slot for a new statement: a free one, else the least recently used
+ * one whose result nobody is reading (a caller may hold a header query open
+ * while it runs others; evicting that one would hand its slot to another
+ * statement under the caller's feet). NULL when every slot is open. */
+static struct db_stmt *slot_for_new(db_t *db)
+{
+    struct db_stmt *lru = NULL;
+
+    if (db->ncache < CACHE_SIZE)
+        return &db->cache[db->ncache++];
+    for (int i = 0; i < db->ncache; i++)
+        if (!db->cache[i].open && (!lru || db->cache[i].used < lru->used))
+            lru = &db->cache[i];
+    if (lru) {
+        /* Not expected: the program has a bounded set of statements (id lists
+         * come in a few arities, see db_ids_arity). Said once per process. */
+        static bool said;
+        if (!said)
+            log_warn("db: statement cache full (%d), closing least recently used ones", CACHE_SIZE);
+        said = true;
+        mysql_stmt_close(lru->st);
+        lru->st = NULL;
+    }
+    return lru;
+}
+
 static int stmt_get(db_t *db, const char *sql, MYSQL_STMT **out)
 {
+    struct db_stmt *e;
     int rc = db_ensure(db);
     if (rc != C_OK)
         return rc;
     for (int i = 0; i < db->ncache; i++) {
         if (db->cache[i].sql == sql) {
+            db->cache[i].used = ++db->tick;
             *out = db->cache[i].st;
             return C_OK;
         }
@@ -168,15 +199,12 @@ static int stmt_get(db_t *db, const char *sql, MYSQL_STMT **out)
         mysql_stmt_close(st);
         return rc;
     }
-    if (db->ncache == CACHE_SIZE) {
-        /* Never expected: the program has a fixed set of statements. */
-        mysql_stmt_close(db->cache[CACHE_SIZE - 1].st);
-        db->ncache--;
+    if ((e = slot_for_new(db)) == NULL) {
+        log_error("db: all %d cached statements have open results", CACHE_SIZE);
+        mysql_stmt_close(st);
+        return C_ERR;
     }
-    db->cache[db->ncache].sql = sql;
-    db->cache[db->ncache].st = st;
-    db->cache[db->ncache].db = db;
-    db->ncache++;
+    *e = (struct db_stmt){.sql = sql, .st = st, .db = db, .used = ++db->tick, .open = false};
     *out = st;
     return C_OK;
 }
@@ -296,6 +324,18 @@ int db_exec(db_t *db, const char *sql, uint64_t *affected, uint64_t *last_id, co
     return C_OK;
 }
 
+/* Buffer the executed statement's result and hand out its cache entry, marked
+ * open until db_end. */
+static int opened(db_t *db, const char *sql, MYSQL_STMT *st, db_stmt_t **out)
+{
+    if (mysql_stmt_store_result(st) != 0)
+        return stmt_fail(db, st, sql);
+    if ((*out = stmt_entry(db, st)) == NULL)
+        return C_ERR;
+    (*out)->open = true;
+    return C_OK;
+}
+
 static int query_v(db_t *db, db_stmt_t **out, const char *sql, const char *fmt, va_list ap)
 {
     MYSQL_STMT *st = NULL;
@@ -303,10 +343,7 @@ static int query_v(db_t *db, db_stmt_t **out, const char *sql, const char *fmt, 
 
     if (rc != C_OK)
         return rc;
-    if (mysql_stmt_store_result(st) != 0)
-        return stmt_fail(db, st, sql);
-    *out = stmt_entry(db, st);
-    return *out ? C_OK : C_ERR;
+    return opened(db, sql, st, out);
 }
 
 int db_query(db_t *db, db_stmt_t **out, const char *sql, const char *fmt, ...)
@@ -357,27 +394,36 @@ int db_query_ids(db_t *db, db_stmt_t **out, const char *sql, const int64_t *ids,
 {
     MYSQL_BIND b[DB_MAX_IDS];
     MYSQL_STMT *st = NULL;
+    unsigned long want;
     int rc;
 
     if (n < 1 || n > DB_MAX_IDS)
         return C_ERR;
     if ((rc = stmt_get(db, sql, &st)) != C_OK)
         return rc;
-    if ((unsigned long)n != mysql_stmt_param_count(st)) {
-        log_error("db: %s: %d ids given, %lu expected", sql, n, mysql_stmt_param_count(st));
+    want = mysql_stmt_param_count(st);
+    if ((unsigned long)n > want || want > DB_MAX_IDS) {
+        log_error("db: %s: %d ids given, %lu expected", sql, n, want);
         return C_ERR;
     }
-    memset(b, 0, sizeof(b[0]) * (size_t)n);
-    for (int i = 0; i < n; i++) {
+    /* The list has db_ids_arity(n) places: the last id fills the rest (an IN
+     * list repeating a value matches the same rows). */
+    memset(b, 0, sizeof(b[0]) * (size_t)want);
+    for (unsigned long i = 0; i < want; i++) {
         b[i].buffer_type = MYSQL_TYPE_LONGLONG;
-        b[i].buffer = (void *)&ids[i];
+        b[i].buffer = (void *)&ids[i < (unsigned long)n ? i : (unsigned long)n - 1];
     }
     if ((rc = run(db, sql, st, b, &st)) != C_OK)
         return rc;
-    if (mysql_stmt_store_result(st) != 0)
-        return stmt_fail(db, st, sql);
-    *out = stmt_entry(db, st);
-    return *out ? C_OK : C_ERR;
+    return opened(db, sql, st, out);
+}
+
+int db_ids_arity(int n)
+{
+    int a = 1;
+    while (a < n && a < DB_MAX_IDS)
+        a *= 2;
+    return a;
 }
 
 const char *db_in_list_sql(char *buf, size_t cap, const char *head, int n, const char *tail)
@@ -513,6 +559,8 @@ int db_row(db_stmt_t *s, const char *fmt, ...)
 
 void db_end(db_stmt_t *s)
 {
+    if (s)
+        s->open = false;
     if (s && s->st)
         mysql_stmt_free_result(s->st);
 }

@@ -59,10 +59,13 @@ int db_query_i64(db_t *db, int64_t *out, int *found, const char *sql, const char
  * (UTIL_TIME_LEN bytes): the one clock for every time a transaction writes. */
 int db_now(db_t *db, char *rfc3339);
 
-/* Like db_query for a statement whose only parameters are n ids (an
- * `IN (?,?,...)` list built once per arity with db_in_list_sql). */
+/* Like db_query for a statement whose only parameters are ids in an
+ * `IN (?,?,...)` list, built once per arity with db_in_list_sql for
+ * db_ids_arity(n) places: n ids fill them, the last one repeated. Arities are
+ * powers of two, so the worker prepares only a few of them. */
 #define DB_MAX_IDS 128
 int db_query_ids(db_t *db, db_stmt_t **st, const char *sql, const int64_t *ids, int n);
+int db_ids_arity(int n);
 
 /* Write "head(?,?,...,?)tail" with n placeholders into buf and return it.
  * Statements are cached by address, so keep one buffer per arity. */

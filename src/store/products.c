@@ -97,11 +97,13 @@ int products_patch_tx(db_t *db, struct products_patch *p)
 }
 
 /* One statement text per arity, built on first use; db caches by address. */
+/* The IN-list statement for n ids (db_ids_arity(n) places), built once. */
 static const char *in_sql(char (*cache)[1024], int n, const char *head, const char *tail)
 {
-    if (!cache[n][0])
-        db_in_list_sql(cache[n], sizeof(cache[n]), head, n, tail);
-    return cache[n];
+    int a = db_ids_arity(n);
+    if (!cache[a][0])
+        db_in_list_sql(cache[a], sizeof(cache[a]), head, a, tail);
+    return cache[a];
 }
 
 static int find_id(const int64_t *ids, int n, int64_t id)

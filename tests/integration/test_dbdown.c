@@ -13,18 +13,10 @@
 
 #include "lib/client.h"
 
-static int stack(const char *cmd)
-{
-    char line[1024];
-    snprintf(line, sizeof(line), "\"%s\" \"%s\" %s >/dev/null 2>&1", getenv("COMMERCE_TEST_STACK"),
-             getenv("COMMERCE_TEST_STATE_DIR"), cmd);
-    return system(line);
-}
-
 static int teardown(void **state)
 {
     (void)state;
-    return stack("db-start") == 0 ? 0 : -1; /* whatever happened, leave the database up */
+    return tc_stack("db-start") == 0 ? 0 : -1; /* whatever happened, leave the database up */
 }
 
 static void database_down_is_503_then_recovers(void **state)
@@ -39,7 +31,7 @@ static void database_down_is_503_then_recovers(void **state)
              "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}", (long long)uid,
              (long long)pid);
 
-    assert_int_equal(stack("db-stop"), 0);
+    assert_int_equal(tc_stack("db-stop"), 0);
     /* several rounds, so that every worker meets the missing database */
     for (int i = 0; i < 4 * workers; i++) {
         tc_resp_t *r = tc_getf("/users/%lld/points", (long long)uid);
@@ -59,7 +51,7 @@ static void database_down_is_503_then_recovers(void **state)
         assert_int_equal(r->status, 200);
         tc_free(r);
     }
-    assert_int_equal(stack("db-start"), 0);
+    assert_int_equal(tc_stack("db-start"), 0);
 
     /* every worker reconnects on its own: no request after the restart fails */
     for (int i = 0; i < 4 * workers; i++) {

@@ -361,15 +361,7 @@ static int64_t place(const struct fx *f, int64_t qty, int64_t *total)
 
 static const char *state_dir(void) { return env("COMMERCE_TEST_STATE_DIR"); }
 
-static void stack(const char *cmd)
-{
-    char line[2048];
-    snprintf(line, sizeof(line), "'%s' '%s' %s", env("COMMERCE_TEST_STACK"), state_dir(), cmd);
-    int rc = system(line);
-    if (rc != 0)
-        fprintf(stderr, "%s -> %d\n", line, rc);
-    assert_int_equal(rc, 0);
-}
+static void stack(const char *cmd) { assert_int_equal(tc_stack(cmd), 0); }
 
 /* /proc/PID/stat says it runs (not gone, not a zombie). */
 static int pid_running(pid_t pid)

@@ -1132,6 +1132,62 @@ static void idempotent_charge(void **state)
     tc_free(first);
 }
 
+/* Fresh workers, then orders of every size from 1 to 100 lines, three rounds,
+ * so that every worker prepares its IN-list statements for many line counts
+ * before it first lists orders; the lists and single orders must still read.
+ * (A worker's statement cache once filled up this way and then evicted the
+ * order-list statement while its rows were being read: 500 on every list.) */
+static void orders_of_every_size_keep_every_read_working(void **state)
+{
+    enum { LINES = 100, ROUNDS = 3 };
+    int64_t uid = tc_new_user(), pids[LINES], used[LINES] = {0}, last = 0;
+    long long U = (long long)uid;
+
+    assert_int_equal(tc_stack("workers-restart"), 0);
+    for (int i = 0; i < LINES; i++)
+        pids[i] = tc_new_product(1, ROUNDS * LINES);
+    tc_charge(uid, ROUNDS * LINES * (LINES + 1) / 2);
+    for (int round = 0; round < ROUNDS; round++) {
+        for (int n = 1; n <= LINES; n++) {
+            size_t len =
+                (size_t)snprintf(body_buf, sizeof(body_buf), "{\"userId\":%lld,\"items\":[", U);
+            for (int i = 0; i < n; i++) {
+                int p = (i + round * 7) % LINES;
+                used[p]++;
+                len += (size_t)snprintf(body_buf + len, sizeof(body_buf) - len,
+                                        "%s{\"productId\":%lld,\"quantity\":1}", i ? "," : "",
+                                        (long long)pids[p]);
+            }
+            snprintf(body_buf + len, sizeof(body_buf) - len, "]}");
+            tc_resp_t *r = tc_post("/orders", body_buf);
+            if (r->status != 201)
+                fprintf(stderr, "%d lines -> %ld %s\n", n, r->status, r->body);
+            assert_int_equal(r->status, 201);
+            assert_int_equal(tc_int(r, "total"), n);
+            last = tc_int(r, "orderId");
+            tc_free(r);
+        }
+    }
+    assert_int_equal(tc_balance(uid), 0);
+    assert_int_equal(tc_orders_of(uid), ROUNDS * LINES);
+    for (int i = 0; i < LINES; i++)
+        assert_int_equal(tc_stock(pids[i]), ROUNDS * LINES - used[i]);
+
+    /* many reads, so that every worker answers some */
+    for (int k = 0; k < 40; k++) {
+        tc_resp_t *r = tc_getf("/users/%lld/orders?limit=%d", U, 1 + k % 20);
+        if (r->status != 200)
+            fprintf(stderr, "list -> %ld %s\n", r->status, r->body);
+        assert_int_equal(r->status, 200);
+        assert_int_equal(json_object_array_length(tc_jget(r->json, "items")), 1 + k % 20);
+        tc_free(r);
+        r = tc_getf("/orders/%lld", (long long)last);
+        assert_int_equal(r->status, 200);
+        assert_int_equal(json_object_array_length(tc_jget(r->json, "items")), LINES);
+        tc_free(r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1156,6 +1212,7 @@ int main(void)
         cmocka_unit_test(key_format_is_checked),
         cmocka_unit_test(refused_request_does_not_burn_the_key),
         cmocka_unit_test(idempotent_charge),
+        cmocka_unit_test(orders_of_every_size_keep_every_read_working),
     };
     return cmocka_run_group_tests_name("integration/orders", tests, NULL, NULL);
 }

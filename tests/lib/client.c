@@ -269,6 +269,18 @@ void tc_assert_same(int64_t before, int64_t after, const char *what, const char 
     }
 }
 
+int tc_stack(const char *cmd)
+{
+    char line[2048];
+    snprintf(line, sizeof(line), "'%s' '%s' %s", env_or("COMMERCE_TEST_STACK", "scripts/stack"),
+             env_or("COMMERCE_TEST_STATE_DIR", "."), cmd);
+    fflush(NULL);
+    int rc = system(line);
+    if (rc != 0)
+        fprintf(stderr, "%s -> %d\n", line, rc);
+    return rc;
+}
+
 void tc_assert_problem(const tc_resp_t *r, long status, const char *code, const char *file,
                        int line)
 {

@@ -73,6 +73,10 @@ int64_t tc_balance(int64_t uid);    /* Balance of a user, read from point. */
 int64_t tc_orders_of(int64_t uid);  /* Number of orders of a user. */
 int64_t tc_history_of(int64_t uid); /* Number of point_history rows of a user. */
 
+/* Run `scripts/stack STATE_DIR cmd` on the test's own stack (db-stop,
+ * workers-restart, relay-start, …); its exit status, 0 when it worked. */
+int tc_stack(const char *cmd);
+
 /* Fixtures made through the admin API. */
 int64_t tc_new_user(void);
 int64_t tc_new_product(int64_t price, int64_t stock);
