@@ -51,10 +51,18 @@ static int patch_product_tx(db_t *db, void *arg) { return products_patch_tx(db, 
 
 int admin_patch_product_h(req_t *r)
 {
+    static const char *const fields[] = {"name", "price", "restock"};
     struct products_patch p = {.id = r->ids[0]};
     bool has_name, has_restock;
     int rc;
 
+    /* A product's name, price and stock cannot be unset: null is refused
+     * (not taken as "leave as is"), like any other wrong type. */
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        json_object *v = NULL;
+        if (json_object_object_get_ex(r->json, fields[i], &v) && v == NULL)
+            return invalid(r, fields[i], "'%s' cannot be null", fields[i]);
+    }
     if ((rc = body_str_opt(r, "name", PRODUCT_NAME_CHARS, &p.name, &has_name)) != C_OK ||
         (rc = body_int_opt(r, "price", 0, MONEY_MAX_PRICE, &p.price, &p.has_price)) != C_OK ||
         (rc = body_int_opt(r, "restock", 1, MONEY_MAX_STOCK, &p.restock, &has_restock)) != C_OK)

@@ -35,13 +35,90 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
     return len;
 }
 
+static int hex4(const unsigned char *s, size_t n, unsigned *out)
+{
+    unsigned v = 0;
+    if (n < 4)
+        return 0;
+    for (int k = 0; k < 4; k++) {
+        unsigned char c = s[k];
+        unsigned d = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
+                     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+                     : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10)
+                                            : 16u;
+        if (d == 16)
+            return 0;
+        v = v * 16 + d;
+    }
+    *out = v;
+    return 1;
+}
+
+/* Length of the escape at s (which starts with the backslash), or 0 when it
+ * is not one RFC 8259 allows. A \u escape of a UTF-16 surrogate must be a
+ * high one followed by a low one (json-c would turn a lone one into U+FFFD). */
+static size_t escape_len(const unsigned char *s, size_t n)
+{
+    unsigned hi, lo;
+
+    if (n < 2)
+        return 0;
+    if (s[1] != 'u')
+        return s[1] && strchr("\"\\/bfnrt", s[1]) ? 2 : 0;
+    if (!hex4(s + 2, n - 2, &hi))
+        return 0;
+    if (hi < 0xd800 || hi > 0xdfff)
+        return 6;
+    if (hi > 0xdbff || n < 12 || s[6] != '\\' || s[7] != 'u' || !hex4(s + 8, n - 8, &lo) ||
+        lo < 0xdc00 || lo > 0xdfff)
+        return 0;
+    return 12;
+}
+
+static size_t digits(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && s[i] >= '0' && s[i] <= '9')
+        i++;
+    return i;
+}
+
+/* Length of the RFC 8259 number at s, or 0:
+ * -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? not followed by a digit. */
+static size_t number_len(const unsigned char *s, size_t n)
+{
+    size_t i = 0, d;
+
+    if (i < n && s[i] == '-')
+        i++;
+    if (i >= n || !(s[i] >= '0' && s[i] <= '9'))
+        return 0;
+    i += s[i] == '0' ? 1 : digits(s + i, n - i);
+    if (i < n && s[i] == '.') {
+        if ((d = digits(s + i + 1, n - i - 1)) == 0)
+            return 0;
+        i += 1 + d;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            i++;
+        if ((d = digits(s + i, n - i)) == 0)
+            return 0;
+        i += d;
+    }
+    return i < n && s[i] >= '0' && s[i] <= '9' ? 0 : i;
+}
+
 /* json-c's strict mode still takes things RFC 8259 does not: single-quoted
  * keys ({'a':1}), raw control characters inside strings, NaN / Infinity /
- * -Infinity, and malformed UTF-8 (it checks only the byte structure, so
- * overlong forms, surrogates and code points past U+10FFFF pass). One linear
- * pass refuses them before json-c sees the buffer: outside strings only
- * structural characters, whitespace, numbers and the words true, false and
- * null; inside strings no byte below 0x20 and only well-formed UTF-8.
+ * -Infinity, numbers such as 1. -.5 00 -01 1.e5, lone surrogate escapes
+ * (\ud800 becomes U+FFFD), and malformed UTF-8 (it checks only the byte
+ * structure, so overlong forms, surrogates and code points past U+10FFFF
+ * pass). One linear pass refuses them before json-c sees the buffer: outside
+ * strings only structural characters, whitespace, RFC 8259 numbers and the
+ * words true, false and null; inside strings no byte below 0x20, only the
+ * escapes RFC 8259 has, and only well-formed UTF-8.
  * It also counts member names (strings followed by ':') into *names, for the
  * duplicate check after parsing. Returns NULL when the buffer may go to
  * json-c, else the reason. */
@@ -59,9 +136,9 @@ static const char *strict_prescan(const char *buf, size_t len, size_t *names)
                 if (s[i] < 0x20)
                     return "the request body is not valid JSON";
                 if (s[i] == '\\') {
-                    if (i + 1 < len && s[i + 1] < 0x20)
+                    if ((n = escape_len(s + i, len - i)) == 0)
                         return "the request body is not valid JSON";
-                    i += 2;
+                    i += n;
                     continue;
                 }
                 if ((n = utf8_seq(s + i, len - i)) == 0)
@@ -75,8 +152,10 @@ static const char *strict_prescan(const char *buf, size_t len, size_t *names)
             if (j < len && s[j] == ':')
                 (*names)++;
         } else if (c == '-' || (c >= '0' && c <= '9')) {
-            while (i < len && s[i] && strchr("0123456789+-.eE", s[i]))
-                i++;
+            size_t n = number_len(s + i, len - i);
+            if (n == 0)
+                return "the request body is not valid JSON";
+            i += n;
         } else if (c >= 'a' && c <= 'z') {
             size_t w, wl = 0;
             for (w = 0; w < sizeof(words) / sizeof(words[0]); w++) {
@@ -139,6 +218,14 @@ int jsonx_parse_object(const char *buf, size_t len, int max_depth, json_object *
     }
     if ((*why = strict_prescan(buf, len, &names)) != NULL)
         return -1;
+    size_t first = 0;
+    while (first < len &&
+           (buf[first] == ' ' || buf[first] == '\t' || buf[first] == '\n' || buf[first] == '\r'))
+        first++;
+    if (first < len && buf[first] != '{') {
+        *why = "the request body must be a JSON object";
+        return -1;
+    }
     tok = json_tokener_new_ex(max_depth);
     if (!tok) {
         *why = "out of memory";

@@ -417,6 +417,9 @@ static void patch_bad_fields_are_400_and_change_nothing(void **state)
         {"{\"name\":\"   \"}", "name"},
         {"{\"name\":null}", "name"},
         {"{\"name\":5}", "name"},
+        {"{\"price\":null}", "price"},
+        {"{\"restock\":null}", "restock"},
+        {"{\"name\":\"new\",\"price\":null}", "price"},
         {name201, "name"},
         /* one bad field refuses the whole change */
         {"{\"name\":\"new\",\"price\":-5}", "price"},

@@ -333,6 +333,25 @@ static void body_over_nginx_limit_is_413(void **state)
 
 /* ---- malformed bodies ------------------------------------------------------ */
 
+/* A request line past nginx's buffers (8 KiB): 400 problem+json, as any bad
+ * path (the contract has no 414). */
+static void overlong_uri_is_400(void **state)
+{
+    static char uri[20000];
+    size_t n = (size_t)snprintf(uri, sizeof(uri), "/products?limit=1&x=");
+    memset(uri + n, 'a', sizeof(uri) - n - 1);
+    uri[sizeof(uri) - 1] = '\0';
+    tc_resp_t *r = tc_get(uri);
+    assert_error(r, 400, "INVALID_REQUEST");
+    tc_free(r);
+
+    uri[1 + 9000] = '\0';
+    memset(uri + 1, 'p', 9000);
+    r = tc_get(uri);
+    assert_error(r, 400, "INVALID_REQUEST");
+    tc_free(r);
+}
+
 static void deeply_nested_json_is_400(void **state)
 {
     int64_t uid = tc_new_user();
@@ -548,6 +567,7 @@ int main(void)
         cmocka_unit_test(body_over_the_worker_cap_is_413),
         cmocka_unit_test(body_over_nginx_limit_is_413),
         cmocka_unit_test(deeply_nested_json_is_400),
+        cmocka_unit_test(overlong_uri_is_400),
         cmocka_unit_test(invalid_utf8_is_400),
         cmocka_unit_test(every_error_is_problem_json),
     };

@@ -173,6 +173,13 @@ static void bad_charges_change_nothing(void **state)
         "{\"amount\":\"\xff\xfe\"}",
         "{\"amount\":100,\"x\":\"\xc3\x28\"}",
         "{\"amount\":1,\"amount\":100}",
+        "{\"x\":1.,\"amount\":100}",
+        "{\"x\":-.5,\"amount\":100}",
+        "{\"amount\":00}",
+        "{\"amount\":-01}",
+        "{\"x\":1.e5,\"amount\":100}",
+        "{\"x\":\"\\ud800\",\"amount\":100}",
+        "{\"x\":\"\\q\",\"amount\":100}",
         "{\"amount\":100,\"\\u0061mount\":100}",
         "   ",
     };

@@ -56,7 +56,9 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
 tc_resp_t *tc_req(const char *method, const char *path, const char *body,
                   const char *const *headers)
 {
-    char url[2048];
+    const char *base = env_or("COMMERCE_TEST_URL", "http://127.0.0.1:8080");
+    size_t url_len = strlen(base) + strlen(path) + 1;
+    char *url = malloc(url_len);
     struct buf bb = {0}, hb = {0};
     struct curl_slist *hl = NULL;
     tc_resp_t *r = calloc(1, sizeof(*r));
@@ -68,7 +70,8 @@ tc_resp_t *tc_req(const char *method, const char *path, const char *body,
     }
     assert_non_null(curl);
     curl_easy_reset(curl);
-    snprintf(url, sizeof(url), "%s%s", env_or("COMMERCE_TEST_URL", "http://127.0.0.1:8080"), path);
+    assert_non_null(url);
+    snprintf(url, url_len, "%s%s", base, path);
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
@@ -88,6 +91,7 @@ tc_resp_t *tc_req(const char *method, const char *path, const char *body,
     }
     CURLcode cc = curl_easy_perform(curl);
     curl_slist_free_all(hl);
+    free(url);
     if (cc != CURLE_OK) {
         fprintf(stderr, "curl %s %s: %s\n", method, path, curl_easy_strerror(cc));
         free(bb.p);
@@ -113,8 +117,12 @@ tc_resp_t *tc_getf(const char *fmt, ...)
     char path[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(path, sizeof(path), fmt, ap);
+    int n = vsnprintf(path, sizeof(path), fmt, ap);
     va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof(path)) {
+        fprintf(stderr, "tc_getf: path too long for its buffer: %s...\n", path);
+        tc_fail();
+    }
     return tc_get(path);
 }
 

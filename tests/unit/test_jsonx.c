@@ -74,12 +74,9 @@ static void parse_not_an_object(void **state)
     refuse("[]", "the request body must be a JSON object");
     refuse("[1,2]", "the request body must be a JSON object");
     refuse("\"s\"", "the request body must be a JSON object");
-    refuse("1", NULL);
-    refuse("1 ", NULL);
-    refuse("-5.5 ", NULL);
-    refuse("true", NULL);
-    refuse("null", NULL);
-    refuse("null ", NULL);
+    static const char *const scalars[] = {"1", "1 ", "-5.5 ", "true", "null", "null ", " 5"};
+    for (size_t i = 0; i < sizeof(scalars) / sizeof(scalars[0]); i++)
+        refuse(scalars[i], "the request body must be a JSON object");
 }
 
 static void parse_trailing_data(void **state)
@@ -149,6 +146,60 @@ static void parse_strict_syntax(void **state)
     refuse("{\"a\x1f\":1}", NULL);
     refuse("{\"a\":'x'}", NULL);
     refuse("{\"a\":1,'b':2}", NULL);
+}
+
+/* Numbers exactly as RFC 8259 writes them; json-c alone takes the rest. */
+static void parse_number_grammar(void **state)
+{
+    static const char *const bad[] = {"1.",  "-.5", "00",   "-01", "1.e5", "1e",   "1e+",
+                                      "-",   "+1",  "0x10", ".5",  "1.5.", "1ee2", "--1",
+                                      "1-2", "0.",  "-0.",  "1E",  "01.5", "-00"};
+    static const char *const good[] = {"0",
+                                       "-0",
+                                       "1",
+                                       "-1",
+                                       "10",
+                                       "1.5",
+                                       "-0.5",
+                                       "1e5",
+                                       "1E+5",
+                                       "1e-5",
+                                       "0e0",
+                                       "0.0",
+                                       "1.25e3",
+                                       "-9223372036854775808",
+                                       "123456789012345678901234567890"};
+    char doc[160];
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(doc, sizeof(doc), "{\"x\":%s,\"a\":1}", bad[i]);
+        refuse(doc, "the request body is not valid JSON");
+        snprintf(doc, sizeof(doc), "{\"x\":[%s]}", bad[i]);
+        refuse(doc, "the request body is not valid JSON");
+    }
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        snprintf(doc, sizeof(doc), "{\"x\":%s,\"y\":[%s, %s]}", good[i], good[i], good[i]);
+        json_object_put(accept(doc));
+    }
+}
+
+/* Escapes: only those RFC 8259 has; surrogates only as a high + low pair. */
+static void parse_escapes(void **state)
+{
+    static const char *const bad[] = {
+        "\\x41",   "\\'",      "\\a",        "\\u12",          "\\u12G4",        "\\ud800",
+        "\\udc00", "\\ud800x", "\\ud800\\n", "\\ud800\\u0041", "\\udbff\\udbff", "\\U0041"};
+    char doc[64];
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(doc, sizeof(doc), "{\"s\":\"a%sb\"}", bad[i]);
+        refuse(doc, "the request body is not valid JSON");
+    }
+    json_object *o =
+        accept("{\"s\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u0041\\u00e9\\ud83d\\ude00\\uD83D\\uDE00\"}");
+    assert_string_equal(json_object_get_string(json_object_object_get(o, "s")),
+                        "\"\\/\b\f\n\r\tA\xc3\xa9\xf0\x9f\x98\x80\xf0\x9f\x98\x80");
+    json_object_put(o);
 }
 
 /* {"a": followed by `arrays` '[' ... ']' then '}': arrays + 1 levels. */
@@ -473,6 +524,8 @@ int main(void)
         cmocka_unit_test(parse_trailing_whitespace_ok),
         cmocka_unit_test(parse_strict_syntax),
         cmocka_unit_test(parse_duplicate_names),
+        cmocka_unit_test(parse_number_grammar),
+        cmocka_unit_test(parse_escapes),
         cmocka_unit_test(parse_depth_limit),
         cmocka_unit_test(parse_invalid_utf8),
         cmocka_unit_test(parse_truncated),
