@@ -84,28 +84,6 @@ static void tally(const int *results, int n, int *counts)
             fprintf(stderr, "  %-22s %d\n", outcome_name(c), counts[c]);
 }
 
-static int64_t new_coupon(const char *type, int64_t value, int64_t total)
-{
-    char body[256];
-    snprintf(body, sizeof(body),
-             "{\"name\":\"race\",\"type\":\"%s\",\"value\":%lld,\"totalQuantity\":%lld,"
-             "\"validDays\":7}",
-             type, (long long)value, (long long)total);
-    tc_resp_t *r = tc_admin("POST", "/admin/coupons", body);
-    assert_int_equal(r->status, 201);
-    int64_t id = tc_int(r, "couponId");
-    tc_free(r);
-    return id;
-}
-
-static tc_resp_t *issue(int64_t cid, int64_t uid)
-{
-    char path[128], body[64];
-    snprintf(path, sizeof(path), "/coupons/%lld/issue", (long long)cid);
-    snprintf(body, sizeof(body), "{\"userId\":%lld}", (long long)uid);
-    return tc_post(path, body);
-}
-
 /* ---------------------------------------------------------------------------
  * (a) 300 users, 100 coupons */
 
@@ -118,7 +96,7 @@ static int64_t race_users[USERS];
 static int issue_for_user(int i, void *arg)
 {
     (void)arg;
-    tc_resp_t *r = issue(race_coupon, race_users[i]);
+    tc_resp_t *r = tc_issue(race_coupon, race_users[i]);
     int code = classify(r);
     if (code == GOT_CREATED) {
         json_object *u = NULL, *st = NULL;
@@ -137,7 +115,7 @@ static void three_hundred_users_race_for_a_hundred_coupons(void **state)
     static int results[USERS];
     int counts[GOT_OTHER + 1];
 
-    race_coupon = new_coupon("FIXED", 1000, COUPONS);
+    race_coupon = tc_new_coupon("FIXED", 1000, COUPONS);
     for (int i = 0; i < USERS; i++)
         race_users[i] = tc_new_user();
 
@@ -189,7 +167,7 @@ static int issue_again(int i, void *arg)
 {
     (void)i;
     (void)arg;
-    tc_resp_t *r = issue(race_coupon, greedy_user);
+    tc_resp_t *r = tc_issue(race_coupon, greedy_user);
     int code = classify(r);
     tc_free(r);
     return code;
@@ -199,7 +177,7 @@ static void one_user_asks_twenty_times_at_once(void **state)
 {
     int results[REPEATS], counts[GOT_OTHER + 1];
 
-    race_coupon = new_coupon("PERCENT", 10, 100);
+    race_coupon = tc_new_coupon("PERCENT", 10, 100);
     greedy_user = tc_new_user();
 
     assert_int_equal(tc_parallel(REPEATS, issue_again, NULL, results), 0);
@@ -268,8 +246,8 @@ static void ten_orders_share_one_coupon(void **state)
     for (int i = 0; i < ORDERS; i++)
         products[i] = tc_new_product(PRICE, 1000);
     tc_charge(buyer, initial);
-    race_coupon = new_coupon("FIXED", DISCOUNT, 1);
-    tc_resp_t *r = issue(race_coupon, buyer);
+    race_coupon = tc_new_coupon("FIXED", DISCOUNT, 1);
+    tc_resp_t *r = tc_issue(race_coupon, buyer);
     assert_int_equal(r->status, 201);
     tc_free(r);
 

@@ -93,28 +93,9 @@ static tc_resp_t *create_coupon(const char *type, int64_t value, int64_t total, 
     return tc_admin("POST", "/admin/coupons", body);
 }
 
-static int64_t new_coupon(const char *type, int64_t value, int64_t total)
-{
-    tc_resp_t *r = create_coupon(type, value, total, 7);
-    if (r->status != 201)
-        fprintf(stderr, "create coupon -> %ld %s\n", r->status, r->body);
-    assert_int_equal(r->status, 201);
-    int64_t id = tc_int(r, "couponId");
-    tc_free(r);
-    return id;
-}
-
-static tc_resp_t *issue(int64_t cid, int64_t uid)
-{
-    char path[128], body[64];
-    snprintf(path, sizeof(path), "/coupons/%lld/issue", (long long)cid);
-    snprintf(body, sizeof(body), "{\"userId\":%lld}", (long long)uid);
-    return tc_post(path, body);
-}
-
 static void issue_ok(int64_t cid, int64_t uid)
 {
-    tc_resp_t *r = issue(cid, uid);
+    tc_resp_t *r = tc_issue(cid, uid);
     if (r->status != 201)
         fprintf(stderr, "issue -> %ld %s\n", r->status, r->body);
     assert_int_equal(r->status, 201);
@@ -411,7 +392,7 @@ static void issue_gives_the_user_a_coupon(void **state)
     int64_t cid = tc_int(c, "couponId");
     time_t now = time(NULL);
 
-    tc_resp_t *r = issue(cid, uid);
+    tc_resp_t *r = tc_issue(cid, uid);
     if (r->status != 201)
         fprintf(stderr, "%ld %s\n", r->status, r->body);
     assert_int_equal(r->status, 201);
@@ -448,12 +429,12 @@ static void issue_gives_the_user_a_coupon(void **state)
 static void second_issue_to_the_same_user_is_refused(void **state)
 {
     int64_t uid = tc_new_user();
-    int64_t cid = new_coupon("FIXED", 500, 10);
+    int64_t cid = tc_new_coupon("FIXED", 500, 10);
     issue_ok(cid, uid);
 
     struct snap s;
     snap_take(&s, uid, 0);
-    tc_resp_t *r = issue(cid, uid);
+    tc_resp_t *r = tc_issue(cid, uid);
     assert_problem(r, 409, "COUPON_ALREADY_ISSUED");
     tc_free(r);
     assert_unchanged(&s);
@@ -468,13 +449,13 @@ static void second_issue_to_the_same_user_is_refused(void **state)
 static void sold_out(void **state)
 {
     int64_t u1 = tc_new_user(), u2 = tc_new_user(), u3 = tc_new_user();
-    int64_t cid = new_coupon("FIXED", 500, 2);
+    int64_t cid = tc_new_coupon("FIXED", 500, 2);
     issue_ok(cid, u1);
     issue_ok(cid, u2);
 
     struct snap s;
     snap_take(&s, u3, 0);
-    tc_resp_t *r = issue(cid, u3);
+    tc_resp_t *r = tc_issue(cid, u3);
     assert_problem(r, 409, "COUPON_SOLD_OUT");
     tc_free(r);
     assert_unchanged(&s);
@@ -489,14 +470,14 @@ static void sold_out(void **state)
 static void issue_unknown_coupon_or_user(void **state)
 {
     int64_t uid = tc_new_user();
-    int64_t cid = new_coupon("FIXED", 500, 10);
+    int64_t cid = tc_new_coupon("FIXED", 500, 10);
     struct snap s;
 
     snap_take(&s, uid, 0);
-    tc_resp_t *r = issue(NOWHERE, uid);
+    tc_resp_t *r = tc_issue(NOWHERE, uid);
     assert_problem(r, 404, "COUPON_NOT_FOUND");
     tc_free(r);
-    r = issue(cid, NOWHERE);
+    r = tc_issue(cid, NOWHERE);
     assert_problem(r, 404, "USER_NOT_FOUND");
     tc_free(r);
     assert_unchanged(&s);
@@ -507,12 +488,12 @@ static void issue_unknown_coupon_or_user(void **state)
 static void issue_of_an_expired_coupon(void **state)
 {
     int64_t uid = tc_new_user();
-    int64_t cid = new_coupon("FIXED", 500, 10);
+    int64_t cid = tc_new_coupon("FIXED", 500, 10);
     expire(cid);
 
     struct snap s;
     snap_take(&s, uid, 0);
-    tc_resp_t *r = issue(cid, uid);
+    tc_resp_t *r = tc_issue(cid, uid);
     assert_problem(r, 409, "COUPON_NOT_USABLE");
     tc_free(r);
     assert_unchanged(&s);
@@ -530,7 +511,7 @@ static void issue_refuses_bad_bodies(void **state)
         "{\"user\":1}",
     };
     int64_t uid = tc_new_user();
-    int64_t cid = new_coupon("FIXED", 500, 10);
+    int64_t cid = tc_new_coupon("FIXED", 500, 10);
     char path[128];
     struct snap s;
 
@@ -574,8 +555,8 @@ static void issue_refuses_bad_bodies(void **state)
 static void a_users_coupons(void **state)
 {
     int64_t uid = tc_new_user(), pid = tc_new_product(5000, 10);
-    int64_t avail = new_coupon("PERCENT", 20, 10), gone = new_coupon("FIXED", 300, 10),
-            used = new_coupon("FIXED", 1000, 10), other = new_coupon("FIXED", 700, 10);
+    int64_t avail = tc_new_coupon("PERCENT", 20, 10), gone = tc_new_coupon("FIXED", 300, 10),
+            used = tc_new_coupon("FIXED", 1000, 10), other = tc_new_coupon("FIXED", 700, 10);
     tc_charge(uid, 10000);
     issue_ok(avail, uid);
     issue_ok(gone, uid);
@@ -631,7 +612,7 @@ static void a_users_coupons(void **state)
 static void fixed_1000_on_5000(void **state)
 {
     int64_t uid = tc_new_user(), pid = tc_new_product(2500, 10);
-    int64_t cid = new_coupon("FIXED", 1000, 10);
+    int64_t cid = tc_new_coupon("FIXED", 1000, 10);
     tc_charge(uid, 10000);
     issue_ok(cid, uid);
 
@@ -680,7 +661,7 @@ static void fixed_1000_on_5000(void **state)
 static void percent_10_on_1999_floors(void **state)
 {
     int64_t uid = tc_new_user(), pid = tc_new_product(1999, 10);
-    int64_t cid = new_coupon("PERCENT", 10, 10);
+    int64_t cid = tc_new_coupon("PERCENT", 10, 10);
     tc_charge(uid, 5000);
     issue_ok(cid, uid);
 
@@ -703,7 +684,7 @@ static void percent_10_on_1999_floors(void **state)
 static void fixed_above_the_subtotal_makes_it_free(void **state)
 {
     int64_t uid = tc_new_user(), pid = tc_new_product(1500, 10);
-    int64_t cid = new_coupon("FIXED", 10000, 10);
+    int64_t cid = tc_new_coupon("FIXED", 10000, 10);
     tc_charge(uid, 700);
     issue_ok(cid, uid);
     int64_t hist = tc_history_of(uid);
@@ -741,7 +722,7 @@ static void fixed_above_the_subtotal_makes_it_free(void **state)
 static void percent_100_needs_no_balance(void **state)
 {
     int64_t uid = tc_new_user(), pid = tc_new_product(1999, 10); /* never charged */
-    int64_t cid = new_coupon("PERCENT", 100, 10);
+    int64_t cid = tc_new_coupon("PERCENT", 100, 10);
     issue_ok(cid, uid);
 
     tc_resp_t *r = order(uid, pid, 3, cid);
@@ -775,7 +756,7 @@ static void percent_100_needs_no_balance(void **state)
 static void balance_is_checked_against_the_discounted_total(void **state)
 {
     int64_t uid = tc_new_user(), pid = tc_new_product(2500, 10);
-    int64_t cid = new_coupon("FIXED", 1000, 10);
+    int64_t cid = tc_new_coupon("FIXED", 1000, 10);
     tc_charge(uid, 3999);
     issue_ok(cid, uid);
 
@@ -803,7 +784,7 @@ static void balance_is_checked_against_the_discounted_total(void **state)
 static void idempotent_replay_of_an_order_with_a_coupon(void **state)
 {
     int64_t uid = tc_new_user(), pid = tc_new_product(2500, 10);
-    int64_t cid = new_coupon("FIXED", 1000, 10);
+    int64_t cid = tc_new_coupon("FIXED", 1000, 10);
     char body[256], v[64];
     tc_charge(uid, 10000);
     issue_ok(cid, uid);
@@ -837,7 +818,7 @@ static void idempotent_replay_of_an_order_with_a_coupon(void **state)
 static void a_used_coupon_is_not_usable(void **state)
 {
     int64_t uid = tc_new_user(), pid = tc_new_product(2000, 10);
-    int64_t cid = new_coupon("FIXED", 1000, 10);
+    int64_t cid = tc_new_coupon("FIXED", 1000, 10);
     tc_charge(uid, 20000);
     issue_ok(cid, uid);
     int64_t first = order_ok(uid, pid, 1, cid);
@@ -855,7 +836,7 @@ static void a_used_coupon_is_not_usable(void **state)
 static void an_expired_coupon_is_not_usable(void **state)
 {
     int64_t uid = tc_new_user(), pid = tc_new_product(2000, 10);
-    int64_t cid = new_coupon("FIXED", 1000, 10);
+    int64_t cid = tc_new_coupon("FIXED", 1000, 10);
     tc_charge(uid, 20000);
     issue_ok(cid, uid);
     expire(cid);
@@ -873,7 +854,7 @@ static void an_expired_coupon_is_not_usable(void **state)
 static void someone_elses_coupon_is_not_usable(void **state)
 {
     int64_t uid = tc_new_user(), owner = tc_new_user(), pid = tc_new_product(2000, 10);
-    int64_t cid = new_coupon("FIXED", 1000, 10), never = new_coupon("FIXED", 1000, 10);
+    int64_t cid = tc_new_coupon("FIXED", 1000, 10), never = tc_new_coupon("FIXED", 1000, 10);
     tc_charge(uid, 20000);
     issue_ok(cid, owner);
 
@@ -942,7 +923,7 @@ static tc_resp_t *checkout(int64_t uid, const char *body)
 static void checkout_applies_the_coupon(void **state)
 {
     int64_t uid = tc_new_user(), pid = tc_new_product(1250, 10);
-    int64_t cid = new_coupon("PERCENT", 30, 10), foreign = new_coupon("FIXED", 100, 10);
+    int64_t cid = tc_new_coupon("PERCENT", 30, 10), foreign = tc_new_coupon("FIXED", 100, 10);
     char body[64];
     tc_charge(uid, 10000);
     issue_ok(cid, uid);
@@ -983,7 +964,7 @@ static void checkout_applies_the_coupon(void **state)
 static void cancel_gives_the_coupon_back(void **state)
 {
     int64_t uid = tc_new_user(), pid = tc_new_product(2500, 10);
-    int64_t cid = new_coupon("FIXED", 1000, 10);
+    int64_t cid = tc_new_coupon("FIXED", 1000, 10);
     tc_charge(uid, 10000);
     issue_ok(cid, uid);
     int64_t oid = order_ok(uid, pid, 2, cid);
@@ -1041,7 +1022,7 @@ static void cancel_gives_the_coupon_back(void **state)
 static void second_cancel_leaves_the_reused_coupon_alone(void **state)
 {
     int64_t uid = tc_new_user(), pid = tc_new_product(2500, 10);
-    int64_t cid = new_coupon("FIXED", 1000, 10);
+    int64_t cid = tc_new_coupon("FIXED", 1000, 10);
     tc_charge(uid, 10000);
     issue_ok(cid, uid);
     int64_t first = order_ok(uid, pid, 2, cid);
@@ -1064,7 +1045,7 @@ static void second_cancel_leaves_the_reused_coupon_alone(void **state)
 static void cancel_after_expiry_keeps_the_coupon_used(void **state)
 {
     int64_t uid = tc_new_user(), pid = tc_new_product(2500, 10);
-    int64_t cid = new_coupon("FIXED", 1000, 10);
+    int64_t cid = tc_new_coupon("FIXED", 1000, 10);
     tc_charge(uid, 10000);
     issue_ok(cid, uid);
     int64_t oid = order_ok(uid, pid, 2, cid);

@@ -7,7 +7,6 @@
  * of that user's orders; the platform is reset at the start of each. Waiting
  * is polling an observable condition (every 50 ms, bounded), never a sleep
  * standing in for it. */
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <mysql.h>
@@ -79,27 +78,6 @@ static const char *env(const char *name)
 /* ---------------------------------------------------------------------------
  * the fake data platform's control API */
 
-static CURL *pcurl;
-
-struct buf {
-    char *p;
-    size_t len;
-};
-
-static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-    struct buf *b = arg;
-    size_t n = size * nmemb;
-    char *q = realloc(b->p, b->len + n + 1);
-    if (!q)
-        return 0;
-    memcpy(q + b->len, ptr, n);
-    b->p = q;
-    b->len += n;
-    b->p[b->len] = '\0';
-    return n;
-}
-
 /* http://host:port of COMMERCE_TEST_PLATFORM_URL (which ends in /events) */
 static const char *platform_base(void)
 {
@@ -119,44 +97,16 @@ static const char *platform_base(void)
 /* A control request; answers 200 with JSON, or the test fails. Caller puts the result. */
 static json_object *platform(const char *method, const char *path, const char *body)
 {
-    char url[768];
-    struct buf b = {0};
-    struct curl_slist *h = NULL;
-    long status = 0;
+    static const char *const json[] = {"Content-Type: application/json", NULL};
+    tc_resp_t *r = tc_req_at(platform_base(), method, path, body, body ? json : NULL);
 
-    if (!pcurl)
-        pcurl = curl_easy_init();
-    assert_non_null(pcurl);
-    curl_easy_reset(pcurl);
-    snprintf(url, sizeof(url), "%s%s", platform_base(), path);
-    curl_easy_setopt(pcurl, CURLOPT_URL, url);
-    curl_easy_setopt(pcurl, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(pcurl, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(pcurl, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(pcurl, CURLOPT_TIMEOUT, 10L);
-    h = curl_slist_append(h, "Expect:");
-    if (body) {
-        h = curl_slist_append(h, "Content-Type: application/json");
-        curl_easy_setopt(pcurl, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(pcurl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    }
-    curl_easy_setopt(pcurl, CURLOPT_HTTPHEADER, h);
-    CURLcode cc = curl_easy_perform(pcurl);
-    curl_slist_free_all(h);
-    if (cc != CURLE_OK) {
-        fprintf(stderr, "platform %s %s: %s\n", method, url, curl_easy_strerror(cc));
-        free(b.p);
+    if (r->status != 200 || !r->json) {
+        fprintf(stderr, "platform %s %s -> %ld %s\n", method, path, r->status, r->body);
+        tc_free(r);
         fail();
     }
-    curl_easy_getinfo(pcurl, CURLINFO_RESPONSE_CODE, &status);
-    json_object *o = b.p ? json_tokener_parse(b.p) : NULL;
-    if (status != 200 || !o) {
-        fprintf(stderr, "platform %s %s -> %ld %s\n", method, url, status, b.p ? b.p : "");
-        free(b.p);
-        json_object_put(o);
-        fail();
-    }
-    free(b.p);
+    json_object *o = json_object_get(r->json);
+    tc_free(r);
     return o;
 }
 
@@ -941,10 +891,7 @@ int main(void)
         cmocka_unit_test_teardown(parked_event_is_listed_and_replayed, restore_stack),
         cmocka_unit_test_teardown(rejected_event_does_not_hold_back_the_others, restore_stack),
     };
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc = cmocka_run_group_tests_name("integration/feed", tests, NULL, NULL);
-    if (pcurl)
-        curl_easy_cleanup(pcurl);
     if (my)
         mysql_close(my);
     return rc;

@@ -56,7 +56,14 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
 tc_resp_t *tc_req(const char *method, const char *path, const char *body,
                   const char *const *headers)
 {
-    const char *base = env_or("COMMERCE_TEST_URL", "http://127.0.0.1:8080");
+    return tc_req_at(NULL, method, path, body, headers);
+}
+
+tc_resp_t *tc_req_at(const char *base, const char *method, const char *path, const char *body,
+                     const char *const *headers)
+{
+    if (!base)
+        base = env_or("COMMERCE_TEST_URL", "http://127.0.0.1:8080");
     size_t url_len = strlen(base) + strlen(path) + 1;
     char *url = malloc(url_len);
     struct buf bb = {0}, hb = {0};
@@ -391,6 +398,31 @@ int64_t tc_new_user(void)
     int64_t id = tc_int(r, "userId");
     tc_free(r);
     return id;
+}
+
+int64_t tc_new_coupon(const char *type, int64_t value, int64_t total)
+{
+    static int seq;
+    char body[256];
+    snprintf(body, sizeof(body),
+             "{\"name\":\"coupon %d\",\"type\":\"%s\",\"value\":%lld,\"totalQuantity\":%lld,"
+             "\"validDays\":7}",
+             ++seq, type, (long long)value, (long long)total);
+    tc_resp_t *r = tc_admin("POST", "/admin/coupons", body);
+    if (r->status != 201)
+        fprintf(stderr, "create coupon -> %ld %s\n", r->status, r->body);
+    assert_int_equal(r->status, 201);
+    int64_t id = tc_int(r, "couponId");
+    tc_free(r);
+    return id;
+}
+
+tc_resp_t *tc_issue(int64_t cid, int64_t uid)
+{
+    char path[128], body[64];
+    snprintf(path, sizeof(path), "/coupons/%lld/issue", (long long)cid);
+    snprintf(body, sizeof(body), "{\"userId\":%lld}", (long long)uid);
+    return tc_post(path, body);
 }
 
 int64_t tc_new_product(int64_t price, int64_t stock)

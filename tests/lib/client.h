@@ -23,6 +23,9 @@ typedef struct tc_resp {
  * body NULL sends none. Content-Type is whatever headers say (none by default). */
 tc_resp_t *tc_req(const char *method, const char *path, const char *body,
                   const char *const *headers);
+/* The same against another server: base is "http://host:port" (NULL: the stack). */
+tc_resp_t *tc_req_at(const char *base, const char *method, const char *path, const char *body,
+                     const char *const *headers);
 
 /* JSON conveniences: Content-Type: application/json is added. */
 tc_resp_t *tc_get(const char *path);
@@ -81,6 +84,10 @@ int tc_stack(const char *cmd);
 int64_t tc_new_user(void);
 int64_t tc_new_product(int64_t price, int64_t stock);
 void tc_charge(int64_t user_id, int64_t amount);
+/* A coupon valid for 7 days (type FIXED or PERCENT); its id. */
+int64_t tc_new_coupon(const char *type, int64_t value, int64_t total);
+/* POST /coupons/{cid}/issue for uid; the response (safe in a tc_parallel child). */
+tc_resp_t *tc_issue(int64_t cid, int64_t uid);
 
 /* In a child, only tc_req-style calls are safe: a failure there exits 255
  * instead of unwinding into cmocka. Run fn(i, arg) in n child processes that start together (they
