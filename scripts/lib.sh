@@ -30,7 +30,7 @@ COMMERCE_PACKAGES=(
 	autoconf automake make gcc pkg-config
 	libfcgi-dev libjson-c-dev libmariadb-dev libcurl4-openssl-dev libcmocka-dev
 	mariadb-server mariadb-client nginx spawn-fcgi multiwatch
-	valgrind wrk curl iproute2 python3 tzdata
+	valgrind wrk curl iproute2 python3 tzdata systemd
 )
 
 log() { printf '[%s] %s\n' "${0##*/}" "$*" >&2; }
