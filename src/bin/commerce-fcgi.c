@@ -40,17 +40,6 @@ static void install_signals(void)
     sigaction(SIGPIPE, &sa, NULL);
 }
 
-static enum log_level level_of(const char *s)
-{
-    if (strcmp(s, "debug") == 0)
-        return LOG_LVL_DEBUG;
-    if (strcmp(s, "warn") == 0)
-        return LOG_LVL_WARN;
-    if (strcmp(s, "error") == 0)
-        return LOG_LVL_ERROR;
-    return LOG_LVL_INFO;
-}
-
 static void serve(app_t *app, FCGX_Request *fr, const route_t *routes, size_t nroutes)
 {
     req_t r;
@@ -84,7 +73,7 @@ int main(void)
         log_error("invalid configuration; see the lines above");
         return 2;
     }
-    log_set_level(level_of(app.cfg.log_level));
+    log_set_level_name(app.cfg.log_level);
     if (mysql_library_init(0, NULL, NULL) != 0 || FCGX_Init() != 0) {
         log_error("library initialisation failed");
         return 1;

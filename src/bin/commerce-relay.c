@@ -143,6 +143,7 @@ int main(int argc, char **argv)
         log_error("invalid configuration; see the lines above");
         return 2;
     }
+    log_set_level_name(cfg.log_level);
     if (argc == 1 && !cfg.data_platform_url[0]) {
         log_error("config: data_platform_url: required by the relay");
         return 2;

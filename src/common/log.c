@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -9,6 +10,15 @@ static enum log_level min_level = LOG_LVL_INFO;
 static const char *prog_name = "commerce";
 
 void log_set_level(enum log_level level) { min_level = level; }
+
+void log_set_level_name(const char *name)
+{
+    static const char *const names[] = {"debug", "info", "warn", "error"};
+    min_level = LOG_LVL_INFO;
+    for (int i = 0; i < 4; i++)
+        if (strcmp(name, names[i]) == 0)
+            min_level = (enum log_level)i;
+}
 
 void log_set_name(const char *name) { prog_name = name; }
 

@@ -5,6 +5,8 @@
 enum log_level { LOG_LVL_DEBUG, LOG_LVL_INFO, LOG_LVL_WARN, LOG_LVL_ERROR };
 
 void log_set_level(enum log_level level);
+/* By name, as the log_level key has it: debug, info, warn, error (else info). */
+void log_set_level_name(const char *name);
 void log_set_name(const char *name);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

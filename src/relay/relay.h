@@ -14,13 +14,14 @@ typedef struct relay relay_t;
 relay_t *relay_new(const config_t *cfg, db_t *db);
 void relay_free(relay_t *rl);
 
-/* Exponential backoff with full jitter for the n-th failed attempt (n >= 1):
+/* Exponential backoff with "equal jitter" for the n-th failed attempt (n >= 1):
  * a random delay in [d/2, d] where d = min(base * 2^(n-1), max). Pure. */
 int64_t relay_backoff_ms(int64_t n, int64_t base_ms, int64_t max_ms, uint32_t random);
 
 /* One round: claim up to relay_batch_size due events and deliver them in
  * order. On the first failed delivery the rest of the batch is given back
- * with the same delay (the platform is unwell; don't hammer it); past half
+ * due in half that event's delay, so before its retry (the platform is
+ * unwell; don't hammer it, and one bad event cannot hold up the rest); past half
  * the lease the rest is given back due at once (another relay may take it).
  * *stop is polled between deliveries. Returns the number claimed, or a
  * database failure (< 0). *delivered counts the 2xx answers. */
