@@ -139,12 +139,11 @@ static int record_tx(db_t *db, void *arg)
         const outbox_event_t *e = &rl->batch[i];
         const struct outcome *o = &rl->outcome[i];
         if (o->kind == DELIVERED)
-            rc = outbox_delivered(db, e->id);
+            rc = outbox_delivered(db, e);
         else if (o->kind == FAILED)
-            rc = outbox_attempt_failed(db, e->id, o->delay_ms, rl->cfg->relay_max_attempts,
-                                       o->error);
+            rc = outbox_attempt_failed(db, e, o->delay_ms, rl->cfg->relay_max_attempts, o->error);
         else
-            rc = outbox_release(db, e->id, o->delay_ms);
+            rc = outbox_release(db, e, o->delay_ms);
     }
     return rc;
 }

@@ -42,9 +42,10 @@ static int claim_tx(db_t *db, void *arg)
         "SELECT id, event_id, type, order_id, payload, occurred_at, attempts FROM outbox"
         " WHERE status = 'PENDING' AND next_attempt_at <= NOW(3)"
         " ORDER BY next_attempt_at, id LIMIT ? FOR UPDATE SKIP LOCKED";
-    static const char lease[] =
-        "UPDATE outbox SET next_attempt_at = NOW(3) + INTERVAL ? * 1000 MICROSECOND WHERE id = ?";
+    static const char until[] = "SELECT NOW(3) + INTERVAL ? * 1000 MICROSECOND";
+    static const char lease[] = "UPDATE outbox SET next_attempt_at = ? WHERE id = ?";
     struct claim *c = arg;
+    char token[UTIL_TIME_LEN], token_sql[UTIL_TIME_LEN];
     db_stmt_t *st;
     int rc;
 
@@ -61,11 +62,22 @@ static int claim_tx(db_t *db, void *arg)
         c->n++;
     }
     db_end(st);
-    if (rc < 0)
+    if (rc < 0 || c->n == 0)
+        return rc < 0 ? rc : C_OK;
+    /* One lease time for the batch, which is also the claim's token: a later
+     * claim of these rows can only come after it, so it sets another. */
+    if ((rc = db_query(db, &st, until, "l", c->lease_ms)) != C_OK)
         return rc;
-    for (int i = 0; i < c->n; i++)
-        if ((rc = db_exec(db, lease, NULL, NULL, "ll", c->lease_ms, c->out[i].id)) != C_OK)
+    rc = db_row(st, "t", token);
+    db_end(st);
+    if (rc != 1)
+        return rc < 0 ? rc : C_ERR;
+    util_time_sql(token, token_sql);
+    for (int i = 0; i < c->n; i++) {
+        if ((rc = db_exec(db, lease, NULL, NULL, "sl", token_sql, c->out[i].id)) != C_OK)
             return rc;
+        memcpy(c->out[i].lease, token_sql, sizeof(token_sql));
+    }
     return C_OK;
 }
 
@@ -81,30 +93,31 @@ int outbox_claim(db_t *db, int max, int64_t lease_ms, outbox_event_t *out)
     return c.n;
 }
 
-int outbox_delivered(db_t *db, int64_t id)
+#define CLAIM_HOLDS " WHERE id = ? AND status = 'PENDING' AND next_attempt_at = ?"
+
+int outbox_delivered(db_t *db, const outbox_event_t *e)
 {
     static const char sql[] = "UPDATE outbox SET status = 'DELIVERED', attempts = attempts + 1,"
-                              " delivered_at = NOW(3), last_error = NULL WHERE id = ?";
-    return db_exec(db, sql, NULL, NULL, "l", id);
+                              " delivered_at = NOW(3), last_error = NULL" CLAIM_HOLDS;
+    return db_exec(db, sql, NULL, NULL, "ls", e->id, e->lease);
 }
 
-int outbox_attempt_failed(db_t *db, int64_t id, int64_t delay_ms, int64_t max_attempts,
+int outbox_attempt_failed(db_t *db, const outbox_event_t *e, int64_t delay_ms, int64_t max_attempts,
                           const char *error)
 {
     static const char sql[] =
         "UPDATE outbox SET status = IF(attempts + 1 >= ?, 'FAILED', 'PENDING'),"
         " attempts = attempts + 1,"
-        " next_attempt_at = NOW(3) + INTERVAL ? * 1000 MICROSECOND, last_error = LEFT(?, 500)"
-        " WHERE id = ?";
-    return db_exec(db, sql, NULL, NULL, "llsl", max_attempts, delay_ms, error, id);
+        " next_attempt_at = NOW(3) + INTERVAL ? * 1000 MICROSECOND,"
+        " last_error = LEFT(?, 500)" CLAIM_HOLDS;
+    return db_exec(db, sql, NULL, NULL, "llsls", max_attempts, delay_ms, error, e->id, e->lease);
 }
 
-int outbox_release(db_t *db, int64_t id, int64_t delay_ms)
+int outbox_release(db_t *db, const outbox_event_t *e, int64_t delay_ms)
 {
     static const char sql[] =
-        "UPDATE outbox SET next_attempt_at = NOW(3) + INTERVAL ? * 1000 MICROSECOND"
-        " WHERE id = ? AND status = 'PENDING'";
-    return db_exec(db, sql, NULL, NULL, "ll", delay_ms, id);
+        "UPDATE outbox SET next_attempt_at = NOW(3) + INTERVAL ? * 1000 MICROSECOND" CLAIM_HOLDS;
+    return db_exec(db, sql, NULL, NULL, "lls", delay_ms, e->id, e->lease);
 }
 
 int outbox_stats(db_t *db, outbox_stats_t *s)

@@ -27,6 +27,7 @@ typedef struct outbox_event {
     char *payload; /* owned: free with outbox_events_free */
     char occurred_at[UTIL_TIME_LEN];
     int64_t attempts;
+    char lease[UTIL_TIME_LEN]; /* the claim's token: the next_attempt_at it set (SQL form) */
 } outbox_event_t;
 
 /* Claim up to `max` due PENDING events: in one short transaction, select them
@@ -37,16 +38,21 @@ typedef struct outbox_event {
 int outbox_claim(db_t *db, int max, int64_t lease_ms, outbox_event_t *out);
 void outbox_events_free(outbox_event_t *ev, int n);
 
+/* The outcomes below change the event only while this relay's claim holds:
+ * still PENDING with the lease the claim set. A relay that stalled past its
+ * lease (another relay may have delivered the event since, or an operator
+ * replayed it) changes nothing. */
+
 /* After a 2xx: DELIVERED. */
-int outbox_delivered(db_t *db, int64_t id);
+int outbox_delivered(db_t *db, const outbox_event_t *e);
 
 /* After a failed attempt: attempts + 1, and either due again in delay_ms or,
  * once attempts reaches max_attempts, parked as FAILED. */
-int outbox_attempt_failed(db_t *db, int64_t id, int64_t delay_ms, int64_t max_attempts,
+int outbox_attempt_failed(db_t *db, const outbox_event_t *e, int64_t delay_ms, int64_t max_attempts,
                           const char *error);
 
 /* Give back a claimed, unattempted event: due again in delay_ms. */
-int outbox_release(db_t *db, int64_t id, int64_t delay_ms);
+int outbox_release(db_t *db, const outbox_event_t *e, int64_t delay_ms);
 
 typedef struct outbox_stats {
     int64_t pending, due, failed, delivered;
