@@ -413,6 +413,7 @@ max_charge=10000000
 max_balance=1000000000
 data_platform_url=$url
 time_zone=Asia/Seoul
+db_lock_wait_timeout_s=${STACK_LOCK_WAIT_S:-5}
 metrics_file=$dir/run/metrics
 relay_batch_size=${STACK_RELAY_BATCH:-100}
 relay_poll_ms=${STACK_RELAY_POLL_MS:-100}

@@ -35,6 +35,7 @@ static const struct key keys[] = {
     STR(db_socket, "", 0),
     STR(db_host, "", 0),
     INT(db_port, 1, 65535, "3306"),
+    INT(db_lock_wait_timeout_s, 1, 10, "5"),
     STR(db_user, "commerce", 1),
     STR(db_password, "", 0),
     STR(db_name, "commerce", 1),

@@ -17,6 +17,7 @@ typedef struct config {
     char db_socket[256];
     char db_host[256];
     int64_t db_port;
+    int64_t db_lock_wait_timeout_s;
     char db_user[80];
     char db_password[256];
     char db_name[80];

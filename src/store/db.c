@@ -31,6 +31,7 @@ struct db {
     MYSQL *my;
     int in_tx;
     int last_attempts;
+    unsigned last_errno; /* of the last failed statement */
     struct db_stmt cache[CACHE_SIZE];
     int ncache;
     uint64_t tick;
@@ -70,6 +71,7 @@ void db_free(db_t *db)
 
 static int classify(db_t *db, unsigned err, const char *what, const char *msg)
 {
+    db->last_errno = err;
     switch (err) {
     case ER_LOCK_DEADLOCK:
     case ER_LOCK_WAIT_TIMEOUT:
@@ -130,10 +132,14 @@ int db_ensure(db_t *db)
         return C_DOWN;
     }
     /* Times are stored and compared in UTC; isolation is pinned whatever the
-     * server default is. */
-    char iso[96];
+     * server default is; a row lock is waited for db_lock_wait_timeout_s at
+     * most (the server default, 50 s, would outlast nginx's patience). */
+    char iso[96], wait[64];
     snprintf(iso, sizeof(iso), "SET SESSION TRANSACTION ISOLATION LEVEL %s", db->isolation);
-    if (mysql_query(db->my, "SET time_zone = '+00:00'") || mysql_query(db->my, iso))
+    snprintf(wait, sizeof(wait), "SET SESSION innodb_lock_wait_timeout = %lld",
+             (long long)c->db_lock_wait_timeout_s);
+    if (mysql_query(db->my, "SET time_zone = '+00:00'") || mysql_query(db->my, iso) ||
+        mysql_query(db->my, wait))
         return my_fail(db, "session setup");
     return C_OK;
 }
@@ -574,9 +580,22 @@ static void backoff(int attempt)
         ;
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool db_last_lock_wait(const db_t *db) { return db->last_errno == ER_LOCK_WAIT_TIMEOUT; }
+
 int db_tx(db_t *db, db_tx_fn fn, void *arg)
 {
     int reconnected = 0;
+    /* No attempt starts after this: with one attempt bounded by the read
+     * timeout, the caller always has the final outcome well before nginx
+     * gives up on the request (and a 503 it answers means nothing happened). */
+    int64_t last_start = mono_ms() + 3 * 1000 * db->cfg->db_lock_wait_timeout_s;
 
     for (int attempt = 1;; attempt++) {
         int rc, committing = 0;
@@ -601,18 +620,19 @@ int db_tx(db_t *db, db_tx_fn fn, void *arg)
             return C_OK;
         if (db->my && mysql_rollback(db->my) != 0)
             my_fail(db, "ROLLBACK");
-        if (rc == C_RETRY && attempt < DB_TX_ATTEMPTS) {
+        if (rc == C_RETRY && attempt < DB_TX_ATTEMPTS && mono_ms() < last_start) {
             backoff(attempt);
             continue;
         }
-        if (rc == C_DOWN && !committing && !reconnected) {
+        if (rc == C_DOWN && !committing && !reconnected && mono_ms() < last_start) {
             /* The server rolled the transaction back when the connection
              * went; run it once more on a fresh connection. */
             reconnected = 1;
             continue;
         }
         if (rc == C_RETRY)
-            log_warn("db: transaction still conflicting after %d attempts", attempt);
+            log_warn("db: transaction still conflicting after %d attempts (%s)", attempt,
+                     attempt < DB_TX_ATTEMPTS ? "out of time" : "out of attempts");
         return rc;
     }
 }

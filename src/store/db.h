@@ -21,6 +21,7 @@
 #ifndef COMMERCE_DB_H
 #define COMMERCE_DB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -78,15 +79,19 @@ void db_end(db_stmt_t *st);
 
 /* Run fn inside START TRANSACTION ... COMMIT. A C_RETRY from fn or from
  * COMMIT rolls back and runs fn again from the start, after a jittered
- * backoff, up to DB_TX_ATTEMPTS times; a lost connection before COMMIT is
- * re-opened and fn run again once. Any other failure rolls back and is
- * returned. fn must keep no state across attempts except through arg, which
- * it must reset itself. */
+ * backoff, up to DB_TX_ATTEMPTS times and only while less than
+ * 3 × db_lock_wait_timeout_s have passed since the first attempt began; a
+ * lost connection before COMMIT is re-opened and fn run again once (same
+ * time rule). Any other failure rolls back and is returned. fn must keep no
+ * state across attempts except through arg, which it must reset itself. */
 #define DB_TX_ATTEMPTS 8
 typedef int (*db_tx_fn)(db_t *db, void *arg);
 int db_tx(db_t *db, db_tx_fn fn, void *arg);
 
 /* Attempts used by the last db_tx (1 = no retry); for metrics and tests. */
 int db_tx_attempts(const db_t *db);
+
+/* The last C_RETRY came from a lock wait timeout (1205), not a deadlock. */
+bool db_last_lock_wait(const db_t *db);
 
 #endif

@@ -22,12 +22,14 @@ int idem_begin(db_t *db, struct idem *ik)
     if (!ik->key)
         return C_OK;
     rc = db_exec(db, ins, NULL, NULL, "lsb", ik->user_id, ik->key, ik->request, ik->request_len);
-    if (rc == C_RETRY) {
+    if (rc == C_RETRY && db_last_lock_wait(db)) {
         /* Waited a whole lock wait for the first request: do not queue up
          * behind it again. */
         ik->state = IDEM_IN_USE;
         return C_REJECT;
     }
+    if (rc == C_RETRY)
+        return rc; /* a deadlock among waiters after the holder rolled back: run again */
     if (rc != C_DUP)
         return rc;
     rc = db_query(db, &st, sel, "ls", ik->user_id, ik->key);

@@ -352,6 +352,49 @@ static int order_with_the_key(int i, void *arg)
     return code;
 }
 
+static char refused_key[32];
+
+static int refused_order_with_the_key(int i, void *arg)
+{
+    (void)i;
+    (void)arg;
+    tc_resp_t *r = tc_post_key("/orders", shared_body, refused_key);
+    int code = classify(r, 201);
+    tc_free(r);
+    return code;
+}
+
+/* Thirty identical requests with one key that all must be refused (no
+ * balance): each is evaluated and refused, none is told the key is in use.
+ * (Waiters on a key whose holder rolled back could deadlock on the key's
+ * insert; that once surfaced as 409 IDEMPOTENCY_KEY_IN_USE.) Five rounds. */
+static void refused_requests_with_one_key_are_all_refused(void **state)
+{
+    const int n = 30;
+    int results[MAX_CLIENTS], count[UNEXPECTED];
+
+    prod_a = tc_new_product(1200, 100);
+    users[0] = tc_new_user();
+    snprintf(shared_body, sizeof(shared_body),
+             "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}",
+             (long long)users[0], (long long)prod_a);
+    expect_code = "INSUFFICIENT_BALANCE";
+    for (int round = 0; round < 5; round++) {
+        snprintf(refused_key, sizeof(refused_key), "refused-key-%d", round);
+        assert_int_equal(tc_parallel(n, refused_order_with_the_key, NULL, results), 0);
+        tally(results, n, count, UNEXPECTED);
+        if (count[OTHER_409])
+            fprintf(stderr, "round %d: %d clients got another 409 (key in use?)\n", round,
+                    count[OTHER_409]);
+        assert_int_equal(count[REFUSED], n);
+    }
+    assert_int_equal(tc_orders_of(users[0]), 0);
+    assert_int_equal(tc_stock(prod_a), 100);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM idempotency_key WHERE user_id=%lld", (long long)users[0]),
+        0);
+}
+
 /* Ten identical requests with one Idempotency-Key: one order. */
 static void ten_requests_with_one_key_make_one_order(void **state)
 {
@@ -461,6 +504,7 @@ int main(void)
         cmocka_unit_test(opposite_line_orders_all_succeed),
         cmocka_unit_test(ten_cancels_refund_once),
         cmocka_unit_test(ten_requests_with_one_key_make_one_order),
+        cmocka_unit_test(refused_requests_with_one_key_are_all_refused),
         cmocka_unit_test(ten_checkouts_of_one_cart),
     };
     return cmocka_run_group_tests_name("concurrency/orders", tests, NULL, NULL);

@@ -1188,6 +1188,39 @@ static void orders_of_every_size_keep_every_read_working(void **state)
     }
 }
 
+/* Another session holds the user's balance row far longer than a lock wait:
+ * the worker gives up on its own (503 with Retry-After, from the worker, not
+ * nginx's timeout page) within 3 lock waits plus one, and nothing is left to
+ * commit later: once the lock goes, no order appeared. Then it works. */
+static void order_behind_a_held_lock_is_refused_and_nothing_happens(void **state)
+{
+    int64_t uid = tc_new_user(), pid = tc_new_product(300, 5);
+    char body[160], ra[16];
+    tc_charge(uid, 1000);
+    snprintf(body, sizeof(body),
+             "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}", (long long)uid,
+             (long long)pid);
+
+    tc_sql("START TRANSACTION");
+    assert_int_equal(
+        tc_sql_int("SELECT balance FROM point WHERE user_id=%lld FOR UPDATE", (long long)uid),
+        1000);
+    tc_resp_t *r = tc_post("/orders", body);
+    assert_problem(r, 503, "SERVICE_UNAVAILABLE");
+    assert_non_null(tc_header(r, "Retry-After", ra, sizeof(ra)));
+    assert_null(strstr(r->body, "no worker could answer")); /* nginx's own 503 */
+    tc_free(r);
+    tc_sql("ROLLBACK");
+
+    assert_int_equal(tc_orders_of(uid), 0);
+    assert_int_equal(tc_balance(uid), 1000);
+    assert_int_equal(tc_stock(pid), 5);
+    r = tc_post("/orders", body);
+    assert_int_equal(r->status, 201);
+    tc_free(r);
+    assert_int_equal(tc_balance(uid), 700);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1213,6 +1246,7 @@ int main(void)
         cmocka_unit_test(refused_request_does_not_burn_the_key),
         cmocka_unit_test(idempotent_charge),
         cmocka_unit_test(orders_of_every_size_keep_every_read_working),
+        cmocka_unit_test(order_behind_a_held_lock_is_refused_and_nothing_happens),
     };
     return cmocka_run_group_tests_name("integration/orders", tests, NULL, NULL);
 }
