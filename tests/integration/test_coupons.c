@@ -116,13 +116,7 @@ static tc_resp_t *order(int64_t uid, int64_t pid, int64_t qty, int64_t cid)
 
 static int64_t order_ok(int64_t uid, int64_t pid, int64_t qty, int64_t cid)
 {
-    tc_resp_t *r = order(uid, pid, qty, cid);
-    if (r->status != 201)
-        fprintf(stderr, "order -> %ld %s\n", r->status, r->body);
-    assert_int_equal(r->status, 201);
-    int64_t id = tc_int(r, "orderId");
-    tc_free(r);
-    return id;
+    return tc_created_id(order(uid, pid, qty, cid), "orderId");
 }
 
 static tc_resp_t *cancel(int64_t oid)

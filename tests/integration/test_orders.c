@@ -86,13 +86,7 @@ static tc_resp_t *order1(int64_t uid, int64_t pid, int64_t qty)
 
 static int64_t place1(int64_t uid, int64_t pid, int64_t qty)
 {
-    tc_resp_t *r = order1(uid, pid, qty);
-    if (r->status != 201)
-        fprintf(stderr, "order -> %ld %s\n", r->status, r->body);
-    assert_int_equal(r->status, 201);
-    int64_t id = tc_int(r, "orderId");
-    tc_free(r);
-    return id;
+    return tc_created_id(order1(uid, pid, qty), "orderId");
 }
 
 static tc_resp_t *cancel(int64_t order_id)

@@ -391,13 +391,19 @@ int64_t tc_sql_int(const char *fmt, ...)
     return v;
 }
 
-int64_t tc_new_user(void)
+int64_t tc_created_id(tc_resp_t *r, const char *key)
 {
-    tc_resp_t *r = tc_admin("POST", "/admin/users", "{\"name\":\"test user\"}");
+    if (r->status != 201)
+        fprintf(stderr, "expected 201, got %ld %s\n", r->status, r->body);
     assert_int_equal(r->status, 201);
-    int64_t id = tc_int(r, "userId");
+    int64_t id = tc_int(r, key);
     tc_free(r);
     return id;
+}
+
+int64_t tc_new_user(void)
+{
+    return tc_created_id(tc_admin("POST", "/admin/users", "{\"name\":\"test user\"}"), "userId");
 }
 
 int64_t tc_new_coupon(const char *type, int64_t value, int64_t total)
@@ -408,13 +414,7 @@ int64_t tc_new_coupon(const char *type, int64_t value, int64_t total)
              "{\"name\":\"coupon %d\",\"type\":\"%s\",\"value\":%lld,\"totalQuantity\":%lld,"
              "\"validDays\":7}",
              ++seq, type, (long long)value, (long long)total);
-    tc_resp_t *r = tc_admin("POST", "/admin/coupons", body);
-    if (r->status != 201)
-        fprintf(stderr, "create coupon -> %ld %s\n", r->status, r->body);
-    assert_int_equal(r->status, 201);
-    int64_t id = tc_int(r, "couponId");
-    tc_free(r);
-    return id;
+    return tc_created_id(tc_admin("POST", "/admin/coupons", body), "couponId");
 }
 
 tc_resp_t *tc_issue(int64_t cid, int64_t uid)
@@ -430,11 +430,7 @@ int64_t tc_new_product(int64_t price, int64_t stock)
     char body[256];
     snprintf(body, sizeof(body), "{\"name\":\"test product\",\"price\":%lld,\"stock\":%lld}",
              (long long)price, (long long)stock);
-    tc_resp_t *r = tc_admin("POST", "/admin/products", body);
-    assert_int_equal(r->status, 201);
-    int64_t id = tc_int(r, "id");
-    tc_free(r);
-    return id;
+    return tc_created_id(tc_admin("POST", "/admin/products", body), "id");
 }
 
 void tc_charge(int64_t user_id, int64_t amount)

@@ -80,6 +80,10 @@ int64_t tc_history_of(int64_t uid); /* Number of point_history rows of a user. *
  * workers-restart, relay-start, …); its exit status, 0 when it worked. */
 int tc_stack(const char *cmd);
 
+/* The response must be 201 (else the test fails, showing the body): the
+ * integer member `key` of its body. Frees r. */
+int64_t tc_created_id(tc_resp_t *r, const char *key);
+
 /* Fixtures made through the admin API. */
 int64_t tc_new_user(void);
 int64_t tc_new_product(int64_t price, int64_t stock);
