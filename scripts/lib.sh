@@ -250,7 +250,7 @@ state_prepare() {
 	[[ $dir != *[\|\&\\\ ]* ]] || die "state dir must not contain '|', '&', '\\' or spaces: $dir"
 	# sun_path holds 108 bytes; the longest socket is DIR/run/mysqld.sock.lock.
 	((${#dir} + 25 < 108)) || die "state dir path too long for a unix socket: $dir"
-	mkdir -p "$dir"/{run,log,mysql,nginx}
+	mkdir -p "$dir"/{run,log,mysql,nginx,nginx.d}
 	chmod 755 "$dir" "$dir/run" "$dir/log" "$dir/nginx"
 }
 
