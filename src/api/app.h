@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "common/config.h"
+#include "http/auth.h"
 #include "http/req.h"
 #include "http/router.h"
 #include "store/db.h"
@@ -14,6 +15,7 @@
 typedef struct app {
     config_t cfg;
     db_t *db;
+    auth_t *auth;
 } app_t;
 
 static inline app_t *app_of(req_t *r) { return r->app; }

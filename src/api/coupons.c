@@ -58,7 +58,7 @@ int coupons_issue_h(req_t *r)
     struct coupons_issue c = {.coupon_id = r->ids[0]};
     int rc = body_int(r, "userId", 1, INT64_MAX, &c.user_id);
 
-    if (rc != C_OK)
+    if (rc != C_OK || (rc = req_acting_for(r, c.user_id)) != C_OK)
         return rc;
     rc = db_tx(db_of(r), issue_tx, &c);
     if (rc == C_OK)

@@ -66,7 +66,4 @@ int page_reply_for_user(req_t *r, page_t *pg, int rc, int64_t uid)
     return resp_json(r, 200, o);
 }
 
-int no_user(req_t *r, int64_t id)
-{
-    return problem(r, 404, "USER_NOT_FOUND", NULL, "user %" PRId64 " does not exist", id);
-}
+int no_user(req_t *r, int64_t id) { return problem_user_not_found(r, id); }

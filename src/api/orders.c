@@ -120,7 +120,7 @@ int orders_create_h(req_t *r)
 
     memset(&p, 0, sizeof(p));
     if ((rc = body_int(r, "userId", 1, INT64_MAX, &p.user_id)) != C_OK ||
-        (rc = orders_read_coupon(r, &p)) != C_OK)
+        (rc = req_acting_for(r, p.user_id)) != C_OK || (rc = orders_read_coupon(r, &p)) != C_OK)
         return rc;
     if (order_parse_items(r->json, p.lines, &p.n, field, sizeof(field), detail, sizeof(detail)))
         return invalid(r, field, "%s", detail);
@@ -137,7 +137,7 @@ int orders_get_h(req_t *r)
 
     if (rc != C_OK)
         return rc;
-    if (!found)
+    if (!found || (r->user_id && order_buf.user_id != r->user_id)) /* another's: as unknown */
         return no_order(r, r->ids[0]);
     return resp_json(r, 200, render(&order_buf));
 }
@@ -183,7 +183,7 @@ static int cancel_tx(db_t *db, void *arg)
 
 int orders_cancel_h(req_t *r)
 {
-    struct order_cancel c = {.order_id = r->ids[0], .order = &order_buf};
+    struct order_cancel c = {.order_id = r->ids[0], .user_id = r->user_id, .order = &order_buf};
     int rc = db_tx(db_of(r), cancel_tx, &c);
 
     if (rc == C_REJECT && c.outcome == ORDER_NOT_FOUND)

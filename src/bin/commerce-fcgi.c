@@ -42,6 +42,7 @@ static void install_signals(void)
 
 static void serve(app_t *app, FCGX_Request *fr, const route_t *routes, size_t nroutes)
 {
+    const router_env_t env = {app->cfg.admin_token, app->auth, (int)app->cfg.retry_after_seconds};
     req_t r;
 
     memset(&r, 0, sizeof(r));
@@ -49,8 +50,7 @@ static void serve(app_t *app, FCGX_Request *fr, const route_t *routes, size_t nr
     r.started_us = util_mono_us();
     int rc = fcgi_read(&r, fr, (size_t)app->cfg.max_body_bytes);
     if (rc == C_OK)
-        router_dispatch(&r, routes, nroutes, app->cfg.admin_token,
-                        (int)app->cfg.retry_after_seconds);
+        router_dispatch(&r, routes, nroutes, &env);
     else if (rc != C_REJECT)
         problem(&r, 500, "INTERNAL_ERROR", NULL, "internal error");
     metrics_request(r.route ? (int)(r.route - routes) : METRICS_ROUTES, r.status,
@@ -68,12 +68,21 @@ int main(void)
     size_t nroutes;
     const route_t *routes = routes_table(&nroutes);
 
+    char err[512];
+
     log_set_name("commerce-fcgi");
-    if (config_load(&app.cfg) != 0) {
+    if (config_load(&app.cfg, CONFIG_WORKER) != 0) {
         log_error("invalid configuration; see the lines above");
         return 2;
     }
     log_set_level_name(app.cfg.log_level);
+    if ((app.auth = auth_new(&app.cfg, err, sizeof(err))) == NULL) {
+        log_error("config: %s", err);
+        return 2;
+    }
+    if (!auth_enabled(app.auth))
+        log_warn("auth=off: user routes need no access token and act for any user; "
+                 "for development only, never in production");
     if (mysql_library_init(0, NULL, NULL) != 0 || FCGX_Init() != 0) {
         log_error("library initialisation failed");
         return 1;
@@ -98,6 +107,7 @@ int main(void)
     }
     FCGX_Free(&fr, 1);
     db_free(app.db);
+    auth_free(app.auth);
     mysql_library_end();
     log_info("stopped");
     return 0;

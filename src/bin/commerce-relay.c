@@ -139,15 +139,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: commerce-relay [status | replay [EVENT_ID]]\n");
         return 2;
     }
-    if (config_load(&cfg) != 0) {
+    if (config_load(&cfg, argc == 1 ? CONFIG_RELAY : CONFIG_TOOL) != 0) {
         log_error("invalid configuration; see the lines above");
         return 2;
     }
     log_set_level_name(cfg.log_level);
-    if (argc == 1 && !cfg.data_platform_url[0]) {
-        log_error("config: data_platform_url: required by the relay");
-        return 2;
-    }
     if (mysql_library_init(0, NULL, NULL) || curl_global_init(CURL_GLOBAL_DEFAULT))
         return 1;
     db = db_new(&cfg);

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
 #include "common/util.h"
 
@@ -20,15 +22,20 @@ struct key {
     int64_t min, max;
     const char *def;
     int required;
+    int secret; /* K_STR: never in a file others can read; NAME_file may hold it */
 };
 
 #define STR(field, def, req)                                                                       \
     {                                                                                              \
-#field, K_STR, offsetof(config_t, field), sizeof(((config_t *)0)->field), 0, 0, def, req   \
+#field, K_STR, offsetof(config_t, field), sizeof(((config_t *)0)->field), 0, 0, def, req, 0 \
+    }
+#define SECRET(field)                                                                              \
+    {                                                                                              \
+#field, K_STR, offsetof(config_t, field), sizeof(((config_t *)0)->field), 0, 0, "", 0, 1    \
     }
 #define INT(field, lo, hi, def)                                                                    \
     {                                                                                              \
-#field, K_INT, offsetof(config_t, field), sizeof(int64_t), lo, hi, def, 0                  \
+#field, K_INT, offsetof(config_t, field), sizeof(int64_t), lo, hi, def, 0, 0                \
     }
 
 static const struct key keys[] = {
@@ -37,12 +44,25 @@ static const struct key keys[] = {
     INT(db_port, 1, 65535, "3306"),
     INT(db_lock_wait_timeout_s, 1, 10, "5"),
     STR(db_user, "commerce", 1),
-    STR(db_password, "", 0),
+    SECRET(db_password),
+    STR(db_password_file, "", 0),
     STR(db_name, "commerce", 1),
-    STR(admin_token, "", 1),
+    SECRET(admin_token),
+    STR(admin_token_file, "", 0),
+    STR(auth, "on", 1),
+    STR(auth_public_keys_file, "", 0),
+    SECRET(auth_hs256_secret),
+    STR(auth_hs256_secret_file, "", 0),
+    STR(auth_issuer, "", 0),
+    STR(auth_audience, "", 0),
+    INT(auth_leeway_s, 0, 300, "30"),
+    STR(auth_user_claim, "sub", 1),
     INT(max_charge, 1, 1000000000000000LL, "10000000"),
     INT(max_balance, 1, 1000000000000000LL, "1000000000"),
     STR(data_platform_url, "", 0),
+    SECRET(data_platform_secret),
+    STR(data_platform_secret_file, "", 0),
+    INT(relay_allow_insecure, 0, 1, "0"),
     STR(time_zone, "Asia/Seoul", 1),
     INT(max_body_bytes, 1024, 16777216, "65536"),
     INT(retry_after_seconds, 1, 3600, "1"),
@@ -161,6 +181,8 @@ static void parse_text(config_t *cfg, const char *text, config_report_fn report,
             continue;
         }
         set_value(cfg, k, vs, (size_t)(e - vs), origin, report, arg, problems);
+        if (k->secret && e > vs && !cfg->file_secret[0])
+            snprintf(cfg->file_secret, sizeof(cfg->file_secret), "%s", k->name);
     }
 }
 
@@ -190,14 +212,14 @@ int config_parse(config_t *cfg, const char *text, config_getenv_fn env, config_r
             reportf(report, arg, &problems, "config: %s: required but empty", keys[i].name);
     if (cfg->db_socket[0] == '\0' && cfg->db_host[0] == '\0')
         reportf(report, arg, &problems, "config: db_socket or db_host: one of them is required");
-    if (cfg->admin_token[0] && strlen(cfg->admin_token) < 8)
-        reportf(report, arg, &problems, "config: admin_token: shorter than 8 characters");
     if (cfg->max_charge > cfg->max_balance)
         reportf(report, arg, &problems, "config: max_charge: larger than max_balance");
     if (strcmp(cfg->log_level, "debug") && strcmp(cfg->log_level, "info") &&
         strcmp(cfg->log_level, "warn") && strcmp(cfg->log_level, "error"))
         reportf(report, arg, &problems, "config: log_level: '%s' is not debug, info, warn or error",
                 cfg->log_level);
+    if (strcmp(cfg->auth, "on") && strcmp(cfg->auth, "off"))
+        reportf(report, arg, &problems, "config: auth: '%s' is not on or off", cfg->auth);
     if (cfg->relay_lease_ms <= 2 * (cfg->relay_timeout_ms + cfg->relay_connect_timeout_ms))
         reportf(report, arg, &problems,
                 "config: relay_lease_ms: must exceed twice relay_timeout_ms + "
@@ -209,6 +231,69 @@ int config_parse(config_t *cfg, const char *text, config_getenv_fn env, config_r
     return problems;
 }
 
+int config_auth_off(const config_t *cfg) { return strcmp(cfg->auth, "off") == 0; }
+
+/* Is the host of an http:// URL a loopback address (127.0.0.0/8, ::1, localhost)? */
+static int loopback_url(const char *url)
+{
+    const char *h = url + 7, *end;
+    size_t len;
+
+    if (*h == '[')
+        return strncmp(h, "[::1]", 5) == 0 && (h[5] == ':' || h[5] == '/' || h[5] == '\0');
+    end = h + strcspn(h, ":/?#");
+    len = (size_t)(end - h);
+    if (len == 9 && strncasecmp(h, "localhost", 9) == 0)
+        return 1;
+    if (len < 4 || strncmp(h, "127.", 4) != 0)
+        return 0;
+    for (const char *c = h + 4; c < end; c++)
+        if (!isdigit((unsigned char)*c) && *c != '.')
+            return 0;
+    return 1;
+}
+
+int config_check(const config_t *cfg, enum config_role role, config_report_fn report, void *arg)
+{
+    int problems = 0;
+
+    if (role == CONFIG_WORKER) {
+        if (!cfg->admin_token[0])
+            reportf(report, arg, &problems,
+                    "config: admin_token (or admin_token_file): required by commerce-fcgi");
+        else if (strlen(cfg->admin_token) < 8)
+            reportf(report, arg, &problems, "config: admin_token: shorter than 8 characters");
+        if (!config_auth_off(cfg)) {
+            if (!cfg->auth_public_keys_file[0] && !cfg->auth_hs256_secret[0])
+                reportf(report, arg, &problems,
+                        "config: auth: no token key: set auth_public_keys_file or "
+                        "auth_hs256_secret(_file), or auth=off for development only");
+            if (cfg->auth_hs256_secret[0] && strlen(cfg->auth_hs256_secret) < 32)
+                reportf(report, arg, &problems,
+                        "config: auth_hs256_secret: shorter than 32 bytes");
+            if (cfg->auth_public_keys_file[0] && cfg->auth_hs256_secret[0])
+                reportf(report, arg, &problems,
+                        "config: auth_hs256_secret: not with auth_public_keys_file (a public key "
+                        "must never be usable as an HMAC secret)");
+            if (!cfg->auth_issuer[0])
+                reportf(report, arg, &problems, "config: auth_issuer: required when auth is on");
+            if (!cfg->auth_audience[0])
+                reportf(report, arg, &problems,
+                        "config: auth_audience: required when auth is on");
+        }
+    }
+    if (role == CONFIG_RELAY) {
+        if (!cfg->data_platform_url[0])
+            reportf(report, arg, &problems, "config: data_platform_url: required by the relay");
+        else if (strncmp(cfg->data_platform_url, "http://", 7) == 0 &&
+                 !loopback_url(cfg->data_platform_url) && !cfg->relay_allow_insecure)
+            reportf(report, arg, &problems,
+                    "config: data_platform_url: plain http:// to a host other than loopback; use "
+                    "https:// (or relay_allow_insecure=1)");
+    }
+    return problems;
+}
+
 static void report_stderr(void *arg, const char *line)
 {
     (void)arg;
@@ -217,22 +302,92 @@ static void report_stderr(void *arg, const char *line)
 
 static const char *env_get(const char *name) { return getenv(name); }
 
-int config_load(config_t *cfg)
+const char *config_path(void)
 {
     const char *path = getenv("COMMERCE_CONFIG");
-    int explicit_path = path && *path;
-    char *text = NULL;
-    int problems;
+    return path && *path ? path : COMMERCE_DEFAULT_CONFIG;
+}
 
-    if (!explicit_path)
-        path = COMMERCE_DEFAULT_CONFIG;
+/* The secret keys a file may hold instead of the configuration. */
+static const struct {
+    size_t value, file, cap;
+    const char *name;
+} secret_files[] = {
+#define SF(k) {offsetof(config_t, k), offsetof(config_t, k##_file), sizeof(((config_t *)0)->k), #k}
+    SF(db_password),
+    SF(admin_token),
+    SF(auth_hs256_secret),
+    SF(data_platform_secret),
+#undef SF
+};
+
+/* Read the secrets named by the *_file keys (once, at start). A secret file
+ * must not be readable by others; one trailing newline is not part of it. */
+static void read_secret_files(config_t *cfg, int *problems)
+{
+    for (size_t i = 0; i < sizeof(secret_files) / sizeof(secret_files[0]); i++) {
+        char *value = (char *)cfg + secret_files[i].value;
+        const char *file = (const char *)cfg + secret_files[i].file;
+        struct stat st;
+        char *text = NULL;
+        size_t len = 0;
+
+        if (!file[0])
+            continue;
+        if (value[0]) {
+            reportf(report_stderr, NULL, problems,
+                    "config: %s and %s_file: set only one of them", secret_files[i].name,
+                    secret_files[i].name);
+            continue;
+        }
+        if (stat(file, &st) != 0 || util_read_file(file, secret_files[i].cap, &text, &len) != 0) {
+            reportf(report_stderr, NULL, problems, "config: %s_file: %s: %s",
+                    secret_files[i].name, file, strerror(errno));
+            continue;
+        }
+        if (st.st_mode & S_IROTH)
+            reportf(report_stderr, NULL, problems,
+                    "config: %s_file: %s is readable by others (chmod o-r %s)",
+                    secret_files[i].name, file, file);
+        while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+            text[--len] = '\0';
+        if (len >= secret_files[i].cap || strlen(text) != len)
+            reportf(report_stderr, NULL, problems,
+                    "config: %s_file: %s: must be one line of at most %zu bytes",
+                    secret_files[i].name, file, secret_files[i].cap - 1);
+        else
+            memcpy(value, text, len + 1);
+        free(text);
+    }
+}
+
+int config_load(config_t *cfg, enum config_role role)
+{
+    const char *path = config_path(), *env_path = getenv("COMMERCE_CONFIG");
+    int explicit_path = env_path && *env_path;
+    char *text = NULL;
+    int problems = 0, found = 1;
+    struct stat st;
+
     if (util_read_file(path, 1 << 20, &text, NULL) != 0) {
         if (explicit_path || errno != ENOENT) {
             fprintf(stderr, "config: %s: cannot read: %s\n", path, strerror(errno));
             return 1;
         }
+        found = 0;
     }
     problems = config_parse(cfg, text, env_get, report_stderr, NULL);
     free(text);
+    if (found && cfg->file_secret[0] && stat(path, &st) == 0 && (st.st_mode & S_IROTH))
+        reportf(report_stderr, NULL, &problems,
+                "config: %s holds %s but is readable by others (chmod o-r %s)", path,
+                cfg->file_secret, path);
+    read_secret_files(cfg, &problems);
+    problems += config_check(cfg, role, report_stderr, NULL);
+    if (problems)
+        fprintf(stderr, found ? "config: the file was %s (COMMERCE_CONFIG%s)\n"
+                              : "config: no file at %s (COMMERCE_CONFIG%s); the environment "
+                                "alone is not enough\n",
+                path, explicit_path ? "" : " unset: the compiled-in default");
     return problems;
 }

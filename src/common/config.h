@@ -20,11 +20,24 @@ typedef struct config {
     int64_t db_lock_wait_timeout_s;
     char db_user[80];
     char db_password[256];
+    char db_password_file[256];
     char db_name[80];
     char admin_token[256];
+    char admin_token_file[256];
+    char auth[8]; /* "on" or "off" */
+    char auth_public_keys_file[256];
+    char auth_hs256_secret[512];
+    char auth_hs256_secret_file[256];
+    char auth_issuer[256];
+    char auth_audience[256];
+    int64_t auth_leeway_s;
+    char auth_user_claim[64];
     int64_t max_charge;
     int64_t max_balance;
     char data_platform_url[512];
+    char data_platform_secret[512];
+    char data_platform_secret_file[256];
+    int64_t relay_allow_insecure;
     char time_zone[64];
     int64_t max_body_bytes;
     int64_t retry_after_seconds;
@@ -40,7 +53,17 @@ typedef struct config {
     int64_t relay_retention_hours;
     char log_level[16];
     char metrics_file[256];
+    /* Not keys: what config_parse saw. The first secret key the file text
+     * set ("" when none), so config_load can refuse a file others can read. */
+    char file_secret[32];
 } config_t;
+
+/* The programs, for the requirements only one of them has. */
+enum config_role {
+    CONFIG_WORKER, /* commerce-fcgi: admin_token, and a token key unless auth=off */
+    CONFIG_RELAY,  /* commerce-relay delivering: data_platform_url */
+    CONFIG_TOOL,   /* commerce-relay status|replay, commerce-popular: the database only */
+};
 
 /* Looks up an environment variable; getenv in production, a stub in tests. */
 typedef const char *(*config_getenv_fn)(const char *name);
@@ -54,9 +77,23 @@ typedef void (*config_report_fn)(void *arg, const char *line);
 int config_parse(config_t *cfg, const char *text, config_getenv_fn env, config_report_fn report,
                  void *report_arg);
 
+/* The requirements of one program on a parsed configuration (see enum
+ * config_role); reports like config_parse and returns the number of problems. */
+int config_check(const config_t *cfg, enum config_role role, config_report_fn report,
+                 void *report_arg);
+
+/* Whether user routes run without tokens (auth=off: development only). */
+int config_auth_off(const config_t *cfg);
+
 /* Read the file named by COMMERCE_CONFIG (or the default; a missing default
- * file is not an error when the environment supplies everything) and call
- * config_parse with getenv. Problems go to stderr. Returns 0 when usable. */
-int config_load(config_t *cfg);
+ * file is not an error when the environment supplies everything), call
+ * config_parse with getenv, read the secrets named by the *_file keys, refuse
+ * a file that holds a secret and is readable by others, then config_check
+ * for `role`. Problems go to stderr, one line each, followed by a line naming
+ * the file used (or tried). Returns 0 when usable. */
+int config_load(config_t *cfg, enum config_role role);
+
+/* The path config_load reads: COMMERCE_CONFIG, else the compiled-in default. */
+const char *config_path(void);
 
 #endif

@@ -120,17 +120,22 @@ static size_t number_len(const unsigned char *s, size_t n)
  * words true, false and null; inside strings no byte below 0x20, only the
  * escapes RFC 8259 has, and only well-formed UTF-8.
  * It also counts member names (strings followed by ':') into *names, for the
- * duplicate check after parsing. Returns NULL when the buffer may go to
- * json-c, else the reason. */
-static const char *strict_prescan(const char *buf, size_t len, size_t *names)
+ * duplicate check after parsing, refuses a member name with an escaped NUL
+ * (json-c would cut the name there: {"amount\u0000x":1} would read as
+ * "amount"), and counts nesting: at most max_depth containers (objects and
+ * arrays; the scalars inside the innermost do not count). Returns NULL when
+ * the buffer may go to json-c, else the reason. */
+static const char *strict_prescan(const char *buf, size_t len, int max_depth, size_t *names)
 {
     static const char *const words[] = {"true", "false", "null"};
     const unsigned char *s = (const unsigned char *)buf;
     size_t i = 0;
+    int depth = 0;
 
     while (i < len) {
         unsigned char c = s[i];
         if (c == '"') {
+            int nul = 0;
             for (i++; i < len && s[i] != '"';) {
                 size_t n;
                 if (s[i] < 0x20)
@@ -138,6 +143,8 @@ static const char *strict_prescan(const char *buf, size_t len, size_t *names)
                 if (s[i] == '\\') {
                     if ((n = escape_len(s + i, len - i)) == 0)
                         return "the request body is not valid JSON";
+                    if (n == 6 && memcmp(s + i, "\\u0000", 6) == 0)
+                        nul = 1;
                     i += n;
                     continue;
                 }
@@ -149,8 +156,18 @@ static const char *strict_prescan(const char *buf, size_t len, size_t *names)
             size_t j = i;
             while (j < len && s[j] && strchr(" \t\r\n", s[j]))
                 j++;
-            if (j < len && s[j] == ':')
+            if (j < len && s[j] == ':') {
+                if (nul)
+                    return "a JSON member name contains \\u0000";
                 (*names)++;
+            }
+        } else if (c == '{' || c == '[') {
+            if (++depth > max_depth)
+                return "the JSON document is nested too deeply";
+            i++;
+        } else if (c == '}' || c == ']') {
+            depth--;
+            i++;
         } else if (c == '-' || (c >= '0' && c <= '9')) {
             size_t n = number_len(s + i, len - i);
             if (n == 0)
@@ -166,7 +183,7 @@ static const char *strict_prescan(const char *buf, size_t len, size_t *names)
             if (w == sizeof(words) / sizeof(words[0]))
                 return "the request body is not valid JSON";
             i += wl;
-        } else if (c && strchr("{}[],: \t\r\n", c)) {
+        } else if (c && strchr(",: \t\r\n", c)) {
             i++;
         } else {
             return c >= 0x80 && utf8_seq(s + i, len - i) == 0
@@ -216,7 +233,7 @@ int jsonx_parse_object(const char *buf, size_t len, int max_depth, json_object *
         *why = "the request body is too large";
         return -1;
     }
-    if ((*why = strict_prescan(buf, len, &names)) != NULL)
+    if ((*why = strict_prescan(buf, len, max_depth, &names)) != NULL)
         return -1;
     size_t first = 0;
     while (first < len &&
@@ -226,7 +243,9 @@ int jsonx_parse_object(const char *buf, size_t len, int max_depth, json_object *
         *why = "the request body must be a JSON object";
         return -1;
     }
-    tok = json_tokener_new_ex(max_depth);
+    /* json-c counts a level for the scalars inside the innermost container
+     * too; the prescan has bounded the containers already. */
+    tok = json_tokener_new_ex(max_depth + 1);
     if (!tok) {
         *why = "out of memory";
         return -1;

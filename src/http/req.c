@@ -79,6 +79,8 @@ const char *http_reason(int status)
         return "Bad Request";
     case 401:
         return "Unauthorized";
+    case 403:
+        return "Forbidden";
     case 404:
         return "Not Found";
     case 405:
@@ -110,6 +112,7 @@ static const char *problem_title(const char *code, int status)
     } titles[] = {
         {"INVALID_REQUEST", "Invalid request"},
         {"UNAUTHORIZED", "Unauthorized"},
+        {"FORBIDDEN", "Forbidden"},
         {"NOT_FOUND", "Not found"},
         {"USER_NOT_FOUND", "User not found"},
         {"PRODUCT_NOT_FOUND", "Product not found"},
@@ -191,6 +194,19 @@ int problem_x(req_t *r, int status, const char *code, const char *xkey, int64_t 
     problem_v(r, status, code, NULL, xkey, xval, fmt, ap);
     va_end(ap);
     return C_REJECT;
+}
+
+int problem_user_not_found(req_t *r, int64_t id)
+{
+    return problem(r, 404, "USER_NOT_FOUND", NULL, "user %lld does not exist", (long long)id);
+}
+
+int req_acting_for(req_t *r, int64_t user_id)
+{
+    if (!r->user_id || r->user_id == user_id)
+        return C_OK;
+    return problem(r, 403, "FORBIDDEN", "userId", "the access token does not act for user %lld",
+                   (long long)user_id);
 }
 
 static int field_problem(req_t *r, const char *key, enum jx e, int64_t min, int64_t max)

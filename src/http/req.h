@@ -28,6 +28,7 @@ typedef struct req {
     int64_t ids[REQ_MAX_PARAMS]; /* path parameters, in pattern order */
     int nids;
     const struct route *route;
+    int64_t user_id; /* the access token's user on user routes; 0 when auth is off */
     struct app *app;
     int64_t started_us;
 
@@ -65,6 +66,13 @@ int problem(req_t *r, int status, const char *code, const char *field, const cha
 /* Same, with one extra integer member (e.g. "productId" for OUT_OF_STOCK). */
 int problem_x(req_t *r, int status, const char *code, const char *xkey, int64_t xval,
               const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* 404 USER_NOT_FOUND: an unknown user, and equally another user's id. */
+int problem_user_not_found(req_t *r, int64_t id);
+
+/* A user id from the body (`userId`) must be the token's user: else 403
+ * FORBIDDEN (C_REJECT). Always C_OK when auth is off. */
+int req_acting_for(req_t *r, int64_t user_id);
 
 /* 400 INVALID_REQUEST naming `field`. */
 #define invalid(r, field, ...) problem((r), 400, "INVALID_REQUEST", (field), __VA_ARGS__)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "common/jsonx.h"
 #include "common/log.h"
@@ -125,16 +126,55 @@ static int check_admin(req_t *r, const char *token)
         if (util_secret_eq(a, token))
             return C_OK;
     }
-    resp_header(r, "WWW-Authenticate", "Bearer");
+    resp_header(r, "WWW-Authenticate", a ? "Bearer realm=\"commerce\", error=\"invalid_token\""
+                                         : "Bearer realm=\"commerce\"");
     return problem(r, 401, "UNAUTHORIZED", NULL, "this route needs the admin bearer token");
 }
 
-static int prepare(req_t *r, const struct route_match *m, const char *admin_token)
+/* An end user's token (RFC 6750): none, or one that does not verify, is 401. */
+static int check_user(req_t *r, const auth_t *auth)
+{
+    struct timespec now;
+    enum auth_status st;
+
+    if (!auth_enabled(auth))
+        return C_OK;
+    clock_gettime(CLOCK_REALTIME, &now);
+    st = auth_check(auth, r->authorization, (int64_t)now.tv_sec, &r->user_id);
+    if (st == AUTH_OK)
+        return C_OK;
+    if (st == AUTH_NO_TOKEN) {
+        resp_header(r, "WWW-Authenticate", "Bearer realm=\"commerce\"");
+        return problem(r, 401, "UNAUTHORIZED", NULL,
+                       "this route needs an access token: Authorization: Bearer <token>");
+    }
+    resp_header(r, "WWW-Authenticate", "Bearer realm=\"commerce\", error=\"invalid_token\"");
+    return problem(r, 401, "UNAUTHORIZED", NULL,
+                   "the access token is invalid, expired or not meant for this service");
+}
+
+static int check_access(req_t *r, const route_t *rt, const router_env_t *env)
+{
+    switch (rt->access) {
+    case ACCESS_PUBLIC:
+        return C_OK;
+    case ACCESS_USER:
+        return check_user(r, env->auth);
+    case ACCESS_ADMIN:
+        return check_admin(r, env->admin_token);
+    case ACCESS_NONE:
+        break;
+    }
+    log_error("route %s has no access class: refused", rt->name);
+    return problem(r, 401, "UNAUTHORIZED", NULL, "this route is not open to anyone");
+}
+
+static int prepare(req_t *r, const struct route_match *m, const router_env_t *env)
 {
     const route_t *rt = m->route;
     const char *why;
 
-    if ((rt->flags & R_ADMIN) && check_admin(r, admin_token) != C_OK)
+    if (check_access(r, rt, env) != C_OK)
         return C_REJECT;
     for (int i = 0; i < m->nparams; i++) {
         char name[32];
@@ -145,6 +185,12 @@ static int prepare(req_t *r, const struct route_match *m, const char *admin_toke
         }
     }
     r->nids = m->nparams;
+    /* A user acts only as themself: another user's id is answered exactly as
+     * an unknown one (no enumeration). */
+    for (int i = 0; i < m->nparams && r->user_id; i++)
+        if (m->param_name_len[i] == 6 && memcmp(m->param_name[i], "userId", 6) == 0 &&
+            r->ids[i] != r->user_id)
+            return problem_user_not_found(r, r->ids[i]);
     if (rt->flags & R_IDEM && check_idem_key(r) != C_OK)
         return C_REJECT;
     if (rt->flags & R_BODY) {
@@ -157,8 +203,7 @@ static int prepare(req_t *r, const struct route_match *m, const char *admin_toke
     return C_OK;
 }
 
-void router_dispatch(req_t *r, const route_t *routes, size_t n, const char *admin_token,
-                     int retry_after)
+void router_dispatch(req_t *r, const route_t *routes, size_t n, const router_env_t *env)
 {
     struct route_match m;
     int rc;
@@ -176,7 +221,7 @@ void router_dispatch(req_t *r, const route_t *routes, size_t n, const char *admi
         return;
     }
     r->route = m.route;
-    if (prepare(r, &m, admin_token) != C_OK)
+    if (prepare(r, &m, env) != C_OK)
         return;
 
     rc = m.route->fn(r);
@@ -184,7 +229,7 @@ void router_dispatch(req_t *r, const route_t *routes, size_t n, const char *admi
         return;
     if (rc == C_DOWN || rc == C_RETRY) {
         char ra[16];
-        snprintf(ra, sizeof(ra), "%d", retry_after);
+        snprintf(ra, sizeof(ra), "%d", env->retry_after);
         r->headers_len = 0;
         r->headers[0] = '\0';
         resp_header(r, "Retry-After", ra);

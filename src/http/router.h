@@ -5,12 +5,21 @@
 
 #include <stddef.h>
 
+#include "http/auth.h"
 #include "http/req.h"
 
+/* Who may call a route: exactly one class per row. ACCESS_NONE (a row that
+ * forgot) is refused at run time and fails the route-table unit test. */
+enum route_access {
+    ACCESS_NONE = 0,
+    ACCESS_PUBLIC, /* anyone (nginx may still restrict it by network: /metrics) */
+    ACCESS_USER,   /* an end user's access token (Bearer JWT); acts only as that user */
+    ACCESS_ADMIN,  /* the admin bearer token from the configuration */
+};
+
 enum route_flags {
-    R_BODY = 1 << 0,  /* takes a JSON object body (415 / 400 before the handler) */
-    R_ADMIN = 1 << 1, /* needs the admin bearer token (401 before anything else) */
-    R_IDEM = 1 << 2,  /* honours Idempotency-Key */
+    R_BODY = 1 << 0, /* takes a JSON object body (415 / 400 before the handler) */
+    R_IDEM = 1 << 1, /* honours Idempotency-Key */
 };
 
 /* A handler returns C_OK after setting the response, C_REJECT after problem(),
@@ -21,9 +30,17 @@ typedef struct route {
     const char *method;
     const char *pattern; /* "/users/{userId}/points": {name} is a positive id */
     route_fn fn;
+    enum route_access access;
     unsigned flags;
     const char *name; /* for metrics and logs */
 } route_t;
+
+/* What the dispatcher checks requests against. */
+typedef struct router_env {
+    const char *admin_token;
+    const auth_t *auth; /* end-user tokens; disabled: user routes act for anyone */
+    int retry_after;    /* seconds, for 503 */
+} router_env_t;
 
 struct route_match {
     const route_t *route; /* NULL: see status */
@@ -40,10 +57,12 @@ struct route_match {
 void router_match(const route_t *routes, size_t n, const char *method, const char *path,
                   struct route_match *m);
 
-/* Match, run the table's checks (404/405, path ids, admin token, media type,
- * JSON body, Idempotency-Key syntax), call the handler and turn its failure
- * codes into responses. Always leaves a response in r. */
-void router_dispatch(req_t *r, const route_t *routes, size_t n, const char *admin_token,
-                     int retry_after);
+/* Match, run the table's checks in this order: 404/405; the route's access
+ * class (401 without the admin token or a valid user token); path ids (400);
+ * a {userId} other than the token's user (404 USER_NOT_FOUND, as if unknown);
+ * Idempotency-Key syntax, media type and JSON body (400/415). Then call the
+ * handler (r->user_id is the token's user, 0 with auth off) and turn its
+ * failure codes into responses. Always leaves a response in r. */
+void router_dispatch(req_t *r, const route_t *routes, size_t n, const router_env_t *env);
 
 #endif

@@ -30,6 +30,7 @@ struct db {
     const char *isolation;
     MYSQL *my;
     int in_tx;
+    int nopen; /* results handed out and not yet ended (db_end) */
     int last_attempts;
     unsigned last_errno; /* of the last failed statement */
     struct db_stmt cache[CACHE_SIZE];
@@ -114,8 +115,11 @@ int db_ensure(db_t *db)
 
     if (db->my)
         return C_OK;
-    if (db->in_tx)
-        return C_DOWN; /* never reconnect in the middle of a transaction */
+    /* Never reconnect in the middle of a transaction, nor while a caller still
+     * reads a result: its handle must not come to name a statement the new
+     * connection prepares in the same cache slot. */
+    if (db->in_tx || db->nopen)
+        return C_DOWN;
     db->my = mysql_init(NULL);
     if (!db->my)
         return C_ERR;
@@ -338,6 +342,8 @@ static int opened(db_t *db, const char *sql, MYSQL_STMT *st, db_stmt_t **out)
         return stmt_fail(db, st, sql);
     if ((*out = stmt_entry(db, st)) == NULL)
         return C_ERR;
+    if (!(*out)->open)
+        db->nopen++;
     (*out)->open = true;
     return C_OK;
 }
@@ -565,8 +571,10 @@ int db_row(db_stmt_t *s, const char *fmt, ...)
 
 void db_end(db_stmt_t *s)
 {
-    if (s)
+    if (s && s->open) {
         s->open = false;
+        s->db->nopen--;
+    }
     if (s && s->st)
         mysql_stmt_free_result(s->st);
 }

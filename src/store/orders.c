@@ -249,7 +249,7 @@ int orders_cancel(db_t *db, struct order_cancel *c)
     db_end(st);
     if (rc < 0)
         return rc;
-    if (rc == 0) {
+    if (rc == 0 || (c->user_id && user_id != c->user_id)) {
         c->outcome = ORDER_NOT_FOUND;
         return C_REJECT;
     }

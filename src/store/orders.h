@@ -61,13 +61,15 @@ int orders_place(db_t *db, struct order_place *p);
 
 struct order_cancel {
     int64_t order_id;           /* in */
+    int64_t user_id;            /* in: the order must be this user's (0: anyone's) */
     enum order_outcome outcome; /* out */
     order_t *order;             /* out: the order after the cancel */
 };
 
 /* Transaction body: lock the order row, then inventory (ascending), the user
  * coupon and the point row; restock, give the coupon back, refund, mark
- * CANCELLED/REFUNDED. */
+ * CANCELLED/REFUNDED. Another user's order is ORDER_NOT_FOUND, before any
+ * change. */
 int orders_cancel(db_t *db, struct order_cancel *c);
 
 /* One order with its lines; *found = 0 when unknown. */

@@ -419,7 +419,7 @@ static pid_t relay2_start(void)
     char conf[1024], logp[1024];
     const char *bin = relay_binary();
 
-    snprintf(conf, sizeof(conf), "%s/commerce.conf", state_dir());
+    snprintf(conf, sizeof(conf), "%s/relay.conf", state_dir());
     snprintf(logp, sizeof(logp), "%s/log/relay2.log", state_dir());
     off_t from = file_size(logp);
     fflush(NULL);

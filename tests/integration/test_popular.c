@@ -6,7 +6,7 @@
  * from the orders other tests create now, and first moves any order already in
  * its window out of the way, so a re-run against the same stack is exact.
  * The batch is ./commerce-popular (tests run from the repo root), run with
- * COMMERCE_CONFIG=$COMMERCE_TEST_STATE_DIR/commerce.conf; its exit status is
+ * COMMERCE_CONFIG=$COMMERCE_TEST_STATE_DIR/popular.conf; its exit status is
  * always asserted. */
 #include <fcntl.h>
 #include <setjmp.h>
@@ -41,7 +41,7 @@ static int batch_argv(const char *const *args, int quiet)
     int n = 0, st;
     pid_t p;
 
-    snprintf(conf, sizeof(conf), "%s/commerce.conf", dir && *dir ? dir : ".");
+    snprintf(conf, sizeof(conf), "%s/popular.conf", dir && *dir ? dir : ".");
     argv[n++] = BATCH;
     for (int i = 0; args && args[i] && n < 7; i++)
         argv[n++] = args[i];

@@ -27,6 +27,20 @@ tc_resp_t *tc_req(const char *method, const char *path, const char *body,
 tc_resp_t *tc_req_at(const char *base, const char *method, const char *path, const char *body,
                      const char *const *headers);
 
+/* Access tokens. Every request without an Authorization header of its own
+ * carries the token of the user it acts for (the path's /users/{id}, the
+ * order's owner for /orders/{id}, the body's userId for POST /orders and
+ * /coupons/{id}/issue), so tests written before authentication keep working;
+ * tc_auto_token(0) turns that off. */
+void tc_auto_token(int on);
+/* The cached ES256 token of uid (valid for an hour), signed with the test key. */
+const char *tc_token(int64_t uid);
+/* Claims of a token for uid that expires exp_in seconds from now (may be
+ * negative), with the test stack's issuer and audience: malloc'd JSON. */
+char *tc_claims(int64_t uid, int64_t exp_in);
+/* A private test key from COMMERCE_TEST_AUTH_DIR ("ec.pem", "rsa.pem"), malloc'd. */
+char *tc_key_pem(const char *name);
+
 /* JSON conveniences: Content-Type: application/json is added. */
 tc_resp_t *tc_get(const char *path);
 tc_resp_t *tc_post(const char *path, const char *json);

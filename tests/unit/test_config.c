@@ -326,18 +326,140 @@ static void string_too_long_reported(void **state)
     assert_int_equal(strlen(cfg.db_name), 79);
 }
 
+/* config_check for one program, collecting into rep (after a parse). */
+static int check(enum config_role role)
+{
+    int before = rep.n, problems = config_check(&cfg, role, collect, &rep);
+    assert_int_equal(problems, rep.n - before);
+    return problems;
+}
+
+#define AUTH_KEYS                                                                                  \
+    "auth_hs256_secret=0123456789abcdef0123456789abcdef\nauth_issuer=https://id.example/\n"       \
+    "auth_audience=commerce\n"
+
 static void missing_admin_token_reported(void **state)
 {
-    assert_int_equal(parse("db_socket=/s.sock\n"), 1);
+    /* only the worker needs it: the relay and the batch run without */
+    no_problems(parse("db_socket=/s.sock\n" AUTH_KEYS));
+    assert_int_equal(check(CONFIG_TOOL), 0);
+    assert_int_equal(check(CONFIG_WORKER), 1);
     reported_once("admin_token", NULL);
 
     reset(state);
-    assert_int_equal(parse("db_socket=/s.sock\nadmin_token=\n"), 1);
+    no_problems(parse("db_socket=/s.sock\nadmin_token=\n" AUTH_KEYS));
+    assert_int_equal(check(CONFIG_WORKER), 1);
     reported_once("admin_token", NULL);
 
     reset(state);
-    assert_int_equal(parse("db_socket=/s.sock\nadmin_token=short\n"), 1);
+    no_problems(parse("db_socket=/s.sock\nadmin_token=short\n" AUTH_KEYS));
+    assert_int_equal(check(CONFIG_WORKER), 1);
     reported_once("admin_token", "8");
+
+    reset(state);
+    no_problems(parse(MINIMAL AUTH_KEYS));
+    assert_int_equal(check(CONFIG_WORKER), 0);
+}
+
+static void worker_needs_a_token_key_unless_auth_off(void **state)
+{
+    no_problems(parse(MINIMAL));
+    assert_string_equal(cfg.auth, "on");
+    assert_int_equal(cfg.auth_leeway_s, 30);
+    assert_string_equal(cfg.auth_user_claim, "sub");
+    assert_int_equal(check(CONFIG_WORKER), 3); /* no key, no issuer, no audience */
+    reported_once("auth", "auth=off");
+    reported_once("auth_issuer", NULL);
+    reported_once("auth_audience", NULL);
+
+    reset(state);
+    no_problems(parse(MINIMAL "auth=off\n"));
+    assert_true(config_auth_off(&cfg));
+    assert_int_equal(check(CONFIG_WORKER), 0);
+
+    reset(state);
+    assert_int_equal(parse(MINIMAL "auth=maybe\n"), 1);
+    reported_once("auth", "maybe");
+
+    /* an HS256 secret shorter than 32 bytes */
+    reset(state);
+    no_problems(parse(MINIMAL "auth_hs256_secret=0123456789abcdef0123456789abcde\n"
+                              "auth_issuer=i\nauth_audience=a\n"));
+    assert_int_equal(check(CONFIG_WORKER), 1);
+    reported_once("auth_hs256_secret", "32");
+
+    /* never HS256 next to public keys */
+    reset(state);
+    no_problems(parse(MINIMAL AUTH_KEYS "auth_public_keys_file=/etc/commerce/jwks.json\n"));
+    assert_int_equal(check(CONFIG_WORKER), 1);
+    reported_once("auth_hs256_secret", "auth_public_keys_file");
+
+    reset(state);
+    no_problems(parse(MINIMAL "auth_public_keys_file=/etc/commerce/jwks.json\n"
+                              "auth_issuer=i\nauth_audience=a\nauth_leeway_s=0\n"
+                              "auth_user_claim=shop_user_id\n"));
+    assert_int_equal(check(CONFIG_WORKER), 0);
+    assert_int_equal(cfg.auth_leeway_s, 0);
+    assert_string_equal(cfg.auth_user_claim, "shop_user_id");
+
+    reset(state);
+    assert_int_equal(parse(MINIMAL "auth_leeway_s=301\n"), 1);
+    reported_once("auth_leeway_s", "outside");
+}
+
+static void relay_refuses_plain_http_off_loopback(void **state)
+{
+    static const char *ok[] = {"http://127.0.0.1:8099/events", "http://localhost/x",
+                               "http://127.10.0.1/", "http://[::1]:80/e",
+                               "https://dp.example/events"};
+    static const char *bad[] = {"http://dp.example/events", "http://127.0.0.1.evil.com/",
+                                "http://10.0.0.1/", "http://localhost.evil/",
+                                "http://[::2]/"};
+    char text[256];
+
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        reset(state);
+        snprintf(text, sizeof(text), MINIMAL "data_platform_url=%s\n", ok[i]);
+        no_problems(parse(text));
+        if (check(CONFIG_RELAY) != 0)
+            fail_msg("refused %s", ok[i]);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        reset(state);
+        snprintf(text, sizeof(text), MINIMAL "data_platform_url=%s\n", bad[i]);
+        no_problems(parse(text));
+        if (check(CONFIG_RELAY) != 1)
+            fail_msg("accepted %s", bad[i]);
+        reported_once("data_platform_url", "https");
+        reset(state);
+        snprintf(text, sizeof(text), MINIMAL "data_platform_url=%s\nrelay_allow_insecure=1\n",
+                 bad[i]);
+        no_problems(parse(text));
+        assert_int_equal(check(CONFIG_RELAY), 0);
+    }
+    reset(state);
+    no_problems(parse(MINIMAL));
+    assert_int_equal(check(CONFIG_RELAY), 1);
+    reported_once("data_platform_url", "required");
+    assert_int_equal(check(CONFIG_TOOL), 0); /* status and replay need no URL */
+}
+
+static void file_secrets_are_noted_for_the_mode_check(void **state)
+{
+    no_problems(parse("db_socket=/s\n"));
+    assert_string_equal(cfg.file_secret, "");
+    reset(state);
+    no_problems(parse("db_socket=/s\ndb_password_file=/run/credentials/x/db\n"));
+    assert_string_equal(cfg.file_secret, ""); /* a path is not a secret */
+    reset(state);
+    no_problems(parse("db_socket=/s\ndb_password=\nadmin_token=0123456789\n"));
+    assert_string_equal(cfg.file_secret, "admin_token");
+    /* from the environment, the file holds none */
+    reset(state);
+    setenv_stub("COMMERCE_DB_PASSWORD", "pw");
+    no_problems(parse("db_socket=/s\n"));
+    assert_string_equal(cfg.file_secret, "");
+    assert_string_equal(cfg.db_password, "pw");
 }
 
 static void no_database_address_reported(void **state)
@@ -382,24 +504,23 @@ static void bad_log_level_and_url_reported(void **state)
 static void several_problems_several_lines(void **state)
 {
     setenv_stub("COMMERCE_RETRY_AFTER_SECONDS", "0");
-    int p = parse("# nothing about the database or the token\n"
+    int p = parse("# nothing about the database\n"
                   "colour=blue\n"
                   "db_port=abc\n"
                   "relay_timeout_ms=0\n"
                   "log_level=loud\n");
-    assert_int_equal(p, 7);
+    assert_int_equal(p, 6);
     reported_once("colour", NULL);
     reported_once("db_port", NULL);
     reported_once("relay_timeout_ms", NULL);
     reported_once("retry_after_seconds", NULL);
-    reported_once("admin_token", NULL);
     reported_once("db_socket", "db_host");
     reported_once("log_level", NULL);
 }
 
 static void null_report_still_counts(void **state)
 {
-    assert_int_equal(config_parse(&cfg, "colour=blue\n", stub_getenv, NULL, NULL), 3);
+    assert_int_equal(config_parse(&cfg, "colour=blue\n", stub_getenv, NULL, NULL), 2);
     assert_int_equal(config_parse(&cfg, MINIMAL, NULL, NULL, NULL), 0);
 }
 
@@ -421,6 +542,9 @@ int main(void)
         T(out_of_range_reported),
         T(string_too_long_reported),
         T(missing_admin_token_reported),
+        T(worker_needs_a_token_key_unless_auth_off),
+        T(relay_refuses_plain_http_off_loopback),
+        T(file_secrets_are_noted_for_the_mode_check),
         T(no_database_address_reported),
         T(max_charge_above_max_balance_reported),
         T(bad_log_level_and_url_reported),

@@ -116,6 +116,15 @@ static void parse_duplicate_names(void **state)
     refuse("{\"a\":1,\"\\u0061\":2}", dup); /* "\u0061" is "a" */
     refuse("{\"\":1,\"\":2}", dup);
 
+    /* json-c cuts a member name at an escaped NUL: such names are refused,
+     * whether they would collide or pass as another field */
+    static const char nul[] = "a JSON member name contains \\u0000";
+    refuse("{\"amount\\u0000x\":100}", nul);
+    refuse("{\"a\\u0000b\":1,\"a\\u0000c\":2}", nul);
+    refuse("{\"o\":{\"\\u0000\":1}}", nul);
+    /* as a value it reaches the field checks, which refuse control characters */
+    json_object_put(accept("{\"name\":\"a\\u0000b\"}"));
+
     /* the same name in different objects, or as a value, is fine */
     json_object *o = accept("{\"a\":{\"a\":1},\"b\":[{\"a\":1},{\"a\":2}],\"c\":\"a\"}");
     assert_int_equal(json_object_object_length(o), 3);
@@ -232,16 +241,33 @@ static void parse_depth_limit(void **state)
     free(bad);
     free(huge);
 
-    /* nested objects count the same way */
+    /* nested objects count the same way; the depth counts containers only,
+     * so 16 of them hold a scalar as well as an empty one */
     char buf[512];
-    size_t n = 0;
-    for (int i = 0; i < DEPTH + 1; i++)
-        n += (size_t)sprintf(buf + n, "{\"k\":");
-    n += (size_t)sprintf(buf + n, "1");
-    for (int i = 0; i < DEPTH + 1; i++)
-        buf[n++] = '}';
-    buf[n] = '\0';
-    refuse(buf, "the JSON document is nested too deeply");
+    for (int depth = DEPTH; depth <= DEPTH + 1; depth++) {
+        for (int scalar = 0; scalar <= 1; scalar++) {
+            size_t n = 0;
+            for (int i = 0; i < depth; i++)
+                n += (size_t)sprintf(buf + n, i + 1 < depth || scalar ? "{\"k\":" : "{");
+            if (scalar)
+                n += (size_t)sprintf(buf + n, "1");
+            for (int i = 0; i < depth; i++)
+                buf[n++] = '}';
+            buf[n] = '\0';
+            if (depth == DEPTH)
+                json_object_put(accept(buf));
+            else
+                refuse(buf, "the JSON document is nested too deeply");
+        }
+    }
+    /* 15 arrays in the object, with a number innermost: 16 containers */
+    char *arr = nested(DEPTH - 1);
+    char *one = malloc(strlen(arr) + 2);
+    size_t k = strlen("{\"a\":") + DEPTH - 1;
+    sprintf(one, "%.*s1%s", (int)k, arr, arr + k);
+    json_object_put(accept(one));
+    free(one);
+    free(arr);
 }
 
 static void parse_invalid_utf8(void **state)

@@ -5,12 +5,19 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
+#include "common/config.h"
 #include "common/rc.h"
+#include "http/auth.h"
 #include "http/req.h"
 #include "http/router.h"
+#include "lib/keys.h"
+
+const route_t *routes_table(size_t *n); /* the service's own table (api/routes.c) */
 
 #define TOKEN "right-admin-token"
 #define RETRY_AFTER 7
@@ -22,6 +29,7 @@ static struct {
     int nids;
     int64_t ids[REQ_MAX_PARAMS];
     int had_json;
+    int64_t user_id;
 } seen;
 
 static int record(req_t *r, const char *which)
@@ -31,6 +39,7 @@ static int record(req_t *r, const char *which)
     seen.nids = r->nids;
     memcpy(seen.ids, r->ids, sizeof(seen.ids));
     seen.had_json = r->json != NULL;
+    seen.user_id = r->user_id;
     return resp_json(r, 200, json_object_new_object());
 }
 
@@ -73,20 +82,21 @@ static int h_reject(req_t *r)
 }
 
 static const route_t routes[] = {
-    {"GET", "/livez", h_livez, 0, "livez"},
-    {"GET", "/products", h_list, 0, "products_list"},
-    {"GET", "/products/popular", h_popular, 0, "products_popular"},
-    {"GET", "/products/{productId}", h_product, 0, "products_get"},
-    {"GET", "/users/{userId}/cart/items/{productId}", h_cart_get, 0, "cart_get"},
-    {"PUT", "/users/{userId}/cart/items/{productId}", h_cart_put, R_BODY, "cart_put"},
-    {"DELETE", "/users/{userId}/cart/items/{productId}", h_cart_del, 0, "cart_del"},
-    {"POST", "/users/{userId}/points/charge", h_charge, R_BODY | R_IDEM, "charge"},
-    {"POST", "/admin/products", h_admin_create, R_ADMIN | R_BODY, "admin_create"},
-    {"PATCH", "/admin/products/{productId}", h_admin_patch, R_ADMIN | R_BODY, "admin_patch"},
-    {"GET", "/down", h_down, 0, "down"},
-    {"GET", "/retry", h_retry, 0, "retry"},
-    {"GET", "/err", h_err, 0, "err"},
-    {"GET", "/reject", h_reject, 0, "reject"},
+    {"GET", "/livez", h_livez, ACCESS_PUBLIC, 0, "livez"},
+    {"GET", "/products", h_list, ACCESS_PUBLIC, 0, "products_list"},
+    {"GET", "/products/popular", h_popular, ACCESS_PUBLIC, 0, "products_popular"},
+    {"GET", "/products/{productId}", h_product, ACCESS_PUBLIC, 0, "products_get"},
+    {"GET", "/users/{userId}/cart/items/{productId}", h_cart_get, ACCESS_USER, 0, "cart_get"},
+    {"PUT", "/users/{userId}/cart/items/{productId}", h_cart_put, ACCESS_USER, R_BODY, "cart_put"},
+    {"DELETE", "/users/{userId}/cart/items/{productId}", h_cart_del, ACCESS_USER, 0, "cart_del"},
+    {"POST", "/users/{userId}/points/charge", h_charge, ACCESS_USER, R_BODY | R_IDEM, "charge"},
+    {"POST", "/admin/products", h_admin_create, ACCESS_ADMIN, R_BODY, "admin_create"},
+    {"PATCH", "/admin/products/{productId}", h_admin_patch, ACCESS_ADMIN, R_BODY, "admin_patch"},
+    {"GET", "/down", h_down, ACCESS_PUBLIC, 0, "down"},
+    {"GET", "/retry", h_retry, ACCESS_PUBLIC, 0, "retry"},
+    {"GET", "/err", h_err, ACCESS_PUBLIC, 0, "err"},
+    {"GET", "/reject", h_reject, ACCESS_PUBLIC, 0, "reject"},
+    {"GET", "/forgotten", h_livez, ACCESS_NONE, 0, "forgotten"}, /* a row without a class */
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -327,7 +337,8 @@ static void req_body(req_t *r, const char *content_type, const char *body)
     r->body_len = strlen(body);
 }
 
-static void dispatch(req_t *r) { router_dispatch(r, routes, NROUTES, TOKEN, RETRY_AFTER); }
+static const router_env_t no_auth_env = {TOKEN, NULL, RETRY_AFTER};
+static void dispatch(req_t *r) { router_dispatch(r, routes, NROUTES, &no_auth_env); }
 
 /* The response is problem+json with this status and code; returns the
  * parsed body (caller puts it). */
@@ -512,13 +523,15 @@ static void dispatch_admin_needs_the_bearer_token(void **state)
         if (r.status != 401)
             fprintf(stderr, "authorization [%s] -> %d\n", wrong[i] ? wrong[i] : "(none)", r.status);
         json_object_put(expect_problem(&r, 401, "UNAUTHORIZED"));
-        has_header(&r, "WWW-Authenticate: Bearer\r\n");
+        has_header(&r, wrong[i] ? "WWW-Authenticate: Bearer realm=\"commerce\", "
+                              "error=\"invalid_token\"\r\n"
+                            : "WWW-Authenticate: Bearer realm=\"commerce\"\r\n");
         req_release(&r);
     }
     assert_int_equal(seen.calls, 0);
 
     /* 401 comes before anything else the route checks: path ids (router.h:
-     * "R_ADMIN ... 401 before anything else"), media type, body */
+     * the access class first), media type, body */
     req_t r;
     req_init(&r, "PATCH", "/admin/products/abc");
     req_body(&r, "application/json", body);
@@ -757,6 +770,150 @@ static void dispatch_reject_keeps_the_handlers_problem(void **state)
     req_release(&r);
 }
 
+
+static void dispatch_route_without_class_is_refused(void **state)
+{
+    req_t r;
+
+    req_init(&r, "GET", "/forgotten");
+    dispatch(&r);
+    json_object_put(expect_problem(&r, 401, "UNAUTHORIZED"));
+    assert_int_equal(seen.calls, 0);
+    req_release(&r);
+}
+
+#define SECRET "0123456789abcdef0123456789abcdef-router"
+
+/* A user token signed with SECRET for uid, valid for an hour. */
+static char *user_token(int64_t uid)
+{
+    char claims[256], *t, *h;
+    snprintf(claims, sizeof(claims),
+             "{\"sub\":\"%lld\",\"iss\":\"iss\",\"aud\":\"aud\",\"exp\":%lld}", (long long)uid,
+             (long long)time(NULL) + 3600);
+    t = tk_sign("HS256", SECRET, NULL, claims);
+    assert_non_null(t);
+    h = malloc(strlen(t) + 8);
+    assert_non_null(h);
+    sprintf(h, "Bearer %s", t);
+    free(t);
+    return h;
+}
+
+static void dispatch_user_routes_need_the_users_token(void **state)
+{
+    config_t cfg;
+    char err[256];
+    auth_t *auth;
+    req_t r;
+
+    assert_int_equal(config_parse(&cfg,
+                                  "db_socket=/s\nauth_hs256_secret=" SECRET
+                                  "\nauth_issuer=iss\nauth_audience=aud\n",
+                                  NULL, NULL, NULL),
+                     0);
+    auth = auth_new(&cfg, err, sizeof(err));
+    assert_non_null(auth);
+    const router_env_t env = {TOKEN, auth, RETRY_AFTER};
+    char *t1 = user_token(1), *t2 = user_token(2);
+
+    /* no token: 401 with the bare challenge, before the path's ids */
+    req_init(&r, "PUT", "/users/1/cart/items/2");
+    req_body(&r, "application/json", "{\"quantity\":1}");
+    router_dispatch(&r, routes, NROUTES, &env);
+    json_object_put(expect_problem(&r, 401, "UNAUTHORIZED"));
+    has_header(&r, "WWW-Authenticate: Bearer realm=\"commerce\"\r\n");
+    req_release(&r);
+    req_init(&r, "DELETE", "/users/abc/cart/items/2");
+    router_dispatch(&r, routes, NROUTES, &env);
+    json_object_put(expect_problem(&r, 401, "UNAUTHORIZED"));
+    req_release(&r);
+
+    /* a token that does not verify: 401 invalid_token */
+    static const char *bad[] = {"Bearer x.y.z", "Bearer ", "Bearer a.b", "Bearer " TOKEN};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        req_init(&r, "DELETE", "/users/1/cart/items/2");
+        r.authorization = bad[i];
+        router_dispatch(&r, routes, NROUTES, &env);
+        json_object_put(expect_problem(&r, 401, "UNAUTHORIZED"));
+        has_header(&r, "error=\"invalid_token\"");
+        req_release(&r);
+    }
+    assert_int_equal(seen.calls, 0);
+
+    /* another user's id is answered as an unknown user, before the body */
+    req_init(&r, "PUT", "/users/1/cart/items/2");
+    req_body(&r, "text/plain", "not json");
+    r.authorization = t2;
+    router_dispatch(&r, routes, NROUTES, &env);
+    json_object_put(expect_problem(&r, 404, "USER_NOT_FOUND"));
+    req_release(&r);
+    assert_int_equal(seen.calls, 0);
+
+    /* a bad id with a good token is 400 */
+    req_init(&r, "DELETE", "/users/0/cart/items/2");
+    r.authorization = t1;
+    router_dispatch(&r, routes, NROUTES, &env);
+    json_object_put(expect_problem(&r, 400, "INVALID_REQUEST"));
+    req_release(&r);
+
+    /* the user's own route: the handler runs, knowing the user */
+    req_init(&r, "PUT", "/users/1/cart/items/2");
+    req_body(&r, "application/json", "{\"quantity\":1}");
+    r.authorization = t1;
+    router_dispatch(&r, routes, NROUTES, &env);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(seen.calls, 1);
+    assert_int_equal(seen.user_id, 1);
+    req_release(&r);
+
+    /* public routes need nothing; admin routes do not take a user token */
+    req_init(&r, "GET", "/products/5");
+    router_dispatch(&r, routes, NROUTES, &env);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(seen.user_id, 0);
+    req_release(&r);
+    req_init(&r, "POST", "/admin/products");
+    req_body(&r, "application/json", "{}");
+    r.authorization = t1;
+    router_dispatch(&r, routes, NROUTES, &env);
+    json_object_put(expect_problem(&r, 401, "UNAUTHORIZED"));
+    req_release(&r);
+
+    free(t1);
+    free(t2);
+    auth_free(auth);
+}
+
+/* The service's own table: every route has exactly one class, and the
+ * classes are the contract's ("Who may call what" in API.md). */
+static void service_routes_each_have_one_access_class(void **state)
+{
+    static const char *const public_routes[] = {"GET /products", "GET /products/{productId}",
+                                                "GET /products/popular", "GET /coupons/{couponId}",
+                                                "GET /livez", "GET /readyz", "GET /metrics"};
+    size_t n;
+    const route_t *t = routes_table(&n);
+
+    assert_true(n > 20);
+    for (size_t i = 0; i < n; i++) {
+        char name[160];
+        int is_public = 0;
+        snprintf(name, sizeof(name), "%s %s", t[i].method, t[i].pattern);
+        for (size_t j = 0; j < sizeof(public_routes) / sizeof(public_routes[0]); j++)
+            is_public |= strcmp(name, public_routes[j]) == 0;
+        if (t[i].access != ACCESS_PUBLIC && t[i].access != ACCESS_USER &&
+            t[i].access != ACCESS_ADMIN)
+            fail_msg("route %s has no access class", name);
+        if (strncmp(t[i].pattern, "/admin/", 7) == 0)
+            assert_int_equal(t[i].access, ACCESS_ADMIN);
+        else if (is_public)
+            assert_int_equal(t[i].access, ACCESS_PUBLIC);
+        else if (t[i].access != ACCESS_USER)
+            fail_msg("route %s acts for a user but is not ACCESS_USER", name);
+    }
+}
+
 static void req_release_zeroes_the_request(void **state)
 {
     req_t r;
@@ -799,6 +956,9 @@ int main(void)
         T(dispatch_err_is_500),
         T(dispatch_reject_keeps_the_handlers_problem),
         T(req_release_zeroes_the_request),
+        T(dispatch_route_without_class_is_refused),
+        T(dispatch_user_routes_need_the_users_token),
+        T(service_routes_each_have_one_access_class),
     };
     return cmocka_run_group_tests_name("unit/router", tests, NULL, NULL);
 }

@@ -1,0 +1,86 @@
+-- commerce: one MariaDB account per program, each with only the rights it needs.
+--
+--   commerce_fcgi     the FastCGI workers: the shop's tables, row by row (no DDL,
+--                     no DELETE but for cart lines; reads the popular tables)
+--   commerce_relay    commerce-relay: the outbox (claim, record, purge), and the purge
+--                     of old Idempotency-Keys
+--   commerce_popular  commerce-popular: reads orders and order items, writes the
+--                     popular tables
+--
+-- Apply it as an administrator, after schema.sql, in the shop's database, with the
+-- passwords and the host the programs connect from set in the session first, e.g.
+--   mariadb commerce <<'SQL'
+--   SET @fcgi_password = '…', @relay_password = '…', @popular_password = '…',
+--       @account_host = 'localhost';
+--   SOURCE /usr/share/commerce/sql/grants.sql
+--   SQL
+-- (a here-document or a pipe: never put passwords on a command line). @account_host
+-- is 'localhost' for the unix socket, or the workers' network ('10.0.0.%') over TCP.
+-- Applying it again sets the passwords and the exact grants anew: rights a
+-- previous version granted and this one does not are revoked.
+
+DELIMITER //
+BEGIN NOT ATOMIC
+  DECLARE host VARCHAR(255) DEFAULT COALESCE(@account_host, 'localhost');
+  IF @fcgi_password IS NULL OR @relay_password IS NULL OR @popular_password IS NULL
+     OR @fcgi_password = '' OR @relay_password = '' OR @popular_password = '' THEN
+    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT =
+      'set @fcgi_password, @relay_password and @popular_password before applying grants.sql';
+  END IF;
+  IF DATABASE() IS NULL THEN
+    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'apply grants.sql in the shop''s database';
+  END IF;
+  EXECUTE IMMEDIATE CONCAT('CREATE USER IF NOT EXISTS ''commerce_fcgi''@', QUOTE(host));
+  EXECUTE IMMEDIATE CONCAT('CREATE USER IF NOT EXISTS ''commerce_relay''@', QUOTE(host));
+  EXECUTE IMMEDIATE CONCAT('CREATE USER IF NOT EXISTS ''commerce_popular''@', QUOTE(host));
+  EXECUTE IMMEDIATE CONCAT('ALTER USER ''commerce_fcgi''@', QUOTE(host),
+                           ' IDENTIFIED BY ', QUOTE(@fcgi_password));
+  EXECUTE IMMEDIATE CONCAT('ALTER USER ''commerce_relay''@', QUOTE(host),
+                           ' IDENTIFIED BY ', QUOTE(@relay_password));
+  EXECUTE IMMEDIATE CONCAT('ALTER USER ''commerce_popular''@', QUOTE(host),
+                           ' IDENTIFIED BY ', QUOTE(@popular_password));
+  EXECUTE IMMEDIATE CONCAT('REVOKE ALL PRIVILEGES, GRANT OPTION FROM ''commerce_fcgi''@',
+                           QUOTE(host), ', ''commerce_relay''@', QUOTE(host),
+                           ', ''commerce_popular''@', QUOTE(host));
+  SET @commerce_db = DATABASE();
+END //
+
+-- One GRANT per program and table, in the current database.
+CREATE OR REPLACE PROCEDURE commerce_grant(who VARCHAR(64), privs VARCHAR(255), tbl VARCHAR(64))
+BEGIN
+  EXECUTE IMMEDIATE CONCAT('GRANT ', privs, ' ON `', REPLACE(@commerce_db, '`', '``'), '`.`', tbl,
+                           '` TO ''', who, '''@', QUOTE(COALESCE(@account_host, 'localhost')));
+END //
+DELIMITER ;
+
+-- The workers.
+CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT', 'users');
+CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT, UPDATE', 'point');
+CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT', 'point_history');
+CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT, UPDATE', 'product');
+CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT, UPDATE', 'inventory');
+CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT, UPDATE', 'orders');
+CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT', 'order_item');
+CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT, UPDATE', 'payment');
+CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT, UPDATE', 'outbox');
+CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT, UPDATE', 'idempotency_key');
+CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT, UPDATE, DELETE', 'cart_item');
+CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT, UPDATE', 'coupon');
+CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT, UPDATE', 'user_coupon');
+CALL commerce_grant('commerce_fcgi', 'SELECT', 'popular_snapshot');
+CALL commerce_grant('commerce_fcgi', 'SELECT', 'popular_item');
+CALL commerce_grant('commerce_fcgi', 'SELECT', 'popular_current');
+
+-- The relay: claims, outcomes, replay and the purge of delivered events; the purge
+-- of Idempotency-Keys past their retention.
+CALL commerce_grant('commerce_relay', 'SELECT, UPDATE, DELETE', 'outbox');
+CALL commerce_grant('commerce_relay', 'SELECT, DELETE', 'idempotency_key');
+
+-- The nightly batch.
+CALL commerce_grant('commerce_popular', 'SELECT', 'orders');
+CALL commerce_grant('commerce_popular', 'SELECT', 'order_item');
+CALL commerce_grant('commerce_popular', 'SELECT, INSERT, DELETE', 'popular_snapshot');
+CALL commerce_grant('commerce_popular', 'SELECT, INSERT, DELETE', 'popular_item');
+CALL commerce_grant('commerce_popular', 'SELECT, UPDATE', 'popular_current');
+
+DROP PROCEDURE commerce_grant;
