@@ -471,6 +471,8 @@ write_config() {
 				echo "admin_token_file=$admin_file"
 				echo "$auth_keys"
 			fi
+			# the relay signs every delivery (X-Commerce-Signature); the fake platform checks it
+			[[ $name == relay ]] && echo "data_platform_secret_file=$(secret_file "$dir" platform-secret)"
 			cat <<EOF
 auth_issuer=${STACK_AUTH_ISSUER:-commerce-dev}
 auth_audience=${STACK_AUTH_AUDIENCE:-commerce}
@@ -544,17 +546,21 @@ workers_stop() {
 url_port() { sed -E 's#^[a-z]+://[^:/]+:([0-9]+).*#\1#' <<<"$1"; }
 
 platform_start() {
-	local dir=$1 url=$2 port i
+	local dir=$1 url=$2 port i secret
 	platform_stop "$dir"
 	port=$(url_port "$url")
 	[[ $port =~ ^[0-9]+$ ]] || die "no port in data platform URL: $url"
+	secret=$(secret_file "$dir" platform-secret)
 	setsid python3 "$COMMERCE_ROOT/scripts/fake-platform" --port "$port" \
-		--log "$dir/log/platform-events.jsonl" </dev/null >>"$dir/log/platform.log" 2>&1 &
-	echo "$!" >"$dir/run/platform.pid"
+		--log "$dir/log/platform-events.jsonl" --secret-file "$secret" \
+		</dev/null >>"$dir/log/platform.log" 2>&1 &
+	local pid=$!
+	echo "$pid" >"$dir/run/platform.pid"
 	disown
 	for ((i = 0; i < 100; i++)); do
 		curl -sf "http://127.0.0.1:$port/_state" >/dev/null 2>&1 && break
-		[[ -n $(pidfile_pid "$dir/run/platform.pid" fake-platform) ]] || die "fake platform exited (see $dir/log/platform.log)"
+		# alive is enough: right after the fork it may not have exec'd python yet
+		pid_alive "$pid" || die "fake platform exited (see $dir/log/platform.log)"
 		sleep 0.1
 	done
 	((i < 100)) || die "fake platform did not answer on port $port"
@@ -623,7 +629,10 @@ nginx_render() {
 		-e "s|@RATE@|$rate|g" \
 		-e "s|@BURST@|$burst|g" \
 		-e "s|@USER@|$user|g" \
+		-e "s|@ROOT@|$COMMERCE_ROOT|g" \
 		"$COMMERCE_ROOT/nginx/dev.conf.in" >"$dir/nginx.conf.tmp"
+	# the snippets include fastcgi_params relative to the configuration's directory
+	ln -sfn /etc/nginx/fastcgi_params "$dir/fastcgi_params"
 	if grep -n '@[A-Z_]*@' "$dir/nginx.conf.tmp" >&2; then
 		die "unreplaced placeholders in nginx/dev.conf.in"
 	fi
@@ -695,6 +704,7 @@ stack_up() {
 		[[ $STACK_PORT == auto && $attempt -lt 5 ]] || die "nginx failed to start"
 	done
 	STACK_URL=http://127.0.0.1:$port
+	(umask 077 && : >"$dir/stack.env")
 	cat >"$dir/stack.env" <<EOF
 STACK_PORT=$port
 STACK_WORKERS=$STACK_WORKERS

@@ -1,9 +1,11 @@
 #include "relay/relay.h"
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -72,6 +74,30 @@ int64_t relay_backoff_ms(int64_t n, int64_t base_ms, int64_t max_ms, uint32_t ra
     return d / 2 + (int64_t)((uint64_t)random % (uint64_t)(d / 2 + 1));
 }
 
+void relay_sign(const char *secret, int64_t t, const char *body, size_t len, char *out)
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int maclen = 0;
+    char prefix[32];
+    int n = snprintf(prefix, sizeof(prefix), "%lld.", (long long)t);
+    EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
+                           OSSL_PARAM_construct_end()};
+    size_t outl = 0;
+    int ok = ctx && EVP_MAC_init(ctx, (const unsigned char *)secret, strlen(secret), params) &&
+             EVP_MAC_update(ctx, (const unsigned char *)prefix, (size_t)n) &&
+             EVP_MAC_update(ctx, (const unsigned char *)body, len) &&
+             EVP_MAC_final(ctx, mac, &outl, sizeof(mac));
+
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(hmac);
+    maclen = ok ? (unsigned int)outl : 0;
+    n = snprintf(out, RELAY_SIGNATURE_LEN, "t=%lld,v1=", (long long)t);
+    for (unsigned int i = 0; i < maclen && (size_t)n + 3 <= RELAY_SIGNATURE_LEN; i++)
+        n += snprintf(out + n, RELAY_SIGNATURE_LEN - (size_t)n, "%02x", mac[i]);
+}
+
 /* POST one event: 0 on a 2xx; 1 when the platform refused this event
  * (a 4xx other than 408 and 429: the event, not the platform, is the
  * problem); -1 on any other failure (the platform is unwell). */
@@ -99,6 +125,12 @@ static int deliver(relay_t *rl, const outbox_event_t *e, char *err, size_t cap)
     h = curl_slist_append(h, key);
     h = curl_slist_append(h, rid);
     h = curl_slist_append(h, "Expect:");
+    if (c->data_platform_secret[0]) {
+        char sig[RELAY_SIGNATURE_LEN], line[RELAY_SIGNATURE_LEN + 32];
+        relay_sign(c->data_platform_secret, (int64_t)time(NULL), body, (size_t)n, sig);
+        snprintf(line, sizeof(line), "X-Commerce-Signature: %s", sig);
+        h = curl_slist_append(h, line);
+    }
 
     CURL *cu = rl->curl;
     curl_easy_reset(cu);
@@ -110,6 +142,7 @@ static int deliver(relay_t *rl, const outbox_event_t *e, char *err, size_t cap)
     curl_easy_setopt(cu, CURLOPT_CONNECTTIMEOUT_MS, (long)c->relay_connect_timeout_ms);
     curl_easy_setopt(cu, CURLOPT_TIMEOUT_MS, (long)c->relay_timeout_ms);
     curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(cu, CURLOPT_PROTOCOLS_STR, "http,https"); /* and no redirects */
     curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, discard);
     CURLcode cc = curl_easy_perform(cu);
     if (cc == CURLE_OK)

@@ -61,6 +61,9 @@ static void assert_problem_shape(const tc_resp_t *r)
     assert_true(json_object_object_get_ex(r->json, "status", &v));
     assert_true(json_object_is_type(v, json_type_int));
     assert_int_equal(json_object_get_int64(v), r->status);
+    /* the site sends it on every answer, its own error pages included */
+    assert_non_null(tc_header(r, "X-Content-Type-Options", ct, sizeof(ct)));
+    assert_string_equal(ct, "nosniff");
 }
 
 /* Both the status/code check and the full shape. */

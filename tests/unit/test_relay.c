@@ -167,6 +167,25 @@ static void pure_same_inputs_same_output(void **state)
                          relay_backoff_ms(7, 50, 500, randoms[i]));
 }
 
+/* The delivery signature, against values computed independently (Python's
+ * hmac module over the same bytes). */
+static void signature_is_hmac_sha256_of_time_dot_body(void **state)
+{
+    static const char body[] = "{\"eventId\":\"e1\"}";
+    char sig[RELAY_SIGNATURE_LEN];
+
+    relay_sign("whsec_test_0123456789", 1700000000, body, strlen(body), sig);
+    assert_string_equal(sig, "t=1700000000,v1="
+                             "0e1c172fc76f7c3b335bde0616c524609222747e580e634170b811eccba18eff");
+    /* the time is part of what is signed */
+    relay_sign("whsec_test_0123456789", 1700000001, body, strlen(body), sig);
+    assert_string_equal(sig, "t=1700000001,v1="
+                             "3306b0deebd4e38fa4e9f8e0641af0b6bd4e116a9aef0593e1985820eadd39c3");
+    /* another secret, another signature */
+    relay_sign("whsec_test_012345678", 1700000000, body, strlen(body), sig);
+    assert_null(strstr(sig, "0e1c172fc76f"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -176,6 +195,7 @@ int main(void)
         cmocka_unit_test(large_attempt_counts_are_capped_without_overflow),
         cmocka_unit_test(random_extremes),
         cmocka_unit_test(pure_same_inputs_same_output),
+        cmocka_unit_test(signature_is_hmac_sha256_of_time_dot_body),
     };
     return cmocka_run_group_tests_name("unit/relay", tests, NULL, NULL);
 }
