@@ -319,20 +319,16 @@ db_start() {
 	local user=()
 	[[ $(id -u) -eq 0 ]] && user=(--user=root)
 	# setsid: detached from the caller's terminal and process group (Ctrl-C, hangup).
-	setsid mariadbd --no-defaults "${user[@]}" \
+	# The server settings the service is tuned for (mariadb/60-commerce.cnf: durable commits),
+	# plus this stack's paths; STACK_DB_ARGS adds more (bench/run: the binary log).
+	# shellcheck disable=SC2086 # STACK_DB_ARGS is a list of options
+	setsid mariadbd --defaults-file="$COMMERCE_ROOT/mariadb/60-commerce.cnf" "${user[@]}" \
 		--datadir="$dir/mysql" \
 		--socket="$sock" \
 		--skip-networking \
 		--pid-file="$dir/run/mysqld.pid" \
 		--log-error="$dir/log/mysqld.err" \
-		--innodb-flush-log-at-trx-commit=1 \
-		--innodb-buffer-pool-size=512M \
-		--max-connections=1000 \
-		--skip-name-resolve \
-		--character-set-server=utf8mb4 \
-		--collation-server=utf8mb4_bin \
-		--innodb-lock-wait-timeout=10 \
-		--transaction-isolation=REPEATABLE-READ \
+		${STACK_DB_ARGS:-} \
 		</dev/null >>"$dir/log/mysqld.out" 2>&1 &
 	disown
 	if ! db_wait "$dir" 60; then

@@ -61,7 +61,6 @@ CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT, UPDATE', 'product');
 CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT, UPDATE', 'inventory');
 CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT, UPDATE', 'orders');
 CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT', 'order_item');
-CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT, UPDATE', 'payment');
 CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT, UPDATE', 'outbox');
 CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT, UPDATE', 'idempotency_key');
 CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT, UPDATE, DELETE', 'cart_item');

@@ -5,7 +5,7 @@
 -- service enforces, so a bug cannot drive a balance or a stock negative.
 -- Foreign keys are kept off the hot order tables on purpose: their shared
 -- locks on parent rows would add lock edges outside the documented global
--- lock order (inventory -> user coupon -> point).
+-- lock order (point -> user coupon -> inventory; see src/store/orders.h).
 
 CREATE TABLE IF NOT EXISTS users (
   id         BIGINT       NOT NULL AUTO_INCREMENT,
@@ -94,19 +94,6 @@ CREATE TABLE IF NOT EXISTS order_item (
   KEY order_item_product (product_id),
   CONSTRAINT order_item_qty CHECK (quantity BETWEEN 1 AND 1000)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-
--- The payment of an order from the balance.
-CREATE TABLE IF NOT EXISTS payment (
-  id          BIGINT      NOT NULL AUTO_INCREMENT,
-  order_id    BIGINT      NOT NULL,
-  user_id     BIGINT      NOT NULL,
-  amount      BIGINT      NOT NULL,
-  status      ENUM('PAID','REFUNDED') NOT NULL,
-  created_at  DATETIME(3) NOT NULL,
-  refunded_at DATETIME(3) NULL,
-  PRIMARY KEY (id),
-  UNIQUE KEY payment_order (order_id)
-) ENGINE=InnoDB;
 
 -- Transactional outbox: written in the order's own transaction, delivered by
 -- commerce-relay. payload is the order document; the relay wraps it in the
@@ -217,6 +204,13 @@ INSERT IGNORE INTO popular_current (id, snapshot_id) VALUES (1, NULL);
 -- applying it again does nothing.
 DELIMITER //
 BEGIN NOT ATOMIC
+  -- payment was a table that repeated the order's columns row for row; the
+  -- order row is the payment record now (one write less per order), and
+  -- `payment` a view of it with the same columns.
+  IF EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE()
+             AND table_name = 'payment' AND table_type = 'BASE TABLE') THEN
+    DROP TABLE payment;
+  END IF;
   -- orders_created gained `status` (the popular batch reads through it).
   IF NOT EXISTS (SELECT 1 FROM information_schema.statistics
                  WHERE table_schema = DATABASE() AND table_name = 'orders'
@@ -226,3 +220,9 @@ BEGIN NOT ATOMIC
   END IF;
 END //
 DELIMITER ;
+
+-- The payment of each order from the balance: the order row's payment columns.
+CREATE OR REPLACE VIEW payment AS
+  SELECT id AS order_id, user_id, total AS amount, payment_status AS status,
+         created_at, IF(payment_status = 'REFUNDED', cancelled_at, NULL) AS refunded_at
+  FROM orders;

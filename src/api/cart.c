@@ -92,6 +92,12 @@ struct checkout {
     int empty;
 };
 
+static int checkout_finish(db_t *db, struct effect *e)
+{
+    struct checkout *c = e->arg;
+    return orders_take_stock_finish(db, e, &c->place);
+}
+
 static int checkout_work(db_t *db, struct effect *e)
 {
     struct checkout *c = e->arg;
@@ -112,7 +118,7 @@ static int checkout_work(db_t *db, struct effect *e)
 int cart_checkout_h(req_t *r)
 {
     static struct checkout c;
-    struct effect e = {.work = checkout_work, .arg = &c};
+    struct effect e = {.work = checkout_work, .finish = checkout_finish, .arg = &c};
     int rc, found;
 
     memset(&c, 0, sizeof(c));

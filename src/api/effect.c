@@ -26,6 +26,16 @@ int effect_respond(struct effect *e, int status, json_object *obj)
     return copy ? C_OK : C_ERR;
 }
 
+/* A key whose stored response decides the outcome: C_REJECT with ik.state
+ * REPLAY or MISMATCH; else `rc` stands. */
+static int settled_by_key(db_t *db, struct effect *e, int rc)
+{
+    int lk = idem_lookup(db, &e->ik);
+    if (lk != C_OK)
+        return lk;
+    return e->ik.state == IDEM_NEW ? rc : C_REJECT;
+}
+
 static int effect_tx(db_t *db, void *arg)
 {
     struct effect *e = arg;
@@ -34,13 +44,22 @@ static int effect_tx(db_t *db, void *arg)
     free(e->body);
     e->body = NULL;
     e->body_len = 0;
-    if ((rc = idem_begin(db, &e->ik)) != C_OK)
-        return rc;
-    if ((rc = e->work(db, e)) != C_OK)
+    e->ik.state = IDEM_NEW;
+    rc = e->work(db, e);
+    if (rc == C_REJECT && e->ik.key)
+        return settled_by_key(db, e, rc); /* a retry of a success may be refused now */
+    if (rc != C_OK)
         return rc;
     if (!e->body)
         return C_ERR;
-    return idem_finish(db, &e->ik, e->status, e->body, e->body_len);
+    if (e->ik.key) {
+        rc = idem_store(db, &e->ik, e->status, e->body, e->body_len);
+        if (rc == C_DUP) /* a request with this key committed first */
+            return settled_by_key(db, e, C_RETRY);
+        if (rc != C_OK)
+            return rc;
+    }
+    return e->finish ? e->finish(db, e) : C_OK;
 }
 
 int effect_run(req_t *r, int64_t user_id, struct effect *e)
@@ -70,9 +89,6 @@ int effect_run(req_t *r, int64_t user_id, struct effect *e)
     } else if (rc == C_REJECT && e->ik.state == IDEM_MISMATCH) {
         problem(r, 422, "IDEMPOTENCY_KEY_REUSED", "Idempotency-Key",
                 "this Idempotency-Key was used for a different request");
-    } else if (rc == C_REJECT && e->ik.state == IDEM_IN_USE) {
-        problem(r, 409, "IDEMPOTENCY_KEY_IN_USE", "Idempotency-Key",
-                "a request with this Idempotency-Key is still being processed");
     }
     free(e->body);
     free(e->request);

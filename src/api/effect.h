@@ -1,6 +1,8 @@
 /* A state-changing request run as one transaction together with its
- * Idempotency-Key: the key row, the work and the stored response commit or
- * roll back together. Used by charge, POST /orders and checkout. */
+ * Idempotency-Key: the work, the key row and the stored response commit or
+ * roll back together. Used by charge, POST /orders and checkout.
+ * In the transaction: work (sets the response) -> the key row with the
+ * response -> finish (the last locks, e.g. an order's stock) -> COMMIT. */
 #ifndef COMMERCE_API_EFFECT_H
 #define COMMERCE_API_EFFECT_H
 
@@ -19,6 +21,7 @@ typedef int (*effect_work_fn)(db_t *db, struct effect *e);
 
 struct effect {
     effect_work_fn work;
+    effect_work_fn finish; /* may be NULL; C_REJECT from it leaves the response to the handler */
     void *arg;
     /* set by effect_respond */
     int status;
@@ -35,8 +38,9 @@ int effect_respond(struct effect *e, int status, json_object *obj);
 
 /* Run the effect for `user_id` (the scope of the key). On success, or on a
  * replay (Idempotent-Replayed: true), the response is set and C_OK returned;
- * a reused or busy key answers 422/409 and returns C_REJECT. Any other
- * C_REJECT comes from work and leaves the response to the handler. */
+ * a key reused for another request answers 422 and returns C_REJECT. Any
+ * other C_REJECT comes from work or finish and leaves the response to the
+ * handler. */
 int effect_run(req_t *r, int64_t user_id, struct effect *e);
 
 #endif

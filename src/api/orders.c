@@ -48,7 +48,6 @@ static int no_order(req_t *r, int64_t id)
 
 int orders_place_work(db_t *db, struct effect *e, struct order_place *p)
 {
-    char when[UTIL_TIME_LEN];
     int rc;
 
     p->order = &order_buf;
@@ -56,25 +55,32 @@ int orders_place_work(db_t *db, struct effect *e, struct order_place *p)
         return rc;
     if ((rc = effect_respond(e, 201, render(p->order))) != C_OK)
         return rc;
-    util_time_sql(p->order->created_at, when);
-    return outbox_add(db, "ORDER_PAID", p->order->id, e->body, e->body_len, when, NULL);
+    return outbox_add(db, "ORDER_PAID", p->order->id, e->body, e->body_len, p->at.sql, NULL);
+}
+
+int orders_take_stock_finish(db_t *db, struct effect *e, struct order_place *p)
+{
+    (void)e;
+    return orders_take_stock(db, p);
 }
 
 int orders_place_problem(req_t *r, const struct order_place *p)
 {
-    switch (p->outcome) {
+    const order_verdict_t *v = &p->v;
+
+    switch (v->outcome) {
     case ORDER_NO_PRODUCT:
-        return problem_x(r, 404, "PRODUCT_NOT_FOUND", "productId", p->bad_id,
-                         "product %" PRId64 " does not exist", p->bad_id);
+        return problem_x(r, 404, "PRODUCT_NOT_FOUND", "productId", v->bad_id,
+                         "product %" PRId64 " does not exist", v->bad_id);
     case ORDER_NO_USER:
         return no_user(r, p->user_id);
     case ORDER_OUT_OF_STOCK:
-        return problem_x(r, 409, "OUT_OF_STOCK", "productId", p->bad_id,
+        return problem_x(r, 409, "OUT_OF_STOCK", "productId", v->bad_id,
                          "product %" PRId64 " has %" PRId64 " left, %" PRId64 " requested",
-                         p->bad_id, p->have, p->want);
+                         v->bad_id, v->have, v->want);
     case ORDER_NO_BALANCE:
         return problem(r, 409, "INSUFFICIENT_BALANCE", NULL,
-                       "the balance is %" PRId64 ", the order total is %" PRId64, p->have, p->want);
+                       "the balance is %" PRId64 ", the order total is %" PRId64, v->have, v->want);
     case ORDER_COUPON_NOT_FOUND:
         return problem(r, 404, "COUPON_NOT_FOUND", NULL, "coupon %" PRId64 " does not exist",
                        p->coupon_id);
@@ -93,11 +99,11 @@ void orders_count(int rc, const req_t *r, const struct effect *e, const struct o
     if (rc == C_OK && e->ik.state == IDEM_NEW)
         metrics_order(M_ORDER_PAID);
     else if (rc == C_REJECT && r->status >= 400 && e->ik.state == IDEM_NEW)
-        metrics_order(p->outcome == ORDER_OUT_OF_STOCK        ? M_ORDER_OUT_OF_STOCK
-                      : p->outcome == ORDER_NO_BALANCE        ? M_ORDER_INSUFFICIENT_BALANCE
-                      : p->outcome == ORDER_COUPON_NOT_USABLE ? M_ORDER_COUPON_REJECTED
-                      : p->outcome == ORDER_COUPON_NOT_FOUND  ? M_ORDER_COUPON_REJECTED
-                                                              : M_ORDER_REJECTED_OTHER);
+        metrics_order(p->v.outcome == ORDER_OUT_OF_STOCK        ? M_ORDER_OUT_OF_STOCK
+                      : p->v.outcome == ORDER_NO_BALANCE        ? M_ORDER_INSUFFICIENT_BALANCE
+                      : p->v.outcome == ORDER_COUPON_NOT_USABLE ? M_ORDER_COUPON_REJECTED
+                      : p->v.outcome == ORDER_COUPON_NOT_FOUND  ? M_ORDER_COUPON_REJECTED
+                                                                : M_ORDER_REJECTED_OTHER);
 }
 
 int orders_read_coupon(req_t *r, struct order_place *p)
@@ -110,11 +116,15 @@ int orders_read_coupon(req_t *r, struct order_place *p)
 }
 
 static int create_work(db_t *db, struct effect *e) { return orders_place_work(db, e, e->arg); }
+static int create_finish(db_t *db, struct effect *e)
+{
+    return orders_take_stock_finish(db, e, e->arg);
+}
 
 int orders_create_h(req_t *r)
 {
     static struct order_place p;
-    struct effect e = {.work = create_work, .arg = &p};
+    struct effect e = {.work = create_work, .finish = create_finish, .arg = &p};
     char field[48], detail[160];
     int rc;
 
@@ -165,20 +175,17 @@ int orders_list_h(req_t *r)
 static int cancel_tx(db_t *db, void *arg)
 {
     struct order_cancel *c = arg;
-    char when[UTIL_TIME_LEN], *payload;
     size_t len;
     int rc;
 
     if ((rc = orders_cancel(db, c)) != C_OK)
         return rc;
     json_object *o = render(c->order);
-    const char *s = json_object_to_json_string_length(
+    const char *payload = json_object_to_json_string_length(
         o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-    payload = (char *)s;
-    util_time_sql(c->order->cancelled_at, when);
-    rc = outbox_add(db, "ORDER_CANCELLED", c->order->id, payload, len, when, NULL);
+    rc = outbox_add(db, "ORDER_CANCELLED", c->order->id, payload, len, c->at.sql, NULL);
     json_object_put(o);
-    return rc;
+    return rc == C_OK ? orders_restock(db, c) : rc; /* the hot rows last */
 }
 
 int orders_cancel_h(req_t *r)

@@ -13,8 +13,10 @@ int orders_list_h(req_t *r);
 int orders_cancel_h(req_t *r);
 
 /* Shared with checkout: place p inside the effect's transaction, queue the
- * ORDER_PAID event and set the 201 response. */
+ * ORDER_PAID event and set the 201 response; then, as the effect's finish
+ * (after its key row), take the stock. */
 int orders_place_work(db_t *db, struct effect *e, struct order_place *p);
+int orders_take_stock_finish(db_t *db, struct effect *e, struct order_place *p);
 
 /* Turn a refused placement into its problem. */
 int orders_place_problem(req_t *r, const struct order_place *p);

@@ -14,7 +14,7 @@
 #include "common/rc.h"
 #include "common/util.h"
 
-#define MAX_BINDS 32
+#define MAX_COLS 32
 #define CACHE_SIZE 128
 
 struct db_stmt {
@@ -31,11 +31,15 @@ struct db {
     MYSQL *my;
     int in_tx;
     int nopen; /* results handed out and not yet ended (db_end) */
-    int last_attempts;
     unsigned last_errno; /* of the last failed statement */
     struct db_stmt cache[CACHE_SIZE];
     int ncache;
     uint64_t tick;
+    /* parameter binding scratch: one statement at a time per connection */
+    MYSQL_BIND bind[DB_MAX_PARAMS];
+    unsigned long lens[DB_MAX_PARAMS];
+    my_bool nulls[DB_MAX_PARAMS];
+    int64_t ints[DB_MAX_PARAMS];
 };
 
 db_t *db_new(const config_t *cfg)
@@ -229,60 +233,78 @@ static struct db_stmt *stmt_entry(db_t *db, MYSQL_STMT *st)
 
 static int run(db_t *db, const char *sql, MYSQL_STMT *st, MYSQL_BIND *b, MYSQL_STMT **out);
 
-/* Bind the parameters described by fmt and execute. */
-static int execute(db_t *db, const char *sql, MYSQL_STMT **out, const char *fmt, va_list ap)
+/* Bind the parameters and execute. */
+static int execute(db_t *db, const char *sql, MYSQL_STMT **out, const db_param_t *p, int n)
 {
-    MYSQL_BIND b[MAX_BINDS];
-    int64_t ints[MAX_BINDS];
-    unsigned long lens[MAX_BINDS];
-    my_bool nulls[MAX_BINDS];
     MYSQL_STMT *st = NULL;
-    size_t n = strlen(fmt);
+    MYSQL_BIND *b = db->bind;
     int rc;
 
     if ((rc = stmt_get(db, sql, &st)) != C_OK)
         return rc;
-    if (n > MAX_BINDS || n != mysql_stmt_param_count(st)) {
-        log_error("db: %s: %zu parameters given, %lu expected", sql, n, mysql_stmt_param_count(st));
+    if (n < 0 || n > DB_MAX_PARAMS || (unsigned long)n != mysql_stmt_param_count(st)) {
+        log_error("db: %s: %d parameters given, %lu expected (at most %d)", sql, n,
+                  mysql_stmt_param_count(st), DB_MAX_PARAMS);
         return C_ERR;
     }
-    memset(b, 0, sizeof(b[0]) * (n ? n : 1));
-    for (size_t i = 0; i < n; i++) {
-        nulls[i] = 0;
-        b[i].is_null = &nulls[i];
-        switch (fmt[i]) {
+    memset(b, 0, sizeof(b[0]) * (size_t)(n ? n : 1));
+    for (int i = 0; i < n; i++) {
+        db->nulls[i] = 0;
+        b[i].is_null = &db->nulls[i];
+        switch (p[i].type) {
         case 'l':
         case 'n':
-            ints[i] = va_arg(ap, int64_t);
+            db->ints[i] = p[i].i;
             b[i].buffer_type = MYSQL_TYPE_LONGLONG;
-            b[i].buffer = &ints[i];
-            nulls[i] = fmt[i] == 'n' && ints[i] == 0;
+            b[i].buffer = &db->ints[i];
+            db->nulls[i] = p[i].type == 'n' && p[i].i == 0;
             break;
-        case 's': {
-            const char *s = va_arg(ap, const char *);
-            b[i].buffer_type = MYSQL_TYPE_STRING;
-            b[i].buffer = (void *)s;
-            lens[i] = s ? strlen(s) : 0;
-            b[i].buffer_length = lens[i];
-            b[i].length = &lens[i];
-            nulls[i] = s == NULL;
+        case 's':
+        case 'b':
+            db->lens[i] = p[i].type == 'b' ? (unsigned long)p[i].len : p[i].s ? strlen(p[i].s) : 0;
+            b[i].buffer_type = p[i].type == 'b' ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
+            b[i].buffer = (void *)p[i].s;
+            b[i].buffer_length = db->lens[i];
+            b[i].length = &db->lens[i];
+            db->nulls[i] = p[i].s == NULL;
             break;
-        }
-        case 'b': {
-            const char *s = va_arg(ap, const char *);
-            lens[i] = (unsigned long)va_arg(ap, size_t);
-            b[i].buffer_type = MYSQL_TYPE_BLOB;
-            b[i].buffer = (void *)s;
-            b[i].buffer_length = lens[i];
-            b[i].length = &lens[i];
-            break;
-        }
         default:
-            log_error("db: bad parameter format '%c'", fmt[i]);
+            log_error("db: bad parameter type '%c'", p[i].type);
             return C_ERR;
         }
     }
     return run(db, sql, st, n ? b : NULL, out);
+}
+
+/* The parameters of a format string (see db.h) from a va_list. */
+static int params_of(const char *fmt, va_list ap, db_param_t *p)
+{
+    int n = 0;
+
+    for (; fmt[n]; n++) {
+        if (n == DB_MAX_PARAMS)
+            return -1;
+        p[n].type = fmt[n];
+        p[n].i = 0;
+        p[n].s = NULL;
+        p[n].len = 0;
+        switch (fmt[n]) {
+        case 'l':
+        case 'n':
+            p[n].i = va_arg(ap, int64_t);
+            break;
+        case 's':
+            p[n].s = va_arg(ap, const char *);
+            break;
+        case 'b':
+            p[n].s = va_arg(ap, const char *);
+            p[n].len = va_arg(ap, size_t);
+            break;
+        default:
+            return -1;
+        }
+    }
+    return n;
 }
 
 static int run(db_t *db, const char *sql, MYSQL_STMT *st, MYSQL_BIND *b, MYSQL_STMT **out)
@@ -302,29 +324,23 @@ static int retry_down(const db_t *db, int rc, int tries)
 }
 
 /* execute() with the outside-a-transaction retry on a fresh connection. */
-static int execute_retry(db_t *db, const char *sql, MYSQL_STMT **st, const char *fmt, va_list ap)
+static int execute_retry(db_t *db, const char *sql, MYSQL_STMT **st, const db_param_t *p, int n)
 {
     int rc;
 
     for (int tries = 0;; tries++) {
-        va_list aq;
-        va_copy(aq, ap);
-        rc = execute(db, sql, st, fmt, aq);
-        va_end(aq);
+        rc = execute(db, sql, st, p, n);
         if (!retry_down(db, rc, tries))
             return rc;
     }
 }
 
-int db_exec(db_t *db, const char *sql, uint64_t *affected, uint64_t *last_id, const char *fmt, ...)
+int db_exec_params(db_t *db, const char *sql, uint64_t *affected, uint64_t *last_id,
+                   const db_param_t *params, int n)
 {
     MYSQL_STMT *st = NULL;
-    va_list ap;
-    int rc;
+    int rc = execute_retry(db, sql, &st, params, n);
 
-    va_start(ap, fmt);
-    rc = execute_retry(db, sql, &st, fmt, ap);
-    va_end(ap);
     if (rc != C_OK)
         return rc;
     if (affected)
@@ -332,6 +348,22 @@ int db_exec(db_t *db, const char *sql, uint64_t *affected, uint64_t *last_id, co
     if (last_id)
         *last_id = mysql_stmt_insert_id(st);
     return C_OK;
+}
+
+int db_exec(db_t *db, const char *sql, uint64_t *affected, uint64_t *last_id, const char *fmt, ...)
+{
+    db_param_t p[DB_MAX_PARAMS];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = params_of(fmt, ap, p);
+    va_end(ap);
+    if (n < 0) {
+        log_error("db: bad parameter format \"%s\"", fmt);
+        return C_ERR;
+    }
+    return db_exec_params(db, sql, affected, last_id, p, n);
 }
 
 /* Buffer the executed statement's result and hand out its cache entry, marked
@@ -348,14 +380,26 @@ static int opened(db_t *db, const char *sql, MYSQL_STMT *st, db_stmt_t **out)
     return C_OK;
 }
 
-static int query_v(db_t *db, db_stmt_t **out, const char *sql, const char *fmt, va_list ap)
+int db_query_params(db_t *db, db_stmt_t **out, const char *sql, const db_param_t *params, int n)
 {
     MYSQL_STMT *st = NULL;
-    int rc = execute_retry(db, sql, &st, fmt, ap);
+    int rc = execute_retry(db, sql, &st, params, n);
 
     if (rc != C_OK)
         return rc;
     return opened(db, sql, st, out);
+}
+
+static int query_v(db_t *db, db_stmt_t **out, const char *sql, const char *fmt, va_list ap)
+{
+    db_param_t p[DB_MAX_PARAMS];
+    int n = params_of(fmt, ap, p);
+
+    if (n < 0) {
+        log_error("db: bad parameter format \"%s\"", fmt);
+        return C_ERR;
+    }
+    return db_query_params(db, out, sql, p, n);
 }
 
 int db_query(db_t *db, db_stmt_t **out, const char *sql, const char *fmt, ...)
@@ -389,51 +433,10 @@ int db_query_i64(db_t *db, int64_t *out, int *found, const char *sql, const char
     return C_OK;
 }
 
-int db_now(db_t *db, char *rfc3339)
-{
-    static const char sql[] = "SELECT NOW(3)";
-    db_stmt_t *st;
-    int rc = db_query(db, &st, sql, "");
-
-    if (rc != C_OK)
-        return rc;
-    rc = db_row(st, "t", rfc3339);
-    db_end(st);
-    return rc == 1 ? C_OK : rc < 0 ? rc : C_ERR;
-}
-
-int db_query_ids(db_t *db, db_stmt_t **out, const char *sql, const int64_t *ids, int n)
-{
-    MYSQL_BIND b[DB_MAX_IDS];
-    MYSQL_STMT *st = NULL;
-    unsigned long want;
-    int rc;
-
-    if (n < 1 || n > DB_MAX_IDS)
-        return C_ERR;
-    if ((rc = stmt_get(db, sql, &st)) != C_OK)
-        return rc;
-    want = mysql_stmt_param_count(st);
-    if ((unsigned long)n > want || want > DB_MAX_IDS) {
-        log_error("db: %s: %d ids given, %lu expected", sql, n, want);
-        return C_ERR;
-    }
-    /* The list has db_ids_arity(n) places: the last id fills the rest (an IN
-     * list repeating a value matches the same rows). */
-    memset(b, 0, sizeof(b[0]) * (size_t)want);
-    for (unsigned long i = 0; i < want; i++) {
-        b[i].buffer_type = MYSQL_TYPE_LONGLONG;
-        b[i].buffer = (void *)&ids[i < (unsigned long)n ? i : (unsigned long)n - 1];
-    }
-    if ((rc = run(db, sql, st, b, &st)) != C_OK)
-        return rc;
-    return opened(db, sql, st, out);
-}
-
 int db_ids_arity(int n)
 {
     int a = 1;
-    while (a < n && a < DB_MAX_IDS)
+    while (a < n && a < 128)
         a *= 2;
     return a;
 }
@@ -449,19 +452,19 @@ const char *db_in_list_sql(char *buf, size_t cap, const char *head, int n, const
 
 int db_row(db_stmt_t *s, const char *fmt, ...)
 {
-    MYSQL_BIND b[MAX_BINDS];
-    MYSQL_TIME tm[MAX_BINDS];
-    unsigned long lens[MAX_BINDS];
-    my_bool nulls[MAX_BINDS];
-    void *dst[MAX_BINDS];
-    size_t caps[MAX_BINDS];
+    MYSQL_BIND b[MAX_COLS];
+    MYSQL_TIME tm[MAX_COLS];
+    unsigned long lens[MAX_COLS];
+    my_bool nulls[MAX_COLS];
+    void *dst[MAX_COLS];
+    size_t caps[MAX_COLS];
     size_t n = strlen(fmt);
     va_list ap;
     int rc;
 
     if (!s->st)
         return C_DOWN;
-    if (n > MAX_BINDS || n != mysql_stmt_field_count(s->st)) {
+    if (n > MAX_COLS || n != mysql_stmt_field_count(s->st)) {
         log_error("db: %s: %zu columns read, %u returned", s->sql, n,
                   mysql_stmt_field_count(s->st));
         return C_ERR;
@@ -485,8 +488,9 @@ int db_row(db_stmt_t *s, const char *fmt, ...)
             b[i].buffer_length = caps[i] ? caps[i] - 1 : 0;
             break;
         case 't':
+        case 'T':
         case 'd':
-            b[i].buffer_type = fmt[i] == 't' ? MYSQL_TYPE_DATETIME : MYSQL_TYPE_DATE;
+            b[i].buffer_type = fmt[i] == 'd' ? MYSQL_TYPE_DATE : MYSQL_TYPE_DATETIME;
             b[i].buffer = &tm[i];
             break;
         case 'm':
@@ -534,6 +538,17 @@ int db_row(db_stmt_t *s, const char *fmt, ...)
                               (int)tm[i].hour, (int)tm[i].minute, (int)tm[i].second,
                               (int)(tm[i].second_part / 1000));
             break;
+        case 'T': {
+            db_time_t *t = dst[i];
+            t->rfc3339[0] = t->sql[0] = '\0';
+            if (nulls[i])
+                break;
+            util_fmt_time(t->rfc3339, (int)tm[i].year, (int)tm[i].month, (int)tm[i].day,
+                          (int)tm[i].hour, (int)tm[i].minute, (int)tm[i].second,
+                          (int)(tm[i].second_part / 1000));
+            util_time_sql(t->rfc3339, t->sql);
+            break;
+        }
         case 'd':
             if (nulls[i])
                 ((char *)dst[i])[0] = '\0';
@@ -608,7 +623,6 @@ int db_tx(db_t *db, db_tx_fn fn, void *arg)
     for (int attempt = 1;; attempt++) {
         int rc, committing = 0;
 
-        db->last_attempts = attempt;
         rc = db_ensure(db);
         if (rc == C_OK && mysql_query(db->my, "START TRANSACTION") != 0)
             rc = my_fail(db, "START TRANSACTION");
@@ -645,4 +659,3 @@ int db_tx(db_t *db, db_tx_fn fn, void *arg)
     }
 }
 
-int db_tx_attempts(const db_t *db) { return db->last_attempts; }

@@ -13,6 +13,7 @@
  *                         NULL reads as "")
  *   'd' char *buf        (DATE as YYYY-MM-DD, 11 bytes)
  *   'm' char **out       (whole text, malloc'd: the caller frees; NULL reads as NULL)
+ *   'T' db_time_t *      (DATETIME in both forms; NULL reads as "")
  *
  * Every function returns C_OK or a failure from rc.h: C_RETRY for deadlock,
  * lock wait timeout and snapshot conflicts, C_DOWN when the server cannot be
@@ -30,6 +31,26 @@
 
 typedef struct db db_t;
 typedef struct db_stmt db_stmt_t;
+
+/* One statement parameter, for statements whose parameters are built at run
+ * time (IN lists, multi-row inserts). Types as in the format strings above. */
+typedef struct db_param {
+    char type; /* 'l', 'n', 's' or 'b' */
+    int64_t i;
+    const char *s;
+    size_t len; /* 'b' */
+} db_param_t;
+#define DB_I64(v) ((db_param_t){'l', (v), NULL, 0})
+#define DB_STR(v) ((db_param_t){'s', 0, (v), 0})
+#define DB_BYTES(p, n) ((db_param_t){'b', 0, (p), (n)})
+/* Most parameters one statement takes. */
+#define DB_MAX_PARAMS 272
+
+/* A time from the database as both forms the service uses. */
+typedef struct db_time {
+    char rfc3339[UTIL_TIME_LEN]; /* "2026-11-21T10:00:00.123Z", for documents */
+    char sql[UTIL_TIME_LEN];     /* "2026-11-21 10:00:00.123", for parameters */
+} db_time_t;
 
 /* A handle that connects lazily; NULL only when out of memory. */
 db_t *db_new(const config_t *cfg);
@@ -52,25 +73,24 @@ int db_exec(db_t *db, const char *sql, uint64_t *affected, uint64_t *last_id, co
  * (always, also after an error from db_row). */
 int db_query(db_t *db, db_stmt_t **st, const char *sql, const char *fmt, ...);
 
+/* db_exec and db_query with the parameters in an array (n <= DB_MAX_PARAMS). */
+int db_exec_params(db_t *db, const char *sql, uint64_t *affected, uint64_t *last_id,
+                   const db_param_t *params, int n);
+int db_query_params(db_t *db, db_stmt_t **st, const char *sql, const db_param_t *params, int n);
+
 /* A query whose answer is one integer: *out from the first row's only
  * column, *found = 0 when there is no row (found may be NULL). */
 int db_query_i64(db_t *db, int64_t *out, int *found, const char *sql, const char *fmt, ...);
 
-/* The database's clock, NOW(3), as RFC 3339 UTC with milliseconds
- * (UTIL_TIME_LEN bytes): the one clock for every time a transaction writes. */
-int db_now(db_t *db, char *rfc3339);
-
-/* Like db_query for a statement whose only parameters are ids in an
- * `IN (?,?,...)` list, built once per arity with db_in_list_sql for
- * db_ids_arity(n) places: n ids fill them, the last one repeated. Arities are
- * powers of two, so the worker prepares only a few of them. */
-#define DB_MAX_IDS 128
-int db_query_ids(db_t *db, db_stmt_t **st, const char *sql, const int64_t *ids, int n);
-int db_ids_arity(int n);
-
-/* Write "head(?,?,...,?)tail" with n placeholders into buf and return it.
- * Statements are cached by address, so keep one buffer per arity. */
+/* "head(?,?,...,?)tail" with n placeholders, written into buf; returns buf.
+ * Statements are cached by address (see stmt_get), so build each text once
+ * into storage that lives as long as the process (one buffer per arity). */
 const char *db_in_list_sql(char *buf, size_t cap, const char *head, int n, const char *tail);
+
+/* The smallest power of two >= n (at most 128): the arities IN lists are
+ * prepared in, padded by repeating the last id (an IN list that repeats a
+ * value matches the same rows), so a worker prepares only a few of them. */
+int db_ids_arity(int n);
 
 /* Next row: 1 with the columns filled in, 0 at the end, or a failure (< 0). */
 int db_row(db_stmt_t *st, const char *fmt, ...);
@@ -87,9 +107,6 @@ void db_end(db_stmt_t *st);
 #define DB_TX_ATTEMPTS 8
 typedef int (*db_tx_fn)(db_t *db, void *arg);
 int db_tx(db_t *db, db_tx_fn fn, void *arg);
-
-/* Attempts used by the last db_tx (1 = no retry); for metrics and tests. */
-int db_tx_attempts(const db_t *db);
 
 /* The last C_RETRY came from a lock wait timeout (1205), not a deadlock. */
 bool db_last_lock_wait(const db_t *db);

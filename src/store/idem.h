@@ -1,8 +1,12 @@
-/* Idempotency keys, stored in the same transaction as the effect they guard.
+/* Idempotency keys, stored in the same transaction as the effect they guard,
+ * with its response, in one statement at the end of the work.
  *
- * Inside the transaction, idem_begin() inserts the key first. A concurrent
- * request with the same key blocks on the primary key until the first one
- * commits (then finds its stored response) or rolls back (then proceeds).
+ * Every keyed effect (charge, order, checkout) first locks its user's point
+ * row, and keys are scoped by user: a concurrent request with the same key
+ * waits there until the first commits, then does its work, finds the key
+ * taken when it stores it (idem_store: C_DUP) and answers the stored
+ * response instead (idem_lookup; the transaction is rolled back). A refused
+ * request looks the key up too (a retry of a success may be refused now).
  * Only successful responses are stored: a refused request changed nothing,
  * so its retry is simply evaluated again. */
 #ifndef COMMERCE_STORE_IDEM_H
@@ -14,15 +18,14 @@
 #include "store/db.h"
 
 enum idem_state {
-    IDEM_NEW,      /* key recorded: do the work, then idem_finish */
+    IDEM_NEW,      /* no stored response: the work's outcome stands */
     IDEM_REPLAY,   /* stored response in status/response */
     IDEM_MISMATCH, /* same key, another request: 422 */
-    IDEM_IN_USE,   /* the first request holds the key past the lock wait: 409 */
 };
 
 struct idem {
     int64_t user_id;
-    const char *key;     /* NULL: no key, idem_begin does nothing */
+    const char *key;     /* NULL: no key, nothing to store or look up */
     const char *request; /* route + path + body: what a replay must match */
     size_t request_len;
     enum idem_state state; /* out */
@@ -31,12 +34,13 @@ struct idem {
     size_t response_len;
 };
 
-/* Returns C_OK with state NEW (or no key), C_REJECT with state REPLAY,
- * MISMATCH or IN_USE, or a database failure. */
-int idem_begin(db_t *db, struct idem *ik);
+/* Store the key with the effect's response, in the same transaction.
+ * C_DUP when the key is taken already. */
+int idem_store(db_t *db, struct idem *ik, int status, const char *body, size_t len);
 
-/* Store the response of the effect, in the same transaction. */
-int idem_finish(db_t *db, const struct idem *ik, int status, const char *body, size_t len);
+/* Look the key up (a locking read: the latest committed row) and set
+ * ik->state: NEW when absent, else REPLAY or MISMATCH. */
+int idem_lookup(db_t *db, struct idem *ik);
 
 /* Delete keys older than `hours`, at most `batch` rows; returns the count. */
 int idem_purge(db_t *db, int64_t hours, int64_t batch);

@@ -1,6 +1,8 @@
 /* Orders: place (stock + balance + payment in one transaction), cancel with
  * refund, read. The transaction bodies here run inside db_tx; the caller
- * adds the idempotency key and the outbox event to the same transaction. */
+ * adds the outbox event and the idempotency key to the same transaction,
+ * between the first part and the last. The decisions are core's
+ * (order_decide); this file only reads and writes. */
 #ifndef COMMERCE_STORE_ORDERS_H
 #define COMMERCE_STORE_ORDERS_H
 
@@ -29,17 +31,14 @@ typedef struct order {
     order_line_t lines[ORDER_MAX_LINES];
 } order_t;
 
-enum order_outcome {
-    ORDER_OK,
-    ORDER_NO_PRODUCT, /* bad_id */
-    ORDER_NO_USER,
-    ORDER_OUT_OF_STOCK, /* bad_id, have, want */
-    ORDER_NO_BALANCE,   /* have, want */
-    ORDER_NOT_FOUND,
-    ORDER_NOT_CANCELLABLE,
-    ORDER_COUPON_NOT_FOUND,
-    ORDER_COUPON_NOT_USABLE,
-};
+/* The global lock order, which every transaction that touches these rows
+ * follows (order, cancel, checkout, charge, restock, coupon use):
+ *     the buyer's point row -> the user coupon -> inventory rows (ascending ids)
+ * A cancel first locks its order row (concurrent cancels of one order queue
+ * there), a checkout first its cart lines: rows no other transaction takes
+ * after these. Inventory comes last, taken by a conditional update just
+ * before COMMIT, so a hot product is locked only for the end of a
+ * transaction, not for all of it. */
 
 struct order_place {
     /* in */
@@ -48,29 +47,39 @@ struct order_place {
     order_req_line_t lines[ORDER_MAX_LINES];
     int64_t coupon_id; /* 0: none */
     /* out */
-    enum order_outcome outcome;
-    int64_t bad_id, have, want;
-    order_t *order; /* caller-provided storage, filled on success */
+    order_verdict_t v; /* outcome (ORDER_OK or the refusal) and the totals */
+    order_t *order;    /* caller-provided storage, filled on success */
+    db_time_t at;      /* the order's time (the database's clock) */
 };
 
-/* Transaction body: lock inventory (ascending, one statement), the user
- * coupon, then the point row;
- * check; take stock and balance; write order, items, payment and the USE
- * history row. C_REJECT with p->outcome when a rule refuses. */
+/* Transaction body, first part: lock the buyer's point row (reading the
+ * database's clock) and the user coupon, and read the prices and the
+ * coupon's terms, in one statement; decide (order_decide); write the order,
+ * its items, the balance with its USE history row and the coupon's USED
+ * mark. C_REJECT with p->v when a rule refuses. Stock is not taken yet. */
 int orders_place(db_t *db, struct order_place *p);
+
+/* The last part, just before COMMIT: take every line's stock with
+ * conditional updates (ascending ids). C_REJECT with ORDER_OUT_OF_STOCK in
+ * p->v when a line is short (the caller rolls back). */
+int orders_take_stock(db_t *db, struct order_place *p);
 
 struct order_cancel {
     int64_t order_id;           /* in */
     int64_t user_id;            /* in: the order must be this user's (0: anyone's) */
     enum order_outcome outcome; /* out */
     order_t *order;             /* out: the order after the cancel */
+    db_time_t at;               /* out: the cancel's time */
 };
 
-/* Transaction body: lock the order row, then inventory (ascending), the user
- * coupon and the point row; restock, give the coupon back, refund, mark
- * CANCELLED/REFUNDED. Another user's order is ORDER_NOT_FOUND, before any
- * change. */
+/* Transaction body, first part: lock the order row, then the point row, the
+ * user coupon; refund (REFUND history row), give the coupon back, mark the
+ * order CANCELLED/REFUNDED. Another user's order is ORDER_NOT_FOUND, an
+ * order that is not PAID ORDER_NOT_CANCELLABLE, before any change. */
 int orders_cancel(db_t *db, struct order_cancel *c);
+
+/* The last part, just before COMMIT: put the stock back (ascending ids). */
+int orders_restock(db_t *db, struct order_cancel *c);
 
 /* One order with its lines; *found = 0 when unknown. */
 int orders_load(db_t *db, int64_t id, order_t *o, int *found);

@@ -40,21 +40,9 @@ struct products_patch {
     int too_much;     /* out: stock + restock past MONEY_MAX_STOCK */
     product_t result; /* out */
 };
-/* Locks the inventory row (the global lock order starts there), applies the
+/* Locks the inventory row (a restock takes no other lock), applies the
  * change and reads the product back. C_REJECT with found/too_much set. */
 int products_patch_tx(db_t *db, struct products_patch *p);
 
+
 #endif
-
-/* Lock the inventory rows of `ids` (ascending, distinct, 1..100 of them) with
- * one SELECT ... FOR UPDATE: the first step of the global lock order. Fills
- * stock[i] for ids[i]. *missing is the first id without a row (0: none). */
-int products_lock_stock(db_t *db, const int64_t *ids, int n, int64_t *stock, int64_t *missing);
-
-/* Current name and price of `ids` (ascending, distinct; all known to exist).
- * names[i] must hold PRODUCT_NAME_CHARS * 4 + 1 bytes. */
-int products_prices(db_t *db, const int64_t *ids, int n, char (*names)[PRODUCT_NAME_CHARS * 4 + 1],
-                    int64_t *prices);
-
-/* stock += delta on a row the caller has locked. */
-int products_add_stock(db_t *db, int64_t id, int64_t delta);
