@@ -61,6 +61,7 @@ CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT, UPDATE', 'product');
 CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT, UPDATE', 'inventory');
 CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT, UPDATE', 'orders');
 CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT', 'order_item');
+CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT', 'orders_id_seq');
 CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT, UPDATE', 'outbox');
 CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT, UPDATE', 'idempotency_key');
 CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT, UPDATE, DELETE', 'cart_item');
@@ -69,6 +70,11 @@ CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT, UPDATE', 'user_coupon');
 CALL commerce_grant('commerce_fcgi', 'SELECT', 'popular_snapshot');
 CALL commerce_grant('commerce_fcgi', 'SELECT', 'popular_item');
 CALL commerce_grant('commerce_fcgi', 'SELECT', 'popular_current');
+-- the order transaction's procedures (they run with the caller's rights)
+EXECUTE IMMEDIATE CONCAT('GRANT EXECUTE ON PROCEDURE `', REPLACE(DATABASE(), '`', '``'),
+  '`.commerce_order_facts TO ''commerce_fcgi''@', QUOTE(COALESCE(@account_host, 'localhost')));
+EXECUTE IMMEDIATE CONCAT('GRANT EXECUTE ON PROCEDURE `', REPLACE(DATABASE(), '`', '``'),
+  '`.commerce_order_write TO ''commerce_fcgi''@', QUOTE(COALESCE(@account_host, 'localhost')));
 
 -- The relay: claims, outcomes, replay and the purge of delivered events; the purge
 -- of Idempotency-Keys past their retention.

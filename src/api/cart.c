@@ -92,12 +92,6 @@ struct checkout {
     int empty;
 };
 
-static int checkout_finish(db_t *db, struct effect *e)
-{
-    struct checkout *c = e->arg;
-    return orders_take_stock_finish(db, e, &c->place);
-}
-
 static int checkout_work(db_t *db, struct effect *e)
 {
     struct checkout *c = e->arg;
@@ -110,15 +104,20 @@ static int checkout_work(db_t *db, struct effect *e)
         c->empty = 1;
         return C_REJECT;
     }
-    if ((rc = orders_place_work(db, e, &c->place)) != C_OK)
-        return rc;
-    return cart_clear(db, c->place.user_id);
+    return orders_place_work(db, e, &c->place);
+}
+
+/* The order's write empties the cart in the same transaction. */
+static int checkout_write(db_t *db, struct effect *e, const struct idem *ik)
+{
+    struct checkout *c = e->arg;
+    return orders_place_write(db, e, &c->place, ik, c->place.user_id);
 }
 
 int cart_checkout_h(req_t *r)
 {
     static struct checkout c;
-    struct effect e = {.work = checkout_work, .finish = checkout_finish, .arg = &c};
+    struct effect e = {.work = checkout_work, .write = checkout_write, .arg = &c};
     int rc, found;
 
     memset(&c, 0, sizeof(c));

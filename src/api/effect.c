@@ -52,14 +52,10 @@ static int effect_tx(db_t *db, void *arg)
         return rc;
     if (!e->body)
         return C_ERR;
-    if (e->ik.key) {
-        rc = idem_store(db, &e->ik, e->status, e->body, e->body_len);
-        if (rc == C_DUP) /* a request with this key committed first */
-            return settled_by_key(db, e, C_RETRY);
-        if (rc != C_OK)
-            return rc;
-    }
-    return e->finish ? e->finish(db, e) : C_OK;
+    rc = e->write(db, e, e->ik.key ? &e->ik : NULL);
+    if (rc == C_DUP && e->ik.key) /* a request with this key committed first */
+        return settled_by_key(db, e, C_RETRY);
+    return rc;
 }
 
 int effect_run(req_t *r, int64_t user_id, struct effect *e)

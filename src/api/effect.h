@@ -1,8 +1,9 @@
 /* A state-changing request run as one transaction together with its
  * Idempotency-Key: the work, the key row and the stored response commit or
  * roll back together. Used by charge, POST /orders and checkout.
- * In the transaction: work (sets the response) -> the key row with the
- * response -> finish (the last locks, e.g. an order's stock) -> COMMIT. */
+ * In the transaction: work runs the reads and decides, and sets the response;
+ * write makes the change with the key row (the response stored with it),
+ * the last locks last. */
 #ifndef COMMERCE_API_EFFECT_H
 #define COMMERCE_API_EFFECT_H
 
@@ -14,14 +15,18 @@
 #include "store/idem.h"
 
 struct effect;
-/* Does the change inside the transaction and sets the response with
- * effect_respond(). Returns C_OK, C_REJECT (outcome kept in arg for the
- * handler) or a database failure. Called again from scratch on a retry. */
+/* Reads, decides and sets the response with effect_respond(). Returns C_OK,
+ * C_REJECT (outcome kept in arg for the handler) or a database failure.
+ * Called again from scratch on a retry. */
 typedef int (*effect_work_fn)(db_t *db, struct effect *e);
+/* Writes the change and the key row ik (NULL without a key; its response is
+ * e->body). Returns C_OK, C_DUP when the key is taken, C_REJECT (outcome in
+ * arg) or a database failure; it may commit the transaction itself. */
+typedef int (*effect_write_fn)(db_t *db, struct effect *e, const struct idem *ik);
 
 struct effect {
     effect_work_fn work;
-    effect_work_fn finish; /* may be NULL; C_REJECT from it leaves the response to the handler */
+    effect_write_fn write;
     void *arg;
     /* set by effect_respond */
     int status;
@@ -39,7 +44,7 @@ int effect_respond(struct effect *e, int status, json_object *obj);
 /* Run the effect for `user_id` (the scope of the key). On success, or on a
  * replay (Idempotent-Replayed: true), the response is set and C_OK returned;
  * a key reused for another request answers 422 and returns C_REJECT. Any
- * other C_REJECT comes from work or finish and leaves the response to the
+ * other C_REJECT comes from work or write and leaves the response to the
  * handler. */
 int effect_run(req_t *r, int64_t user_id, struct effect *e);
 

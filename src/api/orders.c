@@ -53,15 +53,13 @@ int orders_place_work(db_t *db, struct effect *e, struct order_place *p)
     p->order = &order_buf;
     if ((rc = orders_place(db, p)) != C_OK)
         return rc;
-    if ((rc = effect_respond(e, 201, render(p->order))) != C_OK)
-        return rc;
-    return outbox_add(db, "ORDER_PAID", p->order->id, e->body, e->body_len, p->at.sql, NULL);
+    return effect_respond(e, 201, render(p->order));
 }
 
-int orders_take_stock_finish(db_t *db, struct effect *e, struct order_place *p)
+int orders_place_write(db_t *db, struct effect *e, struct order_place *p, const struct idem *ik,
+                       int64_t cart_user)
 {
-    (void)e;
-    return orders_take_stock(db, p);
+    return orders_write(db, p, e->body, e->body_len, ik, cart_user);
 }
 
 int orders_place_problem(req_t *r, const struct order_place *p)
@@ -116,15 +114,15 @@ int orders_read_coupon(req_t *r, struct order_place *p)
 }
 
 static int create_work(db_t *db, struct effect *e) { return orders_place_work(db, e, e->arg); }
-static int create_finish(db_t *db, struct effect *e)
+static int create_write(db_t *db, struct effect *e, const struct idem *ik)
 {
-    return orders_take_stock_finish(db, e, e->arg);
+    return orders_place_write(db, e, e->arg, ik, 0);
 }
 
 int orders_create_h(req_t *r)
 {
     static struct order_place p;
-    struct effect e = {.work = create_work, .finish = create_finish, .arg = &p};
+    struct effect e = {.work = create_work, .write = create_write, .arg = &p};
     char field[48], detail[160];
     int rc;
 

@@ -12,11 +12,13 @@ int orders_get_h(req_t *r);
 int orders_list_h(req_t *r);
 int orders_cancel_h(req_t *r);
 
-/* Shared with checkout: place p inside the effect's transaction, queue the
- * ORDER_PAID event and set the 201 response; then, as the effect's finish
- * (after its key row), take the stock. */
+/* Shared with checkout: the effect of placing an order. Its work decides p
+ * and sets the 201 response (the order's document); its write stores the
+ * order with its ORDER_PAID event, the key row and the stock, and commits
+ * (cart_user: whose cart is emptied with it, 0: none). */
 int orders_place_work(db_t *db, struct effect *e, struct order_place *p);
-int orders_take_stock_finish(db_t *db, struct effect *e, struct order_place *p);
+int orders_place_write(db_t *db, struct effect *e, struct order_place *p, const struct idem *ik,
+                       int64_t cart_user);
 
 /* Turn a refused placement into its problem. */
 int orders_place_problem(req_t *r, const struct order_place *p);

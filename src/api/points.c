@@ -25,7 +25,7 @@ int points_get_h(req_t *r)
 static int charge_work(db_t *db, struct effect *e)
 {
     struct points_charge *c = e->arg;
-    int rc = points_charge_tx(db, c);
+    int rc = points_charge_check(db, c);
 
     if (rc != C_OK)
         return rc;
@@ -36,11 +36,17 @@ static int charge_work(db_t *db, struct effect *e)
     return effect_respond(e, 200, o);
 }
 
+static int charge_write(db_t *db, struct effect *e, const struct idem *ik)
+{
+    int rc = points_charge_apply(db, e->arg);
+    return rc == C_OK && ik ? idem_store(db, ik, e->status, e->body, e->body_len) : rc;
+}
+
 int points_charge_h(req_t *r)
 {
     app_t *app = app_of(r);
     struct points_charge c = {.user_id = r->ids[0], .max_balance = app->cfg.max_balance};
-    struct effect e = {.work = charge_work, .arg = &c};
+    struct effect e = {.work = charge_work, .write = charge_write, .arg = &c};
     int rc = body_int(r, "amount", 1, app->cfg.max_charge, &c.amount);
 
     if (rc != C_OK)

@@ -12,7 +12,8 @@ enum {
                       conflict): roll back and run the whole transaction again */
     C_REJECT = -3, /* refused by a rule; the problem has already been recorded */
     C_DOWN = -4,   /* the database cannot be reached: answer 503 */
-    C_DUP = -5,    /* a unique key refused the row (db_exec only) */
+    C_DUP = -5,    /* a unique key refused the row */
+    C_SHORT = -6,  /* a stock would go below zero (commerce_order_write refused) */
 };
 
 #endif

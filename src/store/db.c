@@ -30,6 +30,9 @@ struct db {
     const char *isolation;
     MYSQL *my;
     int in_tx;
+    int pending_begin; /* in db_tx, START TRANSACTION not sent yet */
+    int committing;    /* a commit is under way: a lost connection leaves the outcome unknown */
+    int tx_committed;  /* a statement committed db_tx's transaction */
     int nopen; /* results handed out and not yet ended (db_end) */
     unsigned last_errno; /* of the last failed statement */
     struct db_stmt cache[CACHE_SIZE];
@@ -81,10 +84,15 @@ static int classify(db_t *db, unsigned err, const char *what, const char *msg)
     case ER_LOCK_DEADLOCK:
     case ER_LOCK_WAIT_TIMEOUT:
     case ER_CHECKREAD:
+    case 45063: /* commerce_order_write: the order id was taken (the sequence moved on) */
         log_debug("db: %s: transient %u: %s", what, err, msg);
         return C_RETRY;
     case ER_DUP_ENTRY:
+    case 45062: /* commerce_order_write: the Idempotency-Key is taken */
         return C_DUP;
+    case 45025: /* commerce_order_write: out of stock */
+        log_debug("db: %s: %s", what, msg);
+        return C_SHORT;
     case CR_SERVER_GONE_ERROR:
     case CR_SERVER_LOST:
     case CR_CONNECTION_ERROR:
@@ -133,7 +141,7 @@ int db_ensure(db_t *db)
     mysql_options(db->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
     if (!mysql_real_connect(db->my, c->db_socket[0] ? NULL : c->db_host, c->db_user, c->db_password,
                             c->db_name, (unsigned)c->db_port, c->db_socket[0] ? c->db_socket : NULL,
-                            0)) {
+                            CLIENT_MULTI_RESULTS | CLIENT_PS_MULTI_RESULTS)) {
         log_warn("db: cannot connect: %s", mysql_error(db->my));
         mysql_close(db->my);
         db->my = NULL;
@@ -242,6 +250,11 @@ static int execute(db_t *db, const char *sql, MYSQL_STMT **out, const db_param_t
 
     if ((rc = stmt_get(db, sql, &st)) != C_OK)
         return rc;
+    if (db->in_tx && db->pending_begin) {
+        if (mysql_query(db->my, "START TRANSACTION") != 0)
+            return my_fail(db, "START TRANSACTION");
+        db->pending_begin = 0;
+    }
     if (n < 0 || n > DB_MAX_PARAMS || (unsigned long)n != mysql_stmt_param_count(st)) {
         log_error("db: %s: %d parameters given, %lu expected (at most %d)", sql, n,
                   mysql_stmt_param_count(st), DB_MAX_PARAMS);
@@ -316,6 +329,20 @@ static int run(db_t *db, const char *sql, MYSQL_STMT *st, MYSQL_BIND *b, MYSQL_S
     return C_OK;
 }
 
+/* Read and drop the results a CALL sends after its own (its final status). */
+static int drain(db_t *db, const char *sql, MYSQL_STMT *st)
+{
+    while (mysql_stmt_more_results(st)) {
+        int r = mysql_stmt_next_result(st);
+        if (r > 0)
+            return stmt_fail(db, st, sql);
+        if (r < 0)
+            break;
+        mysql_stmt_free_result(st);
+    }
+    return C_OK;
+}
+
 /* Outside a transaction a statement that found the connection gone (a
  * server restart while this worker was idle) runs once more on a new one. */
 static int retry_down(const db_t *db, int rc, int tries)
@@ -347,7 +374,7 @@ int db_exec_params(db_t *db, const char *sql, uint64_t *affected, uint64_t *last
         *affected = mysql_stmt_affected_rows(st);
     if (last_id)
         *last_id = mysql_stmt_insert_id(st);
-    return C_OK;
+    return drain(db, sql, st);
 }
 
 int db_exec(db_t *db, const char *sql, uint64_t *affected, uint64_t *last_id, const char *fmt, ...)
@@ -590,8 +617,11 @@ void db_end(db_stmt_t *s)
         s->open = false;
         s->db->nopen--;
     }
-    if (s && s->st)
+    if (s && s->st) {
         mysql_stmt_free_result(s->st);
+        if (drain(s->db, s->sql, s->st) != C_OK)
+            log_warn("db: %s: its trailing results failed", s->sql);
+    }
 }
 
 static void backoff(int attempt)
@@ -612,6 +642,15 @@ static int64_t mono_ms(void)
 
 bool db_last_lock_wait(const db_t *db) { return db->last_errno == ER_LOCK_WAIT_TIMEOUT; }
 
+bool db_tx_started_by_statement(db_t *db)
+{
+    bool pending = db->in_tx && db->pending_begin;
+    db->pending_begin = 0;
+    return pending;
+}
+void db_tx_committing(db_t *db, bool on) { db->committing = on; }
+void db_tx_committed(db_t *db) { db->tx_committed = 1; }
+
 int db_tx(db_t *db, db_tx_fn fn, void *arg)
 {
     int reconnected = 0;
@@ -621,32 +660,32 @@ int db_tx(db_t *db, db_tx_fn fn, void *arg)
     int64_t last_start = mono_ms() + 3 * 1000 * db->cfg->db_lock_wait_timeout_s;
 
     for (int attempt = 1;; attempt++) {
-        int rc, committing = 0;
+        int rc = db_ensure(db);
 
-        rc = db_ensure(db);
-        if (rc == C_OK && mysql_query(db->my, "START TRANSACTION") != 0)
-            rc = my_fail(db, "START TRANSACTION");
+        db->committing = db->tx_committed = 0;
         if (rc == C_OK) {
-            db->in_tx = 1;
+            /* START TRANSACTION goes out with the first statement (or that
+             * statement starts the transaction itself) */
+            db->in_tx = db->pending_begin = 1;
             rc = fn(db, arg);
-            if (rc == C_OK) {
-                committing = 1;
+            if (rc == C_OK && !db->tx_committed && !db->pending_begin) {
+                db->committing = 1;
                 if (db->my == NULL)
                     rc = C_DOWN;
                 else if (mysql_commit(db->my) != 0)
                     rc = my_fail(db, "COMMIT");
             }
-            db->in_tx = 0;
+            db->in_tx = db->pending_begin = 0;
         }
         if (rc == C_OK)
             return C_OK;
-        if (db->my && mysql_rollback(db->my) != 0)
+        if (db->my && !db->tx_committed && mysql_rollback(db->my) != 0)
             my_fail(db, "ROLLBACK");
         if (rc == C_RETRY && attempt < DB_TX_ATTEMPTS && mono_ms() < last_start) {
             backoff(attempt);
             continue;
         }
-        if (rc == C_DOWN && !committing && !reconnected && mono_ms() < last_start) {
+        if (rc == C_DOWN && !db->committing && !reconnected && mono_ms() < last_start) {
             /* The server rolled the transaction back when the connection
              * went; run it once more on a fresh connection. */
             reconnected = 1;

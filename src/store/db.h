@@ -18,7 +18,9 @@
  * Every function returns C_OK or a failure from rc.h: C_RETRY for deadlock,
  * lock wait timeout and snapshot conflicts, C_DOWN when the server cannot be
  * reached (the connection is dropped and re-opened by the next call outside a
- * transaction), C_DUP for a unique key violation (db_exec), C_ERR otherwise. */
+ * transaction), C_DUP for a unique key violation (also the procedures' own
+ * 45062), C_SHORT for the procedures' 45025 (a stock would go below zero),
+ * C_ERR otherwise. A CALL's trailing results are read and dropped. */
 #ifndef COMMERCE_DB_H
 #define COMMERCE_DB_H
 
@@ -41,6 +43,7 @@ typedef struct db_param {
     size_t len; /* 'b' */
 } db_param_t;
 #define DB_I64(v) ((db_param_t){'l', (v), NULL, 0})
+#define DB_ID(v) ((db_param_t){'n', (v), NULL, 0}) /* 0 is sent as NULL */
 #define DB_STR(v) ((db_param_t){'s', 0, (v), 0})
 #define DB_BYTES(p, n) ((db_param_t){'b', 0, (p), (n)})
 /* Most parameters one statement takes. */
@@ -107,6 +110,16 @@ void db_end(db_stmt_t *st);
 #define DB_TX_ATTEMPTS 8
 typedef int (*db_tx_fn)(db_t *db, void *arg);
 int db_tx(db_t *db, db_tx_fn fn, void *arg);
+
+/* Statements that start or end db_tx's transaction themselves (a stored
+ * procedure with START TRANSACTION or COMMIT inside). Call the first before
+ * the statement that starts it (db_tx then sends no START TRANSACTION); call
+ * db_tx_committing before the statement that commits (a connection lost
+ * during it leaves the outcome unknown, as during COMMIT), and
+ * db_tx_committed after it succeeded (db_tx then sends no COMMIT). */
+bool db_tx_started_by_statement(db_t *db); /* false: a statement already started it */
+void db_tx_committing(db_t *db, bool on);
+void db_tx_committed(db_t *db);
 
 /* The last C_RETRY came from a lock wait timeout (1205), not a deadlock. */
 bool db_last_lock_wait(const db_t *db);

@@ -5,7 +5,7 @@
 
 #include "common/rc.h"
 
-int idem_store(db_t *db, struct idem *ik, int status, const char *body, size_t len)
+int idem_store(db_t *db, const struct idem *ik, int status, const char *body, size_t len)
 {
     static const char sql[] = "INSERT INTO idempotency_key (user_id, idem_key, request,"
                               " status_code, response) VALUES (?, ?, ?, ?, ?)";

@@ -36,7 +36,7 @@ struct idem {
 
 /* Store the key with the effect's response, in the same transaction.
  * C_DUP when the key is taken already. */
-int idem_store(db_t *db, struct idem *ik, int status, const char *body, size_t len);
+int idem_store(db_t *db, const struct idem *ik, int status, const char *body, size_t len);
 
 /* Look the key up (a locking read: the latest committed row) and set
  * ik->state: NEW when absent, else REPLAY or MISMATCH. */

@@ -1,9 +1,12 @@
 #include "store/orders.h"
 
+#include <json-c/json.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/rc.h"
+#include "common/util.h"
 #include "core/money.h"
 #include "store/coupons.h"
 #include "store/points.h"
@@ -34,42 +37,6 @@ static int log2i(int a)
     return k;
 }
 
-/* The first statement of an order: lock the buyer's point row and read the
- * database's clock once the lock is held (SYSDATE, not NOW: the statement may
- * have waited), lock the user coupon and read its terms, and read the
- * products' names and prices, in the global lock order. One row per fact:
- *   k=0 point:   a = balance, t = the time
- *   k=1 user coupon: a = 1 when AVAILABLE
- *   k=2 coupon:  a = value, b = 1 while valid, s = type
- *   k=3 product: a = id, b = price, s = name
- *   k=4 stock:   a = product id, b = stock
- * The product and stock reads take no lock (a first look at the stock: the
- * conditional update at the end decides). */
-static const char *facts_sql(int arity, int with_coupon)
-{
-    static char cache[2][ARITIES][2048];
-    char *buf = cache[with_coupon][log2i(arity)];
-
-    if (!buf[0]) {
-        char list[3 * 128 + 8];
-        db_in_list_sql(list, sizeof(list), "", arity, ""); /* "(?,?,...)" */
-        snprintf(buf, sizeof(cache[0][0]),
-                 "(SELECT 0 AS k, balance AS a, 0 AS b, SYSDATE(3) AS t, '' AS s FROM point"
-                 " WHERE user_id = ? FOR UPDATE)%s"
-                 " UNION ALL (SELECT 3, id, price, NULL, name FROM product WHERE id IN %s)"
-                 " UNION ALL (SELECT 4, product_id, stock, NULL, '' FROM inventory"
-                 " WHERE product_id IN %s)",
-                 with_coupon
-                     ? " UNION ALL (SELECT 1, status = 'AVAILABLE', 0, NULL, '' FROM user_coupon"
-                       " WHERE coupon_id = ? AND user_id = ? FOR UPDATE)"
-                       " UNION ALL (SELECT 2, value, expires_at > SYSDATE(3), NULL, type"
-                       " FROM coupon WHERE id = ?)"
-                     : "",
-                 list, list);
-    }
-    return buf;
-}
-
 /* Index of product id among the request lines (distinct ids), or -1. */
 static int line_of(const order_req_line_t *lines, int n, int64_t id)
 {
@@ -79,119 +46,65 @@ static int line_of(const order_req_line_t *lines, int n, int64_t id)
     return -1;
 }
 
-/* Read the facts of an order; prices[i] stays -1 for a product that does
- * not exist. */
+/* The first round trip of an order: commerce_order_facts (sql/schema.sql)
+ * starts the transaction, locks the buyer's point row and reads the clock
+ * once the lock is held, locks the user coupon and reads its terms, takes the
+ * new order's id, and answers one row per existing product with all of these
+ * and the product's name, price and stock (read without a lock: a first look,
+ * the update at the end decides). prices[i] and stock[i] stay -1 for a
+ * product that does not exist. */
 static int read_facts(db_t *db, struct order_place *p, order_facts_t *f, int64_t *prices,
                       int64_t *stock)
 {
-    db_param_t params[4 + 2 * 128];
-    int64_t ids[ORDER_MAX_LINES];
-    int np = 0, arity, rc;
-    int64_t k, a, b;
-    char s[PRODUCT_NAME_CHARS * 4 + 1];
-    db_time_t t;
+    static const char sql[] = "CALL commerce_order_facts(?, ?, ?, ?, ?)";
+    char ids[ORDER_MAX_LINES * 21 + 3], name[PRODUCT_NAME_CHARS * 4 + 1], type[8];
+    size_t o = 0;
+    int64_t balance, available, value, valid, id, pid, price, left;
+    db_time_t at;
     db_stmt_t *st;
-    int coupon_seen = 0, user_coupon_ok = 0;
+    int rc;
 
-    order_lock_order(p->lines, p->n, ids);
-    arity = db_ids_arity(p->n);
-    params[np++] = DB_I64(p->user_id);
-    if (p->coupon_id) {
-        params[np++] = DB_I64(p->coupon_id);
-        params[np++] = DB_I64(p->user_id);
-        params[np++] = DB_I64(p->coupon_id);
-    }
-    for (int twice = 0; twice < 2; twice++)
-        for (int i = 0; i < arity; i++)
-            params[np++] = DB_I64(ids[i < p->n ? i : p->n - 1]);
+    ids[o++] = '[';
+    for (int i = 0; i < p->n; i++)
+        o += (size_t)snprintf(ids + o, sizeof(ids) - o, "%s%lld", i ? "," : "",
+                              (long long)p->lines[i].product_id);
+    snprintf(ids + o, sizeof(ids) - o, "]");
     for (int i = 0; i < p->n; i++)
         prices[i] = stock[i] = -1;
     *f = (order_facts_t){.n = p->n, .lines = p->lines, .prices = prices, .stock = stock};
-    if ((rc = db_query_params(db, &st, facts_sql(arity, p->coupon_id != 0), params, np)) != C_OK)
+    /* it starts the transaction, unless one ran before (a checkout's cart) */
+    int64_t begin = db_tx_started_by_statement(db);
+    if ((rc = db_query(db, &st, sql, "llnns", begin, p->user_id, p->coupon_id,
+                       p->n == 1 ? p->lines[0].product_id : 0, p->n == 1 ? NULL : ids)) != C_OK)
         return rc;
-    while ((rc = db_row(st, "lllTs", &k, &a, &b, &t, s, sizeof(s))) == 1) {
-        if (k == 0) {
-            f->user_found = true;
-            f->balance = a;
-            p->at = t;
-        } else if (k == 1) {
-            user_coupon_ok = a == 1;
-        } else if (k == 2) {
-            coupon_seen = 1;
-            f->coupon_value = a;
-            f->coupon_type = strcmp(s, "FIXED") == 0 ? COUPON_FIXED : COUPON_PERCENT;
-            user_coupon_ok = user_coupon_ok && b == 1;
-        } else if (k == 3) {
-            int i = line_of(p->lines, p->n, a);
-            if (i >= 0) {
-                prices[i] = b;
-                memcpy(p->order->lines[i].name, s, sizeof(s));
-            }
-        } else {
-            int i = line_of(p->lines, p->n, a);
-            if (i >= 0)
-                stock[i] = b;
+    while ((rc = db_row(st, "lTlllslllls", &balance, &at, &available, &value, &valid, type,
+                        sizeof(type), &id, &pid, &price, &left, name, sizeof(name))) == 1) {
+        int i = line_of(p->lines, p->n, pid);
+        f->user_found = at.sql[0] != '\0'; /* the time is read with the point row */
+        f->balance = balance;
+        p->at = at;
+        f->coupon = !p->coupon_id ? ORDER_COUPON_NONE
+                    : !type[0]    ? ORDER_COUPON_UNKNOWN
+                    : available && valid ? ORDER_COUPON_USABLE
+                                         : ORDER_COUPON_UNUSABLE;
+        f->coupon_value = value;
+        f->coupon_type = strcmp(type, "FIXED") == 0 ? COUPON_FIXED : COUPON_PERCENT;
+        p->order->id = id;
+        if (i >= 0) {
+            prices[i] = price;
+            stock[i] = left;
+            memcpy(p->order->lines[i].name, name, sizeof(name));
         }
     }
     db_end(st);
-    if (rc < 0)
-        return rc;
-    f->coupon = !p->coupon_id   ? ORDER_COUPON_NONE
-                : !coupon_seen  ? ORDER_COUPON_UNKNOWN
-                : user_coupon_ok ? ORDER_COUPON_USABLE
-                                 : ORDER_COUPON_UNUSABLE;
-    return C_OK;
-}
-
-/* "INSERT INTO order_item ... VALUES (?,...),(...)" for rows rows. */
-static const char *items_sql(int rows)
-{
-    static char cache[CHUNK + 1][1024];
-    char *buf = cache[rows];
-
-    if (!buf[0]) {
-        size_t o = (size_t)snprintf(buf, sizeof(cache[0]),
-                                    "INSERT INTO order_item (order_id, line_no, product_id, name,"
-                                    " quantity, unit_price, amount) VALUES ");
-        for (int i = 0; i < rows; i++)
-            o += (size_t)snprintf(buf + o, sizeof(cache[0]) - o, "%s(?,?,?,?,?,?,?)",
-                                  i ? "," : "");
-    }
-    return buf;
-}
-
-/* The order's items, in the client's order, CHUNK rows per statement. */
-static int insert_items(db_t *db, const order_t *o)
-{
-    db_param_t params[CHUNK * 7];
-
-    for (int from = 0; from < o->nlines; from += CHUNK) {
-        int rows = o->nlines - from < CHUNK ? o->nlines - from : CHUNK, np = 0, rc;
-        for (int j = from; j < from + rows; j++) {
-            const order_line_t *l = &o->lines[j];
-            params[np++] = DB_I64(o->id);
-            params[np++] = DB_I64(j + 1);
-            params[np++] = DB_I64(l->product_id);
-            params[np++] = DB_STR(l->name);
-            params[np++] = DB_I64(l->quantity);
-            params[np++] = DB_I64(l->unit_price);
-            params[np++] = DB_I64(l->amount);
-        }
-        if ((rc = db_exec_params(db, items_sql(rows), NULL, NULL, params, np)) != C_OK)
-            return rc;
-    }
-    return C_OK;
+    return rc < 0 ? rc : C_OK;
 }
 
 int orders_place(db_t *db, struct order_place *p)
 {
-    static const char ins_order[] =
-        "INSERT INTO orders (user_id, status, payment_status, subtotal, discount, total,"
-        " coupon_id, balance_after, created_at) VALUES (?, 'PAID', 'PAID', ?, ?, ?, ?, ?, ?)";
     int64_t prices[ORDER_MAX_LINES], stock[ORDER_MAX_LINES];
     order_facts_t f;
     order_t *o = p->order;
-    uint64_t order_id;
     int rc;
 
     memset(o, 0, sizeof(*o) - sizeof(o->lines));
@@ -200,7 +113,6 @@ int orders_place(db_t *db, struct order_place *p)
     order_decide(&f, &p->v);
     if (p->v.outcome != ORDER_OK)
         return C_REJECT;
-
     for (int j = 0; j < p->n; j++) {
         order_line_t *l = &o->lines[j];
         l->product_id = p->lines[j].product_id;
@@ -218,104 +130,22 @@ int orders_place(db_t *db, struct order_place *p)
     memcpy(o->created_at, p->at.rfc3339, sizeof(o->created_at));
     snprintf(o->status, sizeof(o->status), "PAID");
     snprintf(o->payment_status, sizeof(o->payment_status), "PAID");
-
-    rc = db_exec(db, ins_order, NULL, &order_id, "llllnls", o->user_id, o->subtotal, o->discount,
-                 o->total, o->coupon_id, o->balance, p->at.sql);
-    if (rc != C_OK)
-        return rc;
-    o->id = (int64_t)order_id;
-    if ((rc = insert_items(db, o)) != C_OK)
-        return rc;
-    /* A zero-won order moves no money: no history row. */
-    if (o->total > 0 &&
-        (rc = points_apply(db, o->user_id, o->balance, "USE", o->total, o->id, p->at.sql)) != C_OK)
-        return rc;
-    if (o->coupon_id)
-        rc = coupons_mark_used(db, o->coupon_id, o->user_id, o->id, p->at.sql);
-    return rc;
+    return o->id > 0 ? C_OK : C_ERR;
 }
 
-/* The stock statement for a chunk of `arity` lines (padded by repeating the
- * last one): subtract each line's quantity where the stock allows
- * (take > 0), or add it back (take < 0, unconditionally). */
-static const char *stock_sql(int arity, int take)
-{
-    static char cache[2][5][2048];
-    char *buf = cache[take > 0][log2i(arity)];
-
-    if (!buf[0]) {
-        char cases[800];
-        size_t o = (size_t)snprintf(cases, sizeof(cases), "CASE product_id");
-        for (int i = 0; i < arity; i++)
-            o += (size_t)snprintf(cases + o, sizeof(cases) - o, " WHEN ? THEN ?");
-        snprintf(cases + o, sizeof(cases) - o, " END");
-        char head[1024];
-        snprintf(head, sizeof(head),
-                 "UPDATE inventory SET stock = stock %s %s, updated_at = NOW(3)"
-                 " WHERE product_id IN ",
-                 take > 0 ? "-" : "+", cases);
-        db_in_list_sql(buf, sizeof(cache[0][0]), head, arity,
-                       take > 0 ? "" : ""); /* the condition follows */
-        if (take > 0) {
-            size_t len = strlen(buf);
-            snprintf(buf + len, sizeof(cache[0][0]) - len, " AND stock >= %s", cases);
-        }
-    }
-    return buf;
-}
-
-/* Move the stock of the lines, chunk by chunk in ascending id order: take
- * (sign 1) or give back (sign -1). *short_by is set when a take found a
- * line short (fewer rows changed than lines). */
-static int move_stock(db_t *db, const order_req_line_t *lines, int n, int sign, int *short_by)
-{
-    order_req_line_t sorted[ORDER_MAX_LINES];
-    int64_t ids[ORDER_MAX_LINES];
-
-    *short_by = 0;
-    order_lock_order(lines, n, ids);
-    for (int i = 0; i < n; i++)
-        sorted[i] = lines[line_of(lines, n, ids[i])];
-    for (int from = 0; from < n; from += CHUNK) {
-        int rows = n - from < CHUNK ? n - from : CHUNK, arity = db_ids_arity(rows), np = 0, rc;
-        db_param_t params[CHUNK * 5];
-        uint64_t changed = 0;
-
-        for (int i = 0; i < arity; i++) {
-            const order_req_line_t *l = &sorted[from + (i < rows ? i : rows - 1)];
-            params[np++] = DB_I64(l->product_id);
-            params[np++] = DB_I64(l->quantity);
-        }
-        for (int i = 0; i < arity; i++)
-            params[np++] = DB_I64(sorted[from + (i < rows ? i : rows - 1)].product_id);
-        if (sign > 0)
-            for (int i = 0; i < 2 * arity; i++)
-                params[np++] = params[i];
-        rc = db_exec_params(db, stock_sql(arity, sign), &changed, NULL, params, np);
-        if (rc != C_OK)
-            return rc;
-        if (changed != (uint64_t)rows) {
-            *short_by = rows - (int)changed;
-            return C_OK;
-        }
-    }
-    return C_OK;
-}
-
-int orders_take_stock(db_t *db, struct order_place *p)
+/* After commerce_order_write found a line short: that line, from the
+ * current stock, as p->v; C_REJECT. */
+static int orders_stock_refusal(db_t *db, struct order_place *p)
 {
     static char sql[ARITIES][1024];
     db_param_t params[128];
     int64_t stock[ORDER_MAX_LINES], id, s, ids[ORDER_MAX_LINES];
-    int short_by, rc, arity;
+    int rc, arity = db_ids_arity(p->n);
     db_stmt_t *st;
 
-    if ((rc = move_stock(db, p->lines, p->n, 1, &short_by)) != C_OK || !short_by)
-        return rc;
-    /* Short: the current stock of each line, for the refusal (these rows are
-     * locked by the update already; the transaction is rolled back). */
+    /* The current stock of each line (these rows are locked already by the
+     * update that fell short; the transaction is rolled back). */
     order_lock_order(p->lines, p->n, ids);
-    arity = db_ids_arity(p->n);
     for (int i = 0; i < arity; i++)
         params[i] = DB_I64(ids[i < p->n ? i : p->n - 1]);
     if (!sql[log2i(arity)][0])
@@ -335,8 +165,117 @@ int orders_take_stock(db_t *db, struct order_place *p)
     if (rc < 0)
         return rc;
     if (!order_stock_verdict(p->lines, p->n, stock, &p->v))
-        return C_RETRY; /* every line fits now: the update raced a restock; run again */
+        return C_RETRY; /* every line fits now: a restock came between; run again */
     return C_REJECT;
+}
+
+/* The order's lines as commerce_order_write takes them, a JSON array of
+ * {"p": product, "n": name, "q": quantity, "u": unit price, "a": amount}
+ * in the client's order; malloc'd (NULL when out of memory). */
+static char *items_json(const order_t *o)
+{
+    json_object *a = json_object_new_array();
+    char *out;
+
+    for (int j = 0; j < o->nlines; j++) {
+        const order_line_t *l = &o->lines[j];
+        json_object *it = json_object_new_object();
+        json_object_object_add(it, "p", json_object_new_int64(l->product_id));
+        json_object_object_add(it, "n", json_object_new_string(l->name));
+        json_object_object_add(it, "q", json_object_new_int64(l->quantity));
+        json_object_object_add(it, "u", json_object_new_int64(l->unit_price));
+        json_object_object_add(it, "a", json_object_new_int64(l->amount));
+        json_object_array_add(a, it);
+    }
+    out = strdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
+    json_object_put(a);
+    return out;
+}
+
+int orders_write(db_t *db, struct order_place *p, const char *payload, size_t len,
+                 const struct idem *ik, int64_t cart_user)
+{
+    static const char sql[] =
+        "CALL commerce_order_write(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    const order_t *o = p->order;
+    char event_id[37], *items = items_json(o);
+    db_param_t params[15] = {
+        DB_I64(o->id),       DB_I64(o->user_id), DB_I64(o->subtotal), DB_I64(o->discount),
+        DB_I64(o->total),    DB_ID(o->coupon_id), DB_I64(o->balance),  DB_STR(p->at.sql),
+        DB_STR(items),       DB_STR(event_id),    DB_BYTES(payload, len),
+        DB_STR(ik ? ik->key : NULL),
+        ik ? DB_BYTES(ik->request, ik->request_len) : DB_STR(NULL),
+        ik ? DB_BYTES(payload, len) : DB_STR(NULL), /* the stored response is the document */
+        DB_ID(cart_user)};
+    int rc;
+
+    if (!items)
+        return C_ERR;
+    util_uuid(event_id);
+    /* It commits: a connection lost during it leaves the outcome unknown. */
+    db_tx_committing(db, true);
+    rc = db_exec_params(db, sql, NULL, NULL, params, 15);
+    free(items);
+    if (rc == C_OK) {
+        db_tx_committed(db);
+        return C_OK;
+    }
+    if (rc != C_DOWN)
+        db_tx_committing(db, false); /* refused before COMMIT: nothing committed */
+    return rc == C_SHORT ? orders_stock_refusal(db, p) : rc;
+}
+
+/* The restock statement for a chunk of `arity` lines (padded by repeating
+ * the last one): add each line's quantity back. */
+static const char *restock_sql(int arity)
+{
+    static char cache[5][1024];
+    char *buf = cache[log2i(arity)];
+
+    if (!buf[0]) {
+        char head[800];
+        size_t o = (size_t)snprintf(head, sizeof(head),
+                                    "UPDATE inventory SET stock = stock + CASE product_id");
+        for (int i = 0; i < arity; i++)
+            o += (size_t)snprintf(head + o, sizeof(head) - o, " WHEN ? THEN ?");
+        snprintf(head + o, sizeof(head) - o, " END, updated_at = NOW(3) WHERE product_id IN ");
+        db_in_list_sql(buf, sizeof(cache[0]), head, arity, "");
+    }
+    return buf;
+}
+
+int orders_restock(db_t *db, struct order_cancel *c)
+{
+    const order_t *o = c->order;
+    order_req_line_t sorted[ORDER_MAX_LINES] = {{0, 0}};
+    int64_t ids[ORDER_MAX_LINES];
+    int n = o->nlines;
+
+    /* ascending ids, CHUNK lines a statement: the global lock order */
+    for (int i = 0; i < n; i++) {
+        sorted[i].product_id = o->lines[i].product_id;
+        sorted[i].quantity = o->lines[i].quantity;
+    }
+    order_lock_order(sorted, n, ids);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+            if (o->lines[j].product_id == ids[i])
+                sorted[i] = (order_req_line_t){ids[i], o->lines[j].quantity};
+    for (int from = 0; from < n; from += CHUNK) {
+        int rows = n - from < CHUNK ? n - from : CHUNK, arity = db_ids_arity(rows), np = 0, rc;
+        db_param_t params[CHUNK * 3];
+
+        for (int i = 0; i < arity; i++) {
+            const order_req_line_t *l = &sorted[from + (i < rows ? i : rows - 1)];
+            params[np++] = DB_I64(l->product_id);
+            params[np++] = DB_I64(l->quantity);
+        }
+        for (int i = 0; i < arity; i++)
+            params[np++] = DB_I64(sorted[from + (i < rows ? i : rows - 1)].product_id);
+        if ((rc = db_exec_params(db, restock_sql(arity), NULL, NULL, params, np)) != C_OK)
+            return rc;
+    }
+    return C_OK;
 }
 
 static int load_lines(db_t *db, order_t *o)
@@ -463,16 +402,4 @@ int orders_cancel(db_t *db, struct order_cancel *c)
     memcpy(o->cancelled_at, c->at.rfc3339, sizeof(o->cancelled_at));
     o->balance = balance;
     return C_OK;
-}
-
-int orders_restock(db_t *db, struct order_cancel *c)
-{
-    order_req_line_t lines[ORDER_MAX_LINES];
-    int short_by;
-
-    for (int i = 0; i < c->order->nlines; i++) {
-        lines[i].product_id = c->order->lines[i].product_id;
-        lines[i].quantity = c->order->lines[i].quantity;
-    }
-    return move_stock(db, lines, c->order->nlines, -1, &short_by);
 }

@@ -11,6 +11,7 @@
 #include "common/util.h"
 #include "core/order.h"
 #include "store/db.h"
+#include "store/idem.h"
 #include "store/products.h"
 
 typedef struct order_line {
@@ -48,21 +49,28 @@ struct order_place {
     int64_t coupon_id; /* 0: none */
     /* out */
     order_verdict_t v; /* outcome (ORDER_OK or the refusal) and the totals */
-    order_t *order;    /* caller-provided storage, filled on success */
+    order_t *order;    /* caller-provided storage: the order it comes to */
     db_time_t at;      /* the order's time (the database's clock) */
 };
 
-/* Transaction body, first part: lock the buyer's point row (reading the
- * database's clock) and the user coupon, and read the prices and the
- * coupon's terms, in one statement; decide (order_decide); write the order,
- * its items, the balance with its USE history row and the coupon's USED
- * mark. C_REJECT with p->v when a rule refuses. Stock is not taken yet. */
+/* An order is two round trips, each one stored procedure (sql/schema.sql).
+ *
+ * orders_place, the transaction's first statement (commerce_order_facts):
+ * start the transaction, lock the buyer's point row (reading the database's
+ * clock) and the user coupon, read the coupon's terms, the prices, a first
+ * look at the stock and the new order's id; then decide (order_decide) and
+ * fill p->order. Nothing is written. C_REJECT with p->v when a rule refuses. */
 int orders_place(db_t *db, struct order_place *p);
 
-/* The last part, just before COMMIT: take every line's stock with
- * conditional updates (ascending ids). C_REJECT with ORDER_OUT_OF_STOCK in
- * p->v when a line is short (the caller rolls back). */
-int orders_take_stock(db_t *db, struct order_place *p);
+/* orders_write, its last (commerce_order_write): the order, its items, the
+ * balance with its USE history row, the coupon's USED mark, the ORDER_PAID
+ * event (payload: the order's document), the emptied cart (cart_user, 0:
+ * none), the Idempotency-Key with the document as its response (ik may be
+ * NULL), then the stock of every line, ascending, and COMMIT. C_OK when
+ * committed; C_DUP when the key is taken; C_REJECT with ORDER_OUT_OF_STOCK
+ * in p->v when a line is short (the caller rolls back). */
+int orders_write(db_t *db, struct order_place *p, const char *payload, size_t len,
+                 const struct idem *ik, int64_t cart_user);
 
 struct order_cancel {
     int64_t order_id;           /* in */

@@ -29,15 +29,20 @@ int points_apply(db_t *db, int64_t user_id, int64_t new_balance, const char *typ
     return rc;
 }
 
-int points_charge_tx(db_t *db, struct points_charge *c)
+int points_charge_check(db_t *db, struct points_charge *c)
 {
+    static const char sql[] = "SELECT balance, SYSDATE(3) FROM point WHERE user_id = ? FOR UPDATE";
     int64_t balance = 0;
-    int found, rc;
+    db_stmt_t *st;
+    int rc;
 
-    rc = points_lock(db, c->user_id, &balance, &found);
-    if (rc != C_OK)
+    if ((rc = db_query(db, &st, sql, "l", c->user_id)) != C_OK)
         return rc;
-    if (!found) {
+    rc = db_row(st, "lT", &balance, &c->at);
+    db_end(st);
+    if (rc < 0)
+        return rc;
+    if (rc == 0) {
         c->outcome = CHARGE_NO_USER;
         return C_REJECT;
     }
@@ -46,10 +51,13 @@ int points_charge_tx(db_t *db, struct points_charge *c)
         c->balance = balance;
         return C_REJECT;
     }
-    rc = points_apply(db, c->user_id, c->balance, "CHARGE", c->amount, 0, NULL);
-    if (rc == C_OK)
-        c->outcome = CHARGE_DONE;
-    return rc;
+    c->outcome = CHARGE_DONE;
+    return C_OK;
+}
+
+int points_charge_apply(db_t *db, const struct points_charge *c)
+{
+    return points_apply(db, c->user_id, c->balance, "CHARGE", c->amount, 0, c->at.sql);
 }
 
 int points_history(db_t *db, int64_t user_id, int64_t before, int64_t limit,

@@ -25,12 +25,15 @@ struct points_charge {
     int64_t user_id, amount, max_balance; /* in */
     enum charge_outcome outcome;          /* out */
     int64_t balance;                      /* out: balance after the charge */
+    db_time_t at;                         /* out: the charge's time */
 };
 
-/* Body of a charge transaction (run it with db_tx): locks the point row,
- * checks the ceiling, updates the balance and writes one CHARGE history row.
- * Returns C_REJECT with c->outcome set when a rule refuses. */
-int points_charge_tx(db_t *db, struct points_charge *c);
+/* A charge transaction (inside db_tx) in two parts: lock the point row
+ * (with the database's clock) and check the ceiling (C_REJECT with
+ * c->outcome set when a rule refuses); then set the balance and write one
+ * CHARGE history row. */
+int points_charge_check(db_t *db, struct points_charge *c);
+int points_charge_apply(db_t *db, const struct points_charge *c);
 
 /* Set a locked balance and write its history row, created at when_sql (a
  * DATETIME literal) or now when NULL; for charges, orders and refunds inside
