@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "api/app.h"
 #include "common/log.h"
@@ -61,6 +62,15 @@ static void serve(app_t *app, FCGX_Request *fr, const route_t *routes, size_t nr
     req_release(&r);
 }
 
+/* Whether the listening socket (fd 0) is a unix socket. */
+static int listening_on_unix(void)
+{
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof(sa);
+
+    return getsockname(0, (struct sockaddr *)&sa, &len) == 0 && sa.ss_family == AF_UNIX;
+}
+
 int main(void)
 {
     app_t app;
@@ -94,6 +104,11 @@ int main(void)
     if (db_ensure(app.db) != C_OK)
         log_warn("database not reachable at start; answering 503 until it is");
     install_signals();
+    /* libfcgi closes a connection with a lingering close (shutdown, then
+     * wait for the peer's EOF) so that TCP cannot reset a response away; on a
+     * unix socket nothing can, and the wait is a sleep and a wakeup per
+     * request: close at once (FCGX_Detach skips the linger). */
+    int quick_close = listening_on_unix();
     FCGX_InitRequest(&fr, 0, FCGI_FAIL_ACCEPT_ON_INTR);
     log_info("ready");
     while (!stop_requested) {
@@ -103,6 +118,8 @@ int main(void)
             break;
         }
         serve(&app, &fr, routes, nroutes);
+        if (quick_close)
+            FCGX_Detach(&fr);
         FCGX_Finish_r(&fr);
     }
     FCGX_Free(&fr, 1);
