@@ -131,7 +131,14 @@ void util_uuid(char out[37])
     }
     for (; got < sizeof(b); got++) /* no entropy source: never expected on Linux */
         b[got] = (unsigned char)util_rand(256);
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    /* version 7 (RFC 9562): the first 48 bits are the Unix time in ms, so
+     * ids made in order sort in order and land at the end of an index */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    for (int i = 0; i < 6; i++)
+        b[i] = (unsigned char)(ms >> (40 - 8 * i));
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x70);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
     snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
              b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],

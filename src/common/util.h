@@ -39,5 +39,6 @@ int64_t util_mono_us(void);
  * literal); out holds UTIL_TIME_LEN bytes. */
 void util_time_sql(const char *rfc3339, char *out);
 
-/* A random (version 4) UUID as 36 characters plus NUL. */
+/* A time-ordered (version 7) UUID as 36 characters plus NUL: 48 bits of
+ * Unix milliseconds, then 74 random bits. */
 void util_uuid(char out[37]);

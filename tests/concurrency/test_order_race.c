@@ -496,6 +496,96 @@ static void ten_checkouts_of_one_cart(void **state)
         2);
 }
 
+/* Every kind of transaction on the same hot rows at once: orders of [A,B],
+ * cancels of orders of [B,A], restocks of A and B, charges. Each takes the
+ * rows in the one global order (point -> user coupon -> inventory
+ * ascending), so every request succeeds (no deadlock or lock wait reaches a
+ * client) and the books balance exactly. */
+#define MIX 20
+static int64_t mix_orders[MIX];
+
+static int mixed_client(int i, void *arg)
+{
+    char body[192], path[128];
+    tc_resp_t *r;
+    (void)arg;
+    switch (i / MIX) {
+    case 0: /* a new order of A and B */
+        snprintf(body, sizeof(body),
+                 "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":2},"
+                 "{\"productId\":%lld,\"quantity\":1}]}",
+                 (long long)users[i % MIX], (long long)prod_a, (long long)prod_b);
+        r = tc_post("/orders", body);
+        break;
+    case 1: /* cancel the user's earlier order of B and A */
+        snprintf(path, sizeof(path), "/orders/%lld/cancel", (long long)mix_orders[i % MIX]);
+        r = tc_post(path, "");
+        break;
+    case 2: /* restock A or B */
+        snprintf(path, sizeof(path), "/admin/products/%lld",
+                 (long long)(i % 2 ? prod_b : prod_a));
+        r = tc_admin("PATCH", path, "{\"restock\":7}");
+        break;
+    default: /* a charge */
+        snprintf(path, sizeof(path), "/users/%lld/points/charge", (long long)users[i % MIX]);
+        r = tc_post(path, "{\"amount\":100}");
+        break;
+    }
+    int code = r->status / 100 == 2 ? OK : UNEXPECTED + tc_status_code(r->status);
+    if (code != OK)
+        fprintf(stderr, "client %d (kind %d): %ld %s\n", i, i / MIX, r->status, r->body);
+    tc_free(r);
+    return code;
+}
+
+static void every_kind_of_transaction_at_once_keeps_the_books(void **state)
+{
+    const int n = 4 * MIX;
+    const int64_t pa = 300, pb = 500, start = 10000;
+    int results[MAX_CLIENTS], count[UNEXPECTED];
+    char body[192];
+
+    prod_a = tc_new_product(pa, 1000);
+    prod_b = tc_new_product(pb, 1000);
+    for (int i = 0; i < MIX; i++) {
+        users[i] = tc_new_user();
+        tc_charge(users[i], start);
+        snprintf(body, sizeof(body),
+                 "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":3},"
+                 "{\"productId\":%lld,\"quantity\":1}]}",
+                 (long long)users[i], (long long)prod_b, (long long)prod_a);
+        mix_orders[i] = tc_created_id(tc_post("/orders", body), "orderId");
+    }
+    /* before: each user paid 3 B + 1 A; stock A 1000 - 20, B 1000 - 60 */
+    assert_int_equal(tc_parallel(n, mixed_client, NULL, results), 0);
+    tally(results, n, count, UNEXPECTED);
+    assert_int_equal(count[OK], n);
+
+    /* stock: - new orders (2 A, 1 B each) + cancels (1 A, 3 B each) + restocks (7 each) */
+    assert_int_equal(tc_stock(prod_a), 1000 - MIX - 2 * MIX + MIX + 7 * (MIX / 2));
+    assert_int_equal(tc_stock(prod_b), 1000 - 3 * MIX - MIX + 3 * MIX + 7 * (MIX / 2));
+    for (int i = 0; i < MIX; i++) {
+        int64_t first = 3 * pb + pa, second = 2 * pa + pb;
+        /* charged, paid the first, refunded it, paid the second, charged 100 */
+        assert_int_equal(tc_balance(users[i]), start - first + first - second + 100);
+        /* history: CHARGE, USE, REFUND, USE, CHARGE; the last row's balance is the balance */
+        assert_int_equal(tc_history_of(users[i]), 5);
+        assert_int_equal(tc_sql_int("SELECT balance_after FROM point_history WHERE user_id=%lld"
+                                    " ORDER BY id DESC LIMIT 1",
+                                    (long long)users[i]),
+                         tc_balance(users[i]));
+        assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM orders WHERE user_id=%lld AND"
+                                    " status='PAID'",
+                                    (long long)users[i]),
+                         1);
+    }
+    /* one event per paid order and per cancel */
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM outbox WHERE order_id IN (SELECT id FROM"
+                                " orders WHERE user_id BETWEEN %lld AND %lld)",
+                                (long long)users[0], (long long)users[MIX - 1]),
+                     3 * MIX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -506,6 +596,7 @@ int main(void)
         cmocka_unit_test(ten_requests_with_one_key_make_one_order),
         cmocka_unit_test(refused_requests_with_one_key_are_all_refused),
         cmocka_unit_test(ten_checkouts_of_one_cart),
+        cmocka_unit_test(every_kind_of_transaction_at_once_keeps_the_books),
     };
     return cmocka_run_group_tests_name("concurrency/orders", tests, NULL, NULL);
 }

@@ -283,6 +283,141 @@ static void line_amount_overflow(void **state)
     assert_int_equal(order_line_amount(INT64_MAX, INT64_MAX), -1);
 }
 
+/* ---- order_decide: the rules of an order, from its facts ------------------ */
+
+/* Facts of a well-funded buyer ordering these lines at these prices and
+ * stocks, with no coupon; tests change what they look at. */
+static order_req_line_t fx_lines[4];
+static int64_t fx_prices[4], fx_stock[4];
+static order_facts_t facts(int n)
+{
+    static const int64_t ids[4] = {40, 10, 30, 20};
+    for (int i = 0; i < n; i++) {
+        fx_lines[i] = (order_req_line_t){ids[i], i + 1};
+        fx_prices[i] = 1000 * (i + 1);
+        fx_stock[i] = 100;
+    }
+    return (order_facts_t){.n = n,
+                           .lines = fx_lines,
+                           .prices = fx_prices,
+                           .stock = fx_stock,
+                           .user_found = true,
+                           .balance = 1000000,
+                           .coupon = ORDER_COUPON_NONE};
+}
+
+static void decide_totals(void **state)
+{
+    order_facts_t f = facts(3);
+    order_verdict_t v;
+
+    order_decide(&f, &v);
+    assert_int_equal(v.outcome, ORDER_OK);
+    assert_int_equal(v.amounts[0], 1 * 1000);
+    assert_int_equal(v.amounts[1], 2 * 2000);
+    assert_int_equal(v.amounts[2], 3 * 3000);
+    assert_int_equal(v.subtotal, 14000);
+    assert_int_equal(v.discount, 0);
+    assert_int_equal(v.total, 14000);
+    assert_int_equal(v.balance_after, 1000000 - 14000);
+
+    /* a usable coupon: FIXED and PERCENT, never past the subtotal */
+    f.coupon = ORDER_COUPON_USABLE;
+    f.coupon_type = COUPON_PERCENT;
+    f.coupon_value = 10;
+    order_decide(&f, &v);
+    assert_int_equal(v.discount, 1400);
+    assert_int_equal(v.total, 12600);
+    f.coupon_type = COUPON_FIXED;
+    f.coupon_value = 20000;
+    order_decide(&f, &v);
+    assert_int_equal(v.outcome, ORDER_OK);
+    assert_int_equal(v.discount, 14000);
+    assert_int_equal(v.total, 0);
+    assert_int_equal(v.balance_after, 1000000);
+
+    /* exactly the balance is enough */
+    f = facts(1);
+    f.balance = 1000;
+    order_decide(&f, &v);
+    assert_int_equal(v.outcome, ORDER_OK);
+    assert_int_equal(v.balance_after, 0);
+}
+
+static void decide_refusals_in_order(void **state)
+{
+    order_facts_t f;
+    order_verdict_t v;
+
+    /* everything wrong at once: the missing product (lowest id) wins */
+    f = facts(4);
+    fx_prices[0] = fx_prices[2] = -1; /* products 40 and 30 */
+    fx_stock[3] = 0;
+    f.user_found = false;
+    f.coupon = ORDER_COUPON_UNKNOWN;
+    f.balance = 0;
+    order_decide(&f, &v);
+    assert_int_equal(v.outcome, ORDER_NO_PRODUCT);
+    assert_int_equal(v.bad_id, 30);
+
+    /* then stock: the short line with the lowest product id */
+    f = facts(4);
+    fx_stock[0] = 0; /* product 40 wants 1 */
+    fx_stock[3] = 3; /* product 20 wants 4 */
+    f.user_found = false;
+    f.coupon = ORDER_COUPON_UNKNOWN;
+    order_decide(&f, &v);
+    assert_int_equal(v.outcome, ORDER_OUT_OF_STOCK);
+    assert_int_equal(v.bad_id, 20);
+    assert_int_equal(v.have, 3);
+    assert_int_equal(v.want, 4);
+
+    /* then a coupon that does not exist, before an unknown buyer */
+    f = facts(2);
+    f.user_found = false;
+    f.coupon = ORDER_COUPON_UNKNOWN;
+    order_decide(&f, &v);
+    assert_int_equal(v.outcome, ORDER_COUPON_NOT_FOUND);
+
+    /* an unknown buyer before a coupon that cannot be used */
+    f.coupon = ORDER_COUPON_UNUSABLE;
+    order_decide(&f, &v);
+    assert_int_equal(v.outcome, ORDER_NO_USER);
+    f.user_found = true;
+    order_decide(&f, &v);
+    assert_int_equal(v.outcome, ORDER_COUPON_NOT_USABLE);
+
+    /* last, the balance: have and want for the message */
+    f = facts(2);
+    f.balance = 4999; /* 1000 + 2 x 2000 = 5000 */
+    order_decide(&f, &v);
+    assert_int_equal(v.outcome, ORDER_NO_BALANCE);
+    assert_int_equal(v.have, 4999);
+    assert_int_equal(v.want, 5000);
+    /* the discount counts: with 1 won off it fits */
+    f.coupon = ORDER_COUPON_USABLE;
+    f.coupon_type = COUPON_FIXED;
+    f.coupon_value = 1;
+    order_decide(&f, &v);
+    assert_int_equal(v.outcome, ORDER_OK);
+}
+
+static void stock_verdict(void **state)
+{
+    order_facts_t f = facts(3); /* ids 40, 10, 30 want 1, 2, 3 */
+    order_verdict_t v;
+    int64_t enough[3] = {1, 2, 3}, short_two[3] = {0, 2, 2};
+
+    memset(&v, 0, sizeof(v));
+    assert_false(order_stock_verdict(f.lines, 3, enough, &v));
+    assert_int_equal(v.outcome, ORDER_OK);
+    assert_true(order_stock_verdict(f.lines, 3, short_two, &v));
+    assert_int_equal(v.outcome, ORDER_OUT_OF_STOCK);
+    assert_int_equal(v.bad_id, 30); /* 30 before 40 */
+    assert_int_equal(v.have, 2);
+    assert_int_equal(v.want, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -298,6 +433,9 @@ int main(void)
         cmocka_unit_test(lock_order_is_ascending),
         cmocka_unit_test(lock_order_of_a_full_reversed_order),
         cmocka_unit_test(line_amount),
+        cmocka_unit_test(decide_totals),
+        cmocka_unit_test(decide_refusals_in_order),
+        cmocka_unit_test(stock_verdict),
         cmocka_unit_test(line_amount_overflow),
     };
     return cmocka_run_group_tests_name("unit/order", tests, NULL, NULL);
