@@ -492,27 +492,28 @@ EOF
 	done
 }
 
-# workers_start DIR N: (re)start N commerce-fcgi workers under multiwatch on DIR/run/fcgi.sock.
+# workers_start DIR N [CONFIG]: (re)start N commerce-fcgi workers under multiwatch on
+# DIR/run/fcgi.sock, with CONFIG (default DIR/commerce.conf).
 # Always restarts, so a rebuilt binary or a new configuration takes effect.
 # COMMERCE_WORKER_WRAPPER (optional) prefixes each worker, e.g. "/usr/bin/valgrind --leak-check=full"
 # (an absolute path: multiwatch does not search PATH; the value is split on spaces).
 workers_start() {
-	local dir=$1 n=$2 bin=$COMMERCE_ROOT/commerce-fcgi
+	local dir=$1 n=$2 conf=${3:-$1/commerce.conf} bin=$COMMERCE_ROOT/commerce-fcgi
 	local sock=$dir/run/fcgi.sock
 	[[ -x $bin ]] || die "missing $bin (build failed?)"
 	[[ $n =~ ^[1-9][0-9]*$ ]] || die "bad worker count: $n"
-	[[ -f $dir/commerce.conf ]] || die "missing $dir/commerce.conf"
+	[[ -f $conf ]] || die "missing $conf"
 	workers_stop "$dir"
 	rm -f "$sock"
 	# spawn-fcgi binds the socket, forks, calls setsid (so the pool is one process group whose
 	# id is in the pid file) and points stdout/stderr at /dev/null; the sh in between sends
 	# them to the worker log instead, then becomes multiwatch (same pid).
 	# shellcheck disable=SC2016 # expanded by the inner sh
-	COMMERCE_CONFIG=$dir/commerce.conf COMMERCE_WORKER_LOG=$dir/log/worker.log \
+	COMMERCE_CONFIG=$conf COMMERCE_WORKER_LOG=$dir/log/worker.log \
 		COMMERCE_WORKER_WRAPPER=${COMMERCE_WORKER_WRAPPER:-} \
 		spawn-fcgi -s "$sock" -M 0666 -P "$dir/run/fcgi.pid" -d "$dir" -- \
 		/bin/sh -c 'exec >>"$COMMERCE_WORKER_LOG" 2>&1
-			exec /usr/bin/multiwatch -f "$1" -- $COMMERCE_WORKER_WRAPPER "$2"' \
+			exec /usr/bin/multiwatch -f "$1" -r 2000000000 -t 0 -- $COMMERCE_WORKER_WRAPPER "$2"' \
 		commerce-workers "$n" "$bin" >/dev/null ||
 		die "spawn-fcgi failed (log: $dir/log/worker.log)"
 	# Wait until multiwatch runs (the sh has exec'd) so a stop right after finds it.
@@ -522,6 +523,18 @@ workers_start() {
 		sleep 0.05
 	done
 	log "$n workers on $sock"
+}
+
+# workers_roll DIR N: replace the pool's workers one at a time (systemd/commerce-fcgi-roll), the
+# socket and multiwatch staying; starts the pool when none runs.
+workers_roll() {
+	local dir=$1 mw
+	mw=$(pidfile_pid "$dir/run/fcgi.pid" multiwatch)
+	if [[ -z $mw ]]; then
+		workers_start "$dir" "$2"
+		return
+	fi
+	"$COMMERCE_ROOT/systemd/commerce-fcgi-roll" "$mw" >&2 || die "rolling restart failed (log: $dir/log/worker.log)"
 }
 
 # workers_stop DIR: multiwatch gets SIGTERM and passes SIGUSR1 on (finish the current request,
@@ -537,6 +550,41 @@ workers_stop() {
 # The data platform side: the fake platform (when STACK_FAKE_PLATFORM=1; it listens on the port
 # of STACK_PLATFORM_URL) and commerce-relay, which delivers the outbox to STACK_PLATFORM_URL.
 # commerce-popular is a batch (cron / systemd timer), not a daemon: nothing to start here.
+
+# dbproxy_on DIR N: put scripts/db-fault-proxy between the N workers and MariaDB (control dir
+# DIR/run/dbproxy, see the script); the workers restart with DIR/commerce-proxied.conf, which
+# also shortens their lock wait (and so the time they try to learn a lost commit's outcome) to
+# 1 s. dbproxy_off DIR N: the workers back on MariaDB itself, the proxy stopped.
+dbproxy_on() {
+	local dir=$1 n=$2 sock=$1/run/dbproxy.sock i
+	dbproxy_stop "$dir"
+	rm -rf "$dir/run/dbproxy"
+	setsid python3 "$COMMERCE_ROOT/scripts/db-fault-proxy" --listen "$sock" \
+		--upstream "$(db_socket "$dir")" --control "$dir/run/dbproxy" \
+		</dev/null >>"$dir/log/dbproxy.log" 2>&1 &
+	echo "$!" >"$dir/run/dbproxy.pid"
+	disown
+	for ((i = 0; i < 100; i++)); do
+		[[ -S $sock ]] && break
+		pid_alive "$(cat "$dir/run/dbproxy.pid")" || die "db-fault-proxy exited (see $dir/log/dbproxy.log)"
+		sleep 0.1
+	done
+	[[ -S $sock ]] || die "db-fault-proxy did not listen on $sock"
+	rm -f "$dir/commerce-proxied.conf"
+	install -m 600 /dev/null "$dir/commerce-proxied.conf"
+	sed -e "s#^db_socket=.*#db_socket=$sock#" -e "s#^db_lock_wait_timeout_s=.*#db_lock_wait_timeout_s=1#" \
+		"$dir/commerce.conf" >"$dir/commerce-proxied.conf"
+	workers_start "$dir" "$n" "$dir/commerce-proxied.conf"
+}
+
+dbproxy_off() {
+	workers_start "$1" "$2"
+	dbproxy_stop "$1"
+}
+
+dbproxy_stop() {
+	stop_group "$1/run/dbproxy.pid" "db-fault-proxy" TERM 5
+}
 
 # url_port URL: the port of an http://host:port/... URL.
 url_port() { sed -E 's#^[a-z]+://[^:/]+:([0-9]+).*#\1#' <<<"$1"; }
@@ -732,6 +780,7 @@ stack_down() {
 	nginx_stop "$dir"
 	extras_stop "$dir"
 	workers_stop "$dir"
+	dbproxy_stop "$dir"
 	db_stop "$dir"
 }
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "api/app.h"
+#include "api/effect.h"
 #include "api/products.h"
 #include "common/rc.h"
 #include "core/money.h"
@@ -21,7 +22,7 @@ int admin_create_user_h(req_t *r)
 
     if (rc != C_OK)
         return rc;
-    if ((rc = db_tx(db_of(r), create_user_tx, &u)) != C_OK)
+    if ((rc = effect_tx(r, 0, create_user_tx, &u)) != C_OK)
         return rc;
     json_object *o = json_object_new_object();
     jput_i(o, "userId", u.id);
@@ -40,7 +41,7 @@ int admin_create_product_h(req_t *r)
         (rc = body_int(r, "price", 0, MONEY_MAX_PRICE, &c.price)) != C_OK ||
         (rc = body_int(r, "stock", 0, MONEY_MAX_STOCK, &c.stock)) != C_OK)
         return rc;
-    if ((rc = db_tx(db_of(r), create_product_tx, &c)) != C_OK)
+    if ((rc = effect_tx(r, 0, create_product_tx, &c)) != C_OK)
         return rc;
     product_t p = {.id = c.id, .price = c.price, .stock = c.stock};
     snprintf(p.name, sizeof(p.name), "%s", c.name);
@@ -71,7 +72,7 @@ int admin_patch_product_h(req_t *r)
         p.name = NULL;
     if (!has_name && !p.has_price && !has_restock)
         return invalid(r, NULL, "nothing to change: send at least one of name, price, restock");
-    rc = db_tx(db_of(r), patch_product_tx, &p);
+    rc = effect_tx(r, 0, patch_product_tx, &p);
     if (rc == C_REJECT && !p.found)
         return problem(r, 404, "PRODUCT_NOT_FOUND", NULL, "product %" PRId64 " does not exist",
                        p.id);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/app.h"
+#include "api/effect.h"
 #include "api/orders.h"
 #include "common/rc.h"
 #include "store/cart.h"
@@ -60,7 +61,7 @@ int cart_put_h(req_t *r)
 
     if (rc != C_OK)
         return rc;
-    rc = db_tx(db_of(r), put_tx, &c);
+    rc = effect_tx(r, c.user_id, put_tx, &c);
     if (rc == C_REJECT) {
         if (c.outcome == CART_NO_USER)
             return no_user(r, c.user_id);
@@ -74,17 +75,28 @@ int cart_put_h(req_t *r)
     return respond_cart(r, c.user_id, 200);
 }
 
-int cart_delete_h(req_t *r)
+struct cart_del {
+    int64_t user_id, product_id;
+};
+
+static int delete_tx(db_t *db, void *arg)
 {
-    int found, rc = users_exists(db_of(r), r->ids[0], &found);
+    struct cart_del *d = arg;
+    int found, rc = users_exists(db, d->user_id, &found);
 
     if (rc != C_OK)
         return rc;
-    if (!found)
-        return no_user(r, r->ids[0]);
-    if ((rc = cart_delete(db_of(r), r->ids[0], r->ids[1])) != C_OK)
-        return rc;
-    return resp_json(r, 204, NULL);
+    return found ? cart_delete(db, d->user_id, d->product_id) : C_REJECT;
+}
+
+int cart_delete_h(req_t *r)
+{
+    struct cart_del d = {.user_id = r->ids[0], .product_id = r->ids[1]};
+    int rc = effect_tx(r, d.user_id, delete_tx, &d);
+
+    if (rc == C_REJECT)
+        return no_user(r, d.user_id);
+    return rc != C_OK ? rc : resp_json(r, 204, NULL);
 }
 
 struct checkout {
@@ -114,10 +126,16 @@ static int checkout_write(db_t *db, struct effect *e, const struct idem *ik)
     return orders_place_write(db, e, &c->place, ik, c->place.user_id);
 }
 
+static int checkout_marked(db_t *db, struct effect *e)
+{
+    return orders_place_marked(db, &((struct checkout *)e->arg)->place);
+}
+
 int cart_checkout_h(req_t *r)
 {
     static struct checkout c;
-    struct effect e = {.work = checkout_work, .write = checkout_write, .arg = &c};
+    struct effect e = {
+        .work = checkout_work, .write = checkout_write, .marked = checkout_marked, .arg = &c};
     int rc, found;
 
     memset(&c, 0, sizeof(c));

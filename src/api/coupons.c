@@ -3,6 +3,7 @@
 #include <inttypes.h>
 
 #include "api/app.h"
+#include "api/effect.h"
 #include "common/rc.h"
 #include "store/coupons.h"
 #include "store/users.h"
@@ -60,7 +61,7 @@ int coupons_issue_h(req_t *r)
 
     if (rc != C_OK || (rc = req_acting_for(r, c.user_id)) != C_OK)
         return rc;
-    rc = db_tx(db_of(r), issue_tx, &c);
+    rc = effect_tx(r, c.user_id, issue_tx, &c);
     if (rc == C_OK)
         return resp_json(r, 201, render_user_coupon(&c.result));
     if (rc != C_REJECT)
@@ -122,7 +123,7 @@ int coupons_admin_create_h(req_t *r)
         (rc = body_int(r, "totalQuantity", 1, COUPON_MAX_QUANTITY, &c.total)) != C_OK ||
         (rc = body_int(r, "validDays", 1, COUPON_MAX_VALID_DAYS, &c.valid_days)) != C_OK)
         return rc;
-    if ((rc = db_tx(db_of(r), create_tx, &c)) != C_OK)
+    if ((rc = effect_tx(r, 0, create_tx, &c)) != C_OK)
         return rc;
     return resp_json(r, 201, render_coupon(&c.result));
 }

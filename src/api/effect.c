@@ -36,7 +36,16 @@ static int settled_by_key(db_t *db, struct effect *e, int rc)
     return e->ik.state == IDEM_NEW ? rc : C_REJECT;
 }
 
-static int effect_tx(db_t *db, void *arg)
+/* Generated keys live apart from the clients' keys (scoped by user ids >= 1). */
+static int64_t marker_scope(int64_t user_id) { return -user_id; }
+
+static int effect_marked(db_t *db, void *arg)
+{
+    struct effect *e = arg;
+    return e->marked ? e->marked(db, e) : idem_exists(db, e->ik.user_id, e->ik.key);
+}
+
+static int run_tx(db_t *db, void *arg)
 {
     struct effect *e = arg;
     int rc;
@@ -46,14 +55,14 @@ static int effect_tx(db_t *db, void *arg)
     e->body_len = 0;
     e->ik.state = IDEM_NEW;
     rc = e->work(db, e);
-    if (rc == C_REJECT && e->ik.key)
+    if (rc == C_REJECT && e->ik.key && !e->marker[0])
         return settled_by_key(db, e, rc); /* a retry of a success may be refused now */
     if (rc != C_OK)
         return rc;
     if (!e->body)
         return C_ERR;
     rc = e->write(db, e, e->ik.key ? &e->ik : NULL);
-    if (rc == C_DUP && e->ik.key) /* a request with this key committed first */
+    if (rc == C_DUP && e->ik.key && !e->marker[0]) /* a request with this key committed first */
         return settled_by_key(db, e, C_RETRY);
     return rc;
 }
@@ -75,8 +84,13 @@ int effect_run(req_t *r, int64_t user_id, struct effect *e)
         e->request[(size_t)n + r->body_len] = '\0';
         e->ik.request = e->request;
         e->ik.request_len = (size_t)n + r->body_len;
+    } else if (!e->marked) {
+        idem_new_marker(e->marker);
+        e->ik.key = e->marker;
+        e->ik.user_id = marker_scope(user_id);
+        e->ik.request = "";
     }
-    rc = db_tx(db_of(r), effect_tx, e);
+    rc = db_tx_marked(db_of(r), run_tx, effect_marked, e);
     if (rc == C_OK) {
         rc = resp_raw(r, e->status, "application/json", e->body, e->body_len);
     } else if (rc == C_REJECT && e->ik.state == IDEM_REPLAY) {
@@ -91,4 +105,35 @@ int effect_run(req_t *r, int64_t user_id, struct effect *e)
     free(e->ik.response);
     e->body = e->request = e->ik.response = NULL;
     return rc;
+}
+
+struct marked_tx {
+    db_tx_fn fn;
+    void *arg;
+    struct idem ik;
+    char key[IDEM_MARKER_LEN];
+};
+
+static int marked_run(db_t *db, void *arg)
+{
+    struct marked_tx *m = arg;
+    int rc = m->fn(db, m->arg);
+    return rc == C_OK ? idem_store(db, &m->ik, 0, "", 0) : rc;
+}
+
+static int marked_found(db_t *db, void *arg)
+{
+    struct marked_tx *m = arg;
+    return idem_exists(db, m->ik.user_id, m->ik.key);
+}
+
+int effect_tx(req_t *r, int64_t user_id, db_tx_fn fn, void *arg)
+{
+    struct marked_tx m = {.fn = fn, .arg = arg};
+
+    idem_new_marker(m.key);
+    m.ik.key = m.key;
+    m.ik.user_id = marker_scope(user_id);
+    m.ik.request = "";
+    return db_tx_marked(db_of(r), marked_run, marked_found, &m);
 }

@@ -23,10 +23,15 @@ typedef int (*effect_work_fn)(db_t *db, struct effect *e);
  * e->body). Returns C_OK, C_DUP when the key is taken, C_REJECT (outcome in
  * arg) or a database failure; it may commit the transaction itself. */
 typedef int (*effect_write_fn)(db_t *db, struct effect *e, const struct idem *ik);
+/* Whether the effect's own marker row is there (db_marker_fn): for an effect
+ * that writes a row unique to the request anyway. Without one, a request that
+ * sent no key gets a generated key (idem_new_marker) as its marker. */
+typedef int (*effect_marker_fn)(db_t *db, struct effect *e);
 
 struct effect {
     effect_work_fn work;
     effect_write_fn write;
+    effect_marker_fn marked; /* optional */
     void *arg;
     /* set by effect_respond */
     int status;
@@ -35,6 +40,7 @@ struct effect {
     /* internal */
     struct idem ik;
     char *request;
+    char marker[IDEM_MARKER_LEN];
 };
 
 /* Serialise obj (taking ownership) as the response of the effect. Returns
@@ -47,5 +53,12 @@ int effect_respond(struct effect *e, int status, json_object *obj);
  * other C_REJECT comes from work or write and leaves the response to the
  * handler. */
 int effect_run(req_t *r, int64_t user_id, struct effect *e);
+
+/* db_tx for a request's transaction that writes no row unique to it: fn's
+ * changes and a marker (a generated key, scope marker_scope(user_id)) commit
+ * together, so a commit whose answer was lost is still answered truly:
+ * C_OK when it landed, C_DOWN when it did not, C_UNKNOWN (503
+ * OUTCOME_UNKNOWN) when the database could not be asked in time. */
+int effect_tx(req_t *r, int64_t user_id, db_tx_fn fn, void *arg);
 
 #endif

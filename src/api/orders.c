@@ -62,6 +62,11 @@ int orders_place_write(db_t *db, struct effect *e, struct order_place *p, const 
     return orders_write(db, p, e->body, e->body_len, ik, cart_user);
 }
 
+int orders_place_marked(db_t *db, const struct order_place *p)
+{
+    return outbox_event_exists(db, p->event_id);
+}
+
 int orders_place_problem(req_t *r, const struct order_place *p)
 {
     const order_verdict_t *v = &p->v;
@@ -118,11 +123,13 @@ static int create_write(db_t *db, struct effect *e, const struct idem *ik)
 {
     return orders_place_write(db, e, e->arg, ik, 0);
 }
+static int create_marked(db_t *db, struct effect *e) { return orders_place_marked(db, e->arg); }
 
 int orders_create_h(req_t *r)
 {
     static struct order_place p;
-    struct effect e = {.work = create_work, .write = create_write, .arg = &p};
+    struct effect e = {
+        .work = create_work, .write = create_write, .marked = create_marked, .arg = &p};
     char field[48], detail[160];
     int rc;
 
@@ -181,15 +188,21 @@ static int cancel_tx(db_t *db, void *arg)
     json_object *o = render(c->order);
     const char *payload = json_object_to_json_string_length(
         o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-    rc = outbox_add(db, "ORDER_CANCELLED", c->order->id, payload, len, c->at.sql, NULL);
+    rc = outbox_add(db, "ORDER_CANCELLED", c->order->id, payload, len, c->at.sql, c->event_id);
     json_object_put(o);
     return rc == C_OK ? orders_restock(db, c) : rc; /* the hot rows last */
+}
+
+/* The cancel's marker: its ORDER_CANCELLED event. */
+static int cancel_marked(db_t *db, void *arg)
+{
+    return outbox_event_exists(db, ((struct order_cancel *)arg)->event_id);
 }
 
 int orders_cancel_h(req_t *r)
 {
     struct order_cancel c = {.order_id = r->ids[0], .user_id = r->user_id, .order = &order_buf};
-    int rc = db_tx(db_of(r), cancel_tx, &c);
+    int rc = db_tx_marked(db_of(r), cancel_tx, cancel_marked, &c);
 
     if (rc == C_REJECT && c.outcome == ORDER_NOT_FOUND)
         return no_order(r, c.order_id);

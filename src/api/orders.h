@@ -19,6 +19,8 @@ int orders_cancel_h(req_t *r);
 int orders_place_work(db_t *db, struct effect *e, struct order_place *p);
 int orders_place_write(db_t *db, struct effect *e, struct order_place *p, const struct idem *ik,
                        int64_t cart_user);
+/* Its marker: the ORDER_PAID event the write stored (effect_marker_fn). */
+int orders_place_marked(db_t *db, const struct order_place *p);
 
 /* Turn a refused placement into its problem. */
 int orders_place_problem(req_t *r, const struct order_place *p);

@@ -1,6 +1,7 @@
 #include "api/outbox.h"
 
 #include "api/app.h"
+#include "api/effect.h"
 #include "common/rc.h"
 #include "store/outbox.h"
 
@@ -51,18 +52,32 @@ int outbox_admin_get_h(req_t *r)
     return resp_json(r, 200, o);
 }
 
+struct replay {
+    const char *event_id; /* NULL: all */
+    int n;                /* out */
+};
+
+static int replay_tx(db_t *db, void *arg)
+{
+    struct replay *p = arg;
+    p->n = outbox_replay(db, p->event_id);
+    return p->n < 0 ? p->n : C_OK;
+}
+
 /* Body {} replays every FAILED event; {"eventId":"..."} one of them. */
 int outbox_admin_replay_h(req_t *r)
 {
+    struct replay p = {0};
     const char *event_id = NULL;
     bool one;
     int n, rc = body_str_opt(r, "eventId", 36, &event_id, &one);
 
     if (rc != C_OK)
         return rc;
-    n = outbox_replay(db_of(r), one ? event_id : NULL);
-    if (n < 0)
-        return n;
+    p.event_id = one ? event_id : NULL;
+    if ((rc = effect_tx(r, 0, replay_tx, &p)) != C_OK)
+        return rc;
+    n = p.n;
     if (one && n == 0)
         return problem(r, 404, "NOT_FOUND", "eventId", "no FAILED event with id %s", event_id);
     json_object *o = json_object_new_object();

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "api/app.h"
 #include "common/log.h"
@@ -71,6 +72,19 @@ static int listening_on_unix(void)
     return getsockname(0, (struct sockaddr *)&sa, &len) == 0 && sa.ss_family == AF_UNIX;
 }
 
+/* A worker that cannot start exits with `code`; under a supervisor (fd 0 is
+ * the listening socket) only after a second, so that multiwatch, which always
+ * replaces a worker, does not fork it in a tight loop. */
+static int start_failed(int code)
+{
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof(sa);
+
+    if (getsockname(0, (struct sockaddr *)&sa, &len) == 0)
+        sleep(1);
+    return code;
+}
+
 int main(void)
 {
     app_t app;
@@ -83,19 +97,19 @@ int main(void)
     log_set_name("commerce-fcgi");
     if (config_load(&app.cfg, CONFIG_WORKER) != 0) {
         log_error("invalid configuration; see the lines above");
-        return 2;
+        return start_failed(2);
     }
     log_set_level_name(app.cfg.log_level);
     if ((app.auth = auth_new(&app.cfg, err, sizeof(err))) == NULL) {
         log_error("config: %s", err);
-        return 2;
+        return start_failed(2);
     }
     if (!auth_enabled(app.auth))
         log_warn("auth=off: user routes need no access token and act for any user; "
                  "for development only, never in production");
     if (mysql_library_init(0, NULL, NULL) != 0 || FCGX_Init() != 0) {
         log_error("library initialisation failed");
-        return 1;
+        return start_failed(1);
     }
     metrics_open(app.cfg.metrics_file);
     app.db = db_new(&app.cfg);

@@ -7,13 +7,15 @@
 
 enum {
     C_OK = 0,
-    C_ERR = -1,    /* internal or unexpected database error: a bug or an outage */
-    C_RETRY = -2,  /* transient conflict (deadlock, lock wait timeout, snapshot
-                      conflict): roll back and run the whole transaction again */
-    C_REJECT = -3, /* refused by a rule; the problem has already been recorded */
-    C_DOWN = -4,   /* the database cannot be reached: answer 503 */
-    C_DUP = -5,    /* a unique key refused the row */
-    C_SHORT = -6,  /* a stock would go below zero (commerce_order_write refused) */
+    C_ERR = -1,     /* internal or unexpected database error: a bug or an outage */
+    C_RETRY = -2,   /* transient conflict (deadlock, lock wait timeout, snapshot
+                       conflict): roll back and run the whole transaction again */
+    C_REJECT = -3,  /* refused by a rule; the problem has already been recorded */
+    C_DOWN = -4,    /* the database cannot be reached: answer 503 */
+    C_DUP = -5,     /* a unique key refused the row */
+    C_SHORT = -6,   /* a stock would go below zero (commerce_order_write refused) */
+    C_UNKNOWN = -7, /* the connection was lost while committing and the outcome could not
+                       be learned in time: 503 OUTCOME_UNKNOWN (retry with the same key) */
 };
 
 #endif

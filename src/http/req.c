@@ -132,6 +132,7 @@ static const char *problem_title(const char *code, int status)
         {"UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"},
         {"IDEMPOTENCY_KEY_REUSED", "Idempotency key reused"},
         {"SERVICE_UNAVAILABLE", "Service unavailable"},
+        {"OUTCOME_UNKNOWN", "Outcome unknown"},
         {"INTERNAL_ERROR", "Internal error"},
     };
     for (size_t i = 0; i < sizeof(titles) / sizeof(titles[0]); i++)

@@ -227,15 +227,21 @@ void router_dispatch(req_t *r, const route_t *routes, size_t n, const router_env
     rc = m.route->fn(r);
     if (rc == C_OK || rc == C_REJECT)
         return;
-    if (rc == C_DOWN || rc == C_RETRY) {
+    if (rc == C_DOWN || rc == C_RETRY || rc == C_UNKNOWN) {
         char ra[16];
         snprintf(ra, sizeof(ra), "%d", env->retry_after);
         r->headers_len = 0;
         r->headers[0] = '\0';
         resp_header(r, "Retry-After", ra);
-        problem(r, 503, "SERVICE_UNAVAILABLE", NULL,
-                rc == C_DOWN ? "the database is unreachable; try again shortly"
-                             : "the service is busy; try again shortly");
+        if (rc == C_UNKNOWN)
+            problem(r, 503, "OUTCOME_UNKNOWN", NULL,
+                    "the database went away while committing and could not be asked whether it"
+                    " did; retry with the same Idempotency-Key");
+        else
+            problem(r, 503, "SERVICE_UNAVAILABLE", NULL,
+                    rc == C_DOWN ? "the database is unreachable; nothing was changed; try again"
+                                   " shortly"
+                                 : "the service is busy; nothing was changed; try again shortly");
         return;
     }
     log_error("%s %s: internal error", r->method, r->path);

@@ -32,9 +32,11 @@ struct db {
     int in_tx;
     int pending_begin; /* in db_tx, START TRANSACTION not sent yet */
     int committing;    /* a commit is under way: a lost connection leaves the outcome unknown */
-    int tx_committed;  /* a statement committed db_tx's transaction */
-    int nopen; /* results handed out and not yet ended (db_end) */
-    unsigned last_errno; /* of the last failed statement */
+    unsigned long committer; /* the server's id of the connection that was committing */
+    int64_t commit_ms;       /* when it began to (monotonic) */
+    int tx_committed;        /* a statement committed db_tx's transaction */
+    int nopen;               /* results handed out and not yet ended (db_end) */
+    unsigned last_errno;     /* of the last failed statement */
     struct db_stmt cache[CACHE_SIZE];
     int ncache;
     uint64_t tick;
@@ -648,28 +650,96 @@ bool db_tx_started_by_statement(db_t *db)
     db->pending_begin = 0;
     return pending;
 }
-void db_tx_committing(db_t *db, bool on) { db->committing = on; }
+void db_tx_committing(db_t *db, bool on)
+{
+    db->committing = on;
+    db->committer = on && db->my ? mysql_thread_id(db->my) : 0;
+    db->commit_ms = mono_ms();
+}
 void db_tx_committed(db_t *db) { db->tx_committed = 1; }
 
-int db_tx(db_t *db, db_tx_fn fn, void *arg)
+/* The session that was committing may still be at work on the server (a
+ * client that goes away does not stop a running COMMIT or CALL): end it and
+ * wait until it is gone, so that the marker then tells the final truth. A
+ * session sees and may kill its own account's sessions. A server that started
+ * since has none of it (and may have given its id to another session).
+ * C_OK once gone, C_RETRY while it is still there. */
+static int committer_gone(db_t *db)
+{
+    static const char uptime[] =
+        "SELECT CAST(VARIABLE_VALUE AS INT) FROM information_schema.GLOBAL_STATUS"
+        " WHERE VARIABLE_NAME = 'UPTIME'";
+    static const char alive[] = "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = ?";
+    char kill[48];
+    int64_t up_s = 0, n = 0;
+    int rc;
+
+    if (!db->committer)
+        return C_OK;
+    if ((rc = db_query_i64(db, &up_s, NULL, uptime, "")) != C_OK)
+        return rc;
+    if ((up_s + 1) * 1000 < mono_ms() - db->commit_ms) { /* restarted since */
+        db->committer = 0;
+        return C_OK;
+    }
+    snprintf(kill, sizeof(kill), "KILL %lu", db->committer);
+    if (mysql_query(db->my, kill) != 0 && mysql_errno(db->my) != ER_NO_SUCH_THREAD)
+        return my_fail(db, "KILL");
+    if ((rc = db_query_i64(db, &n, NULL, alive, "l", (int64_t)db->committer)) != C_OK)
+        return rc;
+    if (n)
+        return C_RETRY;
+    db->committer = 0;
+    return C_OK;
+}
+
+/* After a commit whose answer was lost: reconnect, wait for the committing
+ * session to end, and ask the marker; until the deadline (monotonic ms). */
+static int learn_outcome(db_t *db, db_marker_fn marked, void *arg, int64_t deadline)
+{
+    for (;;) {
+        int rc = db_ensure(db);
+        if (rc == C_OK)
+            rc = committer_gone(db);
+        if (rc == C_OK && (rc = marked(db, arg)) == C_OK) {
+            log_warn("db: the connection was lost while committing; the commit had landed");
+            return C_OK;
+        }
+        if (rc == C_REJECT) {
+            log_warn("db: the connection was lost while committing; nothing was committed");
+            return C_DOWN;
+        }
+        if ((rc != C_DOWN && rc != C_RETRY) || mono_ms() >= deadline) {
+            log_error("db: the connection was lost while committing; the outcome is unknown");
+            return C_UNKNOWN;
+        }
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+int db_tx(db_t *db, db_tx_fn fn, void *arg) { return db_tx_marked(db, fn, NULL, arg); }
+
+int db_tx_marked(db_t *db, db_tx_fn fn, db_marker_fn marked, void *arg)
 {
     int reconnected = 0;
     /* No attempt starts after this: with one attempt bounded by the read
      * timeout, the caller always has the final outcome well before nginx
      * gives up on the request (and a 503 it answers means nothing happened). */
-    int64_t last_start = mono_ms() + 3 * 1000 * db->cfg->db_lock_wait_timeout_s;
+    int64_t wait_ms = 1000 * db->cfg->db_lock_wait_timeout_s, last_start = mono_ms() + 3 * wait_ms;
 
     for (int attempt = 1;; attempt++) {
         int rc = db_ensure(db);
 
-        db->committing = db->tx_committed = 0;
+        db_tx_committing(db, false);
+        db->tx_committed = 0;
         if (rc == C_OK) {
             /* START TRANSACTION goes out with the first statement (or that
              * statement starts the transaction itself) */
             db->in_tx = db->pending_begin = 1;
             rc = fn(db, arg);
             if (rc == C_OK && !db->tx_committed && !db->pending_begin) {
-                db->committing = 1;
+                db_tx_committing(db, true);
                 if (db->my == NULL)
                     rc = C_DOWN;
                 else if (mysql_commit(db->my) != 0)
@@ -679,6 +749,9 @@ int db_tx(db_t *db, db_tx_fn fn, void *arg)
         }
         if (rc == C_OK)
             return C_OK;
+        if (rc == C_DOWN && db->committing && marked) /* a budget of one more attempt */
+            return learn_outcome(db, marked, arg,
+                                 (mono_ms() > last_start ? mono_ms() : last_start) + wait_ms);
         if (db->my && !db->tx_committed && mysql_rollback(db->my) != 0)
             my_fail(db, "ROLLBACK");
         if (rc == C_RETRY && attempt < DB_TX_ATTEMPTS && mono_ms() < last_start) {
@@ -697,4 +770,3 @@ int db_tx(db_t *db, db_tx_fn fn, void *arg)
         return rc;
     }
 }
-

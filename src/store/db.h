@@ -111,6 +111,20 @@ void db_end(db_stmt_t *st);
 typedef int (*db_tx_fn)(db_t *db, void *arg);
 int db_tx(db_t *db, db_tx_fn fn, void *arg);
 
+/* Whether the marker a transaction wrote (a row unique to the request) is
+ * there: C_OK when it is (the transaction committed), C_REJECT when it is
+ * not, or a failure. Run outside any transaction. */
+typedef int (*db_marker_fn)(db_t *db, void *arg);
+
+/* db_tx for a transaction that writes a marker: when the connection is lost
+ * while it commits, reconnect, wait until the committing session has ended on
+ * the server (it is killed if it still runs), and ask `marked`: C_OK when the
+ * commit landed, C_DOWN when it did not (nothing changed), C_UNKNOWN when the
+ * database could not be asked in time (db_tx's budget for its last attempt
+ * plus one lock wait: 4 x db_lock_wait_timeout_s in all, well inside nginx's
+ * fastcgi_read_timeout). */
+int db_tx_marked(db_t *db, db_tx_fn fn, db_marker_fn marked, void *arg);
+
 /* Statements that start or end db_tx's transaction themselves (a stored
  * procedure with START TRANSACTION or COMMIT inside). Call the first before
  * the statement that starts it (db_tx then sends no START TRANSACTION); call

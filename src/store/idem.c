@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/rc.h"
+#include "common/util.h"
 
 int idem_store(db_t *db, const struct idem *ik, int status, const char *body, size_t len)
 {
@@ -41,6 +42,21 @@ int idem_lookup(db_t *db, struct idem *ik)
     ik->status = (int)status;
     ik->response_len = ik->response ? strlen(ik->response) : 0;
     return C_OK;
+}
+
+void idem_new_marker(char out[IDEM_MARKER_LEN])
+{
+    out[0] = '~';
+    util_uuid(out + 1);
+}
+
+int idem_exists(db_t *db, int64_t user_id, const char *key)
+{
+    static const char sql[] =
+        "SELECT COUNT(*) FROM idempotency_key WHERE user_id = ? AND idem_key = ?";
+    int64_t n = 0;
+    int rc = db_query_i64(db, &n, NULL, sql, "ls", user_id, key);
+    return rc != C_OK ? rc : n ? C_OK : C_REJECT;
 }
 
 int idem_purge(db_t *db, int64_t hours, int64_t batch)

@@ -42,6 +42,14 @@ int idem_store(db_t *db, const struct idem *ik, int status, const char *body, si
  * ik->state: NEW when absent, else REPLAY or MISMATCH. */
 int idem_lookup(db_t *db, struct idem *ik);
 
+/* A key the worker makes for a request that sent none, as the marker of its
+ * transaction ("~" and a UUID: 38 bytes with the NUL). */
+#define IDEM_MARKER_LEN 38
+void idem_new_marker(char out[IDEM_MARKER_LEN]);
+
+/* Whether the key is stored: C_OK when it is, C_REJECT when not. */
+int idem_exists(db_t *db, int64_t user_id, const char *key);
+
 /* Delete keys older than `hours`, at most `batch` rows; returns the count. */
 int idem_purge(db_t *db, int64_t hours, int64_t batch);
 

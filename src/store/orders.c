@@ -198,11 +198,11 @@ int orders_write(db_t *db, struct order_place *p, const char *payload, size_t le
     static const char sql[] =
         "CALL commerce_order_write(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     const order_t *o = p->order;
-    char event_id[37], *items = items_json(o);
+    char *items = items_json(o);
     db_param_t params[15] = {
         DB_I64(o->id),       DB_I64(o->user_id), DB_I64(o->subtotal), DB_I64(o->discount),
         DB_I64(o->total),    DB_ID(o->coupon_id), DB_I64(o->balance),  DB_STR(p->at.sql),
-        DB_STR(items),       DB_STR(event_id),    DB_BYTES(payload, len),
+        DB_STR(items),       DB_STR(p->event_id), DB_BYTES(payload, len),
         DB_STR(ik ? ik->key : NULL),
         ik ? DB_BYTES(ik->request, ik->request_len) : DB_STR(NULL),
         ik ? DB_BYTES(payload, len) : DB_STR(NULL), /* the stored response is the document */
@@ -211,7 +211,7 @@ int orders_write(db_t *db, struct order_place *p, const char *payload, size_t le
 
     if (!items)
         return C_ERR;
-    util_uuid(event_id);
+    util_uuid(p->event_id);
     /* It commits: a connection lost during it leaves the outcome unknown. */
     db_tx_committing(db, true);
     rc = db_exec_params(db, sql, NULL, NULL, params, 15);

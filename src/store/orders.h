@@ -51,6 +51,7 @@ struct order_place {
     order_verdict_t v; /* outcome (ORDER_OK or the refusal) and the totals */
     order_t *order;    /* caller-provided storage: the order it comes to */
     db_time_t at;      /* the order's time (the database's clock) */
+    char event_id[37]; /* its ORDER_PAID event: the transaction's marker (outbox_event_exists) */
 };
 
 /* An order is two round trips, each one stored procedure (sql/schema.sql).
@@ -78,6 +79,7 @@ struct order_cancel {
     enum order_outcome outcome; /* out */
     order_t *order;             /* out: the order after the cancel */
     db_time_t at;               /* out: the cancel's time */
+    char event_id[37];          /* out: its ORDER_CANCELLED event (the caller stores it) */
 };
 
 /* Transaction body, first part: lock the order row, then the point row, the

@@ -21,6 +21,14 @@ int outbox_add(db_t *db, const char *type, int64_t order_id, const char *payload
                    occurred_sql);
 }
 
+int outbox_event_exists(db_t *db, const char *event_id)
+{
+    static const char sql[] = "SELECT COUNT(*) FROM outbox WHERE event_id = ?";
+    int64_t n = 0;
+    int rc = db_query_i64(db, &n, NULL, sql, "s", event_id);
+    return rc != C_OK ? rc : n ? C_OK : C_REJECT;
+}
+
 void outbox_events_free(outbox_event_t *ev, int n)
 {
     for (int i = 0; i < n; i++) {

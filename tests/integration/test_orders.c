@@ -338,7 +338,7 @@ static void one_line_out_of_stock_changes_nothing(void **state)
 
 static void insufficient_balance_changes_nothing(void **state)
 {
-    int64_t uid = tc_new_user();
+    int64_t uid = tc_new_user(), poor = tc_new_user();
     int64_t pids[2] = {tc_new_product(600, 10), tc_new_product(400, 10)};
     int64_t qty[2] = {1, 1};
     struct snap s;
@@ -352,7 +352,6 @@ static void insufficient_balance_changes_nothing(void **state)
     assert_int_equal(tc_orders_of(uid), 0);
 
     /* a user with no money at all */
-    int64_t poor = tc_new_user();
     r = tc_post("/orders", order_body(poor, 2, pids, qty));
     assert_problem(r, 409, "INSUFFICIENT_BALANCE");
     tc_free(r);

@@ -1,0 +1,299 @@
+/* A commit whose answer is lost: every state-changing request answers its
+ * true outcome. The workers reach MariaDB through scripts/db-fault-proxy
+ * (scripts/stack dbproxy-on), which loses the connection around the next
+ * commit when armed:
+ *   after    the commit landed, its answer never came: the worker reconnects,
+ *            finds the request's marker and answers the success;
+ *   before   the commit was never sent: 503 SERVICE_UNAVAILABLE, nothing changed;
+ *   unknown  as after, and the database stays unreachable: 503 OUTCOME_UNKNOWN
+ *            with Retry-After, and a retry with the same key gets the success;
+ *   during   the connection goes while the server may still be committing:
+ *            whatever the answer, the database agrees with it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "lib/client.h"
+
+static char arm_path[512], refuse_path[512];
+
+static int setup(void **state)
+{
+    const char *dir = getenv("COMMERCE_TEST_STATE_DIR");
+    (void)state;
+    if (!dir)
+        return -1;
+    snprintf(arm_path, sizeof(arm_path), "%s/run/dbproxy/arm", dir);
+    snprintf(refuse_path, sizeof(refuse_path), "%s/run/dbproxy/refuse", dir);
+    return tc_stack("dbproxy-on") == 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    unlink(refuse_path);
+    return tc_stack("dbproxy-off") == 0 ? 0 : -1;
+}
+
+/* The next commit meets `mode`. */
+static void arm(const char *mode)
+{
+    FILE *f = fopen(arm_path, "w");
+    assert_non_null(f);
+    assert_true(fputs(mode, f) >= 0);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* The armed fault did happen (the proxy took it). */
+static void assert_fault_taken(void) { assert_int_equal(access(arm_path, F_OK), -1); }
+
+static int replayed(const tc_resp_t *r)
+{
+    char v[16];
+    return tc_header(r, "Idempotent-Replayed", v, sizeof(v)) && strcmp(v, "true") == 0;
+}
+
+static void order_body(char *buf, size_t cap, int64_t uid, int64_t pid)
+{
+    snprintf(buf, cap, "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}",
+             (long long)uid, (long long)pid);
+}
+
+static void order_after_commit_is_its_success(void **state)
+{
+    int64_t uid = tc_new_user(), pid = tc_new_product(100, 10);
+    char body[160];
+    (void)state;
+
+    tc_charge(uid, 1000);
+    order_body(body, sizeof(body), uid, pid);
+
+    /* with a key */
+    arm("after");
+    tc_resp_t *r = tc_post_key("/orders", body, "lost-1");
+    assert_fault_taken();
+    assert_int_equal(r->status, 201);
+    assert_false(replayed(r));
+    int64_t oid = tc_int(r, "orderId");
+    assert_int_equal(tc_int(r, "balance"), 900);
+    tc_free(r);
+    assert_int_equal(tc_orders_of(uid), 1);
+    assert_int_equal(tc_balance(uid), 900);
+    assert_int_equal(tc_stock(pid), 9);
+    r = tc_post_key("/orders", body, "lost-1"); /* the client's retry: the same order */
+    assert_int_equal(r->status, 201);
+    assert_true(replayed(r));
+    assert_int_equal(tc_int(r, "orderId"), oid);
+    tc_free(r);
+
+    /* without one: the marker is the order's ORDER_PAID event */
+    arm("after");
+    r = tc_post("/orders", body);
+    assert_fault_taken();
+    assert_int_equal(r->status, 201);
+    tc_free(r);
+    assert_int_equal(tc_orders_of(uid), 2);
+    assert_int_equal(tc_balance(uid), 800);
+    assert_int_equal(tc_stock(pid), 8);
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM outbox o JOIN orders d ON d.id = o.order_id"
+                                " WHERE d.user_id = %lld AND o.type = 'ORDER_PAID'",
+                                (long long)uid),
+                     2);
+}
+
+static void order_commit_never_sent_is_503_and_nothing(void **state)
+{
+    int64_t uid = tc_new_user(), pid = tc_new_product(100, 10);
+    char body[160];
+    (void)state;
+
+    tc_charge(uid, 1000);
+    order_body(body, sizeof(body), uid, pid);
+    arm("before");
+    tc_resp_t *r = tc_post_key("/orders", body, "lost-2");
+    assert_fault_taken();
+    assert_problem(r, 503, "SERVICE_UNAVAILABLE");
+    tc_free(r);
+    assert_int_equal(tc_orders_of(uid), 0);
+    assert_int_equal(tc_balance(uid), 1000);
+    assert_int_equal(tc_stock(pid), 10);
+    /* nothing was stored under the key: the retry places the order now */
+    r = tc_post_key("/orders", body, "lost-2");
+    assert_int_equal(r->status, 201);
+    assert_false(replayed(r));
+    tc_free(r);
+    assert_int_equal(tc_orders_of(uid), 1);
+}
+
+static void charge_cancel_and_the_rest_answer_their_outcome(void **state)
+{
+    int64_t uid = tc_new_user(), pid = tc_new_product(100, 10);
+    int64_t cid = tc_new_coupon("FIXED", 50, 10);
+    char body[160], path[128];
+    (void)state;
+
+    /* a charge without a key: the worker's own marker */
+    snprintf(path, sizeof(path), "/users/%lld/points/charge", (long long)uid);
+    arm("after");
+    tc_resp_t *r = tc_post(path, "{\"amount\":1000}");
+    assert_fault_taken();
+    assert_int_equal(r->status, 200);
+    assert_int_equal(tc_int(r, "balance"), 1000);
+    tc_free(r);
+    assert_int_equal(tc_balance(uid), 1000);
+    assert_int_equal(tc_history_of(uid), 1);
+
+    /* with a key: the client's retry replays it */
+    arm("after");
+    r = tc_post_key(path, "{\"amount\":500}", "charge-lost");
+    assert_fault_taken();
+    assert_int_equal(r->status, 200);
+    assert_false(replayed(r));
+    assert_int_equal(tc_int(r, "balance"), 1500);
+    tc_free(r);
+    r = tc_post_key(path, "{\"amount\":500}", "charge-lost");
+    assert_int_equal(r->status, 200);
+    assert_true(replayed(r));
+    tc_free(r);
+    assert_int_equal(tc_balance(uid), 1500);
+    assert_int_equal(tc_history_of(uid), 2);
+
+    arm("before");
+    r = tc_post(path, "{\"amount\":1000}");
+    assert_fault_taken();
+    assert_problem(r, 503, "SERVICE_UNAVAILABLE");
+    tc_free(r);
+    assert_int_equal(tc_balance(uid), 1500);
+    assert_int_equal(tc_history_of(uid), 2);
+
+    /* a cancel: told it worked, so a second one is rightly refused */
+    order_body(body, sizeof(body), uid, pid);
+    int64_t oid = tc_created_id(tc_post("/orders", body), "orderId");
+    snprintf(path, sizeof(path), "/orders/%lld/cancel", (long long)oid);
+    arm("after");
+    r = tc_post(path, "{}");
+    assert_fault_taken();
+    assert_int_equal(r->status, 200);
+    assert_string_equal(tc_str(r, "status"), "CANCELLED");
+    tc_free(r);
+    assert_int_equal(tc_balance(uid), 1500);
+    assert_int_equal(tc_stock(pid), 10);
+    r = tc_post(path, "{}");
+    assert_problem(r, 409, "ORDER_NOT_CANCELLABLE");
+    tc_free(r);
+
+    /* a coupon issue */
+    arm("after");
+    r = tc_issue(cid, uid);
+    assert_fault_taken();
+    assert_int_equal(r->status, 201);
+    tc_free(r);
+    assert_int_equal(
+        tc_sql_int("SELECT issued_quantity FROM coupon WHERE id = %lld", (long long)cid), 1);
+
+    /* the cart: put, delete */
+    snprintf(path, sizeof(path), "/users/%lld/cart/items/%lld", (long long)uid, (long long)pid);
+    arm("after");
+    r = tc_req("PUT", path, "{\"quantity\":2}",
+               (const char *const[]){"Content-Type: application/json", NULL});
+    assert_fault_taken();
+    assert_int_equal(r->status, 200);
+    tc_free(r);
+    assert_int_equal(
+        tc_sql_int("SELECT quantity FROM cart_item WHERE user_id = %lld", (long long)uid), 2);
+    arm("after");
+    r = tc_req("DELETE", path, NULL, NULL);
+    assert_fault_taken();
+    assert_int_equal(r->status, 204);
+    tc_free(r);
+    assert_int_equal(
+        tc_sql_int("SELECT COUNT(*) FROM cart_item WHERE user_id = %lld", (long long)uid), 0);
+
+    /* an admin write */
+    arm("after");
+    r = tc_admin("POST", "/admin/products", "{\"name\":\"lost commit\",\"price\":5,\"stock\":3}");
+    assert_fault_taken();
+    int64_t made = tc_created_id(r, "id");
+    assert_int_equal(tc_stock(made), 3);
+}
+
+static void unreachable_after_commit_is_outcome_unknown(void **state)
+{
+    int64_t uid = tc_new_user(), pid = tc_new_product(100, 10);
+    char body[160], ra[16];
+    (void)state;
+
+    tc_charge(uid, 1000);
+    order_body(body, sizeof(body), uid, pid);
+    arm("unknown");
+    tc_resp_t *r = tc_post_key("/orders", body, "lost-3");
+    assert_fault_taken();
+    assert_problem(r, 503, "OUTCOME_UNKNOWN");
+    assert_non_null(tc_header(r, "Retry-After", ra, sizeof(ra)));
+    tc_free(r);
+    assert_int_equal(unlink(refuse_path), 0); /* the database is reachable again */
+    /* the commit had landed: the retry the answer asks for gets its success */
+    r = tc_post_key("/orders", body, "lost-3");
+    assert_int_equal(r->status, 201);
+    assert_true(replayed(r));
+    tc_free(r);
+    assert_int_equal(tc_orders_of(uid), 1);
+    assert_int_equal(tc_balance(uid), 900);
+    assert_int_equal(tc_stock(pid), 9);
+}
+
+static void lost_while_committing_the_answer_is_the_truth(void **state)
+{
+    int64_t uid = tc_new_user(), pid = tc_new_product(100, 100);
+    char body[160], path[128];
+    int orders = 0, charged = 0;
+    (void)state;
+
+    tc_charge(uid, 100000);
+    order_body(body, sizeof(body), uid, pid);
+    snprintf(path, sizeof(path), "/users/%lld/points/charge", (long long)uid);
+    for (int i = 0; i < 10; i++) {
+        char key[32];
+        snprintf(key, sizeof(key), "during-%d", i);
+        arm("during");
+        tc_resp_t *r = tc_post_key("/orders", body, key);
+        assert_fault_taken();
+        if (r->status == 201)
+            orders++;
+        else
+            assert_problem(r, 503, "SERVICE_UNAVAILABLE");
+        tc_free(r);
+        assert_int_equal(tc_orders_of(uid), orders);
+
+        arm("during");
+        r = tc_post(path, "{\"amount\":7}");
+        assert_fault_taken();
+        if (r->status == 200)
+            charged++;
+        else
+            assert_problem(r, 503, "SERVICE_UNAVAILABLE");
+        tc_free(r);
+        assert_int_equal(tc_balance(uid), 100000 + 7 * charged - 100 * orders);
+    }
+    assert_int_equal(tc_stock(pid), 100 - orders);
+    print_message("during a commit: %d of 10 orders and %d of 10 charges had landed\n", orders,
+                  charged);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(order_after_commit_is_its_success),
+        cmocka_unit_test(order_commit_never_sent_is_503_and_nothing),
+        cmocka_unit_test(charge_cancel_and_the_rest_answer_their_outcome),
+        cmocka_unit_test(unreachable_after_commit_is_outcome_unknown),
+        cmocka_unit_test(lost_while_committing_the_answer_is_the_truth),
+    };
+    return cmocka_run_group_tests_name("integration/lostcommit", tests, setup, teardown);
+}

@@ -1,0 +1,210 @@
+/* The worker pool: multiwatch always replaces a dead worker (the same slot
+ * killed 20 times in quick succession leaves N workers serving), and a
+ * rolling restart (scripts/stack workers-restart, the systemd reload path:
+ * systemd/commerce-fcgi-roll) drops nothing under steady load. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "lib/client.h"
+
+#define MAXW 64
+
+static const char *state_dir(void)
+{
+    const char *d = getenv("COMMERCE_TEST_STATE_DIR");
+    assert_non_null(d);
+    return d;
+}
+
+static int workers_wanted(void)
+{
+    const char *w = getenv("COMMERCE_TEST_WORKERS");
+    return w ? atoi(w) : 4;
+}
+
+static pid_t multiwatch_pid(void)
+{
+    char path[512];
+    long pid = 0;
+    snprintf(path, sizeof(path), "%s/run/fcgi.pid", state_dir());
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    assert_int_equal(fscanf(f, "%ld", &pid), 1);
+    fclose(f);
+    return (pid_t)pid;
+}
+
+/* multiwatch's children now: their count. */
+static int workers(pid_t mw, pid_t *out)
+{
+    char path[128];
+    int n = 0;
+    long p;
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)mw, (int)mw);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    while (n < MAXW && fscanf(f, "%ld", &p) == 1)
+        out[n++] = (pid_t)p;
+    fclose(f);
+    return n;
+}
+
+static int has(const pid_t *set, int n, pid_t p)
+{
+    for (int i = 0; i < n; i++)
+        if (set[i] == p)
+            return 1;
+    return 0;
+}
+
+/* Wait (polling /proc, 10 s at most) until the pool is full again without
+ * `gone`; the worker that replaced it. */
+static pid_t replacement(pid_t mw, int want, const pid_t *before, int nbefore, pid_t gone)
+{
+    pid_t now[MAXW];
+    struct timespec tick = {0, 5 * 1000000L};
+    for (int i = 0; i < 2000; i++) {
+        int n = workers(mw, now);
+        if (n == want && !has(now, n, gone))
+            for (int j = 0; j < n; j++)
+                if (!has(before, nbefore, now[j]))
+                    return now[j];
+        nanosleep(&tick, NULL);
+    }
+    fail_msg("worker %d was not replaced within 10 s", (int)gone);
+    return 0;
+}
+
+static void same_slot_killed_twenty_times_pool_stays_full(void **state)
+{
+    pid_t mw = multiwatch_pid(), before[MAXW], now[MAXW];
+    int want = workers_wanted();
+    (void)state;
+
+    assert_int_equal(workers(mw, before), want);
+    pid_t target = before[0];
+    for (int i = 0; i < 20; i++) {
+        int n = workers(mw, before);
+        assert_int_equal(kill(target, SIGKILL), 0);
+        target = replacement(mw, want, before, n, target); /* the same slot, reborn */
+    }
+    assert_int_equal(workers(mw, now), want);
+    /* and they serve: every answer 200, and no worker died doing it */
+    for (int i = 0; i < 8 * want; i++) {
+        tc_resp_t *r = tc_get("/products?limit=1");
+        assert_int_equal(r->status, 200);
+        tc_free(r);
+    }
+    assert_int_equal(workers(mw, before), want);
+    for (int i = 0; i < want; i++)
+        assert_true(has(before, want, now[i]));
+}
+
+enum { LOADERS = 6, RESTARTS = 5 };
+
+struct load {
+    int64_t uids[LOADERS], pid;
+    char done[512];
+};
+
+/* Child 0 restarts the workers RESTARTS times, then says done; the others
+ * read, charge and order until then. Exit code: non-2xx answers (capped),
+ * 254 when a loader never got a request through. */
+static int load_or_restart(int i, void *arg)
+{
+    struct load *l = arg;
+    if (i == 0) {
+        int bad = 0;
+        for (int k = 0; k < RESTARTS; k++)
+            bad |= tc_stack("workers-restart") != 0;
+        FILE *f = fopen(l->done, "w");
+        if (f)
+            fclose(f);
+        return bad;
+    }
+    int64_t uid = l->uids[i - 1];
+    char path[96], body[160], key[48];
+    int bad = 0, done = 0;
+    snprintf(body, sizeof(body),
+             "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}", (long long)uid,
+             (long long)l->pid);
+    for (int k = 0; access(l->done, F_OK) != 0; k++) {
+        tc_resp_t *r;
+        switch (k % 3) {
+        case 0:
+            snprintf(path, sizeof(path), "/products/%lld", (long long)l->pid);
+            r = tc_get(path);
+            break;
+        case 1:
+            snprintf(path, sizeof(path), "/users/%lld/points/charge", (long long)uid);
+            snprintf(key, sizeof(key), "roll-%d", k);
+            r = tc_post_key(path, "{\"amount\":3}", key);
+            break;
+        default:
+            r = tc_post("/orders", body);
+            break;
+        }
+        if (r->status < 200 || r->status > 299) {
+            fprintf(stderr, "loader %d: %ld %s\n", i, r->status, r->body ? r->body : "");
+            bad++;
+        }
+        done++;
+        tc_free(r);
+    }
+    return done == 0 ? 254 : bad > 253 ? 253 : bad;
+}
+
+static void rolling_restarts_under_load_drop_nothing(void **state)
+{
+    static struct load l;
+    pid_t mw = multiwatch_pid(), before[MAXW], after[MAXW];
+    int results[LOADERS + 1], want = workers_wanted();
+    (void)state;
+
+    snprintf(l.done, sizeof(l.done), "%s/run/roll-done", state_dir());
+    unlink(l.done);
+    l.pid = tc_new_product(1, 1000000);
+    for (int i = 0; i < LOADERS; i++) {
+        l.uids[i] = tc_new_user();
+        tc_charge(l.uids[i], 1000);
+    }
+    assert_int_equal(workers(mw, before), want);
+    assert_int_equal(tc_parallel(LOADERS + 1, load_or_restart, &l, results), 0);
+    for (int i = 0; i <= LOADERS; i++)
+        assert_int_equal(results[i], 0);
+    /* every worker was replaced, by the same multiwatch on the same socket */
+    assert_int_equal(multiwatch_pid(), mw);
+    assert_int_equal(workers(mw, after), want);
+    for (int i = 0; i < want; i++)
+        assert_false(has(before, want, after[i]));
+    /* and the books hold: each balance is its history, the stock its orders */
+    int64_t sold = 0;
+    for (int i = 0; i < LOADERS; i++) {
+        long long u = (long long)l.uids[i];
+        assert_int_equal(tc_balance(l.uids[i]),
+                         tc_sql_int("SELECT SUM(IF(type = 'USE', -amount, amount))"
+                                    " FROM point_history WHERE user_id = %lld",
+                                    u));
+        sold += tc_orders_of(l.uids[i]);
+    }
+    assert_int_equal(tc_stock(l.pid), 1000000 - sold);
+    unlink(l.done);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(same_slot_killed_twenty_times_pool_stays_full),
+        cmocka_unit_test(rolling_restarts_under_load_drop_nothing),
+    };
+    return cmocka_run_group_tests_name("integration/pool", tests, NULL, NULL);
+}
