@@ -114,6 +114,11 @@ CREATE TABLE IF NOT EXISTS outbox (
   next_attempt_at DATETIME(3) NOT NULL,
   delivered_at    DATETIME(3) NULL,
   last_error      VARCHAR(500) NULL,
+  -- the relay (relay_id) whose claim holds the row now; NULL when unclaimed
+  claimed_by      VARCHAR(64) NULL,
+  -- its last attempt failed because the platform was unwell (not a refusal of
+  -- the event): due again at once when the platform answers again
+  platform_failed TINYINT(1)  NOT NULL DEFAULT 0,
   PRIMARY KEY (id),
   UNIQUE KEY outbox_event (event_id),
   KEY outbox_due (status, next_attempt_at)
@@ -232,6 +237,9 @@ BEGIN NOT ATOMIC
     ALTER TABLE orders DROP INDEX IF EXISTS orders_created,
       ADD INDEX orders_created (created_at, status);
   END IF;
+  -- claims carry the relay's identity; platform failures are told from refusals
+  ALTER TABLE outbox ADD COLUMN IF NOT EXISTS claimed_by VARCHAR(64) NULL AFTER last_error,
+    ADD COLUMN IF NOT EXISTS platform_failed TINYINT(1) NOT NULL DEFAULT 0 AFTER claimed_by;
 END //
 DELIMITER ;
 

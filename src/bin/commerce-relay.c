@@ -104,8 +104,8 @@ static int run(const config_t *cfg, db_t *db)
     sigaction(SIGINT, &sa, NULL);
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
-    log_info("delivering to %s (batch %lld, poll %lld ms, timeout %lld ms, %lld attempts)",
-             cfg->data_platform_url, (long long)cfg->relay_batch_size,
+    log_info("relay %s delivering to %s (batch %lld, poll %lld ms, timeout %lld ms, %lld attempts)",
+             relay_id(rl), cfg->data_platform_url, (long long)cfg->relay_batch_size,
              (long long)cfg->relay_poll_ms, (long long)cfg->relay_timeout_ms,
              (long long)cfg->relay_max_attempts);
     while (!stop) {
@@ -114,6 +114,8 @@ static int run(const config_t *cfg, db_t *db)
         total += delivered;
         if (n < 0)
             nap_ms(1000); /* database unreachable: the events wait in the outbox */
+        else if (relay_pause_ms(rl) > 0)
+            nap_ms(relay_pause_ms(rl)); /* the platform is unwell: probe it again after this */
         else if (n < cfg->relay_batch_size)
             nap_ms(cfg->relay_poll_ms);
         if (util_mono_us() - last_log > 60 * 1000000LL) {

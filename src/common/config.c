@@ -75,6 +75,8 @@ static const struct key keys[] = {
     INT(relay_lease_ms, 1000, 3600000, "30000"),
     INT(relay_retry_base_ms, 1, 3600000, "500"),
     INT(relay_retry_max_ms, 1, 86400000, "300000"),
+    INT(relay_probe_max_ms, 1, 60000, "1000"),
+    STR(relay_id, "", 0),
     INT(relay_retention_hours, 1, 24 * 3650, "168"),
     STR(log_level, "info", 1),
     STR(metrics_file, "", 0),

@@ -1,6 +1,7 @@
 #include "relay/relay.h"
 
 #include <curl/curl.h>
+#include <stdbool.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 /* What became of one claimed event, recorded in the database per batch. */
 struct outcome {
     enum { DELIVERED, FAILED, RELEASED } kind;
+    bool platform; /* FAILED because the platform was unwell */
     int64_t delay_ms;
     char error[128];
 };
@@ -26,7 +28,10 @@ struct relay {
     const config_t *cfg;
     db_t *db;
     CURL *curl; /* one handle: its connection to the platform is kept alive */
-    char id[96];
+    char id[64];      /* its identity in claims (relay_id, else the host name) */
+    char header[96];  /* X-Relay-Id: id:pid, one value per process */
+    int down;         /* platform failures in a row, no delivery since */
+    bool claims_back; /* its claims from before a restart are due again */
     outbox_event_t batch[MAX_BATCH];
     struct outcome outcome[MAX_BATCH];
     int n;
@@ -54,7 +59,8 @@ relay_t *relay_new(const config_t *cfg, db_t *db)
         return NULL;
     }
     gethostname(host, sizeof(host) - 1);
-    snprintf(rl->id, sizeof(rl->id), "%s:%d", host, (int)getpid());
+    snprintf(rl->id, sizeof(rl->id), "%s", cfg->relay_id[0] ? cfg->relay_id : host);
+    snprintf(rl->header, sizeof(rl->header), "%s:%d", rl->id, (int)getpid());
     return rl;
 }
 
@@ -65,6 +71,21 @@ void relay_free(relay_t *rl)
     curl_easy_cleanup(rl->curl);
     free(rl);
 }
+
+int64_t relay_probe_ms(int down, int64_t base_ms, int64_t max_ms)
+{
+    int64_t d = base_ms < max_ms ? base_ms : max_ms;
+    for (int i = 1; i < down && d < max_ms; i++)
+        d = d > max_ms / 2 ? max_ms : d * 2;
+    return down > 0 ? d : 0;
+}
+
+int64_t relay_pause_ms(const relay_t *rl)
+{
+    return relay_probe_ms(rl->down, rl->cfg->relay_retry_base_ms, rl->cfg->relay_probe_max_ms);
+}
+
+const char *relay_id(const relay_t *rl) { return rl->id; }
 
 int64_t relay_backoff_ms(int64_t n, int64_t base_ms, int64_t max_ms, uint32_t random)
 {
@@ -120,7 +141,7 @@ static int deliver(relay_t *rl, const outbox_event_t *e, char *err, size_t cap)
                  "{\"eventId\":\"%s\",\"type\":\"%s\",\"occurredAt\":\"%s\",\"order\":%s}",
                  e->event_id, e->type, e->occurred_at, e->payload);
     snprintf(key, sizeof(key), "Idempotency-Key: %s", e->event_id);
-    snprintf(rid, sizeof(rid), "X-Relay-Id: %s", rl->id);
+    snprintf(rid, sizeof(rid), "X-Relay-Id: %s", rl->header);
     h = curl_slist_append(h, "Content-Type: application/json");
     h = curl_slist_append(h, key);
     h = curl_slist_append(h, rid);
@@ -174,7 +195,8 @@ static int record_tx(db_t *db, void *arg)
         if (o->kind == DELIVERED)
             rc = outbox_delivered(db, e);
         else if (o->kind == FAILED)
-            rc = outbox_attempt_failed(db, e, o->delay_ms, rl->cfg->relay_max_attempts, o->error);
+            rc = outbox_attempt_failed(db, e, o->delay_ms, rl->cfg->relay_max_attempts, o->error,
+                                       o->platform);
         else
             rc = outbox_release(db, e, o->delay_ms);
     }
@@ -185,11 +207,22 @@ int relay_round(relay_t *rl, volatile int *stop, int *delivered)
 {
     const config_t *c = rl->cfg;
     int max = (int)(c->relay_batch_size < MAX_BATCH ? c->relay_batch_size : MAX_BATCH);
-    int n = outbox_claim(rl->db, max, c->relay_lease_ms, rl->batch);
     int64_t start = util_mono_us(), give_back = -1;
-    int rc, res;
+    int n, rc, res, down = rl->down;
+    uint64_t count = 0;
 
     *delivered = 0;
+    if (!rl->claims_back) {
+        /* Restarted: what it claimed before it died is due now, not when the
+         * leases end. (Another relay's claims still wait for their lease.) */
+        if ((rc = outbox_release_claims(rl->db, rl->id, &count)) != C_OK)
+            return rc;
+        if (count)
+            log_info("took back %llu events this relay (%s) had claimed", (unsigned long long)count,
+                     rl->id);
+        rl->claims_back = true;
+    }
+    n = outbox_claim(rl->db, rl->id, max, c->relay_lease_ms, rl->batch);
     if (n <= 0)
         return n;
     rl->n = n;
@@ -205,22 +238,36 @@ int relay_round(relay_t *rl, volatile int *stop, int *delivered)
         } else if ((res = deliver(rl, e, o->error, sizeof(o->error))) == 0) {
             o->kind = DELIVERED;
             (*delivered)++;
+            down = 0;
         } else {
             o->kind = FAILED;
+            o->platform = res < 0;
             o->delay_ms = relay_backoff_ms(e->attempts + 1, c->relay_retry_base_ms,
                                            c->relay_retry_max_ms, util_rand(UINT32_MAX));
             log_warn("event %s (order %lld, attempt %lld): %s; retry in %lld ms", e->event_id,
                      (long long)e->order_id, (long long)e->attempts + 1, o->error,
                      (long long)o->delay_ms);
-            /* The platform is unwell: give the untried rest back, due a little
-             * before the failed event, so that the next round tries them
-             * first and one bad event cannot hold up the queue. A refusal of
-             * this event alone (res > 0) lets the batch go on. */
-            if (res < 0)
-                give_back = o->delay_ms / 2;
+            /* The platform is unwell: give the untried rest back, due at
+             * once (the relay itself now waits before it probes the platform
+             * again, relay_pause_ms; one bad event cannot hold up the queue).
+             * A refusal of this event alone (res > 0) lets the batch go on. */
+            if (res < 0) {
+                give_back = 0;
+                down++;
+            }
         }
     }
     rc = db_tx(rl->db, record_tx, rl);
     outbox_events_free(rl->batch, n);
-    return rc == C_OK ? n : rc;
+    if (rc != C_OK)
+        return rc;
+    if (rl->down && !down) {
+        /* Back: what failed only because it was down is due now. */
+        if ((rc = outbox_platform_back(rl->db, &count)) != C_OK)
+            return rc;
+        log_info("the data platform answers again; %llu events that failed meanwhile are due now",
+                 (unsigned long long)count);
+    }
+    rl->down = down;
+    return n;
 }

@@ -27,13 +27,31 @@ int64_t relay_backoff_ms(int64_t n, int64_t base_ms, int64_t max_ms, uint32_t ra
 #define RELAY_SIGNATURE_LEN 96
 void relay_sign(const char *secret, int64_t t, const char *body, size_t len, char *out);
 
+/* The pause before the next probe of a platform that failed `down` times in a
+ * row with no delivery since: base, doubling, at most max; 0 when down is 0.
+ * Pure. */
+int64_t relay_probe_ms(int down, int64_t base_ms, int64_t max_ms);
+
+/* This relay's pause before its next round (relay_probe_ms of its state). */
+int64_t relay_pause_ms(const relay_t *rl);
+
+/* Its identity in claims (outbox.claimed_by): relay_id, else the host name. */
+const char *relay_id(const relay_t *rl);
+
 /* One round: claim up to relay_batch_size due events and deliver them in
- * order. On the first failed delivery the rest of the batch is given back
- * due in half that event's delay, so before its retry (the platform is
- * unwell; don't hammer it, and one bad event cannot hold up the rest); past half
- * the lease the rest is given back due at once (another relay may take it).
- * *stop is polled between deliveries. Returns the number claimed, or a
- * database failure (< 0). *delivered counts the 2xx answers. */
+ * order. The first round of a process first takes back the claims its
+ * identity still holds (a relay that died and restarted delivers them at
+ * once). An event the platform refuses (a 4xx other than 408/429) backs off
+ * on its own (relay_backoff_ms) and the batch goes on. When the platform is
+ * unwell (no answer, 5xx, 408, 429), the event backs off too, the untried rest
+ * is given back due at once, and the relay counts the platform down: its
+ * caller waits relay_pause_ms before the next round, which probes the
+ * platform with the next due event. The first delivery after that makes the
+ * events that failed because of the outage due at once, so the backlog drains
+ * at full speed. Past half the lease the rest of a batch is given back due
+ * at once (another relay may take it). *stop is polled between deliveries.
+ * Returns the number claimed, or a database failure (< 0). *delivered counts
+ * the 2xx answers. */
 int relay_round(relay_t *rl, volatile int *stop, int *delivered);
 
 #endif

@@ -38,6 +38,7 @@ void outbox_events_free(outbox_event_t *ev, int n)
 }
 
 struct claim {
+    const char *by;
     int max;
     int64_t lease_ms;
     outbox_event_t *out;
@@ -51,7 +52,7 @@ static int claim_tx(db_t *db, void *arg)
         " WHERE status = 'PENDING' AND next_attempt_at <= NOW(3)"
         " ORDER BY next_attempt_at, id LIMIT ? FOR UPDATE SKIP LOCKED";
     static const char until[] = "SELECT NOW(3) + INTERVAL ? * 1000 MICROSECOND";
-    static const char lease[] = "UPDATE outbox SET next_attempt_at = ? WHERE id = ?";
+    static const char lease[] = "UPDATE outbox SET next_attempt_at = ?, claimed_by = ? WHERE id = ?";
     struct claim *c = arg;
     char token[UTIL_TIME_LEN], token_sql[UTIL_TIME_LEN];
     db_stmt_t *st;
@@ -82,16 +83,16 @@ static int claim_tx(db_t *db, void *arg)
         return rc < 0 ? rc : C_ERR;
     util_time_sql(token, token_sql);
     for (int i = 0; i < c->n; i++) {
-        if ((rc = db_exec(db, lease, NULL, NULL, "sl", token_sql, c->out[i].id)) != C_OK)
+        if ((rc = db_exec(db, lease, NULL, NULL, "ssl", token_sql, c->by, c->out[i].id)) != C_OK)
             return rc;
         memcpy(c->out[i].lease, token_sql, sizeof(token_sql));
     }
     return C_OK;
 }
 
-int outbox_claim(db_t *db, int max, int64_t lease_ms, outbox_event_t *out)
+int outbox_claim(db_t *db, const char *by, int max, int64_t lease_ms, outbox_event_t *out)
 {
-    struct claim c = {max, lease_ms, out, 0};
+    struct claim c = {by, max, lease_ms, out, 0};
     int rc = db_tx(db, claim_tx, &c);
 
     if (rc != C_OK) {
@@ -106,26 +107,45 @@ int outbox_claim(db_t *db, int max, int64_t lease_ms, outbox_event_t *out)
 int outbox_delivered(db_t *db, const outbox_event_t *e)
 {
     static const char sql[] = "UPDATE outbox SET status = 'DELIVERED', attempts = attempts + 1,"
-                              " delivered_at = NOW(3), last_error = NULL" CLAIM_HOLDS;
+                              " delivered_at = NOW(3), last_error = NULL, claimed_by = NULL,"
+                              " platform_failed = 0" CLAIM_HOLDS;
     return db_exec(db, sql, NULL, NULL, "ls", e->id, e->lease);
 }
 
 int outbox_attempt_failed(db_t *db, const outbox_event_t *e, int64_t delay_ms, int64_t max_attempts,
-                          const char *error)
+                          const char *error, bool platform)
 {
     static const char sql[] =
         "UPDATE outbox SET status = IF(attempts + 1 >= ?, 'FAILED', 'PENDING'),"
         " attempts = attempts + 1,"
         " next_attempt_at = NOW(3) + INTERVAL ? * 1000 MICROSECOND,"
-        " last_error = LEFT(?, 500)" CLAIM_HOLDS;
-    return db_exec(db, sql, NULL, NULL, "llsls", max_attempts, delay_ms, error, e->id, e->lease);
+        " last_error = LEFT(?, 500), claimed_by = NULL, platform_failed = ?" CLAIM_HOLDS;
+    return db_exec(db, sql, NULL, NULL, "llslls", max_attempts, delay_ms, error,
+                   (int64_t)platform, e->id, e->lease);
 }
 
 int outbox_release(db_t *db, const outbox_event_t *e, int64_t delay_ms)
 {
     static const char sql[] =
-        "UPDATE outbox SET next_attempt_at = NOW(3) + INTERVAL ? * 1000 MICROSECOND" CLAIM_HOLDS;
+        "UPDATE outbox SET next_attempt_at = NOW(3) + INTERVAL ? * 1000 MICROSECOND,"
+        " claimed_by = NULL" CLAIM_HOLDS;
     return db_exec(db, sql, NULL, NULL, "lls", delay_ms, e->id, e->lease);
+}
+
+int outbox_release_claims(db_t *db, const char *by, uint64_t *n)
+{
+    static const char sql[] = "UPDATE outbox SET next_attempt_at = NOW(3), claimed_by = NULL"
+                              " WHERE status = 'PENDING' AND claimed_by = ?";
+    return db_exec(db, sql, n, NULL, "s", by);
+}
+
+int outbox_platform_back(db_t *db, uint64_t *n)
+{
+    static const char sql[] =
+        "UPDATE outbox SET next_attempt_at = NOW(3), platform_failed = 0"
+        " WHERE status = 'PENDING' AND next_attempt_at > NOW(3) AND platform_failed = 1"
+        " AND claimed_by IS NULL";
+    return db_exec(db, sql, n, NULL, "");
 }
 
 int outbox_stats(db_t *db, outbox_stats_t *s)

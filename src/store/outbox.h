@@ -33,12 +33,14 @@ typedef struct outbox_event {
     char lease[UTIL_TIME_LEN]; /* the claim's token: the next_attempt_at it set (SQL form) */
 } outbox_event_t;
 
-/* Claim up to `max` due PENDING events: in one short transaction, select them
- * FOR UPDATE SKIP LOCKED (so relays on other hosts take other rows) and push
- * their next_attempt_at `lease_ms` ahead, so that no other relay claims them
- * while this one delivers outside any transaction. A relay that dies leaves
- * its events due again when the lease runs out. Returns the count. */
-int outbox_claim(db_t *db, int max, int64_t lease_ms, outbox_event_t *out);
+/* Claim up to `max` due PENDING events for relay `by`: in one short
+ * transaction, select them FOR UPDATE SKIP LOCKED (so relays on other hosts
+ * take other rows), push their next_attempt_at `lease_ms` ahead and mark them
+ * claimed_by, so that no other relay claims them while this one delivers
+ * outside any transaction. A relay that dies leaves its events due again when
+ * the lease runs out, or at once when it starts again under the same identity
+ * (outbox_release_claims). Returns the count. */
+int outbox_claim(db_t *db, const char *by, int max, int64_t lease_ms, outbox_event_t *out);
 void outbox_events_free(outbox_event_t *ev, int n);
 
 /* The outcomes below change the event only while this relay's claim holds:
@@ -52,10 +54,20 @@ int outbox_delivered(db_t *db, const outbox_event_t *e);
 /* After a failed attempt: attempts + 1, and either due again in delay_ms or,
  * once attempts reaches max_attempts, parked as FAILED. */
 int outbox_attempt_failed(db_t *db, const outbox_event_t *e, int64_t delay_ms, int64_t max_attempts,
-                          const char *error);
+                          const char *error, bool platform);
 
 /* Give back a claimed, unattempted event: due again in delay_ms. */
 int outbox_release(db_t *db, const outbox_event_t *e, int64_t delay_ms);
+
+/* A relay starting again: the claims it still holds under its identity (it
+ * died while delivering them) are due at once instead of when their lease
+ * ends. *n: how many. */
+int outbox_release_claims(db_t *db, const char *by, uint64_t *n);
+
+/* The platform answers again: events whose last attempt failed because it was
+ * unwell (platform = true above) are due at once, not when their backoff ends.
+ * *n: how many. */
+int outbox_platform_back(db_t *db, uint64_t *n);
 
 typedef struct outbox_stats {
     int64_t pending, due, failed, delivered;

@@ -434,6 +434,7 @@ static pid_t relay2_start(void)
         dup2(fd, 1);
         dup2(fd, 2);
         setenv("COMMERCE_CONFIG", conf, 1);
+        setenv("COMMERCE_RELAY_ID", "second-relay", 1); /* two relays, two identities */
         execl(bin, "commerce-relay", (char *)NULL);
         _exit(127);
     }
@@ -715,6 +716,13 @@ static void relay_killed_mid_batch_loses_nothing(void **state)
     assert_true(pid > 0);
     /* claimed (leased) and not delivered: the relay holds part of the batch */
     assert_int_equal(user_count(f.uid, "status = 'DELIVERED'"), 0);
+    int64_t claimed = user_count(f.uid, "claimed_by IS NOT NULL");
+    assert_true(claimed >= 1);
+    /* the end of the earliest lease the dead relay holds */
+    int64_t lease_ms = tc_sql_int("SELECT FLOOR(UNIX_TIMESTAMP(MIN(next_attempt_at)) * 1000)"
+                                  " FROM outbox WHERE claimed_by IS NOT NULL AND order_id IN"
+                                  " (SELECT id FROM orders WHERE user_id = %lld)",
+                                  (long long)f.uid);
     assert_int_equal(kill(pid, SIGKILL), 0);
     WAIT_UNTIL(!pid_running(pid), "relay %d to die", (int)pid);
 
@@ -725,6 +733,12 @@ static void relay_killed_mid_batch_loses_nothing(void **state)
     assert_true(stack_relay_pid() != pid);
     wait_all_delivered(f.uid, N); /* at least once: duplicates are allowed here */
     assert_true(platform_state("unique") >= N);
+    /* the restarted relay (the same identity) took its claims back at once:
+     * every event it had claimed went out before that lease would have ended */
+    char cond[96];
+    snprintf(cond, sizeof(cond), "UNIX_TIMESTAMP(delivered_at) * 1000 < %lld", (long long)lease_ms);
+    assert_int_equal(user_count(f.uid, cond), N);
+    assert_int_equal(user_count(f.uid, "claimed_by IS NOT NULL"), 0);
 }
 
 /* ---------------------------------------------------------------------------

@@ -186,6 +186,21 @@ static void signature_is_hmac_sha256_of_time_dot_body(void **state)
     assert_null(strstr(sig, "0e1c172fc76f"));
 }
 
+/* relay_probe_ms: the pause before probing a platform that failed `down`
+ * times in a row: none while it is up, base then doubling, never past max. */
+static void probe_pause_doubles_to_its_bound(void **state)
+{
+    (void)state;
+    assert_int_equal(relay_probe_ms(0, 500, 1000), 0);
+    assert_int_equal(relay_probe_ms(1, 500, 1000), 500);
+    assert_int_equal(relay_probe_ms(2, 500, 1000), 1000);
+    assert_int_equal(relay_probe_ms(3, 500, 1000), 1000);
+    assert_int_equal(relay_probe_ms(1000000, 500, 1000), 1000);
+    assert_int_equal(relay_probe_ms(1, 5000, 1000), 1000); /* a base above the bound */
+    assert_int_equal(relay_probe_ms(4, 100, 60000), 800);
+    assert_int_equal(relay_probe_ms(64, 1, 60000), 60000); /* no overflow */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -196,6 +211,7 @@ int main(void)
         cmocka_unit_test(random_extremes),
         cmocka_unit_test(pure_same_inputs_same_output),
         cmocka_unit_test(signature_is_hmac_sha256_of_time_dot_body),
+        cmocka_unit_test(probe_pause_doubles_to_its_bound),
     };
     return cmocka_run_group_tests_name("unit/relay", tests, NULL, NULL);
 }
