@@ -66,6 +66,27 @@ ensure_packages() {
 	apt-get install -y -o Dpkg::Use-Pty=0 "${missing[@]}" </dev/null
 }
 
+# promtool_bin: the path of promtool (Prometheus's linter) for `promtool check metrics|rules`.
+# Debian ships it in the prometheus package, which also brings a server and its service: rather
+# than install that, download the package once and take the one binary out of it, into
+# .cache/ (not tracked).
+promtool_bin() {
+	local cache=$COMMERCE_ROOT/.cache/promtool deb
+	if command -v promtool >/dev/null; then
+		command -v promtool
+		return
+	fi
+	if [[ ! -x $cache/usr/bin/promtool ]]; then
+		mkdir -p "$cache"
+		(cd "$cache" && apt-get download prometheus </dev/null >/dev/null 2>&1) ||
+			{ apt-get update </dev/null >/dev/null && (cd "$cache" && apt-get download prometheus </dev/null >/dev/null); } ||
+			die "cannot download Debian's prometheus package (for promtool)"
+		deb=$(ls "$cache"/prometheus_*.deb)
+		dpkg-deb -x "$deb" "$cache" && rm -f "$deb"
+	fi
+	echo "$cache/usr/bin/promtool"
+}
+
 # build: in-tree autotools build at the repo root. autoreconf + configure run only when the
 # Makefile is missing or configure.ac / a Makefile.am is newer than it.
 build() {

@@ -4,6 +4,7 @@
 #include "common/metrics.h"
 #include "common/rc.h"
 #include "store/outbox.h"
+#include "store/popular.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,13 +28,25 @@ int ops_readyz_h(req_t *r)
     return resp_json(r, 200, o);
 }
 
+/* Appends to the malloc'd text; on failure the text is left as it was. */
+static void append(char **text, size_t *len, const char *more, int k)
+{
+    char *t = k > 0 ? realloc(*text, *len + (size_t)k + 1) : NULL;
+    if (t) {
+        memcpy(t + *len, more, (size_t)k + 1);
+        *text = t;
+        *len += (size_t)k;
+    }
+}
+
 int ops_metrics_h(req_t *r)
 {
     const char *names[METRICS_ROUTES];
     size_t n;
     const route_t *routes = routes_table(&n);
-    outbox_stats_t ob;
-    char *text = NULL;
+    outbox_gauges_t g;
+    double popular = 0;
+    char *text = NULL, extra[1536];
     size_t len = 0;
     int rc;
 
@@ -41,25 +54,34 @@ int ops_metrics_h(req_t *r)
         names[i] = routes[i].name;
     if (metrics_render(&text, &len, names, (int)(n < METRICS_ROUTES ? n : METRICS_ROUTES)) != 0)
         return C_ERR;
-    /* The outbox backlog is read from the database at scrape time; without
-     * the database the counters are still served. */
-    if (outbox_stats(db_of(r), &ob) == C_OK) {
-        char extra[768];
+    /* The outbox and the popular batch are read from the database at scrape
+     * time, with bounded indexed queries; without the database the counters
+     * are still served. */
+    if (outbox_gauges(db_of(r), &g) == C_OK) {
+        int k = snprintf(
+            extra, sizeof(extra),
+            "# HELP commerce_outbox_events Order events in the outbox by state (each count stops"
+            " at %d).\n"
+            "# TYPE commerce_outbox_events gauge\n"
+            "commerce_outbox_events{state=\"due\"} %lld\n"
+            "commerce_outbox_events{state=\"waiting\"} %lld\n"
+            "commerce_outbox_events{state=\"failed\"} %lld\n"
+            "# HELP commerce_outbox_oldest_pending_age_seconds Age of the oldest undelivered event"
+            " (0 when none).\n"
+            "# TYPE commerce_outbox_oldest_pending_age_seconds gauge\n"
+            "commerce_outbox_oldest_pending_age_seconds %.3f\n",
+            OUTBOX_GAUGE_CAP, (long long)g.due, (long long)g.waiting, (long long)g.failed,
+            g.oldest_age_s < 0 ? 0.0 : g.oldest_age_s);
+        append(&text, &len, extra, k);
+    }
+    if (popular_last_success(db_of(r), &popular) == C_OK) {
         int k = snprintf(extra, sizeof(extra),
-                         "# HELP commerce_outbox_events Order events in the outbox by state.\n"
-                         "# TYPE commerce_outbox_events gauge\n"
-                         "commerce_outbox_events{status=\"pending\"} %lld\n"
-                         "commerce_outbox_events{status=\"due\"} %lld\n"
-                         "commerce_outbox_events{status=\"failed\"} %lld\n"
-                         "commerce_outbox_events{status=\"delivered\"} %lld\n",
-                         (long long)ob.pending, (long long)ob.due, (long long)ob.failed,
-                         (long long)ob.delivered);
-        char *t = realloc(text, len + (size_t)k + 1);
-        if (t) {
-            memcpy(t + len, extra, (size_t)k + 1);
-            text = t;
-            len += (size_t)k;
-        }
+                         "# HELP commerce_popular_last_success_timestamp_seconds When the current"
+                         " popular-products list was computed (0: never).\n"
+                         "# TYPE commerce_popular_last_success_timestamp_seconds gauge\n"
+                         "commerce_popular_last_success_timestamp_seconds %.3f\n",
+                         popular);
+        append(&text, &len, extra, k);
     }
     rc = resp_raw(r, 200, "text/plain; version=0.0.4", text, len);
     free(text);

@@ -212,6 +212,6 @@ int orders_cancel_h(req_t *r)
                        c.order_id);
     if (rc != C_OK)
         return rc;
-    metrics_order(M_ORDER_CANCELLED);
+    metrics_cancel();
     return resp_json(r, 200, render(&order_buf));
 }

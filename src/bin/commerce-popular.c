@@ -96,6 +96,7 @@ int main(int argc, char **argv)
         return 2;
     }
     log_set_level_name(cfg.log_level);
+    log_set_format_name(cfg.log_format);
     snprintf(zone, sizeof(zone), "/usr/share/zoneinfo/%s", cfg.time_zone);
     if (strstr(cfg.time_zone, "..") || access(zone, R_OK) != 0) {
         log_error("config: time_zone: unknown zone '%s' (no %s)", cfg.time_zone, zone);

@@ -22,6 +22,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/rc.h"
 #include "common/util.h"
 #include "relay/relay.h"
@@ -97,6 +98,7 @@ static int run(const config_t *cfg, db_t *db)
 
     if (!rl)
         return 1;
+    metrics_open(cfg->metrics_file); /* its counters in the workers' /metrics on this host */
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_stop;
     sigemptyset(&sa.sa_mask);
@@ -146,6 +148,7 @@ int main(int argc, char **argv)
         return 2;
     }
     log_set_level_name(cfg.log_level);
+    log_set_format_name(cfg.log_format);
     if (mysql_library_init(0, NULL, NULL) || curl_global_init(CURL_GLOBAL_DEFAULT))
         return 1;
     db = db_new(&cfg);

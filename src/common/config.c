@@ -79,6 +79,7 @@ static const struct key keys[] = {
     STR(relay_id, "", 0),
     INT(relay_retention_hours, 1, 24 * 3650, "168"),
     STR(log_level, "info", 1),
+    STR(log_format, "text", 1),
     STR(metrics_file, "", 0),
 };
 
@@ -216,6 +217,9 @@ int config_parse(config_t *cfg, const char *text, config_getenv_fn env, config_r
         reportf(report, arg, &problems, "config: db_socket or db_host: one of them is required");
     if (cfg->max_charge > cfg->max_balance)
         reportf(report, arg, &problems, "config: max_charge: larger than max_balance");
+    if (strcmp(cfg->log_format, "text") && strcmp(cfg->log_format, "json"))
+        reportf(report, arg, &problems, "config: log_format: '%s' is not text or json",
+                cfg->log_format);
     if (strcmp(cfg->log_level, "debug") && strcmp(cfg->log_level, "info") &&
         strcmp(cfg->log_level, "warn") && strcmp(cfg->log_level, "error"))
         reportf(report, arg, &problems, "config: log_level: '%s' is not debug, info, warn or error",

@@ -54,6 +54,7 @@ typedef struct config {
     char relay_id[64];
     int64_t relay_retention_hours;
     char log_level[16];
+    char log_format[8];
     char metrics_file[256];
     /* Not keys: what config_parse saw. The first secret key the file text
      * set ("" when none), so config_load can refuse a file others can read. */

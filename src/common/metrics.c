@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/revision.h" /* COMMERCE_REVISION; PACKAGE_VERSION comes from configure */
 
 static const int statuses[] = {200, 201, 204, 400, 401, 404, 405, 409,
                                413, 415, 422, 429, 500, 503, 0};
@@ -17,17 +18,21 @@ static const int statuses[] = {200, 201, 204, 400, 401, 404, 405, 409,
 static const int64_t bounds_us[] = {1000,   2500,   5000,   10000,   25000,   50000,
                                     100000, 250000, 500000, 1000000, 2500000, 5000000};
 #define NBUCKET (sizeof(bounds_us) / sizeof(bounds_us[0]))
-static const char *const order_names[] = {
-    "paid",           "out_of_stock", "insufficient_balance", "coupon_rejected",
-    "rejected_other", "cancelled"};
+static const char *const order_names[] = {"paid", "out_of_stock", "insufficient_balance",
+                                          "coupon_rejected", "rejected_other"};
+static const char *const delivery_names[] = {"delivered", "platform_failed", "refused", "parked"};
 
 /* The file layout: only counters, all starting at zero (a new file is zero
- * filled), so there is nothing to initialise and no race between workers. */
+ * filled), so there is nothing to initialise and no race between workers.
+ * Change METRICS_LAYOUT with it: the file name carries it. */
+#define METRICS_LAYOUT 2
 struct shm {
     uint64_t requests[METRICS_ROUTES + 1][NSTATUS];
-    uint64_t buckets[NBUCKET + 1]; /* last: +Inf */
-    uint64_t sum_us;
+    uint64_t buckets[METRICS_ROUTES + 1][NBUCKET + 1]; /* last: +Inf */
+    uint64_t sum_us[METRICS_ROUTES + 1];
     uint64_t orders[M_ORDER_OUTCOMES];
+    uint64_t cancels;
+    uint64_t deliveries[M_DELIVERY_OUTCOMES];
 };
 
 static struct shm private_shm;
@@ -39,12 +44,15 @@ int metrics_open(const char *path)
     int fd;
     void *p;
 
+    char file[512];
+
     if (!path || !*path)
         return -1;
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    snprintf(file, sizeof(file), "%s.%d", path, METRICS_LAYOUT);
+    fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0 || fstat(fd, &st) != 0 ||
         (st.st_size < (off_t)sizeof(struct shm) && ftruncate(fd, sizeof(struct shm)) != 0)) {
-        log_warn("metrics: %s unusable; counting per process", path);
+        log_warn("metrics: %s unusable; counting per process", file);
         if (fd >= 0)
             close(fd);
         return -1;
@@ -52,7 +60,7 @@ int metrics_open(const char *path)
     p = mmap(NULL, sizeof(struct shm), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     close(fd);
     if (p == MAP_FAILED) {
-        log_warn("metrics: cannot map %s; counting per process", path);
+        log_warn("metrics: cannot map %s; counting per process", file);
         return -1;
     }
     m = p;
@@ -78,14 +86,22 @@ void metrics_request(int route, int status, int64_t micros)
             break;
         }
     add(&m->requests[route][s], 1);
-    add(&m->buckets[b], 1);
-    add(&m->sum_us, (uint64_t)(micros > 0 ? micros : 0));
+    add(&m->buckets[route][b], 1);
+    add(&m->sum_us[route], (uint64_t)(micros > 0 ? micros : 0));
 }
 
 void metrics_order(enum metrics_order outcome)
 {
     if (outcome < M_ORDER_OUTCOMES)
         add(&m->orders[outcome], 1);
+}
+
+void metrics_cancel(void) { add(&m->cancels, 1); }
+
+void metrics_delivery(enum metrics_delivery outcome)
+{
+    if (outcome < M_DELIVERY_OUTCOMES)
+        add(&m->deliveries[outcome], 1);
 }
 
 struct out {
@@ -123,15 +139,24 @@ static void put(struct out *o, const char *fmt, ...)
     }
 }
 
+static const char *route_name(int r, const char *const *route_names, int n)
+{
+    return r < n ? route_names[r] : r == METRICS_ROUTES ? "none" : NULL;
+}
+
 int metrics_render(char **buf, size_t *len, const char *const *route_names, int n)
 {
     struct out o = {0};
-    uint64_t cum = 0;
 
+    put(&o,
+        "# HELP commerce_build_info The running build.\n"
+        "# TYPE commerce_build_info gauge\n"
+        "commerce_build_info{version=\"%s\",revision=\"%s\"} 1\n",
+        PACKAGE_VERSION, COMMERCE_REVISION);
     put(&o, "# HELP commerce_http_requests_total HTTP requests by route and status.\n"
             "# TYPE commerce_http_requests_total counter\n");
     for (int r = 0; r <= METRICS_ROUTES; r++) {
-        const char *name = r < n ? route_names[r] : r == METRICS_ROUTES ? "none" : NULL;
+        const char *name = route_name(r, route_names, n);
         if (!name)
             continue;
         for (size_t s = 0; s < NSTATUS; s++) {
@@ -146,25 +171,48 @@ int metrics_render(char **buf, size_t *len, const char *const *route_names, int 
                     (unsigned long long)v);
         }
     }
-    put(&o, "# HELP commerce_http_request_duration_seconds Time in the worker per request.\n"
+    put(&o, "# HELP commerce_http_request_duration_seconds Time in the worker per request, by"
+            " route.\n"
             "# TYPE commerce_http_request_duration_seconds histogram\n");
-    for (size_t b = 0; b < NBUCKET; b++) {
-        cum += get(&m->buckets[b]);
-        put(&o, "commerce_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
-            (double)bounds_us[b] / 1e6, (unsigned long long)cum);
+    for (int r = 0; r <= METRICS_ROUTES; r++) {
+        const char *name = route_name(r, route_names, n);
+        uint64_t cum = 0, b[NBUCKET + 1];
+        for (size_t i = 0; i <= NBUCKET; i++)
+            cum += b[i] = get(&m->buckets[r][i]);
+        if (!name || !cum)
+            continue;
+        cum = 0;
+        for (size_t i = 0; i < NBUCKET; i++) {
+            cum += b[i];
+            put(&o, "commerce_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
+                name, (double)bounds_us[i] / 1e6, (unsigned long long)cum);
+        }
+        cum += b[NBUCKET];
+        put(&o, "commerce_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
+            name, (unsigned long long)cum);
+        put(&o, "commerce_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", name,
+            (double)get(&m->sum_us[r]) / 1e6);
+        /* _count is the +Inf bucket as printed, so the two agree even while
+         * other workers count concurrently. */
+        put(&o, "commerce_http_request_duration_seconds_count{route=\"%s\"} %llu\n", name,
+            (unsigned long long)cum);
     }
-    cum += get(&m->buckets[NBUCKET]);
-    put(&o, "commerce_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
-        (unsigned long long)cum);
-    put(&o, "commerce_http_request_duration_seconds_sum %.6f\n", (double)get(&m->sum_us) / 1e6);
-    /* _count is the +Inf bucket as printed, so the two agree even while
-     * other workers count concurrently. */
-    put(&o, "commerce_http_request_duration_seconds_count %llu\n", (unsigned long long)cum);
-    put(&o, "# HELP commerce_orders_total Order attempts by outcome, and cancels.\n"
+    put(&o, "# HELP commerce_orders_total Order placements (POST /orders, checkout) by outcome.\n"
             "# TYPE commerce_orders_total counter\n");
     for (int i = 0; i < M_ORDER_OUTCOMES; i++)
         put(&o, "commerce_orders_total{outcome=\"%s\"} %llu\n", order_names[i],
             (unsigned long long)get(&m->orders[i]));
+    put(&o,
+        "# HELP commerce_order_cancels_total Orders cancelled (and refunded).\n"
+        "# TYPE commerce_order_cancels_total counter\n"
+        "commerce_order_cancels_total %llu\n",
+        (unsigned long long)get(&m->cancels));
+    put(&o, "# HELP commerce_relay_deliveries_total Delivery attempts of this host's relays, by"
+            " outcome.\n"
+            "# TYPE commerce_relay_deliveries_total counter\n");
+    for (int i = 0; i < M_DELIVERY_OUTCOMES; i++)
+        put(&o, "commerce_relay_deliveries_total{outcome=\"%s\"} %llu\n", delivery_names[i],
+            (unsigned long long)get(&m->deliveries[i]));
     if (o.failed) {
         free(o.p);
         return -1;

@@ -1,8 +1,10 @@
 /* Process-shared counters for GET /metrics.
  *
- * The workers of one host map the same file (config metrics_file) and add
- * to its counters with atomic operations, so a scrape through any worker
- * sees the whole pool. Without the file each process counts alone. */
+ * The workers (and relays) of one host map the same file (config
+ * metrics_file, with the layout's version appended: a new layout never reads
+ * an old one's counters) and add to its counters with atomic operations, so a
+ * scrape through any worker sees the whole host. Without the file each
+ * process counts alone. */
 #ifndef COMMERCE_METRICS_H
 #define COMMERCE_METRICS_H
 
@@ -11,14 +13,23 @@
 
 #define METRICS_ROUTES 48 /* route table rows; index METRICS_ROUTES is "no route" */
 
+/* What became of an order placement (POST /orders, checkout). */
 enum metrics_order {
     M_ORDER_PAID,
     M_ORDER_OUT_OF_STOCK,
     M_ORDER_INSUFFICIENT_BALANCE,
     M_ORDER_COUPON_REJECTED,
     M_ORDER_REJECTED_OTHER,
-    M_ORDER_CANCELLED,
     M_ORDER_OUTCOMES
+};
+
+/* What became of one delivery attempt of the relay. */
+enum metrics_delivery {
+    M_DELIVERED,
+    M_PLATFORM_FAILED, /* no answer, 5xx, 408, 429: retried */
+    M_REFUSED,         /* another 4xx: the event backs off alone */
+    M_PARKED,          /* the last allowed attempt failed: FAILED, replay by hand */
+    M_DELIVERY_OUTCOMES
 };
 
 /* Map the shared file (created and sized on first use); "" or failure
@@ -29,6 +40,8 @@ int metrics_open(const char *path);
 void metrics_request(int route, int status, int64_t micros);
 
 void metrics_order(enum metrics_order outcome);
+void metrics_cancel(void);
+void metrics_delivery(enum metrics_delivery outcome);
 
 /* Append the Prometheus text of the counters to a malloc'd buffer.
  * route_names[i] names route index i (n of them). Returns 0 or -1. */

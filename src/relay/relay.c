@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/rc.h"
 #include "common/util.h"
 #include "store/outbox.h"
@@ -203,6 +204,20 @@ static int record_tx(db_t *db, void *arg)
     return rc;
 }
 
+/* The batch's recorded outcomes in /metrics (commerce_relay_deliveries_total). */
+static void count_outcomes(const relay_t *rl)
+{
+    for (int i = 0; i < rl->n; i++) {
+        const struct outcome *o = &rl->outcome[i];
+        if (o->kind == DELIVERED)
+            metrics_delivery(M_DELIVERED);
+        else if (o->kind == FAILED && rl->batch[i].attempts + 1 >= rl->cfg->relay_max_attempts)
+            metrics_delivery(M_PARKED);
+        else if (o->kind == FAILED)
+            metrics_delivery(o->platform ? M_PLATFORM_FAILED : M_REFUSED);
+    }
+}
+
 int relay_round(relay_t *rl, volatile int *stop, int *delivered)
 {
     const config_t *c = rl->cfg;
@@ -258,6 +273,8 @@ int relay_round(relay_t *rl, volatile int *stop, int *delivered)
         }
     }
     rc = db_tx(rl->db, record_tx, rl);
+    if (rc == C_OK)
+        count_outcomes(rl);
     outbox_events_free(rl->batch, n);
     if (rc != C_OK)
         return rc;

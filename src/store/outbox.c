@@ -52,7 +52,8 @@ static int claim_tx(db_t *db, void *arg)
         " WHERE status = 'PENDING' AND next_attempt_at <= NOW(3)"
         " ORDER BY next_attempt_at, id LIMIT ? FOR UPDATE SKIP LOCKED";
     static const char until[] = "SELECT NOW(3) + INTERVAL ? * 1000 MICROSECOND";
-    static const char lease[] = "UPDATE outbox SET next_attempt_at = ?, claimed_by = ? WHERE id = ?";
+    static const char lease[] =
+        "UPDATE outbox SET next_attempt_at = ?, claimed_by = ? WHERE id = ?";
     struct claim *c = arg;
     char token[UTIL_TIME_LEN], token_sql[UTIL_TIME_LEN];
     db_stmt_t *st;
@@ -120,8 +121,8 @@ int outbox_attempt_failed(db_t *db, const outbox_event_t *e, int64_t delay_ms, i
         " attempts = attempts + 1,"
         " next_attempt_at = NOW(3) + INTERVAL ? * 1000 MICROSECOND,"
         " last_error = LEFT(?, 500), claimed_by = NULL, platform_failed = ?" CLAIM_HOLDS;
-    return db_exec(db, sql, NULL, NULL, "llslls", max_attempts, delay_ms, error,
-                   (int64_t)platform, e->id, e->lease);
+    return db_exec(db, sql, NULL, NULL, "llslls", max_attempts, delay_ms, error, (int64_t)platform,
+                   e->id, e->lease);
 }
 
 int outbox_release(db_t *db, const outbox_event_t *e, int64_t delay_ms)
@@ -166,6 +167,31 @@ int outbox_stats(db_t *db, outbox_stats_t *s)
         return rc;
     rc = db_row(st, "llllt", &s->pending, &s->due, &s->failed, &s->delivered, s->oldest_pending);
     db_end(st);
+    return rc < 0 ? rc : C_OK;
+}
+
+int outbox_gauges(db_t *db, outbox_gauges_t *g)
+{
+    static const char sql[] =
+        "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM outbox"
+        "  WHERE status = 'PENDING' AND next_attempt_at <= NOW(3) LIMIT 100000) t),"
+        " (SELECT COUNT(*) FROM (SELECT 1 FROM outbox"
+        "  WHERE status = 'PENDING' AND next_attempt_at > NOW(3) LIMIT 100000) t),"
+        " (SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE status = 'FAILED' LIMIT 100000) t),"
+        " COALESCE((SELECT TIMESTAMPDIFF(MICROSECOND, MIN(occurred_at), NOW(3)) FROM"
+        "  (SELECT occurred_at FROM outbox WHERE status = 'PENDING'"
+        "   ORDER BY next_attempt_at LIMIT 1000) o), -1000000)";
+    _Static_assert(OUTBOX_GAUGE_CAP == 100000 && OUTBOX_GAUGE_OLDEST == 1000,
+                   "the limits are spelled out in the SQL");
+    int64_t age_us = -1;
+    db_stmt_t *st;
+    int rc = db_query(db, &st, sql, "");
+
+    if (rc != C_OK)
+        return rc;
+    rc = db_row(st, "llll", &g->due, &g->waiting, &g->failed, &age_us);
+    db_end(st);
+    g->oldest_age_s = age_us < 0 ? -1 : (double)age_us / 1e6;
     return rc < 0 ? rc : C_OK;
 }
 

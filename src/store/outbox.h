@@ -75,6 +75,22 @@ typedef struct outbox_stats {
 } outbox_stats_t;
 int outbox_stats(db_t *db, outbox_stats_t *s);
 
+/* For a scrape, which must stay cheap however large the outbox grows: each
+ * count reads at most OUTBOX_GAUGE_CAP index entries (a count at the cap means
+ * "at least"), and the oldest pending event is looked for among the
+ * OUTBOX_GAUGE_OLDEST next due (an undelivered event is due at its
+ * occurred_at unless an attempt moved it on, so these hold the oldest but for
+ * events in backoff). Non-overlapping states: due (pending, due now), waiting
+ * (pending, in backoff or claimed), failed (parked). oldest_age_s is -1 when
+ * nothing is pending. */
+#define OUTBOX_GAUGE_CAP 100000
+#define OUTBOX_GAUGE_OLDEST 1000
+typedef struct outbox_gauges {
+    int64_t due, waiting, failed;
+    double oldest_age_s;
+} outbox_gauges_t;
+int outbox_gauges(db_t *db, outbox_gauges_t *g);
+
 /* FAILED events with id > after, ascending, at most limit. */
 int outbox_failed_list(db_t *db, int64_t after, int64_t limit,
                        void (*each)(void *arg, const outbox_event_t *e, const char *error),

@@ -86,3 +86,14 @@ int popular_read(db_t *db, popular_view_t *v)
     db_end(st);
     return rc < 0 ? rc : C_OK;
 }
+
+int popular_last_success(db_t *db, double *unix_s)
+{
+    static const char sql[] =
+        "SELECT COALESCE(FLOOR(UNIX_TIMESTAMP(s.computed_at) * 1000), 0) FROM popular_current c"
+        " LEFT JOIN popular_snapshot s ON s.id = c.snapshot_id WHERE c.id = 1";
+    int64_t ms = 0;
+    int rc = db_query_i64(db, &ms, NULL, sql, "");
+    *unix_s = (double)ms / 1000;
+    return rc;
+}

@@ -45,4 +45,7 @@ typedef struct popular_view {
 /* The served list, with live name, price and stock, read in one statement. */
 int popular_read(db_t *db, popular_view_t *v);
 
+/* When the current snapshot was computed (Unix seconds), 0 when none yet. */
+int popular_last_success(db_t *db, double *unix_s);
+
 #endif

@@ -53,6 +53,20 @@ static void arm(const char *mode)
 /* The armed fault did happen (the proxy took it). */
 static void assert_fault_taken(void) { assert_int_equal(access(arm_path, F_OK), -1); }
 
+/* Whether the workers' log (DIR/log/worker.log) has a line containing s. */
+static int worker_log_has(const char *s)
+{
+    char path[512], line[4096];
+    int found = 0;
+    snprintf(path, sizeof(path), "%s/log/worker.log", getenv("COMMERCE_TEST_STATE_DIR"));
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    while (!found && fgets(line, sizeof(line), f))
+        found = strstr(line, s) != NULL;
+    fclose(f);
+    return found;
+}
+
 static int replayed(const tc_resp_t *r)
 {
     char v[16];
@@ -92,12 +106,17 @@ static void order_after_commit_is_its_success(void **state)
     assert_int_equal(tc_int(r, "orderId"), oid);
     tc_free(r);
 
-    /* without one: the marker is the order's ORDER_PAID event */
+    /* without one: the marker is the order's ORDER_PAID event (and the
+     * worker's log line about it carries the request's id) */
     arm("after");
-    r = tc_post("/orders", body);
+    r = tc_req("POST", "/orders", body,
+               (const char *const[]){"Content-Type: application/json",
+                                     "X-Request-Id: lost-commit-probe", NULL});
     assert_fault_taken();
     assert_int_equal(r->status, 201);
     tc_free(r);
+    assert_true(worker_log_has("[lost-commit-probe] db: the connection was lost while"
+                               " committing; the commit had landed"));
     assert_int_equal(tc_orders_of(uid), 2);
     assert_int_equal(tc_balance(uid), 800);
     assert_int_equal(tc_stock(pid), 8);

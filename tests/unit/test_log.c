@@ -1,0 +1,110 @@
+/* log.c: a line written while a request is served carries its id; the json
+ * format is one JSON object per line that json-c parses back, whatever the
+ * message holds. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include "common/log.h"
+
+static char captured[4096];
+
+/* Run what() with stderr sent to a temp file; its text in `captured`. */
+static void capture(void (*what)(void))
+{
+    char path[] = "/tmp/test_log.XXXXXX";
+    int fd = mkstemp(path), saved = dup(2);
+    assert_true(fd >= 0 && saved >= 0);
+    fflush(stderr);
+    dup2(fd, 2);
+    what();
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    lseek(fd, 0, SEEK_SET);
+    ssize_t n = read(fd, captured, sizeof(captured) - 1);
+    captured[n > 0 ? n : 0] = '\0';
+    close(fd);
+    unlink(path);
+}
+
+static void text_lines(void)
+{
+    log_set_request(NULL);
+    log_info("before %d", 1);
+    log_set_request("req-42.a:b");
+    log_warn("during");
+    log_debug("not shown at info");
+    log_set_request(NULL);
+    log_error("after");
+}
+
+static void text_line_carries_the_request_id(void **state)
+{
+    (void)state;
+    log_set_name("test");
+    log_set_format_name("text");
+    log_set_level_name("info");
+    capture(text_lines);
+    assert_non_null(strstr(captured, " test["));
+    assert_non_null(strstr(captured, "] info: before 1\n"));
+    assert_non_null(strstr(captured, "] warn: [req-42.a:b] during\n"));
+    assert_null(strstr(captured, "not shown"));
+    assert_non_null(strstr(captured, "] error: after\n"));
+    assert_null(strstr(captured, "[req-42.a:b] after"));
+}
+
+static void json_lines(void)
+{
+    log_set_request("r1");
+    log_info("quote \" backslash \\ newline \n tab \t bell \a done");
+    log_set_request(NULL);
+    log_error("no request");
+}
+
+static void json_line_is_one_object(void **state)
+{
+    (void)state;
+    log_set_name("test");
+    log_set_format_name("json");
+    log_set_level_name("info");
+    capture(json_lines);
+    log_set_format_name("text");
+    char *second = strchr(captured, '\n');
+    assert_non_null(second);
+    *second++ = '\0';
+    json_object *a = json_tokener_parse(captured), *b = json_tokener_parse(second), *v;
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_true(json_object_object_get_ex(a, "requestId", &v));
+    assert_string_equal(json_object_get_string(v), "r1");
+    assert_true(json_object_object_get_ex(a, "message", &v));
+    assert_string_equal(json_object_get_string(v),
+                        "quote \" backslash \\ newline \n tab \t bell \a done");
+    assert_true(json_object_object_get_ex(a, "level", &v));
+    assert_string_equal(json_object_get_string(v), "info");
+    assert_true(json_object_object_get_ex(a, "program", &v));
+    assert_string_equal(json_object_get_string(v), "test");
+    assert_true(json_object_object_get_ex(a, "time", &v));
+    assert_int_equal(strlen(json_object_get_string(v)), 24);
+    assert_false(json_object_object_get_ex(b, "requestId", &v));
+    assert_true(json_object_object_get_ex(b, "level", &v));
+    assert_string_equal(json_object_get_string(v), "error");
+    json_object_put(a);
+    json_object_put(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(text_line_carries_the_request_id),
+        cmocka_unit_test(json_line_is_one_object),
+    };
+    return cmocka_run_group_tests_name("unit/log", tests, NULL, NULL);
+}
