@@ -5,12 +5,14 @@
 #include <fcgiapp.h>
 #include <mysql.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "api/app.h"
+#include "common/cli.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/rc.h"
@@ -109,7 +111,13 @@ static int start_failed(int code)
     return code;
 }
 
-int main(void)
+static const char usage[] =
+    "usage: commerce-fcgi [--help | --version]\n"
+    "The commerce FastCGI worker: serves the HTTP API one request at a time on the listening\n"
+    "socket it gets as fd 0 (spawn-fcgi and multiwatch, or systemd StandardInput=socket),\n"
+    "with one MariaDB connection. SIGTERM or SIGUSR1: finish the current request, then exit.";
+
+int main(int argc, char **argv)
 {
     app_t app;
     FCGX_Request fr;
@@ -119,6 +127,12 @@ int main(void)
     char err[512];
 
     log_set_name("commerce-fcgi");
+    if (argc > 1) {
+        if (argc == 2 && cli_standard(argv[1], "commerce-fcgi", usage, CONFIG_FOR_FCGI))
+            return 0;
+        fprintf(stderr, "%s\n", usage);
+        return 2;
+    }
     if (config_load(&app.cfg, CONFIG_WORKER) != 0) {
         log_error("invalid configuration; see the lines above");
         return start_failed(2);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/config.h"
+#include "common/cli.h"
 #include "common/log.h"
 #include "common/rc.h"
 #include "common/util.h"
@@ -72,6 +73,13 @@ static void day_at(const struct tm *base, int days, char date[11], char utc[UTIL
 
 static int build_tx(db_t *db, void *arg) { return popular_build_tx(db, arg); }
 
+static const char usage[] =
+    "usage: commerce-popular [--as-of YYYY-MM-DD] | --help | --version\n"
+    "Rebuilds the top 5 products of the 3 full days before today (or --as-of) in the\n"
+    "configured time_zone, and points the API at the new list; prints one summary line.\n"
+    "Run nightly (commerce-popular.timer or /etc/cron.d/commerce); a re-run is harmless.\n"
+    "  --as-of DATE    the day to compute the list for (default: today)";
+
 int main(int argc, char **argv)
 {
     struct popular_build b;
@@ -83,11 +91,13 @@ int main(int argc, char **argv)
     int rc;
 
     log_set_name("commerce-popular");
+    if (argc == 2 && cli_standard(argv[1], "commerce-popular", usage, CONFIG_FOR_POPULAR))
+        return 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--as-of") == 0 && i + 1 < argc)
             as_of = argv[++i];
         else {
-            fprintf(stderr, "usage: commerce-popular [--as-of YYYY-MM-DD]\n");
+            fprintf(stderr, "%s\n", usage);
             return 2;
         }
     }

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "common/config.h"
+#include "common/cli.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/rc.h"
@@ -131,6 +132,13 @@ static int run(const config_t *cfg, db_t *db)
     return 0;
 }
 
+static const char usage[] =
+    "usage: commerce-relay [status | replay [EVENT_ID]] | --help | --version\n"
+    "Without a command: deliver the outbox's order events to the data platform, at least\n"
+    "once, until SIGTERM. Any number of relays on any hosts share the work.\n"
+    "  status            the backlog and the parked (FAILED) events\n"
+    "  replay [EVENT_ID] a parked event (or all of them) back to pending";
+
 int main(int argc, char **argv)
 {
     config_t cfg;
@@ -138,9 +146,11 @@ int main(int argc, char **argv)
     int rc;
 
     log_set_name("commerce-relay");
+    if (argc == 2 && cli_standard(argv[1], "commerce-relay", usage, CONFIG_FOR_RELAY))
+        return 0;
     if (argc > 3 || (argc >= 2 && strcmp(argv[1], "status") && strcmp(argv[1], "replay")) ||
         (argc == 3 && strcmp(argv[1], "replay"))) {
-        fprintf(stderr, "usage: commerce-relay [status | replay [EVENT_ID]]\n");
+        fprintf(stderr, "%s\n", usage);
         return 2;
     }
     if (config_load(&cfg, argc == 1 ? CONFIG_RELAY : CONFIG_TOOL) != 0) {

@@ -23,65 +23,69 @@ struct key {
     const char *def;
     int required;
     int secret; /* K_STR: never in a file others can read; NAME_file may hold it */
+    unsigned programs; /* which programs read it (CONFIG_FOR_*) */
 };
 
-#define STR(field, def, req)                                                                       \
-    {                                                                                              \
-#field, K_STR, offsetof(config_t, field), sizeof(((config_t *)0)->field), 0, 0, def, req, 0 \
-    }
-#define SECRET(field)                                                                              \
-    {                                                                                              \
-#field, K_STR, offsetof(config_t, field), sizeof(((config_t *)0)->field), 0, 0, "", 0, 1    \
-    }
-#define INT(field, lo, hi, def)                                                                    \
-    {                                                                                              \
-#field, K_INT, offsetof(config_t, field), sizeof(int64_t), lo, hi, def, 0, 0                \
-    }
+#define F CONFIG_FOR_FCGI
+#define R CONFIG_FOR_RELAY
+#define P CONFIG_FOR_POPULAR
+#define ALL (F | R | P)
+
+#define STR(field, def, req, who)                                                                  \
+    {#field, K_STR, offsetof(config_t, field), sizeof(((config_t *)0)->field), 0, 0, def, req, 0, who}
+#define SECRET(field, who)                                                                         \
+    {#field, K_STR, offsetof(config_t, field), sizeof(((config_t *)0)->field), 0, 0, "", 0, 1, who}
+#define INT(field, lo, hi, def, who)                                                               \
+    {#field, K_INT, offsetof(config_t, field), sizeof(int64_t), lo, hi, def, 0, 0, who}
 
 static const struct key keys[] = {
-    STR(db_socket, "", 0),
-    STR(db_host, "", 0),
-    INT(db_port, 1, 65535, "3306"),
-    INT(db_lock_wait_timeout_s, 1, 10, "5"),
-    STR(db_user, "commerce", 1),
-    SECRET(db_password),
-    STR(db_password_file, "", 0),
-    STR(db_name, "commerce", 1),
-    SECRET(admin_token),
-    STR(admin_token_file, "", 0),
-    STR(auth, "on", 1),
-    STR(auth_public_keys_file, "", 0),
-    SECRET(auth_hs256_secret),
-    STR(auth_hs256_secret_file, "", 0),
-    STR(auth_issuer, "", 0),
-    STR(auth_audience, "", 0),
-    INT(auth_leeway_s, 0, 300, "30"),
-    STR(auth_user_claim, "sub", 1),
-    INT(max_charge, 1, 1000000000000000LL, "10000000"),
-    INT(max_balance, 1, 1000000000000000LL, "1000000000"),
-    STR(data_platform_url, "", 0),
-    SECRET(data_platform_secret),
-    STR(data_platform_secret_file, "", 0),
-    INT(relay_allow_insecure, 0, 1, "0"),
-    STR(time_zone, "Asia/Seoul", 1),
-    INT(max_body_bytes, 1024, 16777216, "65536"),
-    INT(retry_after_seconds, 1, 3600, "1"),
-    INT(idempotency_retention_hours, 24, 24 * 365, "48"),
-    INT(relay_batch_size, 1, 1000, "100"),
-    INT(relay_poll_ms, 1, 60000, "100"),
-    INT(relay_max_attempts, 1, 1000, "10"),
-    INT(relay_connect_timeout_ms, 1, 600000, "2000"),
-    INT(relay_timeout_ms, 1, 600000, "5000"),
-    INT(relay_lease_ms, 1000, 3600000, "30000"),
-    INT(relay_retry_base_ms, 1, 3600000, "500"),
-    INT(relay_retry_max_ms, 1, 86400000, "300000"),
-    INT(relay_probe_max_ms, 1, 60000, "1000"),
-    STR(relay_id, "", 0),
-    INT(relay_retention_hours, 1, 24 * 3650, "168"),
-    STR(log_level, "info", 1),
-    STR(log_format, "text", 1),
-    STR(metrics_file, "", 0),
+    STR(db_socket, "", 0, ALL),
+    STR(db_host, "", 0, ALL),
+    INT(db_port, 1, 65535, "3306", ALL),
+    INT(db_lock_wait_timeout_s, 1, 10, "5", ALL),
+    STR(db_user, "commerce", 1, ALL),
+    SECRET(db_password, ALL),
+    STR(db_password_file, "", 0, ALL),
+    STR(db_name, "commerce", 1, ALL),
+    SECRET(admin_token, F),
+    STR(admin_token_file, "", 0, F),
+    STR(auth, "on", 1, F),
+    STR(auth_public_keys_file, "", 0, F),
+    SECRET(auth_hs256_secret, F),
+    STR(auth_hs256_secret_file, "", 0, F),
+    STR(auth_issuer, "", 0, F),
+    STR(auth_audience, "", 0, F),
+    INT(auth_leeway_s, 0, 300, "30", F),
+    STR(auth_user_claim, "sub", 1, F),
+    INT(max_charge, 1, 1000000000000000LL, "10000000", F),
+    INT(max_balance, 1, 1000000000000000LL, "1000000000", F),
+    STR(data_platform_url, "", 0, R),
+    SECRET(data_platform_secret, R),
+    STR(data_platform_secret_file, "", 0, R),
+    INT(relay_allow_insecure, 0, 1, "0", R),
+    STR(time_zone, "Asia/Seoul", 1, P),
+    INT(max_body_bytes, 1024, 16777216, "65536", F),
+    INT(retry_after_seconds, 1, 3600, "1", F),
+    INT(idempotency_retention_hours, 24, 24 * 365, "48", R),
+    INT(relay_batch_size, 1, 1000, "100", R),
+    INT(relay_poll_ms, 1, 60000, "100", R),
+    INT(relay_max_attempts, 1, 1000, "10", R),
+    INT(relay_connect_timeout_ms, 1, 600000, "2000", R),
+    INT(relay_timeout_ms, 1, 600000, "5000", R),
+    INT(relay_lease_ms, 1000, 3600000, "30000", R),
+    INT(relay_retry_base_ms, 1, 3600000, "500", R),
+    INT(relay_retry_max_ms, 1, 86400000, "300000", R),
+    INT(relay_probe_max_ms, 1, 60000, "1000", R),
+    STR(relay_id, "", 0, R),
+    INT(relay_retention_hours, 1, 24 * 3650, "168", R),
+    STR(log_level, "info", 1, ALL),
+    STR(log_format, "text", 1, ALL),
+    STR(metrics_file, "", 0, F | R),
 };
+#undef F
+#undef R
+#undef P
+#undef ALL
 
 static void reportf(config_report_fn report, void *arg, int *problems, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -396,4 +400,23 @@ int config_load(config_t *cfg, enum config_role role)
                                 "alone is not enough\n",
                 path, explicit_path ? "" : " unset: the compiled-in default");
     return problems;
+}
+
+void config_help(FILE *out, unsigned program)
+{
+    fprintf(out, "Configuration keys it reads (file %s; COMMERCE_<KEY> in the environment"
+                 " overrides; commerce.conf(5)):\n",
+            config_path());
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const struct key *k = &keys[i];
+        if (!(k->programs & program))
+            continue;
+        if (k->secret)
+            fprintf(out, "  %-30s secret: the file %s_file names, or the environment\n", k->name,
+                    k->name);
+        else if (k->def[0])
+            fprintf(out, "  %-30s default %s\n", k->name, k->def);
+        else
+            fprintf(out, "  %-30s no default\n", k->name);
+    }
 }

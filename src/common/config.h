@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifndef COMMERCE_DEFAULT_CONFIG
 #define COMMERCE_DEFAULT_CONFIG "/etc/commerce/commerce.conf"
@@ -95,6 +96,14 @@ int config_auth_off(const config_t *cfg);
  * for `role`. Problems go to stderr, one line each, followed by a line naming
  * the file used (or tried). Returns 0 when usable. */
 int config_load(config_t *cfg, enum config_role role);
+
+/* Which program reads a key (a mask). */
+#define CONFIG_FOR_FCGI 1u
+#define CONFIG_FOR_RELAY 2u
+#define CONFIG_FOR_POPULAR 4u
+
+/* List the keys `program` reads, with their defaults, for --help. */
+void config_help(FILE *out, unsigned program);
 
 /* The path config_load reads: COMMERCE_CONFIG, else the compiled-in default. */
 const char *config_path(void);
