@@ -10,6 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+int ops_index_h(req_t *r)
+{
+    json_object *o = json_object_new_object();
+    jput_s(o, "name", "commerce");
+    jput_s(o, "version", PACKAGE_VERSION);
+    jput_s(o, "docs", "/docs");
+    jput_s(o, "openapi", "/openapi.yaml");
+    jput_s(o, "livez", "/livez");
+    jput_s(o, "readyz", "/readyz");
+    return resp_json(r, 200, o);
+}
+
 int ops_livez_h(req_t *r)
 {
     json_object *o = json_object_new_object();

@@ -14,6 +14,7 @@
 #include "api/products.h"
 
 static const route_t routes[] = {
+    {"GET", "/", ops_index_h, ACCESS_PUBLIC, 0, "index"},
     {"GET", "/livez", ops_livez_h, ACCESS_PUBLIC, 0, "livez"},
     {"GET", "/readyz", ops_readyz_h, ACCESS_PUBLIC, 0, "readyz"},
     {"GET", "/metrics", ops_metrics_h, ACCESS_PUBLIC, 0, "metrics"},

@@ -402,6 +402,11 @@ int config_load(config_t *cfg, enum config_role role)
     return problems;
 }
 
+const char *config_key(size_t i)
+{
+    return i < sizeof(keys) / sizeof(keys[0]) ? keys[i].name : NULL;
+}
+
 void config_help(FILE *out, unsigned program)
 {
     fprintf(out, "Configuration keys it reads (file %s; COMMERCE_<KEY> in the environment"

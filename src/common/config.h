@@ -102,6 +102,9 @@ int config_load(config_t *cfg, enum config_role role);
 #define CONFIG_FOR_RELAY 2u
 #define CONFIG_FOR_POPULAR 4u
 
+/* The name of key i of the table, NULL past the last. */
+const char *config_key(size_t i);
+
 /* List the keys `program` reads, with their defaults, for --help. */
 void config_help(FILE *out, unsigned program);
 

@@ -125,7 +125,15 @@ static size_t number_len(const unsigned char *s, size_t n)
  * "amount"), and counts nesting: at most max_depth containers (objects and
  * arrays; the scalars inside the innermost do not count). Returns NULL when
  * the buffer may go to json-c, else the reason. */
-static const char *strict_prescan(const char *buf, size_t len, int max_depth, size_t *names)
+/* The reason, with the offset it was found at in *at. */
+static const char *fail_at(size_t *at, size_t i, const char *why)
+{
+    *at = i;
+    return why;
+}
+
+static const char *strict_prescan(const char *buf, size_t len, int max_depth, size_t *names,
+                                  size_t *at)
 {
     static const char *const words[] = {"true", "false", "null"};
     const unsigned char *s = (const unsigned char *)buf;
@@ -139,17 +147,17 @@ static const char *strict_prescan(const char *buf, size_t len, int max_depth, si
             for (i++; i < len && s[i] != '"';) {
                 size_t n;
                 if (s[i] < 0x20)
-                    return "the request body is not valid JSON";
+                    return fail_at(at, i, "the request body is not valid JSON");
                 if (s[i] == '\\') {
                     if ((n = escape_len(s + i, len - i)) == 0)
-                        return "the request body is not valid JSON";
+                        return fail_at(at, i, "the request body is not valid JSON");
                     if (n == 6 && memcmp(s + i, "\\u0000", 6) == 0)
                         nul = 1;
                     i += n;
                     continue;
                 }
                 if ((n = utf8_seq(s + i, len - i)) == 0)
-                    return "the request body is not valid UTF-8";
+                    return fail_at(at, i, "the request body is not valid UTF-8");
                 i += n;
             }
             i++; /* the closing quote (or past the end: json-c reports it) */
@@ -158,12 +166,12 @@ static const char *strict_prescan(const char *buf, size_t len, int max_depth, si
                 j++;
             if (j < len && s[j] == ':') {
                 if (nul)
-                    return "a JSON member name contains \\u0000";
+                    return fail_at(at, i, "a JSON member name contains \\u0000");
                 (*names)++;
             }
         } else if (c == '{' || c == '[') {
             if (++depth > max_depth)
-                return "the JSON document is nested too deeply";
+                return fail_at(at, i, "the JSON document is nested too deeply");
             i++;
         } else if (c == '}' || c == ']') {
             depth--;
@@ -171,7 +179,7 @@ static const char *strict_prescan(const char *buf, size_t len, int max_depth, si
         } else if (c == '-' || (c >= '0' && c <= '9')) {
             size_t n = number_len(s + i, len - i);
             if (n == 0)
-                return "the request body is not valid JSON";
+                return fail_at(at, i, "the request body is not valid JSON");
             i += n;
         } else if (c >= 'a' && c <= 'z') {
             size_t w, wl = 0;
@@ -181,14 +189,15 @@ static const char *strict_prescan(const char *buf, size_t len, int max_depth, si
                     break;
             }
             if (w == sizeof(words) / sizeof(words[0]))
-                return "the request body is not valid JSON";
+                return fail_at(at, i, "the request body is not valid JSON");
             i += wl;
         } else if (c && strchr(",: \t\r\n", c)) {
             i++;
         } else {
-            return c >= 0x80 && utf8_seq(s + i, len - i) == 0
-                       ? "the request body is not valid UTF-8"
-                       : "the request body is not valid JSON";
+            return fail_at(at, i,
+                           c >= 0x80 && utf8_seq(s + i, len - i) == 0
+                               ? "the request body is not valid UTF-8"
+                               : "the request body is not valid JSON");
         }
     }
     return NULL;
@@ -217,7 +226,7 @@ static size_t tree_members(json_object *o)
 }
 
 int jsonx_parse_object(const char *buf, size_t len, int max_depth, json_object **out,
-                       const char **why)
+                       const char **why, size_t *at)
 {
     size_t names = 0;
     json_tokener *tok;
@@ -225,6 +234,7 @@ int jsonx_parse_object(const char *buf, size_t len, int max_depth, json_object *
     size_t used;
 
     *out = NULL;
+    *at = JSONX_NO_OFFSET;
     if (len == 0) {
         *why = "the request body is empty";
         return -1;
@@ -233,13 +243,14 @@ int jsonx_parse_object(const char *buf, size_t len, int max_depth, json_object *
         *why = "the request body is too large";
         return -1;
     }
-    if ((*why = strict_prescan(buf, len, max_depth, &names)) != NULL)
+    if ((*why = strict_prescan(buf, len, max_depth, &names, at)) != NULL)
         return -1;
     size_t first = 0;
     while (first < len &&
            (buf[first] == ' ' || buf[first] == '\t' || buf[first] == '\n' || buf[first] == '\r'))
         first++;
     if (first < len && buf[first] != '{') {
+        *at = first;
         *why = "the request body must be a JSON object";
         return -1;
     }
@@ -258,6 +269,7 @@ int jsonx_parse_object(const char *buf, size_t len, int max_depth, json_object *
 
     if (err != json_tokener_success || !obj) {
         json_object_put(obj);
+        *at = used;
         switch (err) {
         case json_tokener_continue:
             *why = "the JSON document is incomplete";
@@ -278,6 +290,7 @@ int jsonx_parse_object(const char *buf, size_t len, int max_depth, json_object *
         char c = buf[i];
         if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
             json_object_put(obj);
+            *at = i;
             *why = "unexpected data after the JSON document";
             return -1;
         }

@@ -19,9 +19,12 @@ enum jx {
 /* Parse a request body that must be exactly one JSON object: strict syntax,
  * valid UTF-8, nesting at most `max_depth`, nothing but whitespace after it.
  * On success returns 0 and *out (caller owns it, json_object_put).
- * On failure returns -1 and a short reason for people in `why`. */
+ * On failure returns -1, a short reason for people in `why` and in *at the
+ * byte offset (from 0) where the body went wrong, or JSONX_NO_OFFSET when the
+ * fault is the whole document's (empty, duplicate names). */
+#define JSONX_NO_OFFSET ((size_t)-1)
 int jsonx_parse_object(const char *buf, size_t len, int max_depth, json_object **out,
-                       const char **why);
+                       const char **why, size_t *at);
 
 /* An integer field in [min, max]. Only JSON integers count: 1.0, 1e3, "1",
  * true and null are JX_TYPE. */

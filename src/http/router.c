@@ -173,6 +173,7 @@ static int prepare(req_t *r, const struct route_match *m, const router_env_t *en
 {
     const route_t *rt = m->route;
     const char *why;
+    size_t at;
 
     if (check_access(r, rt, env) != C_OK)
         return C_REJECT;
@@ -197,8 +198,9 @@ static int prepare(req_t *r, const struct route_match *m, const router_env_t *en
         if (!is_json_type(r->content_type))
             return problem(r, 415, "UNSUPPORTED_MEDIA_TYPE", NULL,
                            "the request body must be sent as Content-Type: application/json");
-        if (jsonx_parse_object(r->body, r->body_len, MAX_JSON_DEPTH, &r->json, &why) != 0)
-            return invalid(r, NULL, "%s", why);
+        if (jsonx_parse_object(r->body, r->body_len, MAX_JSON_DEPTH, &r->json, &why, &at) != 0)
+            return at == JSONX_NO_OFFSET ? invalid(r, NULL, "%s", why)
+                                         : invalid(r, NULL, "%s (at byte %zu)", why, at);
     }
     return C_OK;
 }

@@ -95,7 +95,6 @@ static char *object_of_size(size_t size)
 static void unknown_route_is_404(void **state)
 {
     static const char *paths[] = {
-        "/",
         "/nope",
         "/products/1/extra",
         "/users",
@@ -162,6 +161,29 @@ static void livez_and_readyz(void **state)
     r = tc_get("/readyz");
     assert_int_equal(r->status, 200);
     assert_string_equal(tc_str(r, "status"), "ok");
+    tc_free(r);
+}
+
+/* GET / points at the explorer, the description and the health checks. */
+static void index_points_the_way(void **state)
+{
+    (void)state;
+    tc_resp_t *r = tc_get("/");
+    assert_int_equal(r->status, 200);
+    assert_string_equal(tc_str(r, "name"), "commerce");
+    assert_string_equal(tc_str(r, "docs"), "/docs");
+    assert_string_equal(tc_str(r, "openapi"), "/openapi.yaml");
+    assert_string_equal(tc_str(r, "livez"), "/livez");
+    tc_free(r);
+}
+
+/* Malformed JSON says at which byte it went wrong, and changes nothing. */
+static void malformed_json_names_the_byte(void **state)
+{
+    (void)state;
+    tc_resp_t *r = tc_admin("POST", "/admin/users", "{\"name\":\"x\",}");
+    assert_error(r, 400, "INVALID_REQUEST");
+    assert_non_null(strstr(tc_str(r, "detail"), "is not valid JSON (at byte 12)"));
     tc_free(r);
 }
 
@@ -565,6 +587,8 @@ int main(void)
         cmocka_unit_test(unknown_route_is_404),
         cmocka_unit_test(wrong_method_is_405_with_allow),
         cmocka_unit_test(livez_and_readyz),
+        cmocka_unit_test(index_points_the_way),
+        cmocka_unit_test(malformed_json_names_the_byte),
         cmocka_unit_test(request_id_is_echoed),
         cmocka_unit_test(request_id_is_generated_when_not_sent),
         cmocka_unit_test(body_over_the_worker_cap_is_413),

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -524,6 +525,40 @@ static void null_report_still_counts(void **state)
     assert_int_equal(config_parse(&cfg, MINIMAL, NULL, NULL, NULL), 0);
 }
 
+/* The shipped /etc/commerce/commerce.conf (conf/commerce.conf) parses, holds
+ * no secret, and names every key of the table (set, or commented out with its
+ * default), so it documents them all. */
+static void shipped_config_parses_and_names_every_key(void **state)
+{
+    char path[1024], text[16384];
+    const char *dir = getenv("srcdir"); /* automake's test environment */
+    (void)state;
+
+    snprintf(path, sizeof(path), "%s/conf/commerce.conf", dir ? dir : ".");
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    assert_true(n > 0 && n < sizeof(text) - 1);
+    text[n] = '\0';
+    no_problems(parse(text));
+    assert_string_equal(cfg.file_secret, "");
+    for (size_t i = 0; config_key(i); i++) {
+        char set[80], commented[80], file_key[80];
+        int secret = 0;
+        /* a secret is never in the file: its NAME_file key is */
+        snprintf(file_key, sizeof(file_key), "%s_file", config_key(i));
+        for (size_t j = 0; config_key(j); j++)
+            secret |= strcmp(config_key(j), file_key) == 0;
+        if (secret)
+            continue;
+        snprintf(set, sizeof(set), "\n%s=", config_key(i));
+        snprintf(commented, sizeof(commented), "\n#%s=", config_key(i));
+        if (!strstr(text, set) && !strstr(text, commented))
+            fail_msg("conf/commerce.conf does not name %s", config_key(i));
+    }
+}
+
 #define T(f) cmocka_unit_test_setup(f, reset)
 
 int main(void)
@@ -550,6 +585,7 @@ int main(void)
         T(bad_log_level_and_url_reported),
         T(several_problems_several_lines),
         T(null_report_still_counts),
+        T(shipped_config_parses_and_names_every_key),
     };
     return cmocka_run_group_tests_name("unit/config", tests, NULL, NULL);
 }

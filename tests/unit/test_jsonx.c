@@ -17,7 +17,8 @@ static json_object *parse_n(const char *buf, size_t len, const char **why)
 {
     json_object *o = (json_object *)1;
     const char *w = NULL;
-    int rc = jsonx_parse_object(buf, len, DEPTH, &o, &w);
+    size_t at = 0;
+    int rc = jsonx_parse_object(buf, len, DEPTH, &o, &w, &at);
 
     if (rc == 0) {
         assert_non_null(o);
@@ -321,8 +322,9 @@ static int ints_setup(void **state)
         "\"huge\":99999999999999999999999,\"past_min\":-9223372036854775809,"
         "\"huge_neg\":-99999999999999999999999}";
     const char *why = NULL;
+    size_t at;
 
-    if (jsonx_parse_object(doc, strlen(doc), DEPTH, &ints, &why) != 0) {
+    if (jsonx_parse_object(doc, strlen(doc), DEPTH, &ints, &why, &at) != 0) {
         fprintf(stderr, "setup: %s\n", why);
         return -1;
     }
@@ -541,9 +543,35 @@ static void describe_every_outcome(void **state)
     assert_string_equal(jsonx_describe(JX_OK), "ok");
 }
 
+/* A failure names the byte where the body went wrong. */
+static size_t fails_at(const char *doc)
+{
+    json_object *o = NULL;
+    const char *why = NULL;
+    size_t at = 0;
+    assert_int_equal(jsonx_parse_object(doc, strlen(doc), DEPTH, &o, &why, &at), -1);
+    assert_null(o);
+    return at;
+}
+
+static void parse_failure_says_where(void **state)
+{
+    (void)state;
+    assert_int_equal(fails_at("{\"a\":1,}"), 7);            /* json-c stops at the '}' */
+    assert_int_equal(fails_at("{\"a\":tru}"), 5);           /* not a word */
+    assert_int_equal(fails_at("{\"a\":01}"), 5);            /* a leading zero */
+    assert_int_equal(fails_at("{\"a\":\"x\ty\"}"), 7);      /* a raw tab inside a string */
+    assert_int_equal(fails_at("{\"a\":1} x"), 8);           /* after the document */
+    assert_int_equal(fails_at("  [1]"), 2);                 /* not an object */
+    assert_int_equal(fails_at("{\"a\":\"\xff\"}"), 6);      /* not UTF-8 */
+    assert_int_equal(fails_at(""), JSONX_NO_OFFSET);        /* empty: no place */
+    assert_int_equal(fails_at("{\"a\":1,\"a\":2}"), JSONX_NO_OFFSET); /* a repeated name */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(parse_failure_says_where),
         cmocka_unit_test(parse_empty_and_blank),
         cmocka_unit_test(parse_not_an_object),
         cmocka_unit_test(parse_trailing_data),

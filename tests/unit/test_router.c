@@ -891,7 +891,8 @@ static void service_routes_each_have_one_access_class(void **state)
 {
     static const char *const public_routes[] = {"GET /products", "GET /products/{productId}",
                                                 "GET /products/popular", "GET /coupons/{couponId}",
-                                                "GET /livez", "GET /readyz", "GET /metrics"};
+                                                "GET /livez", "GET /readyz", "GET /metrics",
+                                                "GET /"};
     size_t n;
     const route_t *t = routes_table(&n);
 
