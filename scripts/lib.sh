@@ -37,6 +37,7 @@ COMMERCE_PACKAGES=(
 	libjwt-dev libssl-dev openssl
 	mariadb-server mariadb-client nginx spawn-fcgi multiwatch
 	valgrind wrk curl iproute2 python3 tzdata systemd
+	scdoc debhelper dpkg-dev fakeroot lintian man-db chromium
 )
 
 log() { printf '[%s] %s\n' "${0##*/}" "$*" >&2; }
@@ -97,12 +98,17 @@ build() {
 			stale=$(find . \( -path ./.git -o -path ./.dev \) -prune -o \
 				\( -name configure.ac -o -name Makefile.am \) -newer Makefile -print -quit)
 		fi
+		# The chatter goes to build.log; only a failure shows it (its tail).
+		: >build.log
 		if [[ ! -f Makefile || -n $stale ]]; then
-			log "autoreconf -fi && ./configure"
-			autoreconf -fi
-			./configure --enable-werror
+			log "autoreconf -fi && ./configure (log: build.log)"
+			{ autoreconf -fi && ./configure --enable-werror; } >>build.log 2>&1 ||
+				{ tail -n 40 build.log >&2; die "configure failed (whole log: $COMMERCE_ROOT/build.log)"; }
 		fi
-		make -j"${COMMERCE_JOBS:-$(nproc)}"
+		log "make (log: build.log)"
+		make -j"${COMMERCE_JOBS:-$(nproc)}" >>build.log 2>&1 ||
+			{ grep -E 'error|warning|Error' build.log | head -n 40 >&2 || tail -n 40 build.log >&2
+			  die "make failed (whole log: $COMMERCE_ROOT/build.log)"; }
 	)
 }
 
@@ -625,10 +631,13 @@ platform_start() {
 	for ((i = 0; i < 100; i++)); do
 		curl -sf "http://127.0.0.1:$port/_state" >/dev/null 2>&1 && break
 		# alive is enough: right after the fork it may not have exec'd python yet
-		pid_alive "$pid" || die "fake platform exited (see $dir/log/platform.log)"
+		if ! pid_alive "$pid"; then
+			tail -n 5 "$dir/log/platform.log" >&2
+			die "the fake data platform exited (port $port taken? set COMMERCE_FAKE_PLATFORM_PORT; log: $dir/log/platform.log)"
+		fi
 		sleep 0.1
 	done
-	((i < 100)) || die "fake platform did not answer on port $port"
+	((i < 100)) || die "fake platform did not answer on port $port (log: $dir/log/platform.log)"
 	log "fake data platform on http://127.0.0.1:$port (events: $dir/log/platform-events.jsonl)"
 }
 
@@ -818,7 +827,7 @@ stack_load_env() {
 # stack_logs DIR [LINES]: print the tails of the stack's logs to stderr.
 stack_logs() {
 	local dir=$1 lines=${2:-40} f
-	for f in worker.log relay.log platform.log nginx-error.log mysqld.err; do
+	for f in worker.log relay.log platform.log nginx-access.log nginx-error.log mysqld.err; do
 		[[ -s $dir/log/$f ]] || continue
 		printf -- '----- last %s lines of %s\n' "$lines" "$dir/log/$f" >&2
 		tail -n "$lines" "$dir/log/$f" >&2
@@ -840,4 +849,6 @@ stack_status() {
 	echo "relay:   ${p:-stopped}"
 	p=$(pidfile_pid "$dir/run/nginx.pid" nginx)
 	echo "nginx:   ${p:-stopped}"
+	p=$(pidfile_pid "$dir/run/platform.pid" fake-platform)
+	echo "fake data platform: ${p:-stopped}"
 }

@@ -76,6 +76,7 @@ static const struct key keys[] = {
     INT(relay_retry_base_ms, 1, 3600000, "500", R),
     INT(relay_retry_max_ms, 1, 86400000, "300000", R),
     INT(relay_probe_max_ms, 1, 60000, "1000", R),
+    INT(relay_parallel, 1, 32, "8", R),
     STR(relay_id, "", 0, R),
     INT(relay_retention_hours, 1, 24 * 3650, "168", R),
     STR(log_level, "info", 1, ALL),

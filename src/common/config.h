@@ -52,6 +52,7 @@ typedef struct config {
     int64_t relay_retry_base_ms;
     int64_t relay_retry_max_ms;
     int64_t relay_probe_max_ms;
+    int64_t relay_parallel;
     char relay_id[64];
     int64_t relay_retention_hours;
     char log_level[16];

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -12,6 +13,11 @@ static bool json;
 static const char *prog_name = "commerce";
 static const char *request;
 static const char *const names[] = {"debug", "info", "warn", "error"};
+/* Under systemd (JOURNAL_STREAM set) each line starts with its syslog
+ * priority, "<3>", which journald takes off and keeps as the entry's
+ * priority, so `journalctl -p err` finds the errors. */
+static const int priorities[] = {7, 6, 4, 3};
+static int journal = -1;
 
 void log_set_level_name(const char *name)
 {
@@ -55,6 +61,10 @@ void log_msg(enum log_level level, const char *fmt, ...)
 
     if (level < min_level)
         return;
+    if (journal < 0)
+        journal = getenv("JOURNAL_STREAM") != NULL;
+    if (journal)
+        fprintf(stderr, "<%d>", priorities[level]);
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
     snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,

@@ -12,8 +12,8 @@
 #include "common/log.h"
 #include "common/revision.h" /* COMMERCE_REVISION; PACKAGE_VERSION comes from configure */
 
-static const int statuses[] = {200, 201, 204, 400, 401, 404, 405, 409,
-                               413, 415, 422, 429, 500, 503, 0};
+static const int statuses[] = {200, 201, 204, 400, 401, 403, 404, 405,
+                               409, 413, 415, 422, 429, 500, 503, 0};
 #define NSTATUS (sizeof(statuses) / sizeof(statuses[0]))
 static const int64_t bounds_us[] = {1000,   2500,   5000,   10000,   25000,   50000,
                                     100000, 250000, 500000, 1000000, 2500000, 5000000};
@@ -25,7 +25,7 @@ static const char *const delivery_names[] = {"delivered", "platform_failed", "re
 /* The file layout: only counters, all starting at zero (a new file is zero
  * filled), so there is nothing to initialise and no race between workers.
  * Change METRICS_LAYOUT with it: the file name carries it. */
-#define METRICS_LAYOUT 2
+#define METRICS_LAYOUT 3
 struct shm {
     uint64_t requests[METRICS_ROUTES + 1][NSTATUS];
     uint64_t buckets[METRICS_ROUTES + 1][NBUCKET + 1]; /* last: +Inf */

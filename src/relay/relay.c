@@ -16,6 +16,15 @@
 #include "store/outbox.h"
 
 #define MAX_BATCH 1000
+#define MAX_PARALLEL 32
+
+/* One delivery in flight: its handle and what the handle points at. */
+struct slot {
+    CURL *easy;
+    struct curl_slist *headers;
+    char *body;
+    int idx; /* the batch entry, -1 when free */
+};
 
 /* What became of one claimed event, recorded in the database per batch. */
 struct outcome {
@@ -28,13 +37,16 @@ struct outcome {
 struct relay {
     const config_t *cfg;
     db_t *db;
-    CURL *curl; /* one handle: its connection to the platform is kept alive */
+    CURLM *multi; /* its connections to the platform are kept alive and reused */
+    struct slot slot[MAX_PARALLEL];
+    int nslots;       /* relay_parallel */
     char id[64];      /* its identity in claims (relay_id, else the host name) */
     char header[96];  /* X-Relay-Id: id:pid, one value per process */
     int down;         /* platform failures in a row, no delivery since */
     bool claims_back; /* its claims from before a restart are due again */
     outbox_event_t batch[MAX_BATCH];
     struct outcome outcome[MAX_BATCH];
+    int64_t done_ids[MAX_BATCH], back_ids[MAX_BATCH]; /* record_tx's scratch */
     int n;
 };
 
@@ -54,11 +66,20 @@ relay_t *relay_new(const config_t *cfg, db_t *db)
         return NULL;
     rl->cfg = cfg;
     rl->db = db;
-    rl->curl = curl_easy_init();
-    if (!rl->curl) {
-        free(rl);
+    rl->nslots = (int)(cfg->relay_parallel < MAX_PARALLEL ? cfg->relay_parallel : MAX_PARALLEL);
+    rl->multi = curl_multi_init();
+    for (int i = 0; i < rl->nslots; i++) {
+        rl->slot[i].idx = -1;
+        if (rl->multi && !(rl->slot[i].easy = curl_easy_init())) {
+            relay_free(rl);
+            return NULL;
+        }
+    }
+    if (!rl->multi) {
+        relay_free(rl);
         return NULL;
     }
+    curl_multi_setopt(rl->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)rl->nslots);
     gethostname(host, sizeof(host) - 1);
     snprintf(rl->id, sizeof(rl->id), "%s", cfg->relay_id[0] ? cfg->relay_id : host);
     snprintf(rl->header, sizeof(rl->header), "%s:%d", rl->id, (int)getpid());
@@ -69,7 +90,9 @@ void relay_free(relay_t *rl)
 {
     if (!rl)
         return;
-    curl_easy_cleanup(rl->curl);
+    for (int i = 0; i < rl->nslots; i++)
+        curl_easy_cleanup(rl->slot[i].easy);
+    curl_multi_cleanup(rl->multi);
     free(rl);
 }
 
@@ -120,23 +143,19 @@ void relay_sign(const char *secret, int64_t t, const char *body, size_t len, cha
         n += snprintf(out + n, RELAY_SIGNATURE_LEN - (size_t)n, "%02x", mac[i]);
 }
 
-/* POST one event: 0 on a 2xx; 1 when the platform refused this event
- * (a 4xx other than 408 and 429: the event, not the platform, is the
- * problem); -1 on any other failure (the platform is unwell). */
-static int deliver(relay_t *rl, const outbox_event_t *e, char *err, size_t cap)
+/* Start the POST of event e on a free slot (added to the multi handle).
+ * C_OK, or C_ERR when out of memory. */
+static int start_delivery(relay_t *rl, struct slot *sl, const outbox_event_t *e, int idx)
 {
     const config_t *c = rl->cfg;
     struct curl_slist *h = NULL;
     char key[96], rid[128];
-    long status = 0;
-    size_t plen = strlen(e->payload), blen = plen + 256;
+    size_t blen = strlen(e->payload) + 256;
     char *body = malloc(blen);
     int n;
 
-    if (!body) {
-        snprintf(err, cap, "out of memory");
-        return -1;
-    }
+    if (!body)
+        return C_ERR;
     /* The payload is the order document as the API rendered it. */
     n = snprintf(body, blen,
                  "{\"eventId\":\"%s\",\"type\":\"%s\",\"occurredAt\":\"%s\",\"order\":%s}",
@@ -154,7 +173,7 @@ static int deliver(relay_t *rl, const outbox_event_t *e, char *err, size_t cap)
         h = curl_slist_append(h, line);
     }
 
-    CURL *cu = rl->curl;
+    CURL *cu = sl->easy;
     curl_easy_reset(cu);
     curl_easy_setopt(cu, CURLOPT_URL, c->data_platform_url);
     curl_easy_setopt(cu, CURLOPT_POST, 1L);
@@ -166,20 +185,51 @@ static int deliver(relay_t *rl, const outbox_event_t *e, char *err, size_t cap)
     curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(cu, CURLOPT_PROTOCOLS_STR, "http,https"); /* and no redirects */
     curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, discard);
-    CURLcode cc = curl_easy_perform(cu);
+    curl_easy_setopt(cu, CURLOPT_PRIVATE, sl);
+    sl->headers = h;
+    sl->body = body;
+    sl->idx = idx;
+    if (curl_multi_add_handle(rl->multi, cu) != CURLM_OK) {
+        curl_slist_free_all(h);
+        free(body);
+        sl->idx = -1;
+        return C_ERR;
+    }
+    return C_OK;
+}
+
+/* A finished POST: 0 on a 2xx; 1 when the platform refused this event (a
+ * 4xx other than 408 and 429: the event, not the platform, is the problem);
+ * -1 on any other failure (the platform is unwell). Frees the slot. */
+static int finish_delivery(relay_t *rl, struct slot *sl, CURLcode cc, char *err, size_t cap)
+{
+    long status = 0;
+    int res = 0;
+
     if (cc == CURLE_OK)
-        curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(h);
-    free(body);
+        curl_easy_getinfo(sl->easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_multi_remove_handle(rl->multi, sl->easy);
+    curl_slist_free_all(sl->headers);
+    free(sl->body);
+    sl->headers = NULL;
+    sl->body = NULL;
+    sl->idx = -1;
     if (cc != CURLE_OK) {
         snprintf(err, cap, "%s", curl_easy_strerror(cc));
-        return -1;
-    }
-    if (status < 200 || status > 299) {
+        res = -1;
+    } else if (status < 200 || status > 299) {
         snprintf(err, cap, "HTTP %ld", status);
-        return status >= 400 && status < 500 && status != 408 && status != 429 ? 1 : -1;
+        res = status >= 400 && status < 500 && status != 408 && status != 429 ? 1 : -1;
     }
-    return 0;
+    return res;
+}
+
+static struct slot *free_slot(relay_t *rl)
+{
+    for (int i = 0; i < rl->nslots; i++)
+        if (rl->slot[i].idx < 0)
+            return &rl->slot[i];
+    return NULL;
 }
 
 /* Record every outcome of the batch in one transaction (one commit instead
@@ -188,19 +238,27 @@ static int deliver(relay_t *rl, const outbox_event_t *e, char *err, size_t cap)
 static int record_tx(db_t *db, void *arg)
 {
     relay_t *rl = arg;
-    int rc = C_OK;
+    int rc = C_OK, ndone = 0, nback = 0;
 
+    if (rl->n == 0)
+        return C_OK;
+    /* Deliveries and give-backs a few statements for the batch (they share
+     * its claim's lease); failures, the rare case, one by one. */
     for (int i = 0; i < rl->n && rc == C_OK; i++) {
         const outbox_event_t *e = &rl->batch[i];
         const struct outcome *o = &rl->outcome[i];
         if (o->kind == DELIVERED)
-            rc = outbox_delivered(db, e);
-        else if (o->kind == FAILED)
+            rl->done_ids[ndone++] = e->id;
+        else if (o->kind == RELEASED)
+            rl->back_ids[nback++] = e->id;
+        else
             rc = outbox_attempt_failed(db, e, o->delay_ms, rl->cfg->relay_max_attempts, o->error,
                                        o->platform);
-        else
-            rc = outbox_release(db, e, o->delay_ms);
     }
+    if (rc == C_OK && ndone)
+        rc = outbox_delivered_many(db, rl->batch[0].lease, rl->done_ids, ndone);
+    if (rc == C_OK && nback)
+        rc = outbox_release_many(db, rl->batch[0].lease, rl->back_ids, nback);
     return rc;
 }
 
@@ -222,8 +280,8 @@ int relay_round(relay_t *rl, volatile int *stop, int *delivered)
 {
     const config_t *c = rl->cfg;
     int max = (int)(c->relay_batch_size < MAX_BATCH ? c->relay_batch_size : MAX_BATCH);
-    int64_t start = util_mono_us(), give_back = -1;
-    int n, rc, res, down = rl->down;
+    int64_t start = util_mono_us();
+    int n, rc, res, down, down_now = 0;
     uint64_t count = 0;
 
     *delivered = 0;
@@ -238,23 +296,48 @@ int relay_round(relay_t *rl, volatile int *stop, int *delivered)
         rl->claims_back = true;
     }
     n = outbox_claim(rl->db, rl->id, max, c->relay_lease_ms, rl->batch);
+    if (n < 0)
+        rl->claims_back = false;
     if (n <= 0)
         return n;
     rl->n = n;
-    for (int i = 0; i < n; i++) {
-        const outbox_event_t *e = &rl->batch[i];
-        struct outcome *o = &rl->outcome[i];
-
-        if (give_back < 0 && (*stop || util_mono_us() - start > c->relay_lease_ms * 500))
-            give_back = 0; /* stopping, or past half the lease: let others have the rest */
-        if (give_back >= 0) {
-            o->kind = RELEASED;
-            o->delay_ms = give_back;
-        } else if ((res = deliver(rl, e, o->error, sizeof(o->error))) == 0) {
-            o->kind = DELIVERED;
-            (*delivered)++;
-            down = 0;
-        } else {
+    /* Up to relay_parallel deliveries at once over kept-alive connections.
+     * Nothing new starts once the platform has failed (the rest of the batch
+     * is given back), when stopping, or past half the lease. */
+    int next = 0, active = 0, failing = 0, running;
+    while (next < n || active > 0) {
+        struct slot *sl;
+        while (!failing && next < n && (sl = free_slot(rl)) != NULL) {
+            if (*stop || util_mono_us() - start > c->relay_lease_ms * 500) {
+                failing = 1; /* stopping, or past half the lease: let others have the rest */
+                break;
+            }
+            if (start_delivery(rl, sl, &rl->batch[next], next) != C_OK) {
+                failing = 1;
+                break;
+            }
+            next++;
+            active++;
+        }
+        if (active == 0)
+            break;
+        curl_multi_perform(rl->multi, &running);
+        CURLMsg *msg;
+        int left;
+        while ((msg = curl_multi_info_read(rl->multi, &left)) != NULL) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&sl);
+            int i = sl->idx;
+            const outbox_event_t *e = &rl->batch[i];
+            struct outcome *o = &rl->outcome[i];
+            res = finish_delivery(rl, sl, msg->data.result, o->error, sizeof(o->error));
+            active--;
+            if (res == 0) {
+                o->kind = DELIVERED;
+                (*delivered)++;
+                continue;
+            }
             o->kind = FAILED;
             o->platform = res < 0;
             o->delay_ms = relay_backoff_ms(e->attempts + 1, c->relay_retry_base_ms,
@@ -262,22 +345,29 @@ int relay_round(relay_t *rl, volatile int *stop, int *delivered)
             log_warn("event %s (order %lld, attempt %lld): %s; retry in %lld ms", e->event_id,
                      (long long)e->order_id, (long long)e->attempts + 1, o->error,
                      (long long)o->delay_ms);
-            /* The platform is unwell: give the untried rest back, due at
-             * once (the relay itself now waits before it probes the platform
-             * again, relay_pause_ms; one bad event cannot hold up the queue).
-             * A refusal of this event alone (res > 0) lets the batch go on. */
-            if (res < 0) {
-                give_back = 0;
-                down++;
-            }
+            /* The platform is unwell: start nothing more; the untried rest is
+             * given back due at once, and the relay itself waits before it
+             * probes the platform again (relay_pause_ms). A refusal of this
+             * event alone (res > 0) lets the batch go on. */
+            if (res < 0)
+                failing = down_now = 1;
         }
+        if (active > 0)
+            curl_multi_poll(rl->multi, NULL, 0, 100, NULL);
     }
+    for (int i = next; i < n; i++) {
+        rl->outcome[i].kind = RELEASED;
+        rl->outcome[i].delay_ms = 0;
+    }
+    down = down_now ? rl->down + 1 : *delivered > 0 ? 0 : rl->down;
     rc = db_tx(rl->db, record_tx, rl);
     if (rc == C_OK)
         count_outcomes(rl);
     outbox_events_free(rl->batch, n);
-    if (rc != C_OK)
+    if (rc != C_OK) {
+        rl->claims_back = false; /* its claims stay held: take them back once it can */
         return rc;
+    }
     if (rl->down && !down) {
         /* Back: what failed only because it was down is due now. */
         if ((rc = outbox_platform_back(rl->db, &count)) != C_OK)

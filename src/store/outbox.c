@@ -21,6 +21,49 @@ int outbox_add(db_t *db, const char *type, int64_t order_id, const char *payload
                    occurred_sql);
 }
 
+/* Up to ID_CHUNK ids a statement, in the arities db_ids_arity gives (8 of them: 1..128). */
+#define ID_CHUNK 128
+#define ARITIES 8
+
+static int arity_slot(int arity)
+{
+    int i = 0;
+    while ((1 << i) < arity)
+        i++;
+    return i;
+}
+
+/* UPDATE outbox SET <set> WHERE id IN (ids) <where>: `before` parameters
+ * first (for SET), the ids, then `after` (for WHERE); ids in chunks of
+ * ID_CHUNK, each chunk's list padded to its arity by repeating its last id.
+ * sql[ARITIES] is the caller's statement cache (built once per arity). */
+static int update_ids(db_t *db, char (*sql)[1024], const char *set, const char *where,
+                      const db_param_t *before, int nbefore, const int64_t *ids, int n,
+                      const db_param_t *after, int nafter)
+{
+    for (int from = 0; from < n; from += ID_CHUNK) {
+        int rows = n - from < ID_CHUNK ? n - from : ID_CHUNK, arity = db_ids_arity(rows), np = 0;
+        db_param_t params[ID_CHUNK + 4];
+        char *text = sql[arity_slot(arity)];
+
+        if (!text[0]) {
+            char head[512];
+            snprintf(head, sizeof(head), "UPDATE outbox SET %s WHERE id IN ", set);
+            db_in_list_sql(text, sizeof(sql[0]), head, arity, where);
+        }
+        for (int i = 0; i < nbefore; i++)
+            params[np++] = before[i];
+        for (int i = 0; i < arity; i++)
+            params[np++] = DB_I64(ids[from + (i < rows ? i : rows - 1)]);
+        for (int i = 0; i < nafter; i++)
+            params[np++] = after[i];
+        int rc = db_exec_params(db, text, NULL, NULL, params, np);
+        if (rc != C_OK)
+            return rc;
+    }
+    return C_OK;
+}
+
 int outbox_event_exists(db_t *db, const char *event_id)
 {
     static const char sql[] = "SELECT COUNT(*) FROM outbox WHERE event_id = ?";
@@ -39,6 +82,7 @@ void outbox_events_free(outbox_event_t *ev, int n)
 
 struct claim {
     const char *by;
+    int64_t *ids; /* scratch, max of them */
     int max;
     int64_t lease_ms;
     outbox_event_t *out;
@@ -52,10 +96,10 @@ static int claim_tx(db_t *db, void *arg)
         " WHERE status = 'PENDING' AND next_attempt_at <= NOW(3)"
         " ORDER BY next_attempt_at, id LIMIT ? FOR UPDATE SKIP LOCKED";
     static const char until[] = "SELECT NOW(3) + INTERVAL ? * 1000 MICROSECOND";
-    static const char lease[] =
-        "UPDATE outbox SET next_attempt_at = ?, claimed_by = ? WHERE id = ?";
+    static char lease[ARITIES][1024];
     struct claim *c = arg;
     char token[UTIL_TIME_LEN], token_sql[UTIL_TIME_LEN];
+    int64_t *ids = c->ids;
     db_stmt_t *st;
     int rc;
 
@@ -84,18 +128,21 @@ static int claim_tx(db_t *db, void *arg)
         return rc < 0 ? rc : C_ERR;
     util_time_sql(token, token_sql);
     for (int i = 0; i < c->n; i++) {
-        if ((rc = db_exec(db, lease, NULL, NULL, "ssl", token_sql, c->by, c->out[i].id)) != C_OK)
-            return rc;
+        ids[i] = c->out[i].id;
         memcpy(c->out[i].lease, token_sql, sizeof(token_sql));
     }
-    return C_OK;
+    db_param_t set[2] = {DB_STR(token_sql), DB_STR(c->by)};
+    return update_ids(db, lease, "next_attempt_at = ?, claimed_by = ?", "", set, 2, ids, c->n, NULL,
+                      0);
 }
 
 int outbox_claim(db_t *db, const char *by, int max, int64_t lease_ms, outbox_event_t *out)
 {
-    struct claim c = {by, max, lease_ms, out, 0};
-    int rc = db_tx(db, claim_tx, &c);
+    struct claim c = {by, malloc(sizeof(int64_t) * (size_t)(max > 0 ? max : 1)), max, lease_ms, out,
+                      0};
+    int rc = c.ids ? db_tx(db, claim_tx, &c) : C_ERR;
 
+    free(c.ids);
     if (rc != C_OK) {
         outbox_events_free(out, c.n);
         return rc;
@@ -105,12 +152,22 @@ int outbox_claim(db_t *db, const char *by, int max, int64_t lease_ms, outbox_eve
 
 #define CLAIM_HOLDS " WHERE id = ? AND status = 'PENDING' AND next_attempt_at = ?"
 
-int outbox_delivered(db_t *db, const outbox_event_t *e)
+int outbox_delivered_many(db_t *db, const char *lease, const int64_t *ids, int n)
 {
-    static const char sql[] = "UPDATE outbox SET status = 'DELIVERED', attempts = attempts + 1,"
-                              " delivered_at = NOW(3), last_error = NULL, claimed_by = NULL,"
-                              " platform_failed = 0" CLAIM_HOLDS;
-    return db_exec(db, sql, NULL, NULL, "ls", e->id, e->lease);
+    static char sql[ARITIES][1024];
+    db_param_t where[1] = {DB_STR(lease)};
+    return update_ids(db, sql,
+                      "status = 'DELIVERED', attempts = attempts + 1, delivered_at = NOW(3),"
+                      " last_error = NULL, claimed_by = NULL, platform_failed = 0",
+                      " AND status = 'PENDING' AND next_attempt_at = ?", NULL, 0, ids, n, where, 1);
+}
+
+int outbox_release_many(db_t *db, const char *lease, const int64_t *ids, int n)
+{
+    static char sql[ARITIES][1024];
+    db_param_t where[1] = {DB_STR(lease)};
+    return update_ids(db, sql, "next_attempt_at = NOW(3), claimed_by = NULL",
+                      " AND status = 'PENDING' AND next_attempt_at = ?", NULL, 0, ids, n, where, 1);
 }
 
 int outbox_attempt_failed(db_t *db, const outbox_event_t *e, int64_t delay_ms, int64_t max_attempts,
@@ -123,14 +180,6 @@ int outbox_attempt_failed(db_t *db, const outbox_event_t *e, int64_t delay_ms, i
         " last_error = LEFT(?, 500), claimed_by = NULL, platform_failed = ?" CLAIM_HOLDS;
     return db_exec(db, sql, NULL, NULL, "llslls", max_attempts, delay_ms, error, (int64_t)platform,
                    e->id, e->lease);
-}
-
-int outbox_release(db_t *db, const outbox_event_t *e, int64_t delay_ms)
-{
-    static const char sql[] =
-        "UPDATE outbox SET next_attempt_at = NOW(3) + INTERVAL ? * 1000 MICROSECOND,"
-        " claimed_by = NULL" CLAIM_HOLDS;
-    return db_exec(db, sql, NULL, NULL, "lls", delay_ms, e->id, e->lease);
 }
 
 int outbox_release_claims(db_t *db, const char *by, uint64_t *n)

@@ -48,16 +48,15 @@ void outbox_events_free(outbox_event_t *ev, int n);
  * lease (another relay may have delivered the event since, or an operator
  * replayed it) changes nothing. */
 
-/* After a 2xx: DELIVERED. */
-int outbox_delivered(db_t *db, const outbox_event_t *e);
-
 /* After a failed attempt: attempts + 1, and either due again in delay_ms or,
  * once attempts reaches max_attempts, parked as FAILED. */
 int outbox_attempt_failed(db_t *db, const outbox_event_t *e, int64_t delay_ms, int64_t max_attempts,
                           const char *error, bool platform);
 
-/* Give back a claimed, unattempted event: due again in delay_ms. */
-int outbox_release(db_t *db, const outbox_event_t *e, int64_t delay_ms);
+/* After a 2xx: DELIVERED; or given back unattempted, due now. Many events of
+ * one claim at once (lease: the claim's token), a few statements a batch. */
+int outbox_delivered_many(db_t *db, const char *lease, const int64_t *ids, int n);
+int outbox_release_many(db_t *db, const char *lease, const int64_t *ids, int n);
 
 /* A relay starting again: the claims it still holds under its identity (it
  * died while delivering them) are due at once instead of when their lease

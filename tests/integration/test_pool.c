@@ -4,6 +4,10 @@
  * systemd/commerce-fcgi-roll) drops nothing under steady load. */
 #include <setjmp.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -200,11 +204,87 @@ static void rolling_restarts_under_load_drop_nothing(void **state)
     unlink(l.done);
 }
 
+/* A "worker" that takes each request and dies without an answer (as a worker
+ * killed right after its commit would): nginx's 502. A write must then be
+ * told OUTCOME_UNKNOWN (it may have been carried out), a read
+ * SERVICE_UNAVAILABLE. Run in a child on the pool's socket path. */
+static void take_and_drop(const char *sock)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    char buf[4096];
+
+    if (strlen(sock) >= sizeof(a.sun_path))
+        _exit(1);
+    memcpy(a.sun_path, sock, strlen(sock) + 1);
+    unlink(sock);
+    if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) != 0 || chmod(sock, 0666) != 0 ||
+        listen(s, 64) != 0)
+        _exit(1);
+    for (;;) {
+        int c = accept(s, NULL, NULL);
+        if (c < 0)
+            continue;
+        ssize_t n = read(c, buf, sizeof(buf)); /* the request arrived... */
+        (void)n;
+        close(c); /* ...and no answer ever comes */
+    }
+}
+
+static void worker_gone_mid_request_is_unknown_for_writes(void **state)
+{
+    char sock[512], ra[16];
+    int64_t uid = tc_new_user(), pid = tc_new_product(100, 10);
+    (void)state;
+
+    tc_charge(uid, 1000);
+    snprintf(sock, sizeof(sock), "%s/run/fcgi.sock", state_dir());
+    assert_true(strlen(sock) < sizeof(((struct sockaddr_un *)0)->sun_path));
+    assert_int_equal(tc_stack("workers-stop"), 0);
+    fflush(NULL);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0)
+        take_and_drop(sock);
+    /* wait for the stand-in to listen (its socket file is new) */
+    for (int i = 0; i < 500; i++) {
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
+        int s = socket(AF_UNIX, SOCK_STREAM, 0);
+        memcpy(a.sun_path, sock, strlen(sock) + 1);
+        int ok = connect(s, (struct sockaddr *)&a, sizeof(a)) == 0;
+        close(s);
+        if (ok)
+            break;
+        struct timespec tick = {0, 10 * 1000000L};
+        nanosleep(&tick, NULL);
+    }
+    char body[160];
+    snprintf(body, sizeof(body),
+             "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}", (long long)uid,
+             (long long)pid);
+    tc_resp_t *r = tc_post_key("/orders", body, "gone-1");
+    assert_problem(r, 503, "OUTCOME_UNKNOWN");
+    assert_non_null(tc_header(r, "Retry-After", ra, sizeof(ra)));
+    tc_free(r);
+    r = tc_getf("/products/%lld", (long long)pid);
+    assert_problem(r, 503, "SERVICE_UNAVAILABLE");
+    tc_free(r);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    assert_int_equal(tc_stack("workers-start"), 0);
+    /* the real workers are back, and the order (which no worker saw) is placed by the retry */
+    r = tc_post_key("/orders", body, "gone-1");
+    assert_int_equal(r->status, 201);
+    tc_free(r);
+    assert_int_equal(tc_orders_of(uid), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(same_slot_killed_twenty_times_pool_stays_full),
         cmocka_unit_test(rolling_restarts_under_load_drop_nothing),
+        cmocka_unit_test(worker_gone_mid_request_is_unknown_for_writes),
     };
     return cmocka_run_group_tests_name("integration/pool", tests, NULL, NULL);
 }
