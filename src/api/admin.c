@@ -74,8 +74,7 @@ int admin_patch_product_h(req_t *r)
         return invalid(r, NULL, "nothing to change: send at least one of name, price, restock");
     rc = effect_tx(r, 0, patch_product_tx, &p);
     if (rc == C_REJECT && !p.found)
-        return problem(r, 404, "PRODUCT_NOT_FOUND", NULL, "product %" PRId64 " does not exist",
-                       p.id);
+        return problem(r, P_PRODUCT_NOT_FOUND, NULL, "product %" PRId64 " does not exist", p.id);
     if (rc == C_REJECT)
         return invalid(r, "restock", "restock would take the stock past %lld",
                        (long long)MONEY_MAX_STOCK);

@@ -50,7 +50,8 @@ void page_finish(page_t *pg, json_object *o);
 void page_abort(page_t *pg);
 
 /* End the page of a list that belongs to user uid; rc is what the store's
- * listing returned. An empty list of an unknown user is 404 USER_NOT_FOUND.
+ * listing returned (C_OK or a failure). An empty list of an unknown user is
+ * 404 USER_NOT_FOUND.
  * Answers 200 {"items":…,"next":…}, or returns the failure. */
 int page_reply_for_user(req_t *r, page_t *pg, int rc, int64_t uid);
 

@@ -35,13 +35,13 @@ static void add_line(void *arg, const cart_line_t *l)
 static int respond_cart(req_t *r, int64_t uid, int status)
 {
     struct cart_doc d = {.items = json_object_new_array()};
-    int found = 1, rc = cart_list(db_of(r), uid, add_line, &d);
+    int found = 1, n = 0, rc = cart_list(db_of(r), uid, add_line, &d, &n);
 
-    if (rc == 0)
+    if (rc == C_OK && n == 0) /* an unknown user has an empty cart too: tell them apart */
         rc = users_exists(db_of(r), uid, &found);
-    if (rc < 0 || !found) {
+    if (rc != C_OK || !found) {
         json_object_put(d.items);
-        return rc < 0 ? rc : no_user(r, uid);
+        return rc != C_OK ? rc : no_user(r, uid);
     }
     json_object *o = json_object_new_object();
     jput_i(o, "userId", uid);
@@ -66,7 +66,7 @@ int cart_put_h(req_t *r)
         if (c.outcome == CART_NO_USER)
             return no_user(r, c.user_id);
         if (c.outcome == CART_NO_PRODUCT)
-            return problem(r, 404, "PRODUCT_NOT_FOUND", NULL, "product %" PRId64 " does not exist",
+            return problem(r, P_PRODUCT_NOT_FOUND, NULL, "product %" PRId64 " does not exist",
                            c.product_id);
         return invalid(r, "productId", "a cart holds at most %d products", CART_MAX_LINES);
     }
@@ -133,30 +133,31 @@ static int checkout_marked(db_t *db, struct effect *e)
 
 int cart_checkout_h(req_t *r)
 {
-    static struct checkout c;
+    struct checkout *c = req_scratch(r, sizeof(*c));
     struct effect e = {
-        .work = checkout_work, .write = checkout_write, .marked = checkout_marked, .arg = &c};
+        .work = checkout_work, .write = checkout_write, .marked = checkout_marked, .arg = c};
     int rc, found;
 
-    memset(&c, 0, sizeof(c));
-    c.place.user_id = r->ids[0];
-    if ((rc = orders_read_coupon(r, &c.place)) != C_OK)
+    if (!c || !(c->place.order = req_scratch(r, sizeof(*c->place.order))))
+        return C_ERR;
+    c->place.user_id = r->ids[0];
+    if ((rc = orders_read_coupon(r, &c->place)) != C_OK)
         return rc;
-    rc = effect_run(r, c.place.user_id, &e);
+    rc = effect_run(r, c->place.user_id, &e);
     if (rc == C_OK)
-        orders_count(rc, r, &e, &c.place);
+        orders_count(rc, r, &e, &c->place);
     if (rc != C_REJECT || r->status)
         return rc;
-    if (c.empty) {
+    if (c->empty) {
         /* An unknown user has an empty cart too: tell them apart. */
-        if ((rc = users_exists(db_of(r), c.place.user_id, &found)) != C_OK)
+        if ((rc = users_exists(db_of(r), c->place.user_id, &found)) != C_OK)
             return rc;
         if (!found)
-            return no_user(r, c.place.user_id);
-        return problem(r, 409, "CART_EMPTY", NULL, "the cart of user %" PRId64 " is empty",
-                       c.place.user_id);
+            return no_user(r, c->place.user_id);
+        return problem(r, P_CART_EMPTY, NULL, "the cart of user %" PRId64 " is empty",
+                       c->place.user_id);
     }
-    rc = orders_place_problem(r, &c.place);
-    orders_count(rc, r, &e, &c.place);
+    rc = orders_place_problem(r, &c->place);
+    orders_count(rc, r, &e, &c->place);
     return rc;
 }

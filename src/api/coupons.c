@@ -39,7 +39,7 @@ static json_object *render_user_coupon(const user_coupon_t *u)
 
 static int no_coupon(req_t *r, int64_t id)
 {
-    return problem(r, 404, "COUPON_NOT_FOUND", NULL, "coupon %" PRId64 " does not exist", id);
+    return problem(r, P_COUPON_NOT_FOUND, NULL, "coupon %" PRId64 " does not exist", id);
 }
 
 int coupons_get_h(req_t *r)
@@ -72,14 +72,12 @@ int coupons_issue_h(req_t *r)
     case ISSUE_NO_COUPON:
         return no_coupon(r, c.coupon_id);
     case ISSUE_EXPIRED:
-        return problem(r, 409, "COUPON_NOT_USABLE", NULL, "coupon %" PRId64 " has expired",
-                       c.coupon_id);
+        return problem(r, P_COUPON_NOT_USABLE, NULL, "coupon %" PRId64 " has expired", c.coupon_id);
     case ISSUE_ALREADY:
-        return problem(r, 409, "COUPON_ALREADY_ISSUED", NULL,
+        return problem(r, P_COUPON_ALREADY_ISSUED, NULL,
                        "user %" PRId64 " already has coupon %" PRId64, c.user_id, c.coupon_id);
     default:
-        return problem(r, 409, "COUPON_SOLD_OUT", NULL, "coupon %" PRId64 " is sold out",
-                       c.coupon_id);
+        return problem(r, P_COUPON_SOLD_OUT, NULL, "coupon %" PRId64 " is sold out", c.coupon_id);
     }
 }
 
@@ -91,13 +89,13 @@ static void add_user_coupon(void *arg, const user_coupon_t *u)
 int coupons_user_list_h(req_t *r)
 {
     json_object *items = json_object_new_array();
-    int found = 1, rc = coupons_of_user(db_of(r), r->ids[0], add_user_coupon, items);
+    int found = 1, n = 0, rc = coupons_of_user(db_of(r), r->ids[0], add_user_coupon, items, &n);
 
-    if (rc == 0)
+    if (rc == C_OK && n == 0) /* none: perhaps no such user */
         rc = users_exists(db_of(r), r->ids[0], &found);
-    if (rc < 0 || !found) {
+    if (rc != C_OK || !found) {
         json_object_put(items);
-        return rc < 0 ? rc : no_user(r, r->ids[0]);
+        return rc != C_OK ? rc : no_user(r, r->ids[0]);
     }
     json_object *o = json_object_new_object();
     json_object_object_add(o, "items", items);

@@ -97,12 +97,14 @@ int effect_run(req_t *r, int64_t user_id, struct effect *e)
         rc = resp_raw(r, e->ik.status, "application/json", e->ik.response, e->ik.response_len);
         resp_header(r, "Idempotent-Replayed", "true");
     } else if (rc == C_REJECT && e->ik.state == IDEM_MISMATCH) {
-        problem(r, 422, "IDEMPOTENCY_KEY_REUSED", "Idempotency-Key",
+        problem(r, P_IDEMPOTENCY_KEY_REUSED, "Idempotency-Key",
                 "this Idempotency-Key was used for a different request");
     }
-    free(e->body);
-    free(e->request);
-    free(e->ik.response);
+    /* What it allocated is the request's now: req_release frees it. */
+    char *blocks[] = {e->body, e->request, e->ik.response};
+    for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++)
+        if (blocks[i] && req_own(r, blocks[i]) != C_OK && rc == C_OK)
+            rc = C_ERR;
     e->body = e->request = e->ik.response = NULL;
     return rc;
 }

@@ -55,11 +55,11 @@ int page_reply_for_user(req_t *r, page_t *pg, int rc, int64_t uid)
 {
     int found = 1;
 
-    if (rc == 0)
+    if (rc == C_OK && pg->count == 0) /* an empty page: perhaps no such user */
         rc = users_exists(db_of(r), uid, &found);
-    if (rc < 0 || !found) {
+    if (rc != C_OK || !found) {
         page_abort(pg);
-        return rc < 0 ? rc : no_user(r, uid);
+        return rc != C_OK ? rc : no_user(r, uid);
     }
     json_object *o = json_object_new_object();
     page_finish(pg, o);

@@ -64,7 +64,7 @@ int ops_metrics_h(req_t *r)
 
     for (size_t i = 0; i < n && i < METRICS_ROUTES; i++)
         names[i] = routes[i].name;
-    if (metrics_render(&text, &len, names, (int)(n < METRICS_ROUTES ? n : METRICS_ROUTES)) != 0)
+    if (metrics_render(&text, &len, names, (int)(n < METRICS_ROUTES ? n : METRICS_ROUTES)) != C_OK)
         return C_ERR;
     /* The outbox and the popular batch are read from the database at scrape
      * time, with bounded indexed queries; without the database the counters

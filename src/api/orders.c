@@ -9,10 +9,6 @@
 #include "common/rc.h"
 #include "store/outbox.h"
 
-/* One order at a time per worker process: the buffer is reused by every
- * request instead of 80 KB on the stack or the heap. */
-static order_t order_buf;
-
 static json_object *render(const order_t *o)
 {
     json_object *obj = json_object_new_object(), *items = json_object_new_array();
@@ -43,14 +39,13 @@ static json_object *render(const order_t *o)
 
 static int no_order(req_t *r, int64_t id)
 {
-    return problem(r, 404, "ORDER_NOT_FOUND", NULL, "order %" PRId64 " does not exist", id);
+    return problem(r, P_ORDER_NOT_FOUND, NULL, "order %" PRId64 " does not exist", id);
 }
 
 int orders_place_work(db_t *db, struct effect *e, struct order_place *p)
 {
     int rc;
 
-    p->order = &order_buf;
     if ((rc = orders_place(db, p)) != C_OK)
         return rc;
     return effect_respond(e, 201, render(p->order));
@@ -73,22 +68,22 @@ int orders_place_problem(req_t *r, const struct order_place *p)
 
     switch (v->outcome) {
     case ORDER_NO_PRODUCT:
-        return problem_x(r, 404, "PRODUCT_NOT_FOUND", "productId", v->bad_id,
+        return problem_x(r, P_PRODUCT_NOT_FOUND, "productId", v->bad_id,
                          "product %" PRId64 " does not exist", v->bad_id);
     case ORDER_NO_USER:
         return no_user(r, p->user_id);
     case ORDER_OUT_OF_STOCK:
-        return problem_x(r, 409, "OUT_OF_STOCK", "productId", v->bad_id,
+        return problem_x(r, P_OUT_OF_STOCK, "productId", v->bad_id,
                          "product %" PRId64 " has %" PRId64 " left, %" PRId64 " requested",
                          v->bad_id, v->have, v->want);
     case ORDER_NO_BALANCE:
-        return problem(r, 409, "INSUFFICIENT_BALANCE", NULL,
+        return problem(r, P_INSUFFICIENT_BALANCE, NULL,
                        "the balance is %" PRId64 ", the order total is %" PRId64, v->have, v->want);
     case ORDER_COUPON_NOT_FOUND:
-        return problem(r, 404, "COUPON_NOT_FOUND", NULL, "coupon %" PRId64 " does not exist",
+        return problem(r, P_COUPON_NOT_FOUND, NULL, "coupon %" PRId64 " does not exist",
                        p->coupon_id);
     case ORDER_COUPON_NOT_USABLE:
-        return problem(r, 409, "COUPON_NOT_USABLE", NULL,
+        return problem(r, P_COUPON_NOT_USABLE, NULL,
                        "coupon %" PRId64 " is not available to user %" PRId64
                        " (not issued, already used, or expired)",
                        p->coupon_id, p->user_id);
@@ -127,34 +122,37 @@ static int create_marked(db_t *db, struct effect *e) { return orders_place_marke
 
 int orders_create_h(req_t *r)
 {
-    static struct order_place p;
+    struct order_place *p = req_scratch(r, sizeof(*p));
     struct effect e = {
-        .work = create_work, .write = create_write, .marked = create_marked, .arg = &p};
+        .work = create_work, .write = create_write, .marked = create_marked, .arg = p};
     char field[48], detail[160];
     int rc;
 
-    memset(&p, 0, sizeof(p));
-    if ((rc = body_int(r, "userId", 1, INT64_MAX, &p.user_id)) != C_OK ||
-        (rc = req_acting_for(r, p.user_id)) != C_OK || (rc = orders_read_coupon(r, &p)) != C_OK)
+    if (!p || !(p->order = req_scratch(r, sizeof(*p->order))))
+        return C_ERR;
+    if ((rc = body_int(r, "userId", 1, INT64_MAX, &p->user_id)) != C_OK ||
+        (rc = req_acting_for(r, p->user_id)) != C_OK || (rc = orders_read_coupon(r, p)) != C_OK)
         return rc;
-    if (order_parse_items(r->json, p.lines, &p.n, field, sizeof(field), detail, sizeof(detail)))
+    if (order_parse_items(r->json, p->lines, &p->n, field, sizeof(field), detail, sizeof(detail)) !=
+        C_OK)
         return invalid(r, field, "%s", detail);
-    rc = effect_run(r, p.user_id, &e);
+    rc = effect_run(r, p->user_id, &e);
     if (rc == C_REJECT && !r->status)
-        rc = orders_place_problem(r, &p); /* C_ERR (a 500) for an outcome it does not know */
-    orders_count(rc, r, &e, &p);
+        rc = orders_place_problem(r, p); /* C_ERR (a 500) for an outcome it does not know */
+    orders_count(rc, r, &e, p);
     return rc;
 }
 
 int orders_get_h(req_t *r)
 {
-    int found, rc = orders_load(db_of(r), r->ids[0], &order_buf, &found);
+    order_t *o = req_scratch(r, sizeof(*o));
+    int found, rc = o ? orders_load(db_of(r), r->ids[0], o, &found) : C_ERR;
 
     if (rc != C_OK)
         return rc;
-    if (!found || (r->user_id && order_buf.user_id != r->user_id)) /* another's: as unknown */
+    if (!found || (r->user_id && o->user_id != r->user_id)) /* another's: as unknown */
         return no_order(r, r->ids[0]);
-    return resp_json(r, 200, render(&order_buf));
+    return resp_json(r, 200, render(o));
 }
 
 static void add_order(void *arg, const order_t *o)
@@ -173,7 +171,12 @@ int orders_list_h(req_t *r)
     if ((rc = query_cursor(r, "before", INT64_MAX, &before)) != C_OK ||
         (rc = page_begin(r, &pg)) != C_OK)
         return rc;
-    rc = orders_list(db_of(r), uid, before, pg.limit + 1, &order_buf, add_order, &pg);
+    order_t *buf = req_scratch(r, sizeof(*buf));
+    if (!buf) {
+        page_abort(&pg);
+        return C_ERR;
+    }
+    rc = orders_list(db_of(r), uid, before, pg.limit + 1, buf, add_order, &pg, NULL);
     return page_reply_for_user(r, &pg, rc, uid);
 }
 
@@ -201,17 +204,18 @@ static int cancel_marked(db_t *db, void *arg)
 
 int orders_cancel_h(req_t *r)
 {
-    struct order_cancel c = {.order_id = r->ids[0], .user_id = r->user_id, .order = &order_buf};
-    int rc = db_tx_marked(db_of(r), cancel_tx, cancel_marked, &c);
+    struct order_cancel c = {
+        .order_id = r->ids[0], .user_id = r->user_id, .order = req_scratch(r, sizeof(order_t))};
+    int rc = c.order ? db_tx_marked(db_of(r), cancel_tx, cancel_marked, &c) : C_ERR;
 
     if (rc == C_REJECT && c.outcome == ORDER_NOT_FOUND)
         return no_order(r, c.order_id);
     if (rc == C_REJECT)
-        return problem(r, 409, "ORDER_NOT_CANCELLABLE", NULL,
+        return problem(r, P_ORDER_NOT_CANCELLABLE, NULL,
                        "order %" PRId64 " is already cancelled; only PAID orders can be cancelled",
                        c.order_id);
     if (rc != C_OK)
         return rc;
     metrics_cancel();
-    return resp_json(r, 200, render(&order_buf));
+    return resp_json(r, 200, render(c.order));
 }

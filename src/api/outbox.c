@@ -35,8 +35,8 @@ int outbox_admin_get_h(req_t *r)
         return rc;
     if ((rc = page_begin(r, &pg)) != C_OK)
         return rc;
-    rc = outbox_failed_list(db_of(r), after, pg.limit + 1, add_failed, &pg);
-    if (rc < 0) {
+    rc = outbox_failed_list(db_of(r), after, pg.limit + 1, add_failed, &pg, NULL);
+    if (rc != C_OK) {
         page_abort(&pg);
         return rc;
     }
@@ -60,8 +60,7 @@ struct replay {
 static int replay_tx(db_t *db, void *arg)
 {
     struct replay *p = arg;
-    p->n = outbox_replay(db, p->event_id);
-    return p->n < 0 ? p->n : C_OK;
+    return outbox_replay(db, p->event_id, &p->n);
 }
 
 /* Body {} replays every FAILED event; {"eventId":"..."} one of them. */
@@ -79,7 +78,7 @@ int outbox_admin_replay_h(req_t *r)
         return rc;
     n = p.n;
     if (one && n == 0)
-        return problem(r, 404, "NOT_FOUND", "eventId", "no FAILED event with id %s", event_id);
+        return problem(r, P_NOT_FOUND, "eventId", "no FAILED event with id %s", event_id);
     json_object *o = json_object_new_object();
     jput_i(o, "replayed", n);
     return resp_json(r, 200, o);

@@ -56,7 +56,7 @@ int points_charge_h(req_t *r)
         return rc;
     if (c.outcome == CHARGE_NO_USER)
         return no_user(r, c.user_id);
-    return problem(r, 409, "BALANCE_LIMIT_EXCEEDED", NULL,
+    return problem(r, P_BALANCE_LIMIT_EXCEEDED, NULL,
                    "balance %" PRId64 " + %" PRId64 " would exceed the maximum %" PRId64, c.balance,
                    c.amount, c.max_balance);
 }
@@ -85,6 +85,6 @@ int points_history_h(req_t *r)
     if ((rc = query_cursor(r, "before", INT64_MAX, &before)) != C_OK ||
         (rc = page_begin(r, &pg)) != C_OK)
         return rc;
-    rc = points_history(db_of(r), uid, before, pg.limit + 1, add_entry, &pg);
+    rc = points_history(db_of(r), uid, before, pg.limit + 1, add_entry, &pg, NULL);
     return page_reply_for_user(r, &pg, rc, uid);
 }

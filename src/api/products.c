@@ -24,7 +24,7 @@ int products_get_h(req_t *r)
     if (rc != C_OK)
         return rc;
     if (!found)
-        return problem(r, 404, "PRODUCT_NOT_FOUND", NULL, "product %" PRId64 " does not exist",
+        return problem(r, P_PRODUCT_NOT_FOUND, NULL, "product %" PRId64 " does not exist",
                        r->ids[0]);
     return resp_json(r, 200, products_render(&p));
 }
@@ -45,8 +45,8 @@ int products_list_h(req_t *r)
     /* `after` may be any positive id; absent starts at the beginning. */
     if ((rc = query_cursor(r, "after", 0, &after)) != C_OK || (rc = page_begin(r, &pg)) != C_OK)
         return rc;
-    rc = products_list(db_of(r), after, pg.limit + 1, add_product, &pg);
-    if (rc < 0) {
+    rc = products_list(db_of(r), after, pg.limit + 1, add_product, &pg, NULL);
+    if (rc != C_OK) {
         page_abort(&pg);
         return rc;
     }
@@ -57,18 +57,18 @@ int products_list_h(req_t *r)
 
 int products_popular_h(req_t *r)
 {
-    static popular_view_t v;
-    int rc = popular_read(db_of(r), &v);
+    popular_view_t *v = req_scratch(r, sizeof(*v));
+    int rc = v ? popular_read(db_of(r), v) : C_ERR;
 
     if (rc != C_OK)
         return rc;
     json_object *o = json_object_new_object(), *items = json_object_new_array();
-    jput_s(o, "from", v.found ? v.from_day : NULL);
-    jput_s(o, "to", v.found ? v.to_day : NULL);
-    jput_i(o, "days", v.found ? v.days : POPULAR_DAYS);
-    jput_s(o, "computedAt", v.found ? v.computed_at : NULL);
-    for (int i = 0; i < v.n; i++) {
-        const popular_entry_t *e = &v.items[i];
+    jput_s(o, "from", v->found ? v->from_day : NULL);
+    jput_s(o, "to", v->found ? v->to_day : NULL);
+    jput_i(o, "days", v->found ? v->days : POPULAR_DAYS);
+    jput_s(o, "computedAt", v->found ? v->computed_at : NULL);
+    for (int i = 0; i < v->n; i++) {
+        const popular_entry_t *e = &v->items[i];
         json_object *it = json_object_new_object();
         jput_i(it, "rank", e->rank);
         jput_i(it, "productId", e->product.id);

@@ -69,9 +69,15 @@ static void install_signals(void)
 static void serve(app_t *app, FCGX_Request *fr, const route_t *routes, size_t nroutes)
 {
     const router_env_t env = {app->cfg.admin_token, app->auth, (int)app->cfg.retry_after_seconds};
+    /* The scratch area lent to each request in turn (one at a time per
+     * worker); req_release gives it back empty. 256 KiB: an order's working
+     * state and its document with room to spare. */
+    static unsigned char scratch[256 * 1024];
     req_t r;
 
     memset(&r, 0, sizeof(r));
+    r.scratch = scratch;
+    r.scratch_cap = sizeof(scratch);
     r.app = app;
     r.started_us = util_mono_us();
     int rc = fcgi_read(&r, fr, (size_t)app->cfg.max_body_bytes);
@@ -79,7 +85,7 @@ static void serve(app_t *app, FCGX_Request *fr, const route_t *routes, size_t nr
     if (rc == C_OK)
         router_dispatch(&r, routes, nroutes, &env);
     else if (rc != C_REJECT)
-        problem(&r, 500, "INTERNAL_ERROR", NULL, "internal error");
+        problem(&r, P_INTERNAL_ERROR, NULL, "internal error");
     metrics_request(r.route ? (int)(r.route - routes) : METRICS_ROUTES, r.status,
                     util_mono_us() - r.started_us);
     if (r.status >= 500 && r.status != 503)
@@ -133,7 +139,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", usage);
         return 2;
     }
-    if (config_load(&app.cfg, CONFIG_WORKER) != 0) {
+    if (config_load(&app.cfg, CONFIG_WORKER) != C_OK) {
         log_error("invalid configuration; see the lines above");
         return start_failed(2);
     }

@@ -101,7 +101,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (config_load(&cfg, CONFIG_TOOL) != 0) {
+    if (config_load(&cfg, CONFIG_TOOL) != C_OK) {
         log_error("invalid configuration; see the lines above");
         return 2;
     }

@@ -31,7 +31,7 @@
 #include "store/idem.h"
 #include "store/outbox.h"
 
-static volatile int stop;
+static volatile sig_atomic_t stop;
 
 static void on_stop(int sig)
 {
@@ -65,7 +65,7 @@ static int cmd_status(db_t *db)
            s.oldest_pending[0] ? s.oldest_pending : "-");
     if (s.failed) {
         printf("failed events (replay with: commerce-relay replay [EVENT_ID]):\n");
-        if (outbox_failed_list(db, 0, 1000, print_failed, NULL) < 0)
+        if (outbox_failed_list(db, 0, 1000, print_failed, NULL, NULL) != C_OK)
             return 1;
     }
     return 0;
@@ -73,8 +73,8 @@ static int cmd_status(db_t *db)
 
 static int cmd_replay(db_t *db, const char *event_id)
 {
-    int n = outbox_replay(db, event_id);
-    if (n < 0)
+    int n = 0;
+    if (outbox_replay(db, event_id, &n) != C_OK)
         return 1;
     printf("%d event(s) back to pending\n", n);
     return event_id && n == 0 ? 1 : 0;
@@ -84,11 +84,10 @@ static int cmd_replay(db_t *db, const char *event_id)
  * retention, a bounded batch at a time (the next minute takes the rest). */
 static void housekeeping(const config_t *cfg, db_t *db)
 {
-    int a = outbox_purge_delivered(db, cfg->relay_retention_hours, 10000);
-    int b = idem_purge(db, cfg->idempotency_retention_hours, 10000);
-    if (a > 0 || b > 0)
-        log_info("housekeeping: removed %d delivered events, %d idempotency keys", a > 0 ? a : 0,
-                 b > 0 ? b : 0);
+    int a = 0, b = 0;
+    if (outbox_purge_delivered(db, cfg->relay_retention_hours, 10000, &a) == C_OK &&
+        idem_purge(db, cfg->idempotency_retention_hours, 10000, &b) == C_OK && (a || b))
+        log_info("housekeeping: removed %d delivered events, %d idempotency keys", a, b);
 }
 
 static int run(const config_t *cfg, db_t *db)
@@ -112,14 +111,14 @@ static int run(const config_t *cfg, db_t *db)
              (long long)cfg->relay_poll_ms, (long long)cfg->relay_timeout_ms,
              (long long)cfg->relay_max_attempts);
     while (!stop) {
-        int delivered = 0;
-        int n = relay_round(rl, &stop, &delivered);
+        int claimed = 0, delivered = 0;
+        int rc = relay_round(rl, &stop, &claimed, &delivered);
         total += delivered;
-        if (n < 0)
+        if (rc != C_OK)
             nap_ms(1000); /* database unreachable: the events wait in the outbox */
         else if (relay_pause_ms(rl) > 0)
             nap_ms(relay_pause_ms(rl)); /* the platform is unwell: probe it again after this */
-        else if (n < cfg->relay_batch_size)
+        else if (claimed < cfg->relay_batch_size)
             nap_ms(cfg->relay_poll_ms);
         if (util_mono_us() - last_log > 60 * 1000000LL) {
             housekeeping(cfg, db);
@@ -153,7 +152,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", usage);
         return 2;
     }
-    if (config_load(&cfg, argc == 1 ? CONFIG_RELAY : CONFIG_TOOL) != 0) {
+    if (config_load(&cfg, argc == 1 ? CONFIG_RELAY : CONFIG_TOOL) != C_OK) {
         log_error("invalid configuration; see the lines above");
         return 2;
     }

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "common/config.h"
+#include "common/rc.h"
 #include "common/util.h"
 
 static int print_token(const config_t *cfg, int64_t uid, int64_t seconds, time_t now)
@@ -46,13 +47,13 @@ int main(int argc, char **argv)
     int64_t n = 0, seconds = 3600;
     time_t now = time(NULL);
 
-    if (argc < 2 + bulk || argc > 3 + bulk || util_parse_i64(argv[1 + bulk], &n) != 0 || n < 1 ||
-        (argc == 3 + bulk && (util_parse_i64(argv[2 + bulk], &seconds) != 0 || seconds < 1))) {
+    if (argc < 2 + bulk || argc > 3 + bulk || util_parse_i64(argv[1 + bulk], &n) != C_OK || n < 1 ||
+        (argc == 3 + bulk && (util_parse_i64(argv[2 + bulk], &seconds) != C_OK || seconds < 1))) {
         fprintf(stderr, "usage: commerce-token USER_ID [SECONDS] | commerce-token --bulk N "
                         "[SECONDS]\n");
         return 2;
     }
-    if (config_load(&cfg, CONFIG_TOOL) != 0)
+    if (config_load(&cfg, CONFIG_TOOL) != C_OK)
         return 2;
     if (!cfg.auth_hs256_secret[0] || !cfg.auth_issuer[0] || !cfg.auth_audience[0]) {
         fprintf(stderr, "commerce-token: the configuration (%s) has no auth_hs256_secret, "

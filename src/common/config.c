@@ -1,4 +1,5 @@
 #include "common/config.h"
+#include "common/rc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -137,7 +138,7 @@ static void set_value(config_t *cfg, const struct key *k, const char *val, size_
     }
     memcpy(buf, val, len);
     buf[len] = '\0';
-    if (util_parse_i64(buf, &v) != 0) {
+    if (util_parse_i64(buf, &v) != C_OK) {
         reportf(report, arg, problems, "config: %s (%s): '%s' is not an integer", k->name, origin,
                 buf);
         return;
@@ -351,7 +352,7 @@ static void read_secret_files(config_t *cfg, int *problems)
                     secret_files[i].name);
             continue;
         }
-        if (stat(file, &st) != 0 || util_read_file(file, secret_files[i].cap, &text, &len) != 0) {
+        if (stat(file, &st) != 0 || util_read_file(file, secret_files[i].cap, &text, &len) != C_OK) {
             reportf(report_stderr, NULL, problems, "config: %s_file: %s: %s",
                     secret_files[i].name, file, strerror(errno));
             continue;
@@ -380,10 +381,10 @@ int config_load(config_t *cfg, enum config_role role)
     int problems = 0, found = 1;
     struct stat st;
 
-    if (util_read_file(path, 1 << 20, &text, NULL) != 0) {
+    if (util_read_file(path, 1 << 20, &text, NULL) != C_OK) {
         if (explicit_path || errno != ENOENT) {
             fprintf(stderr, "config: %s: cannot read: %s\n", path, strerror(errno));
-            return 1;
+            return C_ERR;
         }
         found = 0;
     }
@@ -400,7 +401,7 @@ int config_load(config_t *cfg, enum config_role role)
                               : "config: no file at %s (COMMERCE_CONFIG%s); the environment "
                                 "alone is not enough\n",
                 path, explicit_path ? "" : " unset: the compiled-in default");
-    return problems;
+    return problems ? C_ERR : C_OK;
 }
 
 const char *config_key(size_t i)

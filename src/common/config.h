@@ -95,7 +95,7 @@ int config_auth_off(const config_t *cfg);
  * config_parse with getenv, read the secrets named by the *_file keys, refuse
  * a file that holds a secret and is readable by others, then config_check
  * for `role`. Problems go to stderr, one line each, followed by a line naming
- * the file used (or tried). Returns 0 when usable. */
+ * the file used (or tried). C_OK when usable, else C_ERR. */
 int config_load(config_t *cfg, enum config_role role);
 
 /* Which program reads a key (a mask). */

@@ -1,4 +1,5 @@
 #include "common/jsonx.h"
+#include "common/rc.h"
 
 #include <string.h>
 
@@ -237,14 +238,14 @@ int jsonx_parse_object(const char *buf, size_t len, int max_depth, json_object *
     *at = JSONX_NO_OFFSET;
     if (len == 0) {
         *why = "the request body is empty";
-        return -1;
+        return C_ERR;
     }
     if (len > (size_t)INT32_MAX) {
         *why = "the request body is too large";
-        return -1;
+        return C_ERR;
     }
     if ((*why = strict_prescan(buf, len, max_depth, &names, at)) != NULL)
-        return -1;
+        return C_ERR;
     size_t first = 0;
     while (first < len &&
            (buf[first] == ' ' || buf[first] == '\t' || buf[first] == '\n' || buf[first] == '\r'))
@@ -252,14 +253,14 @@ int jsonx_parse_object(const char *buf, size_t len, int max_depth, json_object *
     if (first < len && buf[first] != '{') {
         *at = first;
         *why = "the request body must be a JSON object";
-        return -1;
+        return C_ERR;
     }
     /* json-c counts a level for the scalars inside the innermost container
      * too; the prescan has bounded the containers already. */
     tok = json_tokener_new_ex(max_depth + 1);
     if (!tok) {
         *why = "out of memory";
-        return -1;
+        return C_ERR;
     }
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     obj = json_tokener_parse_ex(tok, buf, (int)len);
@@ -284,7 +285,7 @@ int jsonx_parse_object(const char *buf, size_t len, int max_depth, json_object *
             *why = "the request body is not valid JSON";
             break;
         }
-        return -1;
+        return C_ERR;
     }
     for (size_t i = used; i < len; i++) {
         char c = buf[i];
@@ -292,21 +293,21 @@ int jsonx_parse_object(const char *buf, size_t len, int max_depth, json_object *
             json_object_put(obj);
             *at = i;
             *why = "unexpected data after the JSON document";
-            return -1;
+            return C_ERR;
         }
     }
     if (!json_object_is_type(obj, json_type_object)) {
         json_object_put(obj);
         *why = "the request body must be a JSON object";
-        return -1;
+        return C_ERR;
     }
     if (tree_members(obj) != names) {
         json_object_put(obj);
         *why = "a JSON object names the same member twice";
-        return -1;
+        return C_ERR;
     }
     *out = obj;
-    return 0;
+    return C_OK;
 }
 
 enum jx jsonx_int_value(json_object *v, int64_t min, int64_t max, int64_t *out)

@@ -18,8 +18,8 @@ enum jx {
 
 /* Parse a request body that must be exactly one JSON object: strict syntax,
  * valid UTF-8, nesting at most `max_depth`, nothing but whitespace after it.
- * On success returns 0 and *out (caller owns it, json_object_put).
- * On failure returns -1, a short reason for people in `why` and in *at the
+ * On success C_OK and *out (caller owns it, json_object_put).
+ * On failure C_ERR, a short reason for people in `why` and in *at the
  * byte offset (from 0) where the body went wrong, or JSONX_NO_OFFSET when the
  * fault is the whole document's (empty, duplicate names). */
 #define JSONX_NO_OFFSET ((size_t)-1)

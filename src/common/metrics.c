@@ -1,4 +1,5 @@
 #include "common/metrics.h"
+#include "common/rc.h"
 
 #include <fcntl.h>
 #include <stdarg.h>
@@ -47,7 +48,7 @@ int metrics_open(const char *path)
     char file[512];
 
     if (!path || !*path)
-        return -1;
+        return C_ERR;
     snprintf(file, sizeof(file), "%s.%d", path, METRICS_LAYOUT);
     fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0 || fstat(fd, &st) != 0 ||
@@ -55,16 +56,16 @@ int metrics_open(const char *path)
         log_warn("metrics: %s unusable; counting per process", file);
         if (fd >= 0)
             close(fd);
-        return -1;
+        return C_ERR;
     }
     p = mmap(NULL, sizeof(struct shm), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     close(fd);
     if (p == MAP_FAILED) {
         log_warn("metrics: cannot map %s; counting per process", file);
-        return -1;
+        return C_ERR;
     }
     m = p;
-    return 0;
+    return C_OK;
 }
 
 static void add(uint64_t *c, uint64_t v) { __atomic_fetch_add(c, v, __ATOMIC_RELAXED); }
@@ -215,9 +216,9 @@ int metrics_render(char **buf, size_t *len, const char *const *route_names, int 
             (unsigned long long)get(&m->deliveries[i]));
     if (o.failed) {
         free(o.p);
-        return -1;
+        return C_ERR;
     }
     *buf = o.p;
     *len = o.len;
-    return 0;
+    return C_OK;
 }

@@ -33,7 +33,7 @@ enum metrics_delivery {
 };
 
 /* Map the shared file (created and sized on first use); "" or failure
- * falls back to private memory. Returns 0 when shared. */
+ * falls back to private memory. C_OK when shared, else C_ERR. */
 int metrics_open(const char *path);
 
 /* Count one request: route index (or METRICS_ROUTES), HTTP status, latency. */
@@ -44,7 +44,7 @@ void metrics_cancel(void);
 void metrics_delivery(enum metrics_delivery outcome);
 
 /* Append the Prometheus text of the counters to a malloc'd buffer.
- * route_names[i] names route index i (n of them). Returns 0 or -1. */
+ * route_names[i] names route index i (n of them). C_OK or C_ERR. */
 int metrics_render(char **buf, size_t *len, const char *const *route_names, int n);
 
 #endif

@@ -1,7 +1,12 @@
 /* The one return convention of the project.
  *
- * Functions that can fail return one of these. C_OK is zero so that
- * `if (rc != C_OK)` reads naturally; every failure is negative. */
+ * Every function that can fail returns one of these: C_OK (zero, so that
+ * `if (rc != C_OK)` reads naturally) or a negative failure. What it produces
+ * goes through out-parameters, counts included (`int *count`). Two named
+ * exceptions, both still negative on failure: db_row answers DB_ROW or DB_END
+ * (store/db.h), and config_parse/config_check answer the number of problems
+ * they reported. Values that are not outcomes (an index, a length, a
+ * discount) are not return codes and keep their own types. */
 #ifndef COMMERCE_RC_H
 #define COMMERCE_RC_H
 

@@ -1,4 +1,5 @@
 #include "common/util.h"
+#include "common/rc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -20,22 +21,22 @@ int util_parse_i64n(const char *s, size_t len, int64_t *out)
         i = 1;
     }
     if (i == len || len - i > 19)
-        return -1;
+        return C_ERR;
     if (s[i] == '0' && len - i > 1)
-        return -1;
+        return C_ERR;
     limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
     for (; i < len; i++) {
         if (s[i] < '0' || s[i] > '9')
-            return -1;
+            return C_ERR;
         unsigned d = (unsigned)(s[i] - '0');
         if (v > (limit - d) / 10)
-            return -1;
+            return C_ERR;
         v = v * 10 + d;
     }
     if (neg && v == 0)
-        return -1; /* "-0" */
+        return C_ERR; /* "-0" */
     *out = neg ? (v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v) : (int64_t)v;
-    return 0;
+    return C_OK;
 }
 
 int util_parse_i64(const char *s, int64_t *out) { return util_parse_i64n(s, strlen(s), out); }
@@ -47,12 +48,12 @@ int util_read_file(const char *path, size_t max, char **out, size_t *len)
     size_t n = 0;
 
     if (!f)
-        return -1;
+        return C_ERR;
     buf = malloc(max + 1);
     if (!buf) {
         fclose(f);
         errno = ENOMEM;
-        return -1;
+        return C_ERR;
     }
     n = fread(buf, 1, max + 1, f);
     if (ferror(f) || n > max) {
@@ -60,14 +61,14 @@ int util_read_file(const char *path, size_t max, char **out, size_t *len)
         free(buf);
         fclose(f);
         errno = e;
-        return -1;
+        return C_ERR;
     }
     fclose(f);
     buf[n] = '\0';
     *out = buf;
     if (len)
         *len = n;
-    return 0;
+    return C_OK;
 }
 
 void util_fmt_time(char *out, int year, int mon, int day, int hour, int min, int sec, int msec)

@@ -7,15 +7,15 @@
 #include <stdint.h>
 
 /* Strict decimal integer: optional '-', then 1..19 digits, nothing else
- * (no spaces, no '+', no leading zeros beyond a lone "0"). Returns 0 and sets
- * *out, or -1 on syntax error or overflow. */
+ * (no spaces, no '+', no leading zeros beyond a lone "0"). C_OK and *out, or
+ * C_ERR on a syntax error or overflow. */
 int util_parse_i64(const char *s, int64_t *out);
 
 /* Same, for a string of known length (not NUL-terminated). */
 int util_parse_i64n(const char *s, size_t len, int64_t *out);
 
 /* Read a whole file of at most `max` bytes into a NUL-terminated buffer the
- * caller frees. Returns 0, or -1 with errno set. */
+ * caller frees. C_OK, or C_ERR with errno set. */
 int util_read_file(const char *path, size_t max, char **out, size_t *len);
 
 /* Format a UTC time as RFC 3339 with milliseconds: "2026-11-21T10:00:00.123Z".

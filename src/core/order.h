@@ -19,9 +19,9 @@ typedef struct order_req_line {
 } order_req_line_t;
 
 /* Read the "items" member: an array of 1..100 objects {productId, quantity}
- * with positive ids, quantity 1..1000 and no product twice. Returns 0 and
- * fills lines[0..*n); or -1 with the offending field ("items[2].quantity")
- * and a sentence for people. */
+ * with positive ids, quantity 1..1000 and no product twice. C_OK and
+ * lines[0..*n); or C_ERR with the offending field ("items[2].quantity") and a
+ * sentence for people. */
 int order_parse_items(json_object *body, order_req_line_t *lines, int *n, char *field, size_t fcap,
                       char *detail, size_t dcap);
 

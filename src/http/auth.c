@@ -1,4 +1,5 @@
 #include "http/auth.h"
+#include "common/rc.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -103,7 +104,7 @@ static jwt_alg_t key_alg(EVP_PKEY *pkey)
         if (EVP_PKEY_get_group_name(pkey, group, sizeof(group), NULL) != 1)
             return JWT_ALG_INVAL;
         return strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0 ? JWT_ALG_ES256
-                                                                                : JWT_ALG_INVAL;
+                                                                               : JWT_ALG_INVAL;
     default:
         return JWT_ALG_INVAL;
     }
@@ -297,7 +298,7 @@ static int load_keys_file(auth_t *a, const char *path, char *err, size_t cap)
     size_t len = 0, first = 0;
     int rc;
 
-    if (util_read_file(path, KEYS_FILE_MAX, &text, &len) != 0) {
+    if (util_read_file(path, KEYS_FILE_MAX, &text, &len) != C_OK) {
         errf(err, cap, "auth_public_keys_file: %s: %s", path, strerror(errno));
         return -1;
     }
@@ -340,9 +341,8 @@ auth_t *auth_new(const config_t *cfg, char *err, size_t errcap)
         auth_free(a);
         return NULL;
     }
-    if (cfg->auth_hs256_secret[0] &&
-        add_key(a, "", JWT_ALG_HS256, cfg->auth_hs256_secret, strlen(cfg->auth_hs256_secret),
-                err, errcap) != 0) {
+    if (cfg->auth_hs256_secret[0] && add_key(a, "", JWT_ALG_HS256, cfg->auth_hs256_secret,
+                                             strlen(cfg->auth_hs256_secret), err, errcap) != 0) {
         auth_free(a);
         return NULL;
     }
@@ -415,7 +415,8 @@ static bool audience_ok(json_object *claims, const char *want)
         return false;
     for (size_t i = 0; i < json_object_array_length(v); i++) {
         json_object *e = json_object_array_get_idx(v, i);
-        if (json_object_is_type(e, json_type_string) && strcmp(json_object_get_string(e), want) == 0)
+        if (json_object_is_type(e, json_type_string) &&
+            strcmp(json_object_get_string(e), want) == 0)
             return true;
     }
     return false;
@@ -431,7 +432,7 @@ static int64_t user_claim(json_object *claims, const char *name)
     if (!json_object_object_get_ex(claims, name, &v))
         return 0;
     if (json_object_is_type(v, json_type_string)) {
-        if (util_parse_i64(json_object_get_string(v), &id) != 0)
+        if (util_parse_i64(json_object_get_string(v), &id) != C_OK)
             return 0;
     } else if (json_object_is_type(v, json_type_int)) {
         id = json_object_get_int64(v);

@@ -85,10 +85,10 @@ int fcgi_read(req_t *r, FCGX_Request *fr, size_t max_body)
     r->idem_key = FCGX_GetParam("HTTP_IDEMPOTENCY_KEY", fr->envp);
     r->authorization = param(fr, "HTTP_AUTHORIZATION");
 
-    if (cl && (util_parse_i64(cl, &len) != 0 || len < 0))
+    if (cl && (util_parse_i64(cl, &len) != C_OK || len < 0))
         return invalid(r, NULL, "malformed Content-Length");
     if ((uint64_t)len > max_body)
-        return problem(r, 413, "PAYLOAD_TOO_LARGE", NULL,
+        return problem(r, P_PAYLOAD_TOO_LARGE, NULL,
                        "the request body is %lld bytes; the limit is %zu", (long long)len,
                        max_body);
     if (len == 0) {

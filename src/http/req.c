@@ -11,11 +11,43 @@
 
 void req_release(req_t *r)
 {
+    unsigned char *scratch = r->scratch;
+    size_t cap = r->scratch_cap;
+
     json_object_put(r->json);
     free(r->resp);
     free(r->path_buf);
     free(r->body_buf);
+    for (int i = 0; i < r->nowned; i++)
+        free(r->owned[i]);
     memset(r, 0, sizeof(*r));
+    r->scratch = scratch;
+    r->scratch_cap = cap;
+}
+
+int req_own(req_t *r, void *p)
+{
+    if (r->nowned == REQ_MAX_OWNED) {
+        free(p);
+        return C_ERR;
+    }
+    r->owned[r->nowned++] = p;
+    return C_OK;
+}
+
+void *req_scratch(req_t *r, size_t n)
+{
+    size_t at = (r->scratch_used + 15) & ~(size_t)15;
+    void *p;
+
+    if (r->scratch && n <= r->scratch_cap && at <= r->scratch_cap - n) {
+        r->scratch_used = at + n;
+        p = r->scratch + at;
+        memset(p, 0, n);
+        return p;
+    }
+    p = calloc(1, n ? n : 1);
+    return p && req_own(r, p) == C_OK ? p : NULL;
 }
 
 int resp_raw(req_t *r, int status, const char *type, const char *body, size_t len)
@@ -104,46 +136,12 @@ const char *http_reason(int status)
     }
 }
 
-/* Titles by code: stable text for people, one per code. */
-static const char *problem_title(const char *code, int status)
-{
-    static const struct {
-        const char *code, *title;
-    } titles[] = {
-        {"INVALID_REQUEST", "Invalid request"},
-        {"UNAUTHORIZED", "Unauthorized"},
-        {"FORBIDDEN", "Forbidden"},
-        {"NOT_FOUND", "Not found"},
-        {"USER_NOT_FOUND", "User not found"},
-        {"PRODUCT_NOT_FOUND", "Product not found"},
-        {"ORDER_NOT_FOUND", "Order not found"},
-        {"COUPON_NOT_FOUND", "Coupon not found"},
-        {"METHOD_NOT_ALLOWED", "Method not allowed"},
-        {"OUT_OF_STOCK", "Out of stock"},
-        {"INSUFFICIENT_BALANCE", "Insufficient balance"},
-        {"BALANCE_LIMIT_EXCEEDED", "Balance limit exceeded"},
-        {"COUPON_SOLD_OUT", "Coupon sold out"},
-        {"COUPON_ALREADY_ISSUED", "Coupon already issued"},
-        {"COUPON_NOT_USABLE", "Coupon not usable"},
-        {"ORDER_NOT_CANCELLABLE", "Order not cancellable"},
-        {"CART_EMPTY", "Cart empty"},
-        {"IDEMPOTENCY_KEY_IN_USE", "Idempotency key in use"},
-        {"PAYLOAD_TOO_LARGE", "Payload too large"},
-        {"UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"},
-        {"IDEMPOTENCY_KEY_REUSED", "Idempotency key reused"},
-        {"SERVICE_UNAVAILABLE", "Service unavailable"},
-        {"OUTCOME_UNKNOWN", "Outcome unknown"},
-        {"INTERNAL_ERROR", "Internal error"},
-    };
-    for (size_t i = 0; i < sizeof(titles) / sizeof(titles[0]); i++)
-        if (strcmp(titles[i].code, code) == 0)
-            return titles[i].title;
-    return http_reason(status);
-}
-
-static int problem_v(req_t *r, int status, const char *code, const char *field, const char *xkey,
+static int problem_v(req_t *r, problem_code_t which, const char *field, const char *xkey,
                      int64_t xval, const char *fmt, va_list ap)
 {
+    const problem_def_t *p = problem_def(which);
+    int status = p->status;
+    const char *code = p->code;
     char detail[512];
     json_object *o = json_object_new_object();
 
@@ -161,7 +159,7 @@ static int problem_v(req_t *r, int status, const char *code, const char *field, 
         }
     }
     json_object_object_add(o, "type", json_object_new_string("about:blank"));
-    json_object_object_add(o, "title", json_object_new_string(problem_title(code, status)));
+    json_object_object_add(o, "title", json_object_new_string(p->title));
     json_object_object_add(o, "status", json_object_new_int(status));
     json_object_object_add(o, "code", json_object_new_string(code));
     json_object_object_add(o, "detail", json_object_new_string(detail));
@@ -178,35 +176,34 @@ static int problem_v(req_t *r, int status, const char *code, const char *field, 
     return C_REJECT;
 }
 
-int problem(req_t *r, int status, const char *code, const char *field, const char *fmt, ...)
+int problem(req_t *r, problem_code_t code, const char *field, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    problem_v(r, status, code, field, NULL, 0, fmt, ap);
+    problem_v(r, code, field, NULL, 0, fmt, ap);
     va_end(ap);
     return C_REJECT;
 }
 
-int problem_x(req_t *r, int status, const char *code, const char *xkey, int64_t xval,
-              const char *fmt, ...)
+int problem_x(req_t *r, problem_code_t code, const char *xkey, int64_t xval, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    problem_v(r, status, code, NULL, xkey, xval, fmt, ap);
+    problem_v(r, code, NULL, xkey, xval, fmt, ap);
     va_end(ap);
     return C_REJECT;
 }
 
 int problem_user_not_found(req_t *r, int64_t id)
 {
-    return problem(r, 404, "USER_NOT_FOUND", NULL, "user %lld does not exist", (long long)id);
+    return problem(r, P_USER_NOT_FOUND, NULL, "user %lld does not exist", (long long)id);
 }
 
 int req_acting_for(req_t *r, int64_t user_id)
 {
     if (!r->user_id || r->user_id == user_id)
         return C_OK;
-    return problem(r, 403, "FORBIDDEN", "userId", "the access token does not act for user %lld",
+    return problem(r, P_FORBIDDEN, "userId", "the access token does not act for user %lld",
                    (long long)user_id);
 }
 
@@ -290,7 +287,7 @@ int query_limit(req_t *r, int64_t *limit)
     *limit = 20;
     if (!v)
         return C_OK;
-    if (util_parse_i64n(v, len, limit) != 0 || *limit < 1 || *limit > 100)
+    if (util_parse_i64n(v, len, limit) != C_OK || *limit < 1 || *limit > 100)
         return invalid(r, "limit", "'limit' must be an integer from 1 to 100");
     return C_OK;
 }
@@ -303,7 +300,7 @@ int query_cursor(req_t *r, const char *name, int64_t dflt, int64_t *out)
     *out = dflt;
     if (!v)
         return C_OK;
-    if (util_parse_i64n(v, len, out) != 0 || *out < 1)
+    if (util_parse_i64n(v, len, out) != C_OK || *out < 1)
         return invalid(r, name, "'%s' must be a positive integer cursor", name);
     return C_OK;
 }

@@ -8,7 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "http/problem.h"
+
 #define REQ_MAX_PARAMS 4
+#define REQ_MAX_OWNED 8
 
 struct app;
 struct route;
@@ -44,10 +47,27 @@ typedef struct req {
     /* Owned storage. */
     char *path_buf;
     char *body_buf;
+    void *owned[REQ_MAX_OWNED]; /* malloc'd blocks handed over with req_own */
+    int nowned;
+    /* The scratch area (the worker's, lent for the request; may be NULL): the
+     * request's large working state comes from it, not from statics. */
+    unsigned char *scratch;
+    size_t scratch_cap, scratch_used;
 } req_t;
 
-/* Release everything the request owns and zero it for the next one. */
+/* Release everything the request owns (its buffers, the blocks given to
+ * req_own, the scratch it used) and zero it for the next one; the scratch
+ * area stays lent to it. */
 void req_release(req_t *r);
+
+/* n zeroed bytes of request-lifetime storage (aligned for any type): from
+ * the scratch area, or malloc'd and owned when it is full or absent. NULL
+ * when out of memory. Freed, all at once, by req_release. */
+void *req_scratch(req_t *r, size_t n);
+
+/* Hand a malloc'd block to the request: req_release frees it. C_OK, or
+ * C_ERR (and the block is freed at once) when the request holds too many. */
+int req_own(req_t *r, void *p);
 
 /* Respond with a JSON document; takes ownership of obj (NULL: no body, e.g. 204). */
 int resp_json(req_t *r, int status, json_object *obj);
@@ -58,14 +78,15 @@ int resp_raw(req_t *r, int status, const char *type, const char *body, size_t le
 /* Add a response header line. Values with CR or LF are dropped. */
 void resp_header(req_t *r, const char *name, const char *value);
 
-/* Record an RFC 9457 problem as the response. `field` (may be NULL) names the
+/* Record an RFC 9457 problem as the response: the code's status and title
+ * from the catalogue (http/problem.h). `field` (may be NULL) names the
  * offending input. Always returns C_REJECT so handlers can `return problem(...)`. */
-int problem(req_t *r, int status, const char *code, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+int problem(req_t *r, problem_code_t code, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Same, with one extra integer member (e.g. "productId" for OUT_OF_STOCK). */
-int problem_x(req_t *r, int status, const char *code, const char *xkey, int64_t xval,
-              const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+int problem_x(req_t *r, problem_code_t code, const char *xkey, int64_t xval, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 /* 404 USER_NOT_FOUND: an unknown user, and equally another user's id. */
 int problem_user_not_found(req_t *r, int64_t id);
@@ -75,7 +96,7 @@ int problem_user_not_found(req_t *r, int64_t id);
 int req_acting_for(req_t *r, int64_t user_id);
 
 /* 400 INVALID_REQUEST naming `field`. */
-#define invalid(r, field, ...) problem((r), 400, "INVALID_REQUEST", (field), __VA_ARGS__)
+#define invalid(r, field, ...) problem((r), P_INVALID_REQUEST, (field), __VA_ARGS__)
 
 /* Required integer body field in [min, max]: C_OK, or C_REJECT with a 400. */
 int body_int(req_t *r, const char *key, int64_t min, int64_t max, int64_t *out);

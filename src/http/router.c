@@ -126,9 +126,10 @@ static int check_admin(req_t *r, const char *token)
         if (util_secret_eq(a, token))
             return C_OK;
     }
-    resp_header(r, "WWW-Authenticate", a ? "Bearer realm=\"commerce\", error=\"invalid_token\""
-                                         : "Bearer realm=\"commerce\"");
-    return problem(r, 401, "UNAUTHORIZED", NULL, "this route needs the admin bearer token");
+    resp_header(r, "WWW-Authenticate",
+                a ? "Bearer realm=\"commerce\", error=\"invalid_token\""
+                  : "Bearer realm=\"commerce\"");
+    return problem(r, P_UNAUTHORIZED, NULL, "this route needs the admin bearer token");
 }
 
 /* An end user's token (RFC 6750): none, or one that does not verify, is 401. */
@@ -145,11 +146,11 @@ static int check_user(req_t *r, const auth_t *auth)
         return C_OK;
     if (st == AUTH_NO_TOKEN) {
         resp_header(r, "WWW-Authenticate", "Bearer realm=\"commerce\"");
-        return problem(r, 401, "UNAUTHORIZED", NULL,
+        return problem(r, P_UNAUTHORIZED, NULL,
                        "this route needs an access token: Authorization: Bearer <token>");
     }
     resp_header(r, "WWW-Authenticate", "Bearer realm=\"commerce\", error=\"invalid_token\"");
-    return problem(r, 401, "UNAUTHORIZED", NULL,
+    return problem(r, P_UNAUTHORIZED, NULL,
                    "the access token is invalid, expired or not meant for this service");
 }
 
@@ -166,7 +167,7 @@ static int check_access(req_t *r, const route_t *rt, const router_env_t *env)
         break;
     }
     log_error("route %s has no access class: refused", rt->name);
-    return problem(r, 401, "UNAUTHORIZED", NULL, "this route is not open to anyone");
+    return problem(r, P_UNAUTHORIZED, NULL, "this route is not open to anyone");
 }
 
 static int prepare(req_t *r, const struct route_match *m, const router_env_t *env)
@@ -180,7 +181,7 @@ static int prepare(req_t *r, const struct route_match *m, const router_env_t *en
     for (int i = 0; i < m->nparams; i++) {
         char name[32];
         snprintf(name, sizeof(name), "%.*s", (int)m->param_name_len[i], m->param_name[i]);
-        if (util_parse_i64n(m->param_val[i], m->param_val_len[i], &r->ids[i]) != 0 ||
+        if (util_parse_i64n(m->param_val[i], m->param_val_len[i], &r->ids[i]) != C_OK ||
             r->ids[i] < 1) {
             return invalid(r, name, "path parameter '%s' must be a positive 64-bit integer", name);
         }
@@ -196,9 +197,9 @@ static int prepare(req_t *r, const struct route_match *m, const router_env_t *en
         return C_REJECT;
     if (rt->flags & R_BODY) {
         if (!is_json_type(r->content_type))
-            return problem(r, 415, "UNSUPPORTED_MEDIA_TYPE", NULL,
+            return problem(r, P_UNSUPPORTED_MEDIA_TYPE, NULL,
                            "the request body must be sent as Content-Type: application/json");
-        if (jsonx_parse_object(r->body, r->body_len, MAX_JSON_DEPTH, &r->json, &why, &at) != 0)
+        if (jsonx_parse_object(r->body, r->body_len, MAX_JSON_DEPTH, &r->json, &why, &at) != C_OK)
             return at == JSONX_NO_OFFSET ? invalid(r, NULL, "%s", why)
                                          : invalid(r, NULL, "%s (at byte %zu)", why, at);
     }
@@ -214,10 +215,10 @@ void router_dispatch(req_t *r, const route_t *routes, size_t n, const router_env
     if (!m.route) {
         if (m.status == 405) {
             resp_header(r, "Allow", m.allow);
-            problem(r, 405, "METHOD_NOT_ALLOWED", NULL, "%s is not allowed here; allowed: %s",
-                    r->method, m.allow);
+            problem(r, P_METHOD_NOT_ALLOWED, NULL, "%s is not allowed here; allowed: %s", r->method,
+                    m.allow);
         } else {
-            problem(r, 404, "NOT_FOUND", NULL, "no route for %s %s", r->method,
+            problem(r, P_NOT_FOUND, NULL, "no route for %s %s", r->method,
                     printable(r->path) ? r->path : "(this path)");
         }
         return;
@@ -236,16 +237,16 @@ void router_dispatch(req_t *r, const route_t *routes, size_t n, const router_env
         r->headers[0] = '\0';
         resp_header(r, "Retry-After", ra);
         if (rc == C_UNKNOWN)
-            problem(r, 503, "OUTCOME_UNKNOWN", NULL,
+            problem(r, P_OUTCOME_UNKNOWN, NULL,
                     "the database went away while committing and could not be asked whether it"
                     " did; retry with the same Idempotency-Key");
         else
-            problem(r, 503, "SERVICE_UNAVAILABLE", NULL,
+            problem(r, P_SERVICE_UNAVAILABLE, NULL,
                     rc == C_DOWN ? "the database is unreachable; nothing was changed; try again"
                                    " shortly"
                                  : "the service is busy; nothing was changed; try again shortly");
         return;
     }
     log_error("%s %s: internal error", r->method, r->path);
-    problem(r, 500, "INTERNAL_ERROR", NULL, "internal error");
+    problem(r, P_INTERNAL_ERROR, NULL, "internal error");
 }

@@ -276,7 +276,7 @@ static void count_outcomes(const relay_t *rl)
     }
 }
 
-int relay_round(relay_t *rl, volatile int *stop, int *delivered)
+int relay_round(relay_t *rl, volatile sig_atomic_t *stop, int *claimed, int *delivered)
 {
     const config_t *c = rl->cfg;
     int max = (int)(c->relay_batch_size < MAX_BATCH ? c->relay_batch_size : MAX_BATCH);
@@ -284,7 +284,7 @@ int relay_round(relay_t *rl, volatile int *stop, int *delivered)
     int n, rc, res, down, down_now = 0;
     uint64_t count = 0;
 
-    *delivered = 0;
+    *claimed = *delivered = 0;
     if (!rl->claims_back) {
         /* Restarted: what it claimed before it died is due now, not when the
          * leases end. (Another relay's claims still wait for their lease.) */
@@ -295,11 +295,13 @@ int relay_round(relay_t *rl, volatile int *stop, int *delivered)
                      rl->id);
         rl->claims_back = true;
     }
-    n = outbox_claim(rl->db, rl->id, max, c->relay_lease_ms, rl->batch);
-    if (n < 0)
+    if ((rc = outbox_claim(rl->db, rl->id, max, c->relay_lease_ms, rl->batch, &n)) != C_OK) {
         rl->claims_back = false;
-    if (n <= 0)
-        return n;
+        return rc;
+    }
+    *claimed = n;
+    if (n == 0)
+        return C_OK;
     rl->n = n;
     /* Up to relay_parallel deliveries at once over kept-alive connections.
      * Nothing new starts once the platform has failed (the rest of the batch
@@ -376,5 +378,5 @@ int relay_round(relay_t *rl, volatile int *stop, int *delivered)
                  (unsigned long long)count);
     }
     rl->down = down;
-    return n;
+    return C_OK;
 }

@@ -3,6 +3,7 @@
 #ifndef COMMERCE_RELAY_H
 #define COMMERCE_RELAY_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,8 +51,8 @@ const char *relay_id(const relay_t *rl);
  * events that failed because of the outage due at once, so the backlog drains
  * at full speed. Past half the lease the rest of a batch is given back due
  * at once (another relay may take it). *stop is polled between deliveries.
- * Returns the number claimed, or a database failure (< 0). *delivered counts
+ * C_OK or a database failure; *claimed gets the events claimed, *delivered
  * the 2xx answers. */
-int relay_round(relay_t *rl, volatile int *stop, int *delivered);
+int relay_round(relay_t *rl, volatile sig_atomic_t *stop, int *claimed, int *delivered);
 
 #endif

@@ -2,7 +2,8 @@
 
 #include "common/rc.h"
 
-int cart_list(db_t *db, int64_t user_id, void (*each)(void *arg, const cart_line_t *l), void *arg)
+int cart_list(db_t *db, int64_t user_id, void (*each)(void *arg, const cart_line_t *l), void *arg,
+              int *count)
 {
     static const char sql[] =
         "SELECT p.id, p.name, p.price, i.stock, c.quantity FROM cart_item c"
@@ -16,12 +17,14 @@ int cart_list(db_t *db, int64_t user_id, void (*each)(void *arg, const cart_line
     if (rc != C_OK)
         return rc;
     while ((rc = db_row(st, "lslll", &l.product.id, l.product.name, sizeof(l.product.name),
-                        &l.product.price, &l.product.stock, &l.quantity)) == 1) {
+                        &l.product.price, &l.product.stock, &l.quantity)) == DB_ROW) {
         each(arg, &l);
         n++;
     }
     db_end(st);
-    return rc < 0 ? rc : n;
+    if (count)
+        *count = n;
+    return rc < 0 ? rc : C_OK;
 }
 
 int cart_put_tx(db_t *db, struct cart_put *c)
@@ -76,7 +79,7 @@ int cart_lock_lines(db_t *db, int64_t user_id, order_req_line_t *lines, int *n)
     rc = db_query(db, &st, sql, "l", user_id);
     if (rc != C_OK)
         return rc;
-    while ((rc = db_row(st, "ll", &pid, &qty)) == 1) {
+    while ((rc = db_row(st, "ll", &pid, &qty)) == DB_ROW) {
         if (*n < CART_MAX_LINES) {
             lines[*n].product_id = pid;
             lines[*n].quantity = qty;

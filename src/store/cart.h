@@ -15,8 +15,9 @@ typedef struct cart_line {
     int64_t quantity;
 } cart_line_t;
 
-/* The user's lines, oldest first. Returns the count or a failure. */
-int cart_list(db_t *db, int64_t user_id, void (*each)(void *arg, const cart_line_t *l), void *arg);
+/* The user's lines, oldest first; *count (may be NULL) gets how many. */
+int cart_list(db_t *db, int64_t user_id, void (*each)(void *arg, const cart_line_t *l), void *arg,
+              int *count);
 
 enum cart_outcome { CART_OK, CART_NO_USER, CART_NO_PRODUCT, CART_FULL };
 

@@ -22,7 +22,7 @@ int coupons_get(db_t *db, int64_t id, coupon_t *c, int *found)
     db_end(st);
     if (rc < 0)
         return rc;
-    *found = rc;
+    *found = rc == DB_ROW;
     return C_OK;
 }
 
@@ -84,8 +84,8 @@ int coupons_issue_tx(db_t *db, struct coupons_issue *c)
     db_end(st);
     if (rc < 0)
         return rc;
-    if (rc == 0 || !valid) {
-        c->outcome = rc == 0 ? ISSUE_NO_COUPON : ISSUE_EXPIRED;
+    if (rc == DB_END || !valid) {
+        c->outcome = rc == DB_END ? ISSUE_NO_COUPON : ISSUE_EXPIRED;
         return C_REJECT;
     }
     rc = db_exec(db, ins, NULL, NULL, "ll", c->coupon_id, c->user_id);
@@ -109,11 +109,11 @@ int coupons_issue_tx(db_t *db, struct coupons_issue *c)
         return rc;
     rc = db_row(st, UC_FMT, UC_ARGS(&c->result));
     db_end(st);
-    return rc == 1 ? C_OK : rc < 0 ? rc : C_ERR;
+    return rc == DB_ROW ? C_OK : rc < 0 ? rc : C_ERR;
 }
 
 int coupons_of_user(db_t *db, int64_t user_id, void (*each)(void *arg, const user_coupon_t *u),
-                    void *arg)
+                    void *arg, int *count)
 {
     static char sql[512];
     db_stmt_t *st;
@@ -125,12 +125,14 @@ int coupons_of_user(db_t *db, int64_t user_id, void (*each)(void *arg, const use
                  user_coupon_sel);
     if ((rc = db_query(db, &st, sql, "l", user_id)) != C_OK)
         return rc;
-    while ((rc = db_row(st, UC_FMT, UC_ARGS(&u))) == 1) {
+    while ((rc = db_row(st, UC_FMT, UC_ARGS(&u))) == DB_ROW) {
         each(arg, &u);
         n++;
     }
     db_end(st);
-    return rc < 0 ? rc : n;
+    if (count)
+        *count = n;
+    return rc < 0 ? rc : C_OK;
 }
 
 /* Lock the user coupon row; *status is "" when there is none. */
@@ -168,7 +170,7 @@ int coupons_lock_for_order(db_t *db, int64_t coupon_id, int64_t user_id, enum co
     db_end(st);
     if (rc < 0)
         return rc;
-    if (rc == 0)
+    if (rc == DB_END)
         *use = COUPON_UNKNOWN;
     else if (strcmp(status, "AVAILABLE") != 0 || !valid)
         *use = COUPON_UNUSABLE;

@@ -57,9 +57,9 @@ struct coupons_issue {
  * total_quantity` (refuses the (total+1)-th), committed together. */
 int coupons_issue_tx(db_t *db, struct coupons_issue *c);
 
-/* All coupons of a user, newest issue first. Returns the count. */
+/* All coupons of a user, newest issue first; *count (may be NULL) gets how many. */
 int coupons_of_user(db_t *db, int64_t user_id, void (*each)(void *arg, const user_coupon_t *u),
-                    void *arg);
+                    void *arg, int *count);
 
 enum coupon_use { COUPON_USABLE, COUPON_UNKNOWN, COUPON_UNUSABLE };
 

@@ -18,7 +18,8 @@
 #define CACHE_SIZE 128
 
 struct db_stmt {
-    const char *sql;
+    char *sql; /* its text (a copy): the cache's key, with hash */
+    uint64_t hash;
     MYSQL_STMT *st;
     db_t *db;
     uint64_t used; /* the db's tick when last asked for: least recently used goes first */
@@ -64,6 +65,8 @@ static void db_disconnect(db_t *db)
     for (int i = 0; i < db->ncache; i++) {
         mysql_stmt_close(db->cache[i].st);
         db->cache[i].st = NULL; /* a db_stmt_t still held by a caller goes inert */
+        free(db->cache[i].sql);
+        db->cache[i].sql = NULL;
     }
     db->ncache = 0;
     if (db->my)
@@ -198,18 +201,31 @@ static struct db_stmt *slot_for_new(db_t *db)
         said = true;
         mysql_stmt_close(lru->st);
         lru->st = NULL;
+        free(lru->sql);
+        lru->sql = NULL;
     }
     return lru;
+}
+
+/* FNV-1a of the statement's text: the cache is keyed by text, so a text
+ * built in any buffer (reused or not) finds its own statement. */
+static uint64_t text_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
 }
 
 static int stmt_get(db_t *db, const char *sql, MYSQL_STMT **out)
 {
     struct db_stmt *e;
+    uint64_t hash = text_hash(sql);
     int rc = db_ensure(db);
     if (rc != C_OK)
         return rc;
     for (int i = 0; i < db->ncache; i++) {
-        if (db->cache[i].sql == sql) {
+        if (db->cache[i].hash == hash && db->cache[i].sql && strcmp(db->cache[i].sql, sql) == 0) {
             db->cache[i].used = ++db->tick;
             *out = db->cache[i].st;
             return C_OK;
@@ -223,12 +239,16 @@ static int stmt_get(db_t *db, const char *sql, MYSQL_STMT **out)
         mysql_stmt_close(st);
         return rc;
     }
-    if ((e = slot_for_new(db)) == NULL) {
-        log_error("db: all %d cached statements have open results", CACHE_SIZE);
+    char *copy = strdup(sql);
+    if (!copy || (e = slot_for_new(db)) == NULL) {
+        if (copy)
+            log_error("db: all %d cached statements have open results", CACHE_SIZE);
+        free(copy);
         mysql_stmt_close(st);
         return C_ERR;
     }
-    *e = (struct db_stmt){.sql = sql, .st = st, .db = db, .used = ++db->tick, .open = false};
+    *e = (struct db_stmt){
+        .sql = copy, .hash = hash, .st = st, .db = db, .used = ++db->tick, .open = false};
     *out = st;
     return C_OK;
 }
@@ -458,7 +478,7 @@ int db_query_i64(db_t *db, int64_t *out, int *found, const char *sql, const char
     if (rc < 0)
         return rc;
     if (found)
-        *found = rc;
+        *found = rc == DB_ROW;
     return C_OK;
 }
 
@@ -540,7 +560,7 @@ int db_row(db_stmt_t *s, const char *fmt, ...)
     rc = mysql_stmt_fetch(s->st);
     if (rc == MYSQL_NO_DATA)
         return 0;
-    if (rc == 1)
+    if (rc == DB_ROW)
         return stmt_fail(s->db, s->st, s->sql);
 
     for (size_t i = 0; i < n; i++) {
@@ -628,7 +648,7 @@ void db_end(db_stmt_t *s)
 
 static void backoff(int attempt)
 {
-    /* 1 ms doubling to 64 ms, full jitter */
+    /* full jitter: a random wait of 0.5 ms plus up to 2^attempt ms (2, 4, ... 64 ms) */
     unsigned cap_us = 1000u << (attempt < 6 ? attempt : 6);
     struct timespec ts = {0, (long)(500 + util_rand(cap_us)) * 1000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)

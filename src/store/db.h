@@ -86,8 +86,8 @@ int db_query_params(db_t *db, db_stmt_t **st, const char *sql, const db_param_t 
 int db_query_i64(db_t *db, int64_t *out, int *found, const char *sql, const char *fmt, ...);
 
 /* "head(?,?,...,?)tail" with n placeholders, written into buf; returns buf.
- * Statements are cached by address (see stmt_get), so build each text once
- * into storage that lives as long as the process (one buffer per arity). */
+ * Statements are cached by their text (stmt_get), so any buffer will do;
+ * callers build each arity's text once and keep it, to save the formatting. */
 const char *db_in_list_sql(char *buf, size_t cap, const char *head, int n, const char *tail);
 
 /* The smallest power of two >= n (at most 128): the arities IN lists are
@@ -95,7 +95,9 @@ const char *db_in_list_sql(char *buf, size_t cap, const char *head, int n, const
  * value matches the same rows), so a worker prepares only a few of them. */
 int db_ids_arity(int n);
 
-/* Next row: 1 with the columns filled in, 0 at the end, or a failure (< 0). */
+/* Next row: DB_ROW with the columns filled in, DB_END at the end, or a
+ * failure (a C_* code, < 0). (DB_END is C_OK: the read ended well.) */
+enum { DB_END = 0, DB_ROW = 1 };
 int db_row(db_stmt_t *st, const char *fmt, ...);
 
 void db_end(db_stmt_t *st);

@@ -10,8 +10,8 @@ int idem_store(db_t *db, const struct idem *ik, int status, const char *body, si
 {
     static const char sql[] = "INSERT INTO idempotency_key (user_id, idem_key, request,"
                               " status_code, response) VALUES (?, ?, ?, ?, ?)";
-    return db_exec(db, sql, NULL, NULL, "lsblb", ik->user_id, ik->key, ik->request,
-                   ik->request_len, (int64_t)status, body, len);
+    return db_exec(db, sql, NULL, NULL, "lsblb", ik->user_id, ik->key, ik->request, ik->request_len,
+                   (int64_t)status, body, len);
 }
 
 int idem_lookup(db_t *db, struct idem *ik)
@@ -30,9 +30,9 @@ int idem_lookup(db_t *db, struct idem *ik)
         return rc;
     rc = db_row(st, "mlm", &req, &status, &ik->response);
     db_end(st);
-    if (rc <= 0) {
+    if (rc != DB_ROW) {
         free(req);
-        return rc < 0 ? rc : C_OK;
+        return rc; /* DB_END: no such key (C_OK), or the failure */
     }
     if (!req || strlen(req) != ik->request_len || memcmp(req, ik->request, ik->request_len) != 0)
         ik->state = IDEM_MISMATCH;
@@ -59,11 +59,12 @@ int idem_exists(db_t *db, int64_t user_id, const char *key)
     return rc != C_OK ? rc : n ? C_OK : C_REJECT;
 }
 
-int idem_purge(db_t *db, int64_t hours, int64_t batch)
+int idem_purge(db_t *db, int64_t hours, int64_t batch, int *count)
 {
     static const char sql[] = "DELETE FROM idempotency_key"
                               " WHERE created_at < NOW(3) - INTERVAL ? HOUR LIMIT ?";
     uint64_t n = 0;
     int rc = db_exec(db, sql, &n, NULL, "ll", hours, batch);
-    return rc == C_OK ? (int)n : rc;
+    *count = (int)n;
+    return rc;
 }

@@ -50,7 +50,7 @@ void idem_new_marker(char out[IDEM_MARKER_LEN]);
 /* Whether the key is stored: C_OK when it is, C_REJECT when not. */
 int idem_exists(db_t *db, int64_t user_id, const char *key);
 
-/* Delete keys older than `hours`, at most `batch` rows; returns the count. */
-int idem_purge(db_t *db, int64_t hours, int64_t batch);
+/* Delete keys older than `hours`, at most `batch` rows; *count gets how many. */
+int idem_purge(db_t *db, int64_t hours, int64_t batch, int *count);
 
 #endif

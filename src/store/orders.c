@@ -78,7 +78,7 @@ static int read_facts(db_t *db, struct order_place *p, order_facts_t *f, int64_t
                        p->n == 1 ? p->lines[0].product_id : 0, p->n == 1 ? NULL : ids)) != C_OK)
         return rc;
     while ((rc = db_row(st, "lTlllslllls", &balance, &at, &available, &value, &valid, type,
-                        sizeof(type), &id, &pid, &price, &left, name, sizeof(name))) == 1) {
+                        sizeof(type), &id, &pid, &price, &left, name, sizeof(name))) == DB_ROW) {
         int i = line_of(p->lines, p->n, pid);
         f->user_found = at.sql[0] != '\0'; /* the time is read with the point row */
         f->balance = balance;
@@ -156,7 +156,7 @@ static int orders_stock_refusal(db_t *db, struct order_place *p)
         stock[i] = 0;
     if ((rc = db_query_params(db, &st, sql[log2i(arity)], params, arity)) != C_OK)
         return rc;
-    while ((rc = db_row(st, "ll", &id, &s)) == 1) {
+    while ((rc = db_row(st, "ll", &id, &s)) == DB_ROW) {
         int i = line_of(p->lines, p->n, id);
         if (i >= 0)
             stock[i] = s;
@@ -293,7 +293,7 @@ static int load_lines(db_t *db, order_t *o)
         order_line_t *l = &o->lines[o->nlines < ORDER_MAX_LINES ? o->nlines : ORDER_MAX_LINES - 1];
         rc = db_row(st, "lslll", &l->product_id, l->name, sizeof(l->name), &l->quantity,
                     &l->unit_price, &l->amount);
-        if (rc != 1)
+        if (rc != DB_ROW)
             break;
         if (o->nlines < ORDER_MAX_LINES)
             o->nlines++;
@@ -317,12 +317,12 @@ int orders_load(db_t *db, int64_t id, order_t *o, int *found)
     db_end(st);
     if (rc < 0)
         return rc;
-    *found = rc;
+    *found = rc == DB_ROW;
     return rc ? load_lines(db, o) : C_OK;
 }
 
 int orders_list(db_t *db, int64_t user_id, int64_t before, int64_t limit, order_t *buf,
-                void (*each)(void *arg, const order_t *o), void *arg)
+                void (*each)(void *arg, const order_t *o), void *arg, int *count)
 {
     static char sql[256];
     db_stmt_t *st;
@@ -336,14 +336,16 @@ int orders_list(db_t *db, int64_t user_id, int64_t before, int64_t limit, order_
         return rc;
     /* The header rows stay buffered in their statement while each order's
      * lines are read with another (a primary-key range read per order). */
-    while ((rc = db_row(st, ORDER_ROW_FMT, ORDER_ROW_ARGS(buf))) == 1) {
+    while ((rc = db_row(st, ORDER_ROW_FMT, ORDER_ROW_ARGS(buf))) == DB_ROW) {
         if ((rc = load_lines(db, buf)) != C_OK)
             break;
         each(arg, buf);
         n++;
     }
     db_end(st);
-    return rc < 0 ? rc : n;
+    if (count)
+        *count = n;
+    return rc < 0 ? rc : C_OK;
 }
 
 int orders_cancel(db_t *db, struct order_cancel *c)
@@ -370,7 +372,7 @@ int orders_cancel(db_t *db, struct order_cancel *c)
     db_end(st);
     if (rc < 0)
         return rc;
-    if (rc == 0 || (c->user_id && user_id != c->user_id)) {
+    if (rc == DB_END || (c->user_id && user_id != c->user_id)) {
         c->outcome = ORDER_NOT_FOUND;
         return C_REJECT;
     }
@@ -385,7 +387,7 @@ int orders_cancel(db_t *db, struct order_cancel *c)
         return rc;
     rc = db_row(st, "lT", &balance, &c->at);
     db_end(st);
-    if (rc != 1)
+    if (rc != DB_ROW)
         return rc < 0 ? rc : C_ERR; /* an order's buyer always has a point row */
     if (o->coupon_id && (rc = coupons_release(db, o->coupon_id, user_id)) != C_OK)
         return rc;

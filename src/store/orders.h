@@ -95,9 +95,9 @@ int orders_restock(db_t *db, struct order_cancel *c);
 int orders_load(db_t *db, int64_t id, order_t *o, int *found);
 
 /* The orders of a user with id < before, newest first, at most limit: each
- * is read into *buf in turn and passed to each(). Returns the count or a
- * failure. */
+ * is read into *buf in turn and passed to each(); *count (may be NULL) gets
+ * how many. */
 int orders_list(db_t *db, int64_t user_id, int64_t before, int64_t limit, order_t *buf,
-                void (*each)(void *arg, const order_t *o), void *arg);
+                void (*each)(void *arg, const order_t *o), void *arg, int *count);
 
 #endif

@@ -98,7 +98,7 @@ static int claim_tx(db_t *db, void *arg)
     static const char until[] = "SELECT NOW(3) + INTERVAL ? * 1000 MICROSECOND";
     static char lease[ARITIES][1024];
     struct claim *c = arg;
-    char token[UTIL_TIME_LEN], token_sql[UTIL_TIME_LEN];
+    db_time_t token;
     int64_t *ids = c->ids;
     db_stmt_t *st;
     int rc;
@@ -111,7 +111,7 @@ static int claim_tx(db_t *db, void *arg)
         outbox_event_t *e = &c->out[c->n];
         rc = db_row(st, "lsslmtl", &e->id, e->event_id, sizeof(e->event_id), e->type,
                     sizeof(e->type), &e->order_id, &e->payload, e->occurred_at, &e->attempts);
-        if (rc != 1)
+        if (rc != DB_ROW)
             break;
         c->n++;
     }
@@ -122,21 +122,21 @@ static int claim_tx(db_t *db, void *arg)
      * claim of these rows can only come after it, so it sets another. */
     if ((rc = db_query(db, &st, until, "l", c->lease_ms)) != C_OK)
         return rc;
-    rc = db_row(st, "t", token);
+    rc = db_row(st, "T", &token);
     db_end(st);
-    if (rc != 1)
+    if (rc != DB_ROW)
         return rc < 0 ? rc : C_ERR;
-    util_time_sql(token, token_sql);
     for (int i = 0; i < c->n; i++) {
         ids[i] = c->out[i].id;
-        memcpy(c->out[i].lease, token_sql, sizeof(token_sql));
+        memcpy(c->out[i].lease, token.sql, sizeof(c->out[i].lease));
     }
-    db_param_t set[2] = {DB_STR(token_sql), DB_STR(c->by)};
+    db_param_t set[2] = {DB_STR(token.sql), DB_STR(c->by)};
     return update_ids(db, lease, "next_attempt_at = ?, claimed_by = ?", "", set, 2, ids, c->n, NULL,
                       0);
 }
 
-int outbox_claim(db_t *db, const char *by, int max, int64_t lease_ms, outbox_event_t *out)
+int outbox_claim(db_t *db, const char *by, int max, int64_t lease_ms, outbox_event_t *out,
+                 int *count)
 {
     struct claim c = {by, malloc(sizeof(int64_t) * (size_t)(max > 0 ? max : 1)), max, lease_ms, out,
                       0};
@@ -147,7 +147,8 @@ int outbox_claim(db_t *db, const char *by, int max, int64_t lease_ms, outbox_eve
         outbox_events_free(out, c.n);
         return rc;
     }
-    return c.n;
+    *count = c.n;
+    return C_OK;
 }
 
 #define CLAIM_HOLDS " WHERE id = ? AND status = 'PENDING' AND next_attempt_at = ?"
@@ -246,7 +247,7 @@ int outbox_gauges(db_t *db, outbox_gauges_t *g)
 
 int outbox_failed_list(db_t *db, int64_t after, int64_t limit,
                        void (*each)(void *arg, const outbox_event_t *e, const char *error),
-                       void *arg)
+                       void *arg, int *count)
 {
     static const char sql[] =
         "SELECT id, event_id, type, order_id, occurred_at, attempts, COALESCE(last_error, '')"
@@ -261,15 +262,17 @@ int outbox_failed_list(db_t *db, int64_t after, int64_t limit,
         return rc;
     while (
         (rc = db_row(st, "lssltls", &e.id, e.event_id, sizeof(e.event_id), e.type, sizeof(e.type),
-                     &e.order_id, e.occurred_at, &e.attempts, err, sizeof(err))) == 1) {
+                     &e.order_id, e.occurred_at, &e.attempts, err, sizeof(err))) == DB_ROW) {
         each(arg, &e, err);
         n++;
     }
     db_end(st);
-    return rc < 0 ? rc : n;
+    if (count)
+        *count = n;
+    return rc < 0 ? rc : C_OK;
 }
 
-int outbox_replay(db_t *db, const char *event_id)
+int outbox_replay(db_t *db, const char *event_id, int *count)
 {
     static const char one[] = "UPDATE outbox SET status = 'PENDING', attempts = 0,"
                               " next_attempt_at = NOW(3) WHERE status = 'FAILED' AND event_id = ?";
@@ -277,14 +280,16 @@ int outbox_replay(db_t *db, const char *event_id)
                               " next_attempt_at = NOW(3) WHERE status = 'FAILED'";
     uint64_t n = 0;
     int rc = event_id ? db_exec(db, one, &n, NULL, "s", event_id) : db_exec(db, all, &n, NULL, "");
-    return rc == C_OK ? (int)n : rc;
+    *count = (int)n;
+    return rc;
 }
 
-int outbox_purge_delivered(db_t *db, int64_t hours, int64_t batch)
+int outbox_purge_delivered(db_t *db, int64_t hours, int64_t batch, int *count)
 {
     static const char sql[] = "DELETE FROM outbox WHERE status = 'DELIVERED'"
                               " AND delivered_at < NOW(3) - INTERVAL ? HOUR LIMIT ?";
     uint64_t n = 0;
     int rc = db_exec(db, sql, &n, NULL, "ll", hours, batch);
-    return rc == C_OK ? (int)n : rc;
+    *count = (int)n;
+    return rc;
 }

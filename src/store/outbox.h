@@ -39,8 +39,9 @@ typedef struct outbox_event {
  * claimed_by, so that no other relay claims them while this one delivers
  * outside any transaction. A relay that dies leaves its events due again when
  * the lease runs out, or at once when it starts again under the same identity
- * (outbox_release_claims). Returns the count. */
-int outbox_claim(db_t *db, const char *by, int max, int64_t lease_ms, outbox_event_t *out);
+ * (outbox_release_claims). *count gets how many. */
+int outbox_claim(db_t *db, const char *by, int max, int64_t lease_ms, outbox_event_t *out,
+                 int *count);
 void outbox_events_free(outbox_event_t *ev, int n);
 
 /* The outcomes below change the event only while this relay's claim holds:
@@ -93,11 +94,11 @@ int outbox_gauges(db_t *db, outbox_gauges_t *g);
 /* FAILED events with id > after, ascending, at most limit. */
 int outbox_failed_list(db_t *db, int64_t after, int64_t limit,
                        void (*each)(void *arg, const outbox_event_t *e, const char *error),
-                       void *arg);
+                       void *arg, int *count);
 
-/* Delete DELIVERED events older than `hours`, at most `batch`; the count. */
-int outbox_purge_delivered(db_t *db, int64_t hours, int64_t batch);
+/* Delete DELIVERED events older than `hours`, at most `batch`; *count gets how many. */
+int outbox_purge_delivered(db_t *db, int64_t hours, int64_t batch, int *count);
 
-/* FAILED -> PENDING, due now, attempts 0: one event (event_id) or all (NULL).
- * Returns the number replayed. */
-int outbox_replay(db_t *db, const char *event_id);
+/* FAILED -> PENDING, due now, attempts 0: one event (event_id) or all (NULL);
+ * *count gets how many. */
+int outbox_replay(db_t *db, const char *event_id, int *count);

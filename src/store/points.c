@@ -42,7 +42,7 @@ int points_charge_check(db_t *db, struct points_charge *c)
     db_end(st);
     if (rc < 0)
         return rc;
-    if (rc == 0) {
+    if (rc == DB_END) {
         c->outcome = CHARGE_NO_USER;
         return C_REJECT;
     }
@@ -61,7 +61,7 @@ int points_charge_apply(db_t *db, const struct points_charge *c)
 }
 
 int points_history(db_t *db, int64_t user_id, int64_t before, int64_t limit,
-                   void (*each)(void *arg, const point_entry_t *e), void *arg)
+                   void (*each)(void *arg, const point_entry_t *e), void *arg, int *count)
 {
     static const char sql[] =
         "SELECT id, type, amount, balance_after, order_id, created_at FROM point_history"
@@ -74,10 +74,12 @@ int points_history(db_t *db, int64_t user_id, int64_t before, int64_t limit,
     if (rc != C_OK)
         return rc;
     while ((rc = db_row(st, "lslllt", &e.id, e.type, sizeof(e.type), &e.amount, &e.balance_after,
-                        &e.order_id, e.created_at)) == 1) {
+                        &e.order_id, e.created_at)) == DB_ROW) {
         each(arg, &e);
         n++;
     }
     db_end(st);
-    return rc < 0 ? rc : n;
+    if (count)
+        *count = n;
+    return rc < 0 ? rc : C_OK;
 }

@@ -44,9 +44,9 @@ int points_apply(db_t *db, int64_t user_id, int64_t new_balance, const char *typ
 /* Lock the point row of a user: *found = 0 when absent. */
 int points_lock(db_t *db, int64_t user_id, int64_t *balance, int *found);
 
-/* History newest first, ids below `before`; calls each() per row. Returns
- * the number of rows (>= 0) or a failure. */
+/* History newest first, ids below `before`; calls each() per row; *count
+ * (may be NULL) gets how many. */
 int points_history(db_t *db, int64_t user_id, int64_t before, int64_t limit,
-                   void (*each)(void *arg, const point_entry_t *e), void *arg);
+                   void (*each)(void *arg, const point_entry_t *e), void *arg, int *count);
 
 #endif

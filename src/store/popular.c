@@ -34,7 +34,8 @@ int popular_build_tx(db_t *db, struct popular_build *b)
         return C_ERR; /* the schema inserts the row */
     if ((rc = db_query(db, &st, rank, "ss", b->start_utc, b->end_utc)) != C_OK)
         return rc;
-    while (b->n < POPULAR_TOP && (rc = db_row(st, "ll", &b->product_id[b->n], &b->sold[b->n])) == 1)
+    while (b->n < POPULAR_TOP &&
+           (rc = db_row(st, "ll", &b->product_id[b->n], &b->sold[b->n])) == DB_ROW)
         b->n++;
     db_end(st);
     if (rc < 0)
@@ -76,7 +77,7 @@ int popular_read(db_t *db, popular_view_t *v)
         return rc;
     while ((rc = db_row(st, "ddltllslll", v->from_day, v->to_day, &v->days, v->computed_at, &rank,
                         &e.product.id, e.product.name, sizeof(e.product.name), &e.product.price,
-                        &e.product.stock, &e.sold)) == 1) {
+                        &e.product.stock, &e.sold)) == DB_ROW) {
         v->found = 1;
         if (rank > 0 && v->n < POPULAR_TOP) {
             e.rank = (int)rank;

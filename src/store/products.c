@@ -19,7 +19,7 @@ static int read_one(db_t *db, int64_t id, product_t *p, int *found)
     db_end(st);
     if (rc < 0)
         return rc;
-    *found = rc;
+    *found = rc == DB_ROW;
     return C_OK;
 }
 
@@ -29,7 +29,7 @@ int products_get(db_t *db, int64_t id, product_t *p, int *found)
 }
 
 int products_list(db_t *db, int64_t after, int64_t limit,
-                  void (*each)(void *arg, const product_t *p), void *arg)
+                  void (*each)(void *arg, const product_t *p), void *arg, int *count)
 {
     static const char sql[] = "SELECT p.id, p.name, p.price, i.stock FROM product p"
                               " JOIN inventory i ON i.product_id = p.id"
@@ -41,12 +41,14 @@ int products_list(db_t *db, int64_t after, int64_t limit,
     rc = db_query(db, &st, sql, "ll", after, limit);
     if (rc != C_OK)
         return rc;
-    while ((rc = db_row(st, "lsll", &p.id, p.name, sizeof(p.name), &p.price, &p.stock)) == 1) {
+    while ((rc = db_row(st, "lsll", &p.id, p.name, sizeof(p.name), &p.price, &p.stock)) == DB_ROW) {
         each(arg, &p);
         n++;
     }
     db_end(st);
-    return rc < 0 ? rc : n;
+    if (count)
+        *count = n;
+    return rc < 0 ? rc : C_OK;
 }
 
 int products_create_tx(db_t *db, struct products_create *c)

@@ -19,9 +19,9 @@ typedef struct product {
 /* One product with its stock as of now; *found = 0 when unknown. */
 int products_get(db_t *db, int64_t id, product_t *p, int *found);
 
-/* Products with id > after, ascending, at most `limit`; returns the count. */
+/* Products with id > after, ascending, at most `limit`; *count (may be NULL) gets how many. */
 int products_list(db_t *db, int64_t after, int64_t limit,
-                  void (*each)(void *arg, const product_t *p), void *arg);
+                  void (*each)(void *arg, const product_t *p), void *arg, int *count);
 
 struct products_create {
     const char *name;

@@ -1,5 +1,6 @@
 /* The database layer (src/store/db.c) against the test stack's MariaDB: what
- * a caller holding a result open sees when the connection is lost under it. */
+ * a caller holding a result open sees when the connection is lost under it,
+ * and the statement cache's key. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -41,7 +42,7 @@ static void open_result_survives_a_lost_connection(void **state)
 
     assert_non_null(db);
     assert_int_equal(db_query(db, &outer, outer_sql, ""), C_OK);
-    assert_int_equal(db_row(outer, "l", &v), 1);
+    assert_int_equal(db_row(outer, "l", &v), DB_ROW);
     assert_int_equal(v, 1);
     assert_int_equal(db_query_i64(db, &cid, NULL, id_sql, ""), C_OK);
     assert_true(cid > 0);
@@ -56,7 +57,7 @@ static void open_result_survives_a_lost_connection(void **state)
 
     /* with nothing open, the next statement reconnects */
     assert_int_equal(db_query(db, &inner, inner_sql, ""), C_OK);
-    assert_int_equal(db_row(inner, "l", &v), 1);
+    assert_int_equal(db_row(inner, "l", &v), DB_ROW);
     assert_int_equal(v, 42);
     db_end(inner);
     assert_int_equal(db_query_i64(db, &v, NULL, id_sql, ""), C_OK);
@@ -64,10 +65,34 @@ static void open_result_survives_a_lost_connection(void **state)
     db_free(db);
 }
 
+/* Statements are cached by their text: one buffer holding one text and
+ * then another (as a caller building SQL in a reused buffer would) gets each
+ * its own statement, and a text seen before in another buffer finds its own. */
+static void statement_cache_is_keyed_by_text(void **state)
+{
+    db_t *db = db_new(&cfg);
+    char buf[64], other[64];
+    int64_t v = 0;
+    (void)state;
+
+    assert_non_null(db);
+    for (int round = 0; round < 2; round++)
+        for (int i = 1; i <= 5; i++) {
+            snprintf(buf, sizeof(buf), "SELECT %d", i);
+            assert_int_equal(db_query_i64(db, &v, NULL, buf, ""), C_OK);
+            assert_int_equal(v, i);
+        }
+    snprintf(other, sizeof(other), "SELECT %d", 3);
+    assert_int_equal(db_query_i64(db, &v, NULL, other, ""), C_OK);
+    assert_int_equal(v, 3);
+    db_free(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(open_result_survives_a_lost_connection),
+        cmocka_unit_test(statement_cache_is_keyed_by_text),
     };
     return cmocka_run_group_tests_name("integration/db", tests, setup, NULL);
 }

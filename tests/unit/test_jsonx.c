@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "common/jsonx.h"
+#include "common/rc.h"
 
 #define DEPTH 16
 
@@ -24,7 +25,7 @@ static json_object *parse_n(const char *buf, size_t len, const char **why)
         assert_non_null(o);
         assert_true(json_object_is_type(o, json_type_object));
     } else {
-        assert_int_equal(rc, -1);
+        assert_int_equal(rc, C_ERR);
         assert_null(o); /* *out is cleared on failure */
         assert_non_null(w);
         assert_true(strlen(w) > 0);
@@ -549,7 +550,7 @@ static size_t fails_at(const char *doc)
     json_object *o = NULL;
     const char *why = NULL;
     size_t at = 0;
-    assert_int_equal(jsonx_parse_object(doc, strlen(doc), DEPTH, &o, &why, &at), -1);
+    assert_int_equal(jsonx_parse_object(doc, strlen(doc), DEPTH, &o, &why, &at), C_ERR);
     assert_null(o);
     return at;
 }

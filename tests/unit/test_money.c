@@ -7,6 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "common/rc.h"
 #include "common/util.h"
 #include "core/money.h"
 
@@ -115,7 +116,7 @@ static void parse_ok(const char *s, int64_t want)
 
     if (rc != 0 || v != want)
         fprintf(stderr, "util_parse_i64(\"%s\") -> %d, %lld\n", s, rc, (long long)v);
-    assert_int_equal(rc, 0);
+    assert_int_equal(rc, C_OK);
     assert_int_equal(v, want);
 }
 
@@ -126,7 +127,7 @@ static void parse_bad(const char *s)
 
     if (rc != -1)
         fprintf(stderr, "util_parse_i64(\"%s\") accepted: %lld\n", s, (long long)v);
-    assert_int_equal(rc, -1);
+    assert_int_equal(rc, C_ERR);
     assert_int_equal(v, UNTOUCHED);
 }
 
@@ -183,13 +184,13 @@ static void parse_i64n_uses_only_len_bytes(void **state)
 {
     int64_t v = UNTOUCHED;
 
-    assert_int_equal(util_parse_i64n("123", 2, &v), 0);
+    assert_int_equal(util_parse_i64n("123", 2, &v), C_OK);
     assert_int_equal(v, 12);
-    assert_int_equal(util_parse_i64n("12x", 2, &v), 0);
+    assert_int_equal(util_parse_i64n("12x", 2, &v), C_OK);
     assert_int_equal(v, 12);
-    assert_int_equal(util_parse_i64n("-5&limit=3", 2, &v), 0);
+    assert_int_equal(util_parse_i64n("-5&limit=3", 2, &v), C_OK);
     assert_int_equal(v, -5);
-    assert_int_equal(util_parse_i64n("9223372036854775807999", 19, &v), 0);
+    assert_int_equal(util_parse_i64n("9223372036854775807999", 19, &v), C_OK);
     assert_int_equal(v, INT64_MAX);
     assert_int_equal(util_parse_i64n("-9223372036854775808/x", 20, &v), 0);
     assert_int_equal(v, INT64_MIN);

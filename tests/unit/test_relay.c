@@ -1,4 +1,4 @@
-/* relay_backoff_ms: exponential backoff with full jitter. For the n-th failed
+/* relay_backoff_ms: exponential backoff with "equal jitter". For the n-th failed
  * attempt the delay lies in [d/2, d] with d = min(base * 2^(n-1), max); it
  * doubles per attempt until the cap and never overflows, whatever n. */
 #include <setjmp.h>

@@ -78,7 +78,7 @@ static int h_err(req_t *r)
 static int h_reject(req_t *r)
 {
     seen.calls++;
-    return problem(r, 409, "CART_EMPTY", NULL, "nothing in the cart");
+    return problem(r, P_CART_EMPTY, NULL, "nothing in the cart");
 }
 
 static const route_t routes[] = {
