@@ -49,11 +49,14 @@ die() {
 # ---------------------------------------------------------------------------------------------
 # Packages and build
 
-# ensure_packages: install whatever of COMMERCE_PACKAGES is missing. A warm machine never
-# touches apt; a fresh one runs apt-get update once, then one install.
+# ensure_packages [PACKAGE...]: install whatever of the packages (default: COMMERCE_PACKAGES) is
+# missing. A warm machine never touches apt; a fresh one runs one install, and apt-get update
+# (then the install again) only when the install fails without it. apt's chatter goes to
+# stderr (bench/run's stdout is its figures).
 ensure_packages() {
 	local missing=() p status
-	for p in "${COMMERCE_PACKAGES[@]}"; do
+	(($#)) || set -- "${COMMERCE_PACKAGES[@]}"
+	for p in "$@"; do
 		status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
 		[[ $status == ii* ]] || missing+=("$p")
 	done
@@ -63,8 +66,10 @@ ensure_packages() {
 		die "not root: install them with: sudo apt-get install -y ${missing[*]}"
 	fi
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update </dev/null
-	apt-get install -y -o Dpkg::Use-Pty=0 "${missing[@]}" </dev/null
+	if ! apt-get install -y -o Dpkg::Use-Pty=0 "${missing[@]}" </dev/null >&2; then
+		apt-get update </dev/null >&2
+		apt-get install -y -o Dpkg::Use-Pty=0 "${missing[@]}" </dev/null >&2
+	fi
 }
 
 # promtool_bin: the path of promtool (Prometheus's linter) for `promtool check metrics|rules`.
@@ -259,18 +264,22 @@ free_port() {
 	die "no free TCP port found"
 }
 
-# wait_ready URL [SECONDS]: poll URL/readyz until it answers 200 (default 30 s).
-wait_ready() {
-	local url=$1 secs=${2:-30} deadline code=""
-	deadline=$((SECONDS + secs))
-	while ((SECONDS < deadline)); do
-		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url/readyz" || true)
+# wait_http URL SECONDS: poll URL until it answers 200; false (with a log line) on timeout.
+wait_http() {
+	local url=$1 deadline=$((SECONDS + $2)) code
+	while :; do
+		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" || true)
 		[[ $code == 200 ]] && return 0
-		sleep 0.2
+		((SECONDS < deadline)) || {
+			log "GET $url still answers ${code:-nothing} after $2 s"
+			return 1
+		}
+		sleep 0.1
 	done
-	log "not ready after ${secs}s: GET $url/readyz answered ${code:-nothing}"
-	return 1
 }
+
+# wait_ready URL [SECONDS]: wait until URL/readyz answers 200 (default 30 s).
+wait_ready() { wait_http "$1/readyz" "${2:-30}"; }
 
 # ---------------------------------------------------------------------------------------------
 # State directory
@@ -290,7 +299,12 @@ state_prepare() {
 # ---------------------------------------------------------------------------------------------
 # MariaDB (throwaway instance, unix socket only)
 
-db_socket() { printf '%s\n' "$1/run/mysqld.sock"; }
+# db_socket DIR: the stable name every program and client connects to: a symlink to the
+# current primary's socket (DIR/run/mysqld.sock; after scripts/stack failover the promoted
+# replica's), so that a failover points everything at the new primary without a restart.
+db_socket() { printf '%s\n' "$1/run/db.sock"; }
+# db_server_socket DIR: the socket the primary mariadbd of DIR/mysql listens on.
+db_server_socket() { printf '%s\n' "$1/run/mysqld.sock"; }
 
 # db_pids DIR: the mariadbd serving DIR/mysql, found by its exact --datadir argument.
 db_pids() { pids_with_arg "--datadir=$1/mysql"; }
@@ -329,9 +343,13 @@ db_init() {
 }
 
 # db_start DIR: start (or reuse) the MariaDB of DIR and wait until it answers SQL.
+# With STACK_REPLICA=1 it is a primary: binary log, GTIDs, semi-synchronous replication
+# (db_primary_args) and a loopback TCP port for the replica.
 db_start() {
 	local dir=$1 sock pids
-	sock=$(db_socket "$dir")
+	sock=$(db_server_socket "$dir")
+	# the stable name points at this server unless a failover pointed it elsewhere
+	[[ -L $(db_socket "$dir") ]] || ln -s mysqld.sock "$(db_socket "$dir")"
 	db_init "$dir"
 	mapfile -t pids < <(db_pids "$dir")
 	if ((${#pids[@]})); then
@@ -349,10 +367,12 @@ db_start() {
 	# The server settings the service is tuned for (mariadb/60-commerce.cnf: durable commits),
 	# plus this stack's paths; STACK_DB_ARGS adds more (bench/run: the binary log).
 	# shellcheck disable=SC2086 # STACK_DB_ARGS is a list of options
+	local net=(--skip-networking)
+	[[ ${STACK_REPLICA:-0} == 1 ]] && mapfile -t net < <(db_primary_args "$dir")
 	setsid mariadbd --defaults-file="$COMMERCE_ROOT/mariadb/60-commerce.cnf" "${user[@]}" \
 		--datadir="$dir/mysql" \
 		--socket="$sock" \
-		--skip-networking \
+		"${net[@]}" \
 		--pid-file="$dir/run/mysqld.pid" \
 		--log-error="$dir/log/mysqld.err" \
 		${STACK_DB_ARGS:-} \
@@ -387,7 +407,118 @@ db_stop() {
 	if ((${#pids[@]})); then
 		stop_pids TERM 60 "${pids[@]}"
 	fi
-	rm -f "$(db_socket "$dir")" "$(db_socket "$dir").lock" "$dir/run/mysqld.pid"
+	rm -f "$(db_server_socket "$dir")" "$(db_server_socket "$dir").lock" "$dir/run/mysqld.pid"
+}
+
+# db_primary_args DIR: the primary's options (one per line) when it feeds a replica: a loopback
+# port (kept in DIR/run/db.port across restarts), the binary log with GTIDs in strict mode, and
+# semi-synchronous replication waiting after the binary log is synced (AFTER_SYNC: a commit a
+# client saw acknowledged is on the replica), STACK_SEMI_SYNC_TIMEOUT_MS at most (then the
+# primary goes on alone, asynchronously, until the replica is back; docs/OPERATIONS.md).
+db_primary_args() {
+	local dir=$1 port
+	[[ -s $dir/run/db.port ]] || free_port >"$dir/run/db.port"
+	port=$(<"$dir/run/db.port")
+	printf '%s\n' --bind-address=127.0.0.1 "--port=$port" --server-id=1 --log-bin=binlog \
+		--binlog-format=ROW --gtid-strict-mode=ON --rpl-semi-sync-master-enabled=ON \
+		"--rpl-semi-sync-master-timeout=${STACK_SEMI_SYNC_TIMEOUT_MS:-2000}" \
+		--rpl-semi-sync-master-wait-point=AFTER_SYNC --rpl-semi-sync-master-wait-no-slave=OFF
+}
+
+# ---------------------------------------------------------------------------------------------
+# The replica (STACK_REPLICA=1): a second mariadbd in DIR/replica/mysql on DIR/run/replica.sock,
+# read_only, fed by GTID from the primary's port, acknowledging semi-synchronously.
+
+replica_socket() { printf '%s\n' "$1/run/replica.sock"; }
+replica_pids() { pids_with_arg "--datadir=$1/replica/mysql"; }
+replica_sql() {
+	local dir=$1
+	shift
+	mariadb --no-defaults --socket="$(replica_socket "$dir")" --user=root \
+		--default-character-set=utf8mb4 "$@"
+}
+
+# replica_start DIR: initialise (once), start, and replicate from the primary; from the first
+# transaction on a new replica (the primary's binary log holds everything since it was made).
+replica_start() {
+	local dir=$1 sock i user=() pass
+	sock=$(replica_socket "$dir")
+	[[ -n $(replica_pids "$dir") ]] && return 0
+	[[ $(id -u) -eq 0 ]] && user=(--user=root)
+	if [[ ! -f $dir/replica.initialized ]]; then
+		rm -rf "$dir/replica"
+		mkdir -p "$dir/replica/mysql"
+		mariadb-install-db --no-defaults "${user[@]}" --datadir="$dir/replica/mysql" \
+			--auth-root-authentication-method=normal --skip-test-db --skip-name-resolve \
+			>"$dir/log/replica-install.log" 2>&1 || die "mariadb-install-db (replica) failed"
+		touch "$dir/replica.initialized"
+	fi
+	rm -f "$sock" "$sock.lock"
+	setsid mariadbd --defaults-file="$COMMERCE_ROOT/mariadb/60-commerce.cnf" "${user[@]}" \
+		--datadir="$dir/replica/mysql" --socket="$sock" --skip-networking \
+		--pid-file="$dir/run/replica.pid" --log-error="$dir/log/replica.err" \
+		--server-id=2 --log-bin=binlog --binlog-format=ROW --gtid-strict-mode=ON \
+		--read-only=ON --rpl-semi-sync-slave-enabled=ON --skip-slave-start --relay-log-recovery=ON \
+		</dev/null >>"$dir/log/replica.out" 2>&1 &
+	disown
+	for ((i = 0; i < 300; i++)); do
+		replica_sql "$dir" --connect-timeout=2 -e 'SELECT 1' >/dev/null 2>&1 && break
+		sleep 0.2
+	done
+	((i < 300)) || die "the replica did not start (log: $dir/log/replica.err)"
+	if [[ ! -f $dir/replica.configured ]]; then
+		pass=$(<"$(secret_file "$dir" repl-db-password)")
+		replica_sql "$dir" -e "SET GLOBAL gtid_slave_pos = '';
+			CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = $(<"$dir/run/db.port"),
+			MASTER_USER = 'commerce_repl', MASTER_PASSWORD = '$pass',
+			MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1" ||
+			die "CHANGE MASTER on the replica failed"
+		touch "$dir/replica.configured"
+	fi
+	replica_sql "$dir" -e "START SLAVE" || die "START SLAVE on the replica failed"
+	log "replica up on $sock, replicating from 127.0.0.1:$(<"$dir/run/db.port")"
+}
+
+# replica_stop DIR [SIGNAL]: a clean stop (TERM, the default) or kill -9 (KILL).
+replica_stop() {
+	local dir=$1 sig=${2:-TERM} pids
+	mapfile -t pids < <(replica_pids "$dir")
+	((${#pids[@]})) && stop_pids "$sig" 60 "${pids[@]}"
+	rm -f "$(replica_socket "$dir")" "$(replica_socket "$dir").lock" "$dir/run/replica.pid"
+}
+
+# replica_caught_up DIR [SECONDS]: wait until the replica has applied the primary's binary log
+# so far; then the primary waits for its acknowledgements (semi-sync with a replica present).
+replica_caught_up() {
+	local dir=$1 pos
+	pos=$(db_sql "$dir" -N -B -e 'SELECT @@gtid_binlog_pos')
+	[[ $(replica_sql "$dir" -N -B -e "SELECT MASTER_GTID_WAIT('$pos', ${2:-60})") == 0 ]] ||
+		die "the replica did not catch up with $pos (log: $dir/log/replica.err)"
+	db_sql "$dir" -e 'SET GLOBAL rpl_semi_sync_master_wait_no_slave = ON'
+}
+
+# stack_failover DIR: the primary is lost (killed here if it still runs, so that it cannot take
+# writes any more); the replica applies what it received, stops replicating, becomes writable,
+# and the stable name (db_socket) is pointed at it: workers, relay and batch reconnect to it by
+# themselves. Semi-synchronous replication made every acknowledged commit arrive there.
+stack_failover() {
+	local dir=$1 pids i state
+	mapfile -t pids < <(db_pids "$dir")
+	((${#pids[@]})) && stop_pids KILL 10 "${pids[@]}"
+	[[ -n $(replica_pids "$dir") ]] || die "no replica to promote"
+	replica_sql "$dir" -e 'STOP SLAVE IO_THREAD'
+	for ((i = 0; i < 600; i++)); do # until the SQL thread has applied every received event
+		state=$(replica_sql "$dir" -e 'SHOW SLAVE STATUS\G' |
+			awk -F': ' '/ Read_Master_Log_Pos:/ {r = $2} / Exec_Master_Log_Pos:/ {e = $2}
+				/ Master_Log_File:/ && !/Relay/ {f = $2} / Relay_Master_Log_File:/ {g = $2}
+				END {print (r == e && f == g) ? "applied" : "applying"}')
+		[[ $state == applied ]] && break
+		sleep 0.05
+	done
+	replica_sql "$dir" -e 'STOP SLAVE; RESET SLAVE ALL; SET GLOBAL read_only = OFF' ||
+		die "promoting the replica failed"
+	ln -sfn replica.sock "$dir/run/db.sock.new" && mv -Tf "$dir/run/db.sock.new" "$(db_socket "$dir")"
+	log "failover: the replica ($(replica_socket "$dir")) is the primary now"
 }
 
 # db_schema DIR: create the database and apply sql/schema.sql (idempotent).
@@ -422,13 +553,23 @@ db_accounts() {
 	local dir=$1 p name sql=$COMMERCE_ROOT/sql/grants.sql
 	[[ -f $sql ]] || die "missing $sql"
 	{
-		for name in fcgi relay popular; do
+		for name in fcgi relay popular read; do
 			p=$(<"$(secret_file "$dir" "$name-db-password")")
 			printf "SET @%s_password = '%s';\n" "$name" "$p" # base64url: no quotes in it
 		done
 		echo "SET @account_host = 'localhost';"
 		cat "$sql"
 	} | db_sql "$dir" "$COMMERCE_DB_NAME"
+}
+
+# db_repl_account DIR: the replica's account on the primary (REPLICATION SLAVE only).
+db_repl_account() {
+	local dir=$1 p
+	p=$(<"$(secret_file "$dir" repl-db-password)")
+	db_sql "$dir" <<SQL
+CREATE USER IF NOT EXISTS 'commerce_repl'@'127.0.0.1' IDENTIFIED BY '$p';
+GRANT REPLICATION SLAVE ON *.* TO 'commerce_repl'@'127.0.0.1';
+SQL
 }
 
 # db_demo DIR: load sql/demo.sql unless the product table already has rows.
@@ -493,6 +634,12 @@ write_config() {
 			if [[ $name == fcgi ]]; then
 				echo "admin_token_file=$admin_file"
 				echo "$auth_keys"
+				if [[ ${STACK_REPLICA:-0} == 1 ]]; then
+					echo "db_replica_sockets=$(replica_socket "$dir")"
+					echo "db_replica_user=commerce_read"
+					echo "db_replica_password_file=$(secret_file "$dir" read-db-password)"
+					echo "replica_max_lag_ms=${STACK_REPLICA_MAX_LAG_MS:-1000}"
+				fi
 			fi
 			# the relay signs every delivery (X-Commerce-Signature); the fake platform checks it
 			[[ $name == relay ]] && echo "data_platform_secret_file=$(secret_file "$dir" platform-secret)"
@@ -519,18 +666,24 @@ EOF
 	done
 }
 
-# workers_start DIR N [CONFIG]: (re)start N commerce-fcgi workers under multiwatch on
-# DIR/run/fcgi.sock, with CONFIG (default DIR/commerce.conf).
+# pool_file DIR POOL EXT: DIR/run/fcgi.EXT for pool 1, DIR/run/fcgi2.EXT for pool 2 (a second
+# pool stands in for a second worker host behind the same nginx upstream).
+pool_file() { if [[ ${2:-1} == 1 ]]; then echo "$1/run/fcgi.$3"; else echo "$1/run/fcgi$2.$3"; fi; }
+
+# workers_start DIR N [CONFIG] [POOL]: (re)start N commerce-fcgi workers under multiwatch on
+# the pool's socket (pool_file), with CONFIG (default DIR/commerce.conf).
 # Always restarts, so a rebuilt binary or a new configuration takes effect.
 # COMMERCE_WORKER_WRAPPER (optional) prefixes each worker, e.g. "/usr/bin/valgrind --leak-check=full"
 # (an absolute path: multiwatch does not search PATH; the value is split on spaces).
 workers_start() {
-	local dir=$1 n=$2 conf=${3:-$1/commerce.conf} bin=$COMMERCE_ROOT/commerce-fcgi
-	local sock=$dir/run/fcgi.sock
+	local dir=$1 n=$2 conf=${3:-$1/commerce.conf} pool=${4:-1} bin=$COMMERCE_ROOT/commerce-fcgi
+	local sock pidfile
+	sock=$(pool_file "$dir" "$pool" sock)
+	pidfile=$(pool_file "$dir" "$pool" pid)
 	[[ -x $bin ]] || die "missing $bin (build failed?)"
 	[[ $n =~ ^[1-9][0-9]*$ ]] || die "bad worker count: $n"
 	[[ -f $conf ]] || die "missing $conf"
-	workers_stop "$dir"
+	workers_stop "$dir" "$pool"
 	rm -f "$sock"
 	# spawn-fcgi binds the socket, forks, calls setsid (so the pool is one process group whose
 	# id is in the pid file) and points stdout/stderr at /dev/null; the sh in between sends
@@ -538,14 +691,14 @@ workers_start() {
 	# shellcheck disable=SC2016 # expanded by the inner sh
 	COMMERCE_CONFIG=$conf COMMERCE_WORKER_LOG=$dir/log/worker.log \
 		COMMERCE_WORKER_WRAPPER=${COMMERCE_WORKER_WRAPPER:-} \
-		spawn-fcgi -s "$sock" -M 0666 -P "$dir/run/fcgi.pid" -d "$dir" -- \
+		spawn-fcgi -s "$sock" -M 0666 -P "$pidfile" -d "$dir" -- \
 		/bin/sh -c 'exec >>"$COMMERCE_WORKER_LOG" 2>&1
 			exec /usr/bin/multiwatch -f "$1" -r 2000000000 -t 0 -- $COMMERCE_WORKER_WRAPPER "$2"' \
 		commerce-workers "$n" "$bin" >/dev/null ||
 		die "spawn-fcgi failed (log: $dir/log/worker.log)"
 	# Wait until multiwatch runs (the sh has exec'd) so a stop right after finds it.
 	local deadline=$((SECONDS + 5))
-	while [[ -z $(pidfile_pid "$dir/run/fcgi.pid" multiwatch) ]]; do
+	while [[ -z $(pidfile_pid "$pidfile" multiwatch) ]]; do
 		((SECONDS < deadline)) || die "worker pool did not start (log: $dir/log/worker.log)"
 		sleep 0.05
 	done
@@ -556,9 +709,9 @@ workers_start() {
 # socket and multiwatch staying; starts the pool when none runs.
 workers_roll() {
 	local dir=$1 mw
-	mw=$(pidfile_pid "$dir/run/fcgi.pid" multiwatch)
+	mw=$(pidfile_pid "$(pool_file "$dir" "${3:-1}" pid)" multiwatch)
 	if [[ -z $mw ]]; then
-		workers_start "$dir" "$2"
+		workers_start "$dir" "$2" "" "${3:-1}"
 		return
 	fi
 	"$COMMERCE_ROOT/systemd/commerce-fcgi-roll" "$mw" >&2 || die "rolling restart failed (log: $dir/log/worker.log)"
@@ -567,9 +720,11 @@ workers_roll() {
 # workers_stop DIR: multiwatch gets SIGTERM and passes SIGUSR1 on (finish the current request,
 # then exit); whatever is left after 15 s is killed.
 workers_stop() {
-	local dir=$1
-	stop_group "$dir/run/fcgi.pid" "$COMMERCE_ROOT/commerce-fcgi" TERM 15
-	rm -f "$dir/run/fcgi.sock"
+	local dir=$1 pool=${2:-1} sig=${3:-TERM}
+	stop_group "$(pool_file "$dir" "$pool" pid)" "$COMMERCE_ROOT/commerce-fcgi" "$sig" 15
+	# a pool killed (KILL) leaves its socket: nginx's connections to it are refused, as to a
+	# host that died
+	[[ $sig == KILL ]] || rm -f "$(pool_file "$dir" "$pool" sock)"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -602,10 +757,12 @@ dbproxy_on() {
 	sed -e "s#^db_socket=.*#db_socket=$sock#" -e "s#^db_lock_wait_timeout_s=.*#db_lock_wait_timeout_s=1#" \
 		"$dir/commerce.conf" >"$dir/commerce-proxied.conf"
 	workers_start "$dir" "$n" "$dir/commerce-proxied.conf"
+	workers_stop "$dir" 2 # every write through the proxy: no second pool meanwhile
 }
 
 dbproxy_off() {
 	workers_start "$1" "$2"
+	[[ ${STACK_POOLS:-1} == 2 ]] && workers_start "$1" "$2" "" 2
 	dbproxy_stop "$1"
 }
 
@@ -645,11 +802,15 @@ platform_stop() {
 	stop_group "$1/run/platform.pid" "fake-platform" TERM 5
 }
 
+# relay_start DIR: (re)start commerce-relay; COMMERCE_RELAY_WRAPPER (optional) prefixes it like
+# COMMERCE_WORKER_WRAPPER the workers (split on spaces).
 relay_start() {
 	local dir=$1 relay=$COMMERCE_ROOT/commerce-relay
 	relay_stop "$dir"
 	[[ -x $relay ]] || die "missing $relay (build failed?)"
-	COMMERCE_CONFIG=$dir/relay.conf setsid "$relay" </dev/null >>"$dir/log/relay.log" 2>&1 &
+	# shellcheck disable=SC2086 # the wrapper is a command prefix
+	COMMERCE_CONFIG=$dir/relay.conf setsid ${COMMERCE_RELAY_WRAPPER:-} "$relay" \
+		</dev/null >>"$dir/log/relay.log" 2>&1 &
 	echo "$!" >"$dir/run/relay.pid"
 	disown
 	log "commerce-relay started (log: $dir/log/relay.log)"
@@ -705,6 +866,11 @@ nginx_render() {
 		-e "s|@USER@|$user|g" \
 		-e "s|@ROOT@|$COMMERCE_ROOT|g" \
 		"$COMMERCE_ROOT/nginx/dev.conf.in" >"$dir/nginx.conf.tmp"
+	# the worker pools behind the upstream (the production site's parameters)
+	{
+		echo "server unix:$(pool_file "$dir" 1 sock) max_fails=1 fail_timeout=5s;"
+		[[ ${STACK_POOLS:-1} == 2 ]] && echo "server unix:$(pool_file "$dir" 2 sock) max_fails=1 fail_timeout=5s;"
+	} >"$dir/nginx-upstream.conf"
 	# the snippets include fastcgi_params relative to the configuration's directory
 	ln -sfn /etc/nginx/fastcgi_params "$dir/fastcgi_params"
 	if grep -n '@[A-Z_]*@' "$dir/nginx.conf.tmp" >&2; then
@@ -756,21 +922,107 @@ nginx_stop() {
 # ---------------------------------------------------------------------------------------------
 # The whole stack
 
-# stack_up DIR: start everything with the parameters in the environment:
-#   STACK_PORT STACK_WORKERS STACK_ADMIN_TOKEN STACK_PLATFORM_URL STACK_RATE STACK_BURST
-#   STACK_DEMO=1 to load demo data.
-# With STACK_PORT=auto a free port is picked (retried if nginx loses the race for it).
-# Writes DIR/stack.env and sets STACK_URL.
+# The parameters stack_up reads (and writes to DIR/stack.env), besides the optional relay tuning
+# STACK_RELAY_* and STACK_DB_ARGS (more mariadbd options).
+STACK_PARAMS=(STACK_PORT STACK_WORKERS STACK_ADMIN_TOKEN STACK_PLATFORM_URL STACK_RATE STACK_BURST
+	STACK_DEMO STACK_FAKE_PLATFORM STACK_LOCK_WAIT_S STACK_DB_ARGS STACK_AUTH STACK_AUTH_HS256_SECRET
+	STACK_AUTH_ISSUER STACK_AUTH_AUDIENCE STACK_RELAY_BATCH STACK_RELAY_POLL_MS
+	STACK_RELAY_MAX_ATTEMPTS STACK_RELAY_CONNECT_TIMEOUT_MS STACK_RELAY_TIMEOUT_MS
+	STACK_RELAY_LEASE_MS STACK_RELAY_RETRY_BASE_MS STACK_RELAY_RETRY_MAX_MS STACK_POOLS STACK_REPLICA
+	STACK_SEMI_SYNC_TIMEOUT_MS STACK_REPLICA_MAX_LAG_MS)
+
+# stack_preset NAME [STACK_VAR=VALUE...]: set every STACK_* parameter of stack_up: first the
+# preset NAME, then the assignments in order (empty arguments are skipped, so that
+# "${X:+STACK_Y=$X}" passes an override only when X is set). Presets:
+#   dev     scripts/dev-up: port 8080, 8 workers, demo data, fake platform on 8099, HS256
+#           tokens (a random secret kept in DIR/secrets), issuer commerce-dev
+#   test    scripts/test, scripts/valgrind-check: free ports, 4 workers, lock wait 2 s, JWKS
+#           tokens (RS256 and ES256 keys stack_up makes with tests/lib/mkkeys), a quick relay
+#   bench   bench/run: free ports, 8 workers, nginx rate limit out of the way
+#   faults  tests/faults/run: free ports, 4 workers, lock wait 2 s, HS256 (pass
+#           STACK_AUTH_HS256_SECRET and STACK_ADMIN_TOKEN), production relay settings made quick
+# Parameters a preset leaves unset take write_config's defaults.
+stack_preset() {
+	local name=$1 kv
+	shift
+	unset "${STACK_PARAMS[@]}"
+	STACK_RATE=20000 STACK_BURST=20000 STACK_DEMO=0 STACK_FAKE_PLATFORM=1
+	if [[ $name != dev ]]; then
+		STACK_PORT=auto
+		STACK_PLATFORM_URL=http://127.0.0.1:$(free_port)/events
+	fi
+	case $name in
+	dev)
+		STACK_PORT=8080 STACK_WORKERS=8 STACK_ADMIN_TOKEN=dev-admin-token STACK_DEMO=1
+		STACK_PLATFORM_URL=http://127.0.0.1:8099/events
+		STACK_AUTH=hs256 STACK_AUTH_ISSUER=commerce-dev STACK_AUTH_AUDIENCE=commerce
+		;;
+	test)
+		STACK_WORKERS=4 STACK_ADMIN_TOKEN=test-admin-token
+		STACK_LOCK_WAIT_S=2 # the lock-wait test waits 3 × this
+		# Tokens as production verifies them: RS256 and ES256 public keys from a JWKS, two kids.
+		STACK_AUTH=jwks STACK_AUTH_ISSUER=https://id.test/ STACK_AUTH_AUDIENCE=commerce-test
+		# A quick relay, so the feed tests see retries, timeouts and leases in seconds.
+		STACK_RELAY_BATCH=20 STACK_RELAY_POLL_MS=50 STACK_RELAY_MAX_ATTEMPTS=50
+		STACK_RELAY_CONNECT_TIMEOUT_MS=300 STACK_RELAY_TIMEOUT_MS=1000 STACK_RELAY_LEASE_MS=3000
+		STACK_RELAY_RETRY_BASE_MS=50 STACK_RELAY_RETRY_MAX_MS=500
+		# Beyond one machine: a second worker pool (a second host) behind the upstream, and a
+		# replica fed semi-synchronously that serves catalog reads (tests/integration/test_scale.c).
+		STACK_POOLS=2 STACK_REPLICA=1
+		;;
+	bench)
+		STACK_WORKERS=8 STACK_ADMIN_TOKEN=bench-admin-token STACK_RATE=1000000 STACK_BURST=1000000
+		;;
+	faults)
+		STACK_WORKERS=4 STACK_LOCK_WAIT_S=2
+		# HS256, so that faults.py can sign user tokens with the standard library alone.
+		STACK_AUTH=hs256 STACK_AUTH_ISSUER=faults STACK_AUTH_AUDIENCE=commerce
+		# The production relay settings, made quick; enough attempts that no event is parked
+		# FAILED during the outages, so every event must end up delivered.
+		STACK_RELAY_BATCH=100 STACK_RELAY_POLL_MS=100 STACK_RELAY_MAX_ATTEMPTS=1000
+		STACK_RELAY_LEASE_MS=30000 STACK_RELAY_CONNECT_TIMEOUT_MS=1000 STACK_RELAY_TIMEOUT_MS=3000
+		STACK_RELAY_RETRY_BASE_MS=500 STACK_RELAY_RETRY_MAX_MS=30000
+		;;
+	*) die "unknown stack preset: $name (dev, test, bench, faults)" ;;
+	esac
+	for kv in "$@"; do
+		[[ -z $kv ]] && continue
+		[[ $kv =~ ^STACK_[A-Z0-9_]+= && " ${STACK_PARAMS[*]} " == *" ${kv%%=*} "* ]] ||
+			die "stack_preset: not a stack parameter: $kv"
+		printf -v "${kv%%=*}" '%s' "${kv#*=}"
+	done
+}
+
+# stack_auth_keys DIR: the JWKS stack's token keys in DIR/auth (jwks.json and the private
+# halves tests sign with), made once by tests/lib/mkkeys (built by make check).
+stack_auth_keys() {
+	local dir=$1
+	[[ -f $dir/auth/jwks.json ]] && return 0
+	[[ -x $COMMERCE_ROOT/tests/lib/mkkeys ]] || make -C "$COMMERCE_ROOT" -s tests/lib/mkkeys
+	mkdir -p "$dir/auth"
+	"$COMMERCE_ROOT/tests/lib/mkkeys" "$dir/auth" || die "tests/lib/mkkeys failed"
+}
+
+# stack_up DIR: start everything with the parameters in the environment (STACK_PARAMS; set them
+# with stack_preset). With STACK_PORT=auto a free port is picked (retried if nginx loses the
+# race for it). Writes DIR/stack.env and sets STACK_URL.
 stack_up() {
 	local dir=$1 attempt port
 	state_prepare "$dir"
 	db_start "$dir"
+	if [[ ${STACK_REPLICA:-0} == 1 ]]; then
+		db_repl_account "$dir"
+		replica_start "$dir"
+	fi
 	db_schema "$dir"
 	db_accounts "$dir"
 	[[ ${STACK_DEMO:-0} == 1 ]] && db_demo "$dir"
+	[[ ${STACK_AUTH:-hs256} == jwks ]] && stack_auth_keys "$dir"
 	write_config "$dir" "$STACK_ADMIN_TOKEN" "$STACK_PLATFORM_URL"
 	workers_start "$dir" "$STACK_WORKERS"
+	[[ ${STACK_POOLS:-1} == 2 ]] && workers_start "$dir" "$STACK_WORKERS" "" 2
 	extras_start "$dir"
+	[[ ${STACK_REPLICA:-0} == 1 ]] && replica_caught_up "$dir"
 	for attempt in 1 2 3 4 5; do
 		port=$STACK_PORT
 		[[ $port == auto ]] && port=$(free_port)
@@ -778,29 +1030,116 @@ stack_up() {
 		[[ $STACK_PORT == auto && $attempt -lt 5 ]] || die "nginx failed to start"
 	done
 	STACK_URL=http://127.0.0.1:$port
-	(umask 077 && : >"$dir/stack.env")
-	cat >"$dir/stack.env" <<EOF
-STACK_PORT=$port
-STACK_WORKERS=$STACK_WORKERS
-STACK_ADMIN_TOKEN=$STACK_ADMIN_TOKEN
-STACK_PLATFORM_URL=$STACK_PLATFORM_URL
-STACK_RATE=$STACK_RATE
-STACK_BURST=$STACK_BURST
-STACK_URL=$STACK_URL
-STACK_FAKE_PLATFORM=${STACK_FAKE_PLATFORM:-1}
-STACK_AUTH=${STACK_AUTH:-hs256}
-STACK_AUTH_ISSUER=${STACK_AUTH_ISSUER:-commerce-dev}
-STACK_AUTH_AUDIENCE=${STACK_AUTH_AUDIENCE:-commerce}
-EOF
-	local v
-	for v in BATCH POLL_MS MAX_ATTEMPTS CONNECT_TIMEOUT_MS TIMEOUT_MS LEASE_MS RETRY_BASE_MS RETRY_MAX_MS; do
-		v=STACK_RELAY_$v
-		[[ -n ${!v:-} ]] && echo "$v=${!v}" >>"$dir/stack.env"
-	done
+	STACK_PORT=$port stack_save_env "$dir"
 	if ! wait_ready "$STACK_URL" 30; then
 		stack_logs "$dir"
 		die "stack in $dir is not ready"
 	fi
+}
+
+# test_env DIR: export the environment of the test programs (listed in scripts/test) for the
+# stack stack_up started in DIR.
+test_env() {
+	local dir=$1
+	export COMMERCE_TEST_URL=$STACK_URL
+	export COMMERCE_TEST_ADMIN_TOKEN=$STACK_ADMIN_TOKEN
+	export COMMERCE_TEST_DB_SOCKET
+	COMMERCE_TEST_DB_SOCKET=$(db_socket "$dir")
+	export COMMERCE_TEST_DB_NAME=$COMMERCE_DB_NAME
+	export COMMERCE_TEST_STATE_DIR=$dir
+	export COMMERCE_TEST_STACK=$COMMERCE_ROOT/scripts/stack
+	export COMMERCE_TEST_PLATFORM_URL=$STACK_PLATFORM_URL
+	export COMMERCE_TEST_WORKERS=$STACK_WORKERS
+	export COMMERCE_TEST_AUTH_DIR=$dir/auth
+	export COMMERCE_TEST_AUTH_ISSUER=${STACK_AUTH_ISSUER:-commerce-dev}
+	export COMMERCE_TEST_AUTH_AUDIENCE=${STACK_AUTH_AUDIENCE:-commerce}
+	export COMMERCE_TEST_POOLS=${STACK_POOLS:-1}
+	if [[ ${STACK_REPLICA:-0} == 1 ]]; then
+		export COMMERCE_TEST_REPLICA_SOCKET
+		COMMERCE_TEST_REPLICA_SOCKET=$(replica_socket "$dir")
+	fi
+}
+
+# run_program [--tee] SECONDS LOG PROGRAM [ARG...]: run PROGRAM (stdin /dev/null) under a
+# timeout, its output into LOG (and to stdout too with --tee). In the background with `wait`, so
+# that Ctrl-C / SIGTERM reach the caller's trap at once: RUN_PID is its pid meanwhile, for the
+# trap's run_program_stop (timeout passes SIGTERM on). Returns its exit status (124: timed out).
+RUN_PID=""
+run_program() {
+	local tee="" secs out rc=0
+	[[ $1 == --tee ]] && tee=1 && shift
+	secs=$1 out=$2
+	shift 2
+	if [[ -n $tee ]]; then
+		timeout --kill-after=10 "$secs" "$@" </dev/null > >(tee "$out") 2>&1 &
+	else
+		timeout --kill-after=10 "$secs" "$@" </dev/null >"$out" 2>&1 &
+	fi
+	RUN_PID=$!
+	wait "$RUN_PID" || rc=$?
+	RUN_PID=""
+	wait # for tee (the process substitution) to flush
+	return "$rc"
+}
+
+# run_program_stop: the trap's half of run_program.
+run_program_stop() {
+	[[ -n $RUN_PID ]] || return 0
+	kill -TERM "$RUN_PID" 2>/dev/null || true
+	wait "$RUN_PID" 2>/dev/null || true
+	RUN_PID=""
+}
+
+# stack_trap DIR KEEP [HOOK]: at exit (Ctrl-C and SIGTERM exit with 130): stop what run_program
+# runs, call HOOK (a function), stop the stack of DIR, and remove DIR unless KEEP keeps it:
+# KEEP is 1 (always), "failed" (when the exit status is neither 0 nor 130) or 0 (never).
+STACK_TRAP=()
+stack_trap() {
+	STACK_TRAP=("$1" "$2" "${3:-}")
+	trap stack_trap_exit EXIT
+	trap 'exit 130' INT TERM
+}
+
+stack_trap_exit() {
+	local rc=$? dir=${STACK_TRAP[0]} keep=${STACK_TRAP[1]} hook=${STACK_TRAP[2]}
+	trap - EXIT INT TERM
+	run_program_stop
+	if [[ -n $hook ]]; then "$hook" || true; fi
+	stack_down "$dir" || true
+	if [[ $keep == 1 || ($keep == failed && $rc != 0 && $rc != 130) ]]; then
+		log "kept $dir"
+	else
+		rm -rf "$dir"
+	fi
+	exit "$rc"
+}
+
+# api DIR METHOD PATH [BODY [USER]]: one request to the stack of DIR (at STACK_URL) with the
+# admin token, or with USER's access token when USER is given (scripts/dev-token: an HS256
+# stack); BODY goes as JSON. Prints the response body; dies unless the answer is 2xx.
+api() {
+	local dir=$1 method=$2 path=$3 body=${4:-} user=${5:-} out token=$STACK_ADMIN_TOKEN
+	local args=(-sS --max-time 120 -X "$method" -H @- -w '\n%{http_code}')
+	[[ -n $user ]] && token=$("$COMMERCE_ROOT/scripts/dev-token" --config "$dir/commerce.conf" "$user")
+	[[ -n $body ]] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
+	# the token goes on stdin (-H @-), not on the command line
+	out=$(curl "${args[@]}" "$STACK_URL$path" <<<"Authorization: Bearer $token") ||
+		die "$method $path: curl failed"
+	[[ ${out##*$'\n'} == 2?? ]] || die "$method $path: ${out%$'\n'*}"
+	printf '%s\n' "${out%$'\n'*}"
+}
+
+# stack_save_env DIR: DIR/stack.env, the parameters the stack runs with (STACK_PARAMS that are
+# set, and STACK_URL), for stack_load_env. Not the HS256 secret: write_config kept it in
+# DIR/secrets, where a restart finds it.
+stack_save_env() {
+	local dir=$1 v
+	(umask 077 && : >"$dir/stack.env")
+	for v in "${STACK_PARAMS[@]}" STACK_URL; do
+		if [[ $v != STACK_AUTH_HS256_SECRET && -n ${!v+set} ]]; then
+			printf '%s=%s\n' "$v" "${!v}"
+		fi
+	done >"$dir/stack.env"
 }
 
 # stack_down DIR: stop nginx, relay, workers, MariaDB (in that order). Keeps DIR.
@@ -810,8 +1149,10 @@ stack_down() {
 	nginx_stop "$dir"
 	extras_stop "$dir"
 	workers_stop "$dir"
+	workers_stop "$dir" 2
 	dbproxy_stop "$dir"
 	db_stop "$dir"
+	replica_stop "$dir"
 }
 
 # stack_load_env DIR: read DIR/stack.env (written by stack_up) into STACK_* variables.
@@ -836,15 +1177,22 @@ stack_logs() {
 
 # stack_status DIR: one line per component.
 stack_status() {
-	local dir=$1 p
+	local dir=$1 p pool
 	p=$(db_pids "$dir" | tr '\n' ' ')
-	echo "mariadb: ${p:-stopped}"
-	p=$(pidfile_pid "$dir/run/fcgi.pid" multiwatch)
-	if [[ -n $p ]]; then
-		echo "workers: multiwatch pid $p, $(($(group_pids "$p" | wc -l) - 1)) workers"
-	else
-		echo "workers: stopped"
+	echo "mariadb: ${p:-stopped} (clients use $(db_socket "$dir") -> $(readlink "$(db_socket "$dir")"))"
+	if [[ -f $dir/replica.initialized ]]; then
+		p=$(replica_pids "$dir" | tr '\n' ' ')
+		echo "replica: ${p:-stopped}"
 	fi
+	for pool in 1 2; do
+		[[ $pool == 2 && ! -f $(pool_file "$dir" 2 pid) ]] && continue
+		p=$(pidfile_pid "$(pool_file "$dir" "$pool" pid)" multiwatch)
+		if [[ -n $p ]]; then
+			echo "workers (pool $pool): multiwatch pid $p, $(($(group_pids "$p" | wc -l) - 1)) workers"
+		else
+			echo "workers (pool $pool): stopped"
+		fi
+	done
 	p=$(pidfile_pid "$dir/run/relay.pid" commerce-relay)
 	echo "relay:   ${p:-stopped}"
 	p=$(pidfile_pid "$dir/run/nginx.pid" nginx)

@@ -6,6 +6,8 @@
 --                     of old Idempotency-Keys
 --   commerce_popular  commerce-popular: reads orders and order items, writes the
 --                     popular tables
+--   commerce_read     the workers' connections to replicas (catalog reads): SELECT on
+--                     the catalog only; made when @read_password is set
 --
 -- Apply it as an administrator, after schema.sql, in the shop's database, with the
 -- passwords and the host the programs connect from set in the session first, e.g.
@@ -42,6 +44,13 @@ BEGIN NOT ATOMIC
   EXECUTE IMMEDIATE CONCAT('REVOKE ALL PRIVILEGES, GRANT OPTION FROM ''commerce_fcgi''@',
                            QUOTE(host), ', ''commerce_relay''@', QUOTE(host),
                            ', ''commerce_popular''@', QUOTE(host));
+  IF COALESCE(@read_password, '') <> '' THEN
+    EXECUTE IMMEDIATE CONCAT('CREATE USER IF NOT EXISTS ''commerce_read''@', QUOTE(host));
+    EXECUTE IMMEDIATE CONCAT('ALTER USER ''commerce_read''@', QUOTE(host),
+                             ' IDENTIFIED BY ', QUOTE(@read_password));
+    EXECUTE IMMEDIATE CONCAT('REVOKE ALL PRIVILEGES, GRANT OPTION FROM ''commerce_read''@',
+                             QUOTE(host));
+  END IF;
   SET @commerce_db = DATABASE();
 END //
 
@@ -80,6 +89,8 @@ EXECUTE IMMEDIATE CONCAT('GRANT EXECUTE ON PROCEDURE `', REPLACE(DATABASE(), '`'
 -- of Idempotency-Keys past their retention.
 CALL commerce_grant('commerce_relay', 'SELECT, UPDATE, DELETE', 'outbox');
 CALL commerce_grant('commerce_relay', 'SELECT, DELETE', 'idempotency_key');
+-- the replicas' lag: NOW(6) written every 100 ms (src/store/replicas.h)
+CALL commerce_grant('commerce_relay', 'SELECT, UPDATE', 'commerce_heartbeat');
 
 -- The nightly batch.
 CALL commerce_grant('commerce_popular', 'SELECT', 'orders');
@@ -87,5 +98,21 @@ CALL commerce_grant('commerce_popular', 'SELECT', 'order_item');
 CALL commerce_grant('commerce_popular', 'SELECT, INSERT, DELETE', 'popular_snapshot');
 CALL commerce_grant('commerce_popular', 'SELECT, INSERT, DELETE', 'popular_item');
 CALL commerce_grant('commerce_popular', 'SELECT, UPDATE', 'popular_current');
+
+-- Catalog reads on replicas: the catalog and the heartbeat, nothing else, read only.
+-- (The replica itself runs read_only; the account could not write even on the primary.)
+DELIMITER //
+BEGIN NOT ATOMIC
+  IF COALESCE(@read_password, '') <> '' THEN
+    CALL commerce_grant('commerce_read', 'SELECT', 'product');
+    CALL commerce_grant('commerce_read', 'SELECT', 'inventory');
+    CALL commerce_grant('commerce_read', 'SELECT', 'coupon');
+    CALL commerce_grant('commerce_read', 'SELECT', 'popular_snapshot');
+    CALL commerce_grant('commerce_read', 'SELECT', 'popular_item');
+    CALL commerce_grant('commerce_read', 'SELECT', 'popular_current');
+    CALL commerce_grant('commerce_read', 'SELECT', 'commerce_heartbeat');
+  END IF;
+END //
+DELIMITER ;
 
 DROP PROCEDURE commerce_grant;

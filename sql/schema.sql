@@ -208,6 +208,16 @@ CREATE TABLE IF NOT EXISTS popular_current (
 ) ENGINE=InnoDB;
 INSERT IGNORE INTO popular_current (id, snapshot_id) VALUES (1, NULL);
 
+-- The replicas' lag (src/store/replicas.h): commerce-relay writes NOW(6) here
+-- every 100 ms; on a replica, NOW(6) minus this row is how far behind it is.
+CREATE TABLE IF NOT EXISTS commerce_heartbeat (
+  id TINYINT     NOT NULL,
+  at DATETIME(6) NOT NULL,
+  PRIMARY KEY (id),
+  CONSTRAINT commerce_heartbeat_one CHECK (id = 1)
+) ENGINE=InnoDB;
+INSERT IGNORE INTO commerce_heartbeat (id, at) VALUES (1, UTC_TIMESTAMP(6));
+
 -- Upgrades of existing tables: each block checks the catalogue first, so
 -- applying this file to any older commerce schema brings it up to date and
 -- applying it again does nothing.

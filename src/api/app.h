@@ -11,15 +11,24 @@
 #include "http/req.h"
 #include "http/router.h"
 #include "store/db.h"
+#include "store/replicas.h"
 
 typedef struct app {
     config_t cfg;
-    db_t *db;
+    db_t *db;             /* the primary */
+    replicas_t *replicas; /* catalog reads' replicas, NULL when none */
     auth_t *auth;
 } app_t;
 
 static inline app_t *app_of(req_t *r) { return r->app; }
 static inline db_t *db_of(req_t *r) { return app_of(r)->db; }
+
+/* Where a catalog read (one that may be a little behind) goes: a fit replica,
+ * else the primary. Run `read` on it; when the replica's connection fails
+ * during the read, `reset` (may be NULL) undoes what the read built and the
+ * read runs again on the primary. Returns read's result. */
+int catalog_read(req_t *r, int (*read)(db_t *db, void *arg), void (*reset)(void *arg),
+                 void *arg);
 
 /* The route table of the worker. */
 const route_t *routes_table(size_t *n);

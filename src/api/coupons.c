@@ -42,10 +42,26 @@ static int no_coupon(req_t *r, int64_t id)
     return problem(r, P_COUPON_NOT_FOUND, NULL, "coupon %" PRId64 " does not exist", id);
 }
 
+struct coupon_read {
+    int64_t id;
+    coupon_t c;
+    int found;
+};
+
+static int coupon_read(db_t *db, void *arg)
+{
+    struct coupon_read *q = arg;
+    return coupons_get(db, q->id, &q->c, &q->found);
+}
+
+/* A catalog read: a coupon's terms and how many are left, a moment behind at
+ * most (issuing one decides on the primary). */
 int coupons_get_h(req_t *r)
 {
-    coupon_t c;
-    int found, rc = coupons_get(db_of(r), r->ids[0], &c, &found);
+    struct coupon_read q = {.id = r->ids[0]};
+    int rc = catalog_read(r, coupon_read, NULL, &q);
+    coupon_t c = q.c;
+    int found = q.found;
 
     if (rc != C_OK)
         return rc;

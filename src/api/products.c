@@ -36,29 +36,53 @@ static void add_product(void *arg, const product_t *p)
         page_push(pg, products_render(p), p->id);
 }
 
-int products_list_h(req_t *r)
-{
+struct list_read {
     int64_t after;
     page_t pg;
+};
+
+static int list_read(db_t *db, void *arg)
+{
+    struct list_read *l = arg;
+    return products_list(db, l->after, l->pg.limit + 1, add_product, &l->pg, NULL);
+}
+
+/* A replica failed halfway: start the page again. */
+static void list_reset(void *arg)
+{
+    struct list_read *l = arg;
+    json_object_put(l->pg.items);
+    l->pg.items = json_object_new_array();
+    l->pg.count = l->pg.last_id = 0;
+}
+
+/* The product list is a catalog read: a replica within the lag bound may
+ * serve it (GET /products/{id} stays on the primary: its stock is exact). */
+int products_list_h(req_t *r)
+{
+    struct list_read l;
     int rc;
 
     /* `after` may be any positive id; absent starts at the beginning. */
-    if ((rc = query_cursor(r, "after", 0, &after)) != C_OK || (rc = page_begin(r, &pg)) != C_OK)
+    if ((rc = query_cursor(r, "after", 0, &l.after)) != C_OK ||
+        (rc = page_begin(r, &l.pg)) != C_OK)
         return rc;
-    rc = products_list(db_of(r), after, pg.limit + 1, add_product, &pg, NULL);
-    if (rc != C_OK) {
-        page_abort(&pg);
+    if ((rc = catalog_read(r, list_read, list_reset, &l)) != C_OK) {
+        page_abort(&l.pg);
         return rc;
     }
     json_object *o = json_object_new_object();
-    page_finish(&pg, o);
+    page_finish(&l.pg, o);
     return resp_json(r, 200, o);
 }
 
+static int popular_read_into(db_t *db, void *arg) { return popular_read(db, arg); }
+
+/* A catalog read (the list changes once a night). */
 int products_popular_h(req_t *r)
 {
     popular_view_t *v = req_scratch(r, sizeof(*v));
-    int rc = v ? popular_read(db_of(r), v) : C_ERR;
+    int rc = v ? catalog_read(r, popular_read_into, NULL, v) : C_ERR;
 
     if (rc != C_OK)
         return rc;

@@ -160,6 +160,7 @@ int main(int argc, char **argv)
     app.db = db_new(&app.cfg);
     if (!app.db)
         return 1;
+    app.replicas = replicas_new(&app.cfg); /* NULL: no replicas, every read on the primary */
     if (db_ensure(app.db) != C_OK)
         log_warn("database not reachable at start; answering 503 until it is");
     install_signals();
@@ -182,6 +183,7 @@ int main(int argc, char **argv)
         FCGX_Finish_r(&fr);
     }
     FCGX_Free(&fr, 1);
+    replicas_free(app.replicas);
     db_free(app.db);
     auth_free(app.auth);
     mysql_library_end();

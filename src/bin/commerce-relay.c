@@ -30,6 +30,7 @@
 #include "store/db.h"
 #include "store/idem.h"
 #include "store/outbox.h"
+#include "store/replicas.h"
 
 static volatile sig_atomic_t stop;
 
@@ -39,11 +40,26 @@ static void on_stop(int sig)
     stop = 1;
 }
 
-static void nap_ms(int64_t ms)
+/* The heartbeat the replicas' lag is measured against (store/replicas.h),
+ * written every REPLICAS_BEAT_MS whatever the relay is doing. */
+static int64_t last_beat_us;
+
+static void beat(db_t *db)
 {
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    /* a signal ends the nap early: stop is then checked at once */
-    nanosleep(&ts, NULL);
+    if (util_mono_us() - last_beat_us >= REPLICAS_BEAT_MS * 1000LL && replicas_beat(db) == C_OK)
+        last_beat_us = util_mono_us();
+}
+
+/* Sleep ms, beating on time; a signal ends it early (stop is then checked). */
+static void nap_ms(db_t *db, int64_t ms)
+{
+    for (int64_t left = ms; left > 0 && !stop; left -= REPLICAS_BEAT_MS) {
+        int64_t step = left < REPLICAS_BEAT_MS ? left : REPLICAS_BEAT_MS;
+        struct timespec ts = {(time_t)(step / 1000), (long)(step % 1000) * 1000000L};
+        if (nanosleep(&ts, NULL) != 0)
+            return;
+        beat(db);
+    }
 }
 
 static void print_failed(void *arg, const outbox_event_t *e, const char *error)
@@ -112,14 +128,15 @@ static int run(const config_t *cfg, db_t *db)
              (long long)cfg->relay_max_attempts);
     while (!stop) {
         int claimed = 0, delivered = 0;
+        beat(db);
         int rc = relay_round(rl, &stop, &claimed, &delivered);
         total += delivered;
         if (rc != C_OK)
-            nap_ms(1000); /* database unreachable: the events wait in the outbox */
+            nap_ms(db, 1000); /* database unreachable: the events wait in the outbox */
         else if (relay_pause_ms(rl) > 0)
-            nap_ms(relay_pause_ms(rl)); /* the platform is unwell: probe it again after this */
+            nap_ms(db, relay_pause_ms(rl)); /* the platform is unwell: probe it again after this */
         else if (claimed < cfg->relay_batch_size)
-            nap_ms(cfg->relay_poll_ms);
+            nap_ms(db, cfg->relay_poll_ms);
         if (util_mono_us() - last_log > 60 * 1000000LL) {
             housekeeping(cfg, db);
             log_info("delivered %lld events so far", (long long)total);

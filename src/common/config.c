@@ -48,6 +48,12 @@ static const struct key keys[] = {
     SECRET(db_password, ALL),
     STR(db_password_file, "", 0, ALL),
     STR(db_name, "commerce", 1, ALL),
+    STR(db_replica_sockets, "", 0, F),
+    STR(db_replica_hosts, "", 0, F),
+    STR(db_replica_user, "commerce_read", 1, F),
+    SECRET(db_replica_password, F),
+    STR(db_replica_password_file, "", 0, F),
+    INT(replica_max_lag_ms, 1, 3600000, "1000", F),
     SECRET(admin_token, F),
     STR(admin_token_file, "", 0, F),
     STR(auth, "on", 1, F),
@@ -327,6 +333,7 @@ static const struct {
 } secret_files[] = {
 #define SF(k) {offsetof(config_t, k), offsetof(config_t, k##_file), sizeof(((config_t *)0)->k), #k}
     SF(db_password),
+    SF(db_replica_password),
     SF(admin_token),
     SF(auth_hs256_secret),
     SF(data_platform_secret),

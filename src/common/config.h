@@ -23,6 +23,12 @@ typedef struct config {
     char db_password[256];
     char db_password_file[256];
     char db_name[80];
+    char db_replica_sockets[512]; /* comma-separated */
+    char db_replica_hosts[512];   /* comma-separated host[:port] */
+    char db_replica_user[80];
+    char db_replica_password[256];
+    char db_replica_password_file[256];
+    int64_t replica_max_lag_ms;
     char admin_token[256];
     char admin_token_file[256];
     char auth[8]; /* "on" or "off" */

@@ -21,12 +21,14 @@ static const int64_t bounds_us[] = {1000,   2500,   5000,   10000,   25000,   50
 #define NBUCKET (sizeof(bounds_us) / sizeof(bounds_us[0]))
 static const char *const order_names[] = {"paid", "out_of_stock", "insufficient_balance",
                                           "coupon_rejected", "rejected_other"};
+static const char *const read_names[] = {"replica", "primary_replica_down",
+                                         "primary_replica_lagging", "primary_replica_failed"};
 static const char *const delivery_names[] = {"delivered", "platform_failed", "refused", "parked"};
 
 /* The file layout: only counters, all starting at zero (a new file is zero
  * filled), so there is nothing to initialise and no race between workers.
  * Change METRICS_LAYOUT with it: the file name carries it. */
-#define METRICS_LAYOUT 3
+#define METRICS_LAYOUT 4
 struct shm {
     uint64_t requests[METRICS_ROUTES + 1][NSTATUS];
     uint64_t buckets[METRICS_ROUTES + 1][NBUCKET + 1]; /* last: +Inf */
@@ -34,6 +36,7 @@ struct shm {
     uint64_t orders[M_ORDER_OUTCOMES];
     uint64_t cancels;
     uint64_t deliveries[M_DELIVERY_OUTCOMES];
+    uint64_t reads[M_READ_OUTCOMES];
 };
 
 static struct shm private_shm;
@@ -98,6 +101,12 @@ void metrics_order(enum metrics_order outcome)
 }
 
 void metrics_cancel(void) { add(&m->cancels, 1); }
+
+void metrics_catalog_read(enum metrics_read where)
+{
+    if (where < M_READ_OUTCOMES)
+        add(&m->reads[where], 1);
+}
 
 void metrics_delivery(enum metrics_delivery outcome)
 {
@@ -214,6 +223,12 @@ int metrics_render(char **buf, size_t *len, const char *const *route_names, int 
     for (int i = 0; i < M_DELIVERY_OUTCOMES; i++)
         put(&o, "commerce_relay_deliveries_total{outcome=\"%s\"} %llu\n", delivery_names[i],
             (unsigned long long)get(&m->deliveries[i]));
+    put(&o, "# HELP commerce_catalog_reads_total Catalog reads (product list, popular list, a"
+            " coupon) when replicas are configured, by where they were served.\n"
+            "# TYPE commerce_catalog_reads_total counter\n");
+    for (int i = 0; i < M_READ_OUTCOMES; i++)
+        put(&o, "commerce_catalog_reads_total{served=\"%s\"} %llu\n", read_names[i],
+            (unsigned long long)get(&m->reads[i]));
     if (o.failed) {
         free(o.p);
         return C_ERR;

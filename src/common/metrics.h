@@ -32,6 +32,15 @@ enum metrics_delivery {
     M_DELIVERY_OUTCOMES
 };
 
+/* Where a catalog read went (only when replicas are configured). */
+enum metrics_read {
+    M_READ_REPLICA,       /* served by a replica */
+    M_READ_PRIMARY_DOWN,  /* no replica answered: the primary served it */
+    M_READ_PRIMARY_LAG,   /* every replica that answered was too far behind */
+    M_READ_PRIMARY_RETRY, /* a replica failed during the read: the primary served it */
+    M_READ_OUTCOMES
+};
+
 /* Map the shared file (created and sized on first use); "" or failure
  * falls back to private memory. C_OK when shared, else C_ERR. */
 int metrics_open(const char *path);
@@ -42,6 +51,7 @@ void metrics_request(int route, int status, int64_t micros);
 void metrics_order(enum metrics_order outcome);
 void metrics_cancel(void);
 void metrics_delivery(enum metrics_delivery outcome);
+void metrics_catalog_read(enum metrics_read where);
 
 /* Append the Prometheus text of the counters to a malloc'd buffer.
  * route_names[i] names route index i (n of them). C_OK or C_ERR. */

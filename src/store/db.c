@@ -28,6 +28,10 @@ struct db_stmt {
 
 struct db {
     const config_t *cfg;
+    /* where and as whom: the configuration's db_* keys, or a replica's */
+    char socket[256], host[256];
+    unsigned port;
+    const char *user, *password;
     const char *isolation;
     MYSQL *my;
     int in_tx;
@@ -35,9 +39,12 @@ struct db {
     int committing;    /* a commit is under way: a lost connection leaves the outcome unknown */
     unsigned long committer; /* the server's id of the connection that was committing */
     int64_t commit_ms;       /* when it began to (monotonic) */
-    int tx_committed;        /* a statement committed db_tx's transaction */
-    int nopen;               /* results handed out and not yet ended (db_end) */
-    unsigned last_errno;     /* of the last failed statement */
+    /* The server this connection reached: its server_id and when it started
+     * (Unix s), read at connect; a commit's server, kept with the commit. */
+    int64_t server_id, server_started, committer_server_id, committer_started;
+    int tx_committed;    /* a statement committed db_tx's transaction */
+    int nopen;           /* results handed out and not yet ended (db_end) */
+    unsigned last_errno; /* of the last failed statement */
     struct db_stmt cache[CACHE_SIZE];
     int ncache;
     uint64_t tick;
@@ -50,13 +57,27 @@ struct db {
 
 db_t *db_new(const config_t *cfg)
 {
+    return db_new_to(cfg, cfg->db_socket, cfg->db_host, (unsigned)cfg->db_port, cfg->db_user,
+                     cfg->db_password);
+}
+
+db_t *db_new_to(const config_t *cfg, const char *socket, const char *host, unsigned port,
+                const char *user, const char *password)
+{
     db_t *db = calloc(1, sizeof(*db));
     if (db) {
         db->cfg = cfg;
         db->isolation = "REPEATABLE READ";
+        snprintf(db->socket, sizeof(db->socket), "%s", socket ? socket : "");
+        snprintf(db->host, sizeof(db->host), "%s", host ? host : "");
+        db->port = port ? port : 3306;
+        db->user = user;
+        db->password = password;
     }
     return db;
 }
+
+const char *db_where(const db_t *db) { return db->socket[0] ? db->socket : db->host; }
 
 void db_set_isolation(db_t *db, const char *level) { db->isolation = level; }
 
@@ -125,6 +146,26 @@ static int stmt_fail(db_t *db, MYSQL_STMT *st, const char *sql)
     return classify(db, mysql_stmt_errno(st), sql, mysql_stmt_error(st));
 }
 
+/* Which server this connection reached (for learn_outcome): its server_id
+ * and when it started. */
+static int read_server(db_t *db)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+
+    if (mysql_query(db->my,
+                    "SELECT @@server_id, UNIX_TIMESTAMP() - (SELECT CAST(VARIABLE_VALUE AS INT)"
+                    " FROM information_schema.GLOBAL_STATUS"
+                    " WHERE VARIABLE_NAME = 'UPTIME')") != 0 ||
+        !(res = mysql_store_result(db->my)))
+        return my_fail(db, "server identity");
+    row = mysql_fetch_row(res);
+    db->server_id = row && row[0] ? strtoll(row[0], NULL, 10) : 0;
+    db->server_started = row && row[1] ? strtoll(row[1], NULL, 10) : 0;
+    mysql_free_result(res);
+    return C_OK;
+}
+
 int db_ensure(db_t *db)
 {
     const config_t *c = db->cfg;
@@ -144,10 +185,10 @@ int db_ensure(db_t *db)
     mysql_options(db->my, MYSQL_OPT_READ_TIMEOUT, &rw_timeout);
     mysql_options(db->my, MYSQL_OPT_WRITE_TIMEOUT, &rw_timeout);
     mysql_options(db->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-    if (!mysql_real_connect(db->my, c->db_socket[0] ? NULL : c->db_host, c->db_user, c->db_password,
-                            c->db_name, (unsigned)c->db_port, c->db_socket[0] ? c->db_socket : NULL,
+    if (!mysql_real_connect(db->my, db->socket[0] ? NULL : db->host, db->user, db->password,
+                            c->db_name, db->port, db->socket[0] ? db->socket : NULL,
                             CLIENT_MULTI_RESULTS | CLIENT_PS_MULTI_RESULTS)) {
-        log_warn("db: cannot connect: %s", mysql_error(db->my));
+        log_warn("db: cannot connect to %s: %s", db_where(db), mysql_error(db->my));
         mysql_close(db->my);
         db->my = NULL;
         return C_DOWN;
@@ -162,7 +203,7 @@ int db_ensure(db_t *db)
     if (mysql_query(db->my, "SET time_zone = '+00:00'") || mysql_query(db->my, iso) ||
         mysql_query(db->my, wait))
         return my_fail(db, "session setup");
-    return C_OK;
+    return read_server(db);
 }
 
 int db_ping(db_t *db)
@@ -675,30 +716,29 @@ void db_tx_committing(db_t *db, bool on)
     db->committing = on;
     db->committer = on && db->my ? mysql_thread_id(db->my) : 0;
     db->commit_ms = mono_ms();
+    db->committer_server_id = db->server_id;
+    db->committer_started = db->server_started;
 }
 void db_tx_committed(db_t *db) { db->tx_committed = 1; }
 
 /* The session that was committing may still be at work on the server (a
  * client that goes away does not stop a running COMMIT or CALL): end it and
  * wait until it is gone, so that the marker then tells the final truth. A
- * session sees and may kill its own account's sessions. A server that started
- * since has none of it (and may have given its id to another session).
+ * session sees and may kill its own account's sessions. Another server (a
+ * replica promoted since) or the same one started again has none of it, and
+ * may have given its id to another session: nothing to wait for then.
  * C_OK once gone, C_RETRY while it is still there. */
 static int committer_gone(db_t *db)
 {
-    static const char uptime[] =
-        "SELECT CAST(VARIABLE_VALUE AS INT) FROM information_schema.GLOBAL_STATUS"
-        " WHERE VARIABLE_NAME = 'UPTIME'";
     static const char alive[] = "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = ?";
     char kill[48];
-    int64_t up_s = 0, n = 0;
+    int64_t n = 0;
     int rc;
 
     if (!db->committer)
         return C_OK;
-    if ((rc = db_query_i64(db, &up_s, NULL, uptime, "")) != C_OK)
-        return rc;
-    if ((up_s + 1) * 1000 < mono_ms() - db->commit_ms) { /* restarted since */
+    if (db->server_id != db->committer_server_id ||
+        llabs(db->server_started - db->committer_started) > 2) {
         db->committer = 0;
         return C_OK;
     }

@@ -57,6 +57,12 @@ typedef struct db_time {
 
 /* A handle that connects lazily; NULL only when out of memory. */
 db_t *db_new(const config_t *cfg);
+/* A connection with cfg's settings but to another server as another account
+ * (a replica: socket, or host and port; user and password). */
+db_t *db_new_to(const config_t *cfg, const char *socket, const char *host, unsigned port,
+                const char *user, const char *password);
+/* Where it connects (the socket, else the host), for logs. */
+const char *db_where(const db_t *db);
 void db_free(db_t *db);
 
 /* The isolation level of this handle's sessions (default "REPEATABLE READ"),

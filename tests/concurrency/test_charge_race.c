@@ -53,10 +53,7 @@ static void fifty_concurrent_charges_are_exact(void **state)
         tc_sql_int("SELECT SUM(amount) FROM point_history WHERE user_id=%lld", (long long)user_id),
         expected);
     /* the latest row's balanceAfter is the balance */
-    assert_int_equal(tc_sql_int("SELECT balance_after FROM point_history WHERE user_id=%lld"
-                                " ORDER BY id DESC LIMIT 1",
-                                (long long)user_id),
-                     expected);
+    assert_int_equal(tc_last_balance_after(user_id), expected);
     /* each row is the previous balance plus its amount: no lost update */
     assert_int_equal(
         tc_sql_int("SELECT COUNT(*) FROM point_history h JOIN point_history p"

@@ -30,6 +30,20 @@ static int64_t prod_a, prod_b, order_id;
 static const char *expect_code; /* the 409 code a refusal must carry */
 static char shared_body[256];
 
+/* prod_a and prod_b (none for price_b 0) with this stock each, and
+ * users[0..n-1]: new users with `points` each (none for 0). */
+static void shop(int64_t price_a, int64_t price_b, int64_t stock, int n, int64_t points)
+{
+    prod_a = tc_new_product(price_a, stock);
+    if (price_b)
+        prod_b = tc_new_product(price_b, stock);
+    for (int i = 0; i < n; i++) {
+        users[i] = tc_new_user();
+        if (points)
+            tc_charge(users[i], points);
+    }
+}
+
 /* In a child: the problem code of a response, or "". */
 static const char *code_of(const tc_resp_t *r)
 {
@@ -48,6 +62,22 @@ static int classify(const tc_resp_t *r, long ok_status)
     return UNEXPECTED + tc_status_code(r->status);
 }
 
+/* shared_body: users[0] orders qty of prod_a. */
+static void share_order(int qty)
+{
+    snprintf(shared_body, sizeof(shared_body),
+             "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":%d}]}",
+             (long long)users[0], (long long)prod_a, qty);
+}
+
+/* classify(r, ok), r freed. */
+static int classified(tc_resp_t *r, long ok)
+{
+    int code = classify(r, ok);
+    tc_free(r);
+    return code;
+}
+
 /* Print what is not expected and check the counts. */
 static void tally(const int *results, int n, int *count, int ncount)
 {
@@ -64,36 +94,45 @@ static void tally(const int *results, int n, int *count, int ncount)
     }
 }
 
-static int order_one_unit(int i, void *arg)
+/* n children run fn together; count tallies their results (results[i]: child i's). */
+static void run_together(int n, int (*fn)(int, void *), int *results, int *count)
+{
+    assert_int_equal(tc_parallel(n, fn, NULL, results), 0);
+    tally(results, n, count, UNEXPECTED);
+}
+
+/* n children run fn together: `ok` succeed, the others are refused with
+ * `code` (and nothing else happens); results[i] is each child's. */
+static void race(int n, int (*fn)(int, void *), const char *code, int ok, int *results)
+{
+    int count[UNEXPECTED];
+    expect_code = code;
+    run_together(n, fn, results, count);
+    assert_int_equal(count[OK], ok);
+    assert_int_equal(count[REFUSED], n - ok);
+}
+
+/* In a child: an order of one unit of prod_a for uid. */
+static int order_unit_of(int64_t uid)
 {
     char body[128];
-    (void)arg;
     snprintf(body, sizeof(body),
-             "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}",
-             (long long)users[i], (long long)prod_a);
-    tc_resp_t *r = tc_post("/orders", body);
-    int code = classify(r, 201);
-    tc_free(r);
-    return code;
+             "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}", (long long)uid,
+             (long long)prod_a);
+    return classified(tc_post("/orders", body), 201);
 }
+
+static int order_one_unit(int i, void *arg) { return order_unit_of(users[i]); }
 
 /* Stock 10, 100 buyers of one unit each: 10 win, 90 are told OUT_OF_STOCK. */
 static void hundred_buyers_for_ten_units(void **state)
 {
     const int n = 100, stock = 10;
     const int64_t price = 1000, charged = 1700;
-    int results[MAX_CLIENTS], count[UNEXPECTED];
+    int results[MAX_CLIENTS];
 
-    prod_a = tc_new_product(price, stock);
-    for (int i = 0; i < n; i++) {
-        users[i] = tc_new_user();
-        tc_charge(users[i], charged);
-    }
-    expect_code = "OUT_OF_STOCK";
-    assert_int_equal(tc_parallel(n, order_one_unit, NULL, results), 0);
-    tally(results, n, count, UNEXPECTED);
-    assert_int_equal(count[OK], stock);
-    assert_int_equal(count[REFUSED], n - stock);
+    shop(price, 0, stock, n, charged);
+    race(n, order_one_unit, "OUT_OF_STOCK", stock, results);
 
     assert_int_equal(tc_stock(prod_a), 0);
     assert_int_equal(
@@ -129,10 +168,7 @@ static void hundred_buyers_for_ten_units(void **state)
             assert_int_equal(orders, 1);
             assert_int_equal(tc_balance(users[i]), charged - price);
             assert_int_equal(rows, 2);
-            assert_int_equal(tc_sql_int("SELECT balance_after FROM point_history WHERE user_id=%lld"
-                                        " ORDER BY id DESC LIMIT 1",
-                                        (long long)users[i]),
-                             charged - price);
+            assert_int_equal(tc_last_balance_after(users[i]), charged - price);
         } else {
             assert_int_equal(orders, 0);
             assert_int_equal(tc_balance(users[i]), charged);
@@ -141,35 +177,17 @@ static void hundred_buyers_for_ten_units(void **state)
     }
 }
 
-static int order_as_one_user(int i, void *arg)
-{
-    char body[128];
-    (void)i;
-    (void)arg;
-    snprintf(body, sizeof(body),
-             "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}",
-             (long long)users[0], (long long)prod_a);
-    tc_resp_t *r = tc_post("/orders", body);
-    int code = classify(r, 201);
-    tc_free(r);
-    return code;
-}
+static int order_as_one_user(int i, void *arg) { return order_unit_of(users[0]); }
 
 /* One user with money for exactly 5 orders sends 20 at once. */
 static void twenty_orders_on_a_balance_for_five(void **state)
 {
     const int n = 20, affordable = 5;
     const int64_t price = 700, stock = 1000;
-    int results[MAX_CLIENTS], count[UNEXPECTED];
+    int results[MAX_CLIENTS];
 
-    prod_a = tc_new_product(price, stock);
-    users[0] = tc_new_user();
-    tc_charge(users[0], affordable * price);
-    expect_code = "INSUFFICIENT_BALANCE";
-    assert_int_equal(tc_parallel(n, order_as_one_user, NULL, results), 0);
-    tally(results, n, count, UNEXPECTED);
-    assert_int_equal(count[OK], affordable);
-    assert_int_equal(count[REFUSED], n - affordable);
+    shop(price, 0, stock, 1, affordable * price);
+    race(n, order_as_one_user, "INSUFFICIENT_BALANCE", affordable, results);
 
     assert_int_equal(tc_balance(users[0]), 0);
     assert_int_equal(tc_stock(prod_a), stock - affordable);
@@ -223,12 +241,7 @@ static void opposite_line_orders_all_succeed(void **state)
     const int64_t pa = 300, pb = 500, cost = 2 * 300 + 3 * 500;
     int results[MAX_CLIENTS];
 
-    prod_a = tc_new_product(pa, 1000);
-    prod_b = tc_new_product(pb, 1000);
-    for (int i = 0; i < n; i++) {
-        users[i] = tc_new_user();
-        tc_charge(users[i], cost);
-    }
+    shop(pa, pb, 1000, n, cost);
     assert_int_equal(tc_parallel(n, order_two_products, NULL, results), 0);
     for (int i = 0; i < n; i++) {
         if (tc_code_status(results[i]) != 201)
@@ -272,13 +285,10 @@ static int cancel_it(int i, void *arg)
 static void ten_cancels_refund_once(void **state)
 {
     const int n = 10;
-    int results[MAX_CLIENTS], count[UNEXPECTED];
+    int results[MAX_CLIENTS];
     char body[192];
 
-    prod_a = tc_new_product(400, 50);
-    prod_b = tc_new_product(900, 50);
-    users[0] = tc_new_user();
-    tc_charge(users[0], 10000);
+    shop(400, 900, 50, 1, 10000);
     snprintf(body, sizeof(body),
              "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":3},"
              "{\"productId\":%lld,\"quantity\":2}]}",
@@ -290,11 +300,7 @@ static void ten_cancels_refund_once(void **state)
     tc_free(r);
     assert_int_equal(tc_balance(users[0]), 10000 - 3500);
 
-    expect_code = "ORDER_NOT_CANCELLABLE";
-    assert_int_equal(tc_parallel(n, cancel_it, NULL, results), 0);
-    tally(results, n, count, UNEXPECTED);
-    assert_int_equal(count[OK], 1);
-    assert_int_equal(count[REFUSED], n - 1);
+    race(n, cancel_it, "ORDER_NOT_CANCELLABLE", 1, results);
 
     assert_int_equal(tc_stock(prod_a), 50);
     assert_int_equal(tc_stock(prod_b), 50);
@@ -358,10 +364,7 @@ static int refused_order_with_the_key(int i, void *arg)
 {
     (void)i;
     (void)arg;
-    tc_resp_t *r = tc_post_key("/orders", shared_body, refused_key);
-    int code = classify(r, 201);
-    tc_free(r);
-    return code;
+    return classified(tc_post_key("/orders", shared_body, refused_key), 201);
 }
 
 /* Thirty identical requests with one key that all must be refused (no
@@ -373,16 +376,12 @@ static void refused_requests_with_one_key_are_all_refused(void **state)
     const int n = 30;
     int results[MAX_CLIENTS], count[UNEXPECTED];
 
-    prod_a = tc_new_product(1200, 100);
-    users[0] = tc_new_user();
-    snprintf(shared_body, sizeof(shared_body),
-             "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}",
-             (long long)users[0], (long long)prod_a);
+    shop(1200, 0, 100, 1, 0);
+    share_order(1);
     expect_code = "INSUFFICIENT_BALANCE";
     for (int round = 0; round < 5; round++) {
         snprintf(refused_key, sizeof(refused_key), "refused-key-%d", round);
-        assert_int_equal(tc_parallel(n, refused_order_with_the_key, NULL, results), 0);
-        tally(results, n, count, UNEXPECTED);
+        run_together(n, refused_order_with_the_key, results, count);
         if (count[OTHER_409])
             fprintf(stderr, "round %d: %d clients got another 409 (key in use?)\n", round,
                     count[OTHER_409]);
@@ -401,15 +400,10 @@ static void ten_requests_with_one_key_make_one_order(void **state)
     const int n = 10;
     int results[MAX_CLIENTS], count[UNEXPECTED];
 
-    prod_a = tc_new_product(1200, 100);
-    users[0] = tc_new_user();
-    tc_charge(users[0], 50000);
-    snprintf(shared_body, sizeof(shared_body),
-             "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":4}]}",
-             (long long)users[0], (long long)prod_a);
+    shop(1200, 0, 100, 1, 50000);
+    share_order(4);
     expect_code = "IDEMPOTENCY_KEY_IN_USE";
-    assert_int_equal(tc_parallel(n, order_with_the_key, NULL, results), 0);
-    tally(results, n, count, UNEXPECTED);
+    run_together(n, order_with_the_key, results, count);
     if (count[KEY_IN_USE])
         fprintf(stderr, "note: %d clients got 409 IDEMPOTENCY_KEY_IN_USE\n", count[KEY_IN_USE]);
     assert_int_equal(count[MISMATCH], 0);
@@ -448,10 +442,7 @@ static int checkout_cart(int i, void *arg)
     (void)i;
     (void)arg;
     snprintf(path, sizeof(path), "/users/%lld/cart/checkout", (long long)users[0]);
-    tc_resp_t *r = tc_post(path, "{}");
-    int code = classify(r, 201);
-    tc_free(r);
-    return code;
+    return classified(tc_post(path, "{}"), 201);
 }
 
 /* A double (tenfold) submit of one cart without a key: one order, the rest
@@ -459,30 +450,19 @@ static int checkout_cart(int i, void *arg)
 static void ten_checkouts_of_one_cart(void **state)
 {
     const int n = 10;
-    int results[MAX_CLIENTS], count[UNEXPECTED];
+    int results[MAX_CLIENTS];
     char path[128];
 
-    prod_a = tc_new_product(300, 20);
-    prod_b = tc_new_product(50, 20);
-    users[0] = tc_new_user();
-    tc_charge(users[0], 10000);
+    shop(300, 50, 20, 1, 10000);
     const char *const json[] = {"Content-Type: application/json", NULL};
     snprintf(path, sizeof(path), "/users/%lld/cart/items/%lld", (long long)users[0],
              (long long)prod_a);
-    tc_resp_t *r = tc_req("PUT", path, "{\"quantity\":3}", json);
-    assert_int_equal(r->status, 200);
-    tc_free(r);
+    assert_answers(tc_req("PUT", path, "{\"quantity\":3}", json), 200);
     snprintf(path, sizeof(path), "/users/%lld/cart/items/%lld", (long long)users[0],
              (long long)prod_b);
-    r = tc_req("PUT", path, "{\"quantity\":4}", json);
-    assert_int_equal(r->status, 200);
-    tc_free(r);
+    assert_answers(tc_req("PUT", path, "{\"quantity\":4}", json), 200);
 
-    expect_code = "CART_EMPTY";
-    assert_int_equal(tc_parallel(n, checkout_cart, NULL, results), 0);
-    tally(results, n, count, UNEXPECTED);
-    assert_int_equal(count[OK], 1);
-    assert_int_equal(count[REFUSED], n - 1);
+    race(n, checkout_cart, "CART_EMPTY", 1, results);
 
     assert_int_equal(
         tc_sql_int("SELECT COUNT(*) FROM orders WHERE user_id=%lld", (long long)users[0]), 1);
@@ -545,11 +525,8 @@ static void every_kind_of_transaction_at_once_keeps_the_books(void **state)
     int results[MAX_CLIENTS], count[UNEXPECTED];
     char body[192];
 
-    prod_a = tc_new_product(pa, 1000);
-    prod_b = tc_new_product(pb, 1000);
+    shop(pa, pb, 1000, MIX, start);
     for (int i = 0; i < MIX; i++) {
-        users[i] = tc_new_user();
-        tc_charge(users[i], start);
         snprintf(body, sizeof(body),
                  "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":3},"
                  "{\"productId\":%lld,\"quantity\":1}]}",
@@ -557,8 +534,7 @@ static void every_kind_of_transaction_at_once_keeps_the_books(void **state)
         mix_orders[i] = tc_created_id(tc_post("/orders", body), "orderId");
     }
     /* before: each user paid 3 B + 1 A; stock A 1000 - 20, B 1000 - 60 */
-    assert_int_equal(tc_parallel(n, mixed_client, NULL, results), 0);
-    tally(results, n, count, UNEXPECTED);
+    run_together(n, mixed_client, results, count);
     assert_int_equal(count[OK], n);
 
     /* stock: - new orders (2 A, 1 B each) + cancels (1 A, 3 B each) + restocks (7 each) */
@@ -570,10 +546,7 @@ static void every_kind_of_transaction_at_once_keeps_the_books(void **state)
         assert_int_equal(tc_balance(users[i]), start - first + first - second + 100);
         /* history: CHARGE, USE, REFUND, USE, CHARGE; the last row's balance is the balance */
         assert_int_equal(tc_history_of(users[i]), 5);
-        assert_int_equal(tc_sql_int("SELECT balance_after FROM point_history WHERE user_id=%lld"
-                                    " ORDER BY id DESC LIMIT 1",
-                                    (long long)users[i]),
-                         tc_balance(users[i]));
+        assert_int_equal(tc_last_balance_after(users[i]), tc_balance(users[i]));
         assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM orders WHERE user_id=%lld AND"
                                     " status='PAID'",
                                     (long long)users[i]),

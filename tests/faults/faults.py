@@ -726,6 +726,36 @@ class Faults:
                           f"{n} new workers",
                 "recovery_s": None if rec is None else now() - t, "t_start": t, "t_back": t}
 
+    def failover(self):
+        """The failover drill (a stack with a replica): kill -9 of the primary, then
+        scripts/stack failover promotes the replica and points everything at it (the
+        stable socket name). Recovery: from the kill to the first order placed after it."""
+        pids = self.db_pids()
+        if not pids:
+            raise RuntimeError("no primary mariadbd of this stack")
+        t = now()
+        t_rel = t - self.ctx.log.t0
+        for p in pids:
+            os.kill(p, signal.SIGKILL)
+        if wait_for(lambda: not any(alive(p) for p in pids), 10) is None:
+            raise RuntimeError(f"mariadbd {pids} survived SIGKILL")
+        promote_s = self.stack("failover")
+        t_back = now()
+
+        def first_order():
+            for r in reversed(self.ctx.log.records):
+                if r["t"] < t_rel:
+                    return False
+                if r["op"] in ("order", "checkout") and r["status"] == 201 and not r["replayed"]:
+                    return True
+            return False
+        rec = wait_for(first_order, RECOVERY_DEADLINE_S, 0.01)
+        return {"detail": f"kill -9 of the primary {pids}, scripts/stack failover took "
+                          f"{promote_s:.2f}s; recovery: from the kill to the first order placed"
+                          f" on the new primary",
+                "recovery_s": None if rec is None else now() - t, "t_start": t,
+                "t_back": t_back}
+
     PLAN = (("a", "kill -9 of one worker", "kill_worker"),
             ("b", "clean MariaDB stop", "db_stop"),
             ("c", "kill -9 of mariadbd", "db_kill"),
@@ -733,13 +763,16 @@ class Faults:
             ("e", "platform answers 500", "platform_fail"),
             ("f", "platform refuses connections", "platform_down"),
             ("g", "rolling restart of the workers", "workers_roll"))
+    # With a replica (--replica), last: the primary is gone for good after it.
+    DRILL = (("h", "failover: kill -9 of the primary", "failover"),)
 
     def run(self, t_load0):
         """Each fault at its slot (or later), one at a time: after a fault the stack must
         have settled before the next, so that no fault is measured with another's backlog."""
-        n = len(self.PLAN)
+        plan = self.PLAN + (self.DRILL if self.args.replica else ())
+        n = len(plan)
         n_workers = len(self.workers())
-        for i, (tag, name, method) in enumerate(self.PLAN):
+        for i, (tag, name, method) in enumerate(plan):
             at = t_load0 + self.args.seconds * (i + 1) / (n + 1)
             time.sleep(max(0.0, at - now()))
             res = {"fault": tag, "name": name}
@@ -1206,6 +1239,8 @@ def main():
                     help="default: $COMMERCE_FAULTS_ADMIN_TOKEN")
     ap.add_argument("--secret", default=os.environ.get("COMMERCE_FAULTS_SECRET"),
                     help="the HS256 secret of user tokens; default: $COMMERCE_FAULTS_SECRET")
+    ap.add_argument("--replica", action="store_true",
+                    help="the stack has a replica: end with the failover drill")
     ap.add_argument("--rate", type=float, default=560,
                     help="operations per second over all clients (560: the issue's own run,"
                          " 68,000 operations in 120 s); 0: as fast as they go")

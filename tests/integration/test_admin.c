@@ -34,15 +34,6 @@ static struct counts count_rows(void)
     return c;
 }
 
-static void assert_same_counts(const struct counts *a)
-{
-    struct counts b = count_rows();
-    assert_int_equal(a->users, b.users);
-    assert_int_equal(a->point, b.point);
-    assert_int_equal(a->product, b.product);
-    assert_int_equal(a->inventory, b.inventory);
-}
-
 /* A product's row as the database has it. */
 static void assert_product_row(int64_t id, const char *name, int64_t price, int64_t stock)
 {
@@ -64,6 +55,18 @@ static void assert_product_doc(const tc_resp_t *r, int64_t id, const char *name,
     assert_string_equal(tc_str(r, "name"), name);
     assert_int_equal(tc_int(r, "price"), price);
     assert_int_equal(tc_int(r, "stock"), stock);
+}
+
+/* {"name":" then `count` times ch, then tail, into buf: a body with a name of
+ * exactly that many characters. */
+static const char *name_body(char *buf, size_t cap, const char *ch, int count, const char *tail)
+{
+    size_t n = (size_t)snprintf(buf, cap, "{\"name\":\"");
+    for (int i = 0; i < count; i++)
+        n += (size_t)snprintf(buf + n, cap - n, "%s", ch);
+    snprintf(buf + n, cap - n, "%s", tail);
+    assert_true(n + strlen(tail) < cap);
+    return buf;
 }
 
 static int64_t make_product(const char *name, int64_t price, int64_t stock)
@@ -109,15 +112,12 @@ static void without_the_right_token_is_401_and_writes_nothing(void **state)
         {"PATCH", ppath, "{\"name\":\"intruder\",\"price\":1,\"restock\":5}"},
     };
 
-    struct counts before = count_rows();
+    tc_snapshot_t before = tc_snapshot(0, 0, NULL);
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
             tc_resp_t *r = tc_req(routes[i].method, routes[i].path, routes[i].body, cases[c]);
-            if (r->status != 401)
-                fprintf(stderr, "%s %s case %zu -> %ld %s\n", routes[i].method, routes[i].path, c,
-                        r->status, r->body);
-            assert_problem(r, 401, "UNAUTHORIZED");
-            tc_free(r);
+            tc_expect_statusf(r, 401, "header case %zu", c);
+            assert_refused(r, 401, "UNAUTHORIZED");
         }
     }
     /* 401 comes before the body is looked at */
@@ -125,18 +125,14 @@ static void without_the_right_token_is_401_and_writes_nothing(void **state)
     assert_problem(r, 401, "UNAUTHORIZED");
     tc_free(r);
     const char *text[] = {"Content-Type: text/plain", NULL};
-    r = tc_req("POST", "/admin/users", "x", text);
-    assert_problem(r, 401, "UNAUTHORIZED");
-    tc_free(r);
+    assert_refused(tc_req("POST", "/admin/users", "x", text), 401, "UNAUTHORIZED");
     /* and before the path id is looked at: "401 without it" */
-    r = tc_req("PATCH", "/admin/products/0", "{\"price\":1}", none);
-    assert_problem(r, 401, "UNAUTHORIZED");
-    tc_free(r);
-    r = tc_req("PATCH", "/admin/products/abc", "{\"price\":1}", wrong);
-    assert_problem(r, 401, "UNAUTHORIZED");
-    tc_free(r);
+    assert_refused(tc_req("PATCH", "/admin/products/0", "{\"price\":1}", none), 401,
+                   "UNAUTHORIZED");
+    assert_refused(tc_req("PATCH", "/admin/products/abc", "{\"price\":1}", wrong), 401,
+                   "UNAUTHORIZED");
 
-    assert_same_counts(&before);
+    tc_snapshot_equal(&before);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM users WHERE name='intruder'"), 0);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM product WHERE name='intruder'"), 0);
     assert_product_row(pid, "kept", 700, 7);
@@ -194,23 +190,14 @@ static void create_user_keeps_the_name_as_sent(void **state)
 
     /* 100 characters (Korean, 300 bytes) is the longest name */
     char body[1024];
-    size_t n = (size_t)sprintf(body, "{\"name\":\"");
-    for (int i = 0; i < 100; i++) {
-        memcpy(body + n, "김", strlen("김"));
-        n += strlen("김");
-    }
-    strcpy(body + n, "\"}");
-    r = tc_admin("POST", "/admin/users", body);
-    assert_int_equal(r->status, 201);
-    tc_free(r);
+    assert_answers(
+        tc_admin("POST", "/admin/users", name_body(body, sizeof(body), "김", 100, "\"}")), 201);
 }
 
 static void bad_user_bodies_are_400_and_write_nothing(void **state)
 {
     char long_name[256];
-    memset(long_name, 'a', sizeof(long_name));
-    memcpy(long_name, "{\"name\":\"", 9);
-    strcpy(long_name + 9 + 101, "\"}"); /* 101 characters */
+    name_body(long_name, sizeof(long_name), "a", 101, "\"}");
     const char *bad[] = {
         "{}",
         "{\"name\":\"\"}",
@@ -224,14 +211,9 @@ static void bad_user_bodies_are_400_and_write_nothing(void **state)
         "{\"name\":\"a\\nb\"}",
         "{\"nam\":\"kim\"}",
     };
-    struct counts before = count_rows();
+    tc_snapshot_t before = tc_snapshot(0, 0, NULL);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        tc_resp_t *r = tc_admin("POST", "/admin/users", bad[i]);
-        if (r->status != 400)
-            fprintf(stderr, "body %zu (%.60s) -> %ld %s\n", i, bad[i], r->status, r->body);
-        assert_problem(r, 400, "INVALID_REQUEST");
-        assert_string_equal(tc_str(r, "field"), "name");
-        tc_free(r);
+        assert_invalid(tc_admin("POST", "/admin/users", bad[i]), "name");
     }
     /* not JSON at all: 400 without a field */
     static const char *malformed[] = {"", "{", "[]", "{\"name\":\"kim\"} x", "null"};
@@ -240,7 +222,7 @@ static void bad_user_bodies_are_400_and_write_nothing(void **state)
         assert_problem(r, 400, "INVALID_REQUEST");
         tc_free(r);
     }
-    assert_same_counts(&before);
+    tc_snapshot_equal(&before);
 }
 
 /* ---- creating products ---------------------------------------------------- */
@@ -278,12 +260,7 @@ static void create_product(void **state)
 static void product_name_of_200_characters(void **state)
 {
     char body[2048];
-    size_t n = (size_t)sprintf(body, "{\"name\":\"");
-    for (int i = 0; i < 200; i++) {
-        memcpy(body + n, "상", strlen("상"));
-        n += strlen("상");
-    }
-    strcpy(body + n, "\",\"price\":1,\"stock\":1}");
+    name_body(body, sizeof(body), "상", 200, "\",\"price\":1,\"stock\":1}");
     tc_resp_t *r = tc_admin("POST", "/admin/products", body);
     assert_int_equal(r->status, 201);
     assert_int_equal(strlen(tc_str(r, "name")), 600);
@@ -296,10 +273,7 @@ static void product_name_of_200_characters(void **state)
 static void bad_product_bodies_are_400_and_write_nothing(void **state)
 {
     static char name201[512];
-    size_t n = (size_t)sprintf(name201, "{\"name\":\"");
-    memset(name201 + n, 'n', 201);
-    n += 201;
-    strcpy(name201 + n, "\",\"price\":1,\"stock\":1}");
+    name_body(name201, sizeof(name201), "n", 201, "\",\"price\":1,\"stock\":1}");
     static const struct {
         const char *body, *field;
     } bad[] = {
@@ -323,29 +297,30 @@ static void bad_product_bodies_are_400_and_write_nothing(void **state)
         {"{\"name\":\"p\",\"price\":1,\"stock\":\"5\"}", "stock"},
         {"{\"name\":\"p\",\"price\":1,\"stock\":true}", "stock"},
     };
-    struct counts before = count_rows();
+    tc_snapshot_t before = tc_snapshot(0, 0, NULL);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        tc_resp_t *r = tc_admin("POST", "/admin/products", bad[i].body);
-        if (r->status != 400)
-            fprintf(stderr, "body %zu (%.60s) -> %ld %s\n", i, bad[i].body, r->status, r->body);
-        assert_problem(r, 400, "INVALID_REQUEST");
-        assert_string_equal(tc_str(r, "field"), bad[i].field);
-        tc_free(r);
+        assert_invalid(tc_admin("POST", "/admin/products", bad[i].body), bad[i].field);
     }
-    assert_same_counts(&before);
+    tc_snapshot_equal(&before);
 }
 
 /* ---- patching products ---------------------------------------------------- */
 
+/* PATCH with body answers 200 and the product as given; the database agrees. */
+static void assert_patched(int64_t id, const char *body, const char *name, int64_t price,
+                           int64_t stock)
+{
+    tc_resp_t *r = tc_admin("PATCH", patch_path(id), body);
+    tc_expect_status(r, 200);
+    assert_product_doc(r, id, name, price, stock);
+    tc_free(r);
+    assert_product_row(id, name, price, stock);
+}
+
 static void patch_returns_the_product(void **state)
 {
     int64_t id = make_product("before", 1000, 10);
-    tc_resp_t *r =
-        tc_admin("PATCH", patch_path(id), "{\"name\":\"after\",\"price\":1200,\"restock\":5}");
-    assert_int_equal(r->status, 200);
-    assert_product_doc(r, id, "after", 1200, 15);
-    tc_free(r);
-    assert_product_row(id, "after", 1200, 15);
+    assert_patched(id, "{\"name\":\"after\",\"price\":1200,\"restock\":5}", "after", 1200, 15);
 }
 
 static void patch_empty_body_is_400(void **state)
@@ -354,8 +329,6 @@ static void patch_empty_body_is_400(void **state)
     static const char *bodies[] = {"{}", "{\"other\":1}", "{\"price\":null}", "{\"restock\":null}"};
     for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
         tc_resp_t *r = tc_admin("PATCH", patch_path(id), bodies[i]);
-        if (r->status != 400)
-            fprintf(stderr, "%s -> %ld %s\n", bodies[i], r->status, r->body);
         assert_problem(r, 400, "INVALID_REQUEST");
         tc_free(r);
     }
@@ -364,18 +337,16 @@ static void patch_empty_body_is_400(void **state)
 
 static void patch_unknown_product_is_404(void **state)
 {
-    struct counts before = count_rows();
+    tc_snapshot_t before = tc_snapshot(0, 0, NULL);
     int64_t missing = tc_sql_int("SELECT COALESCE(MAX(id), 0) + 1000 FROM product");
     tc_resp_t *r = tc_admin("PATCH", patch_path(missing), "{\"price\":5}");
     assert_problem(r, 404, "PRODUCT_NOT_FOUND");
     tc_free(r);
-    r = tc_admin("PATCH", patch_path(missing), "{\"restock\":5}");
-    assert_problem(r, 404, "PRODUCT_NOT_FOUND");
-    tc_free(r);
-    r = tc_admin("PATCH", "/admin/products/9223372036854775807", "{\"name\":\"ghost\"}");
-    assert_problem(r, 404, "PRODUCT_NOT_FOUND");
-    tc_free(r);
-    assert_same_counts(&before);
+    assert_refused(tc_admin("PATCH", patch_path(missing), "{\"restock\":5}"), 404,
+                   "PRODUCT_NOT_FOUND");
+    assert_refused(tc_admin("PATCH", "/admin/products/9223372036854775807", "{\"name\":\"ghost\"}"),
+                   404, "PRODUCT_NOT_FOUND");
+    tc_snapshot_equal(&before);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM product WHERE id=%lld", (long long)missing),
                      0);
 }
@@ -386,10 +357,7 @@ static void patch_bad_ids_are_400(void **state)
     char p[128];
     for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
         snprintf(p, sizeof(p), "/admin/products/%s", ids[i]);
-        tc_resp_t *r = tc_admin("PATCH", p, "{\"price\":5}");
-        assert_problem(r, 400, "INVALID_REQUEST");
-        assert_string_equal(tc_str(r, "field"), "productId");
-        tc_free(r);
+        assert_invalid(tc_admin("PATCH", p, "{\"price\":5}"), "productId");
     }
 }
 
@@ -397,10 +365,7 @@ static void patch_bad_fields_are_400_and_change_nothing(void **state)
 {
     int64_t id = make_product("orig", 3000, 20);
     static char name201[300];
-    size_t n = (size_t)sprintf(name201, "{\"name\":\"");
-    memset(name201 + n, 'n', 201);
-    n += 201;
-    strcpy(name201 + n, "\",\"price\":1}");
+    name_body(name201, sizeof(name201), "n", 201, "\",\"price\":1}");
     static const struct {
         const char *body, *field;
     } bad[] = {
@@ -427,12 +392,7 @@ static void patch_bad_fields_are_400_and_change_nothing(void **state)
         {"{\"name\":\"\",\"price\":5,\"restock\":3}", "name"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        tc_resp_t *r = tc_admin("PATCH", patch_path(id), bad[i].body);
-        if (r->status != 400)
-            fprintf(stderr, "body %zu (%.60s) -> %ld %s\n", i, bad[i].body, r->status, r->body);
-        assert_problem(r, 400, "INVALID_REQUEST");
-        assert_string_equal(tc_str(r, "field"), bad[i].field);
-        tc_free(r);
+        assert_invalid(tc_admin("PATCH", patch_path(id), bad[i].body), bad[i].field);
     }
     assert_product_row(id, "orig", 3000, 20);
 }
@@ -440,42 +400,24 @@ static void patch_bad_fields_are_400_and_change_nothing(void **state)
 static void restock_adds_exactly(void **state)
 {
     int64_t id = make_product("stocked", 500, 10);
-    tc_resp_t *r = tc_admin("PATCH", patch_path(id), "{\"restock\":5}");
-    assert_int_equal(r->status, 200);
-    assert_product_doc(r, id, "stocked", 500, 15);
-    tc_free(r);
-    r = tc_admin("PATCH", patch_path(id), "{\"restock\":1}");
-    assert_int_equal(tc_int(r, "stock"), 16);
-    tc_free(r);
-    assert_product_row(id, "stocked", 500, 16);
+    assert_patched(id, "{\"restock\":5}", "stocked", 500, 15);
+    assert_patched(id, "{\"restock\":1}", "stocked", 500, 16);
 }
 
 static void patch_name_only_keeps_price_and_stock(void **state)
 {
     int64_t id = make_product("old name", 2500, 40);
-    tc_resp_t *r = tc_admin("PATCH", patch_path(id), "{\"name\":\"new name\"}");
-    assert_int_equal(r->status, 200);
-    assert_product_doc(r, id, "new name", 2500, 40);
-    tc_free(r);
-    assert_product_row(id, "new name", 2500, 40);
+    assert_patched(id, "{\"name\":\"new name\"}", "new name", 2500, 40);
 
     /* and price only keeps name and stock */
-    r = tc_admin("PATCH", patch_path(id), "{\"price\":2600}");
-    assert_int_equal(r->status, 200);
-    assert_product_doc(r, id, "new name", 2600, 40);
-    tc_free(r);
-    assert_product_row(id, "new name", 2600, 40);
+    assert_patched(id, "{\"price\":2600}", "new name", 2600, 40);
 }
 
 static void patch_price_zero_is_allowed(void **state)
 {
     int64_t id = make_product("giveaway", 900, 3);
-    tc_resp_t *r = tc_admin("PATCH", patch_path(id), "{\"price\":0}");
-    assert_int_equal(r->status, 200);
-    assert_product_doc(r, id, "giveaway", 0, 3);
-    tc_free(r);
-    assert_product_row(id, "giveaway", 0, 3);
-    r = tc_admin("PATCH", patch_path(id), "{\"price\":1000000000}");
+    assert_patched(id, "{\"price\":0}", "giveaway", 0, 3);
+    tc_resp_t *r = tc_admin("PATCH", patch_path(id), "{\"price\":1000000000}");
     assert_int_equal(r->status, 200);
     assert_int_equal(tc_int(r, "price"), 1000000000);
     tc_free(r);
@@ -485,17 +427,13 @@ static void restock_past_the_stock_ceiling_is_400(void **state)
 {
     int64_t id = make_product("nearly full", 100, 999999990);
     tc_resp_t *r = tc_admin("PATCH", patch_path(id), "{\"restock\":11}");
-    assert_problem(r, 400, "INVALID_REQUEST");
-    assert_string_equal(tc_str(r, "field"), "restock");
-    tc_free(r);
+    assert_invalid(r, "restock");
     assert_product_row(id, "nearly full", 100, 999999990);
 
     /* with other changes in the same request, none of them is applied */
-    r = tc_admin("PATCH", patch_path(id),
-                 "{\"name\":\"changed\",\"price\":1,\"restock\":1000000000}");
-    assert_problem(r, 400, "INVALID_REQUEST");
-    assert_string_equal(tc_str(r, "field"), "restock");
-    tc_free(r);
+    assert_invalid(tc_admin("PATCH", patch_path(id),
+                            "{\"name\":\"changed\",\"price\":1,\"restock\":1000000000}"),
+                   "restock");
     assert_product_row(id, "nearly full", 100, 999999990);
 
     /* exactly up to the ceiling is fine */
@@ -503,10 +441,7 @@ static void restock_past_the_stock_ceiling_is_400(void **state)
     assert_int_equal(r->status, 200);
     assert_int_equal(tc_int(r, "stock"), 1000000000);
     tc_free(r);
-    r = tc_admin("PATCH", patch_path(id), "{\"restock\":1}");
-    assert_problem(r, 400, "INVALID_REQUEST");
-    assert_string_equal(tc_str(r, "field"), "restock");
-    tc_free(r);
+    assert_invalid(tc_admin("PATCH", patch_path(id), "{\"restock\":1}"), "restock");
     assert_product_row(id, "nearly full", 100, 1000000000);
 }
 
@@ -518,14 +453,14 @@ static void admin_bodies_need_json_content_type(void **state)
              token && *token ? token : "dev-admin-token");
     const char *text[] = {auth, "Content-Type: text/plain", NULL};
     const char *none[] = {auth, NULL};
-    struct counts before = count_rows();
+    tc_snapshot_t before = tc_snapshot(0, 0, NULL);
     tc_resp_t *r = tc_req("POST", "/admin/users", "{\"name\":\"kim\"}", text);
     assert_problem(r, 415, "UNSUPPORTED_MEDIA_TYPE");
     tc_free(r);
-    r = tc_req("POST", "/admin/products", "{\"name\":\"p\",\"price\":1,\"stock\":1}", none);
-    assert_problem(r, 415, "UNSUPPORTED_MEDIA_TYPE");
-    tc_free(r);
-    assert_same_counts(&before);
+    assert_refused(
+        tc_req("POST", "/admin/products", "{\"name\":\"p\",\"price\":1,\"stock\":1}", none), 415,
+        "UNSUPPORTED_MEDIA_TYPE");
+    tc_snapshot_equal(&before);
 }
 
 int main(void)

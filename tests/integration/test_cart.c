@@ -54,69 +54,11 @@ static void put_qty(int64_t uid, int64_t pid, int64_t qty)
     char body[64];
     snprintf(body, sizeof(body), "{\"quantity\":%lld}", (long long)qty);
     tc_resp_t *r = put_line(uid, pid, body);
-    if (r->status != 200)
-        fprintf(stderr, "PUT %s -> %ld %s\n", path_buf, r->status, r->body);
-    assert_int_equal(r->status, 200);
+    tc_expect_statusf(r, 200, "PUT %s", path_buf);
     tc_free(r);
 }
 
 static tc_resp_t *get_cart(int64_t uid) { return tc_getf("/users/%lld/cart", (long long)uid); }
-
-static int replayed(const tc_resp_t *r)
-{
-    char v[64];
-    return tc_header(r, "Idempotent-Replayed", v, sizeof(v)) && strcmp(v, "true") == 0;
-}
-
-/* Everything a refused checkout must leave alone. */
-struct snap {
-    int n;
-    int64_t uid, pids[4], stock[4], qty[4];
-    int64_t balance, lines, history, orders, payments, outbox, idem;
-};
-
-static void snap_take(struct snap *s, int64_t uid, int n, const int64_t *pids)
-{
-    memset(s, 0, sizeof(*s));
-    s->n = n;
-    s->uid = uid;
-    for (int i = 0; i < n; i++) {
-        s->pids[i] = pids[i];
-        s->stock[i] = tc_stock(pids[i]);
-        s->qty[i] = cart_qty(uid, pids[i]);
-    }
-    s->balance = tc_balance(uid);
-    s->lines = cart_lines(uid);
-    s->history = tc_sql_int("SELECT COUNT(*) FROM point_history");
-    s->orders = tc_sql_int("SELECT COUNT(*) FROM orders");
-    s->payments = tc_sql_int("SELECT COUNT(*) FROM payment");
-    s->outbox = tc_sql_int("SELECT COUNT(*) FROM outbox");
-    s->idem = tc_sql_int("SELECT COUNT(*) FROM idempotency_key");
-}
-
-static void snap_check(const struct snap *a, const char *file, int line)
-{
-    struct snap b;
-    snap_take(&b, a->uid, a->n, a->pids);
-    for (int i = 0; i < a->n; i++) {
-        if (a->stock[i] != b.stock[i])
-            fail_msg("%s:%d: stock of %lld changed %lld -> %lld", file, line, (long long)a->pids[i],
-                     (long long)a->stock[i], (long long)b.stock[i]);
-        if (a->qty[i] != b.qty[i])
-            fail_msg("%s:%d: cart quantity of %lld changed %lld -> %lld", file, line,
-                     (long long)a->pids[i], (long long)a->qty[i], (long long)b.qty[i]);
-    }
-#define SAME(f) tc_assert_same(a->f, b.f, #f, file, line)
-    SAME(balance);
-    SAME(lines);
-    SAME(history);
-    SAME(orders);
-    SAME(payments);
-    SAME(outbox);
-    SAME(idem);
-#undef SAME
-}
-#define assert_unchanged(s) snap_check((s), __FILE__, __LINE__)
 
 /* ------------------------------------------------------------------------- */
 
@@ -196,9 +138,7 @@ static void put_sets_lines_and_delete_removes_them(void **state)
     /* the cart shows the live price and stock */
     char p[128];
     snprintf(p, sizeof(p), "/admin/products/%lld", (long long)a);
-    r = tc_admin("PATCH", p, "{\"price\":1600,\"restock\":3}");
-    assert_int_equal(r->status, 200);
-    tc_free(r);
+    assert_answers(tc_admin("PATCH", p, "{\"price\":1600,\"restock\":3}"), 200);
     g = get_cart(uid);
     l = json_object_array_get_idx(tc_jget(g->json, "items"), 0);
     assert_int_equal(tc_jint(l, "price"), 1600);
@@ -221,12 +161,8 @@ static void put_sets_lines_and_delete_removes_them(void **state)
     tc_free(g);
 
     /* DELETE of an absent line (and of an unknown product): 204, nothing changes */
-    r = tc_req("DELETE", item_path(uid, a), NULL, NULL);
-    assert_int_equal(r->status, 204);
-    tc_free(r);
-    r = tc_req("DELETE", item_path(uid, NOWHERE), NULL, NULL);
-    assert_int_equal(r->status, 204);
-    tc_free(r);
+    assert_answers(tc_req("DELETE", item_path(uid, a), NULL, NULL), 204);
+    assert_answers(tc_req("DELETE", item_path(uid, NOWHERE), NULL, NULL), 204);
     assert_int_equal(cart_lines(uid), 1);
     assert_int_equal(cart_qty(uid, b), 1000);
 }
@@ -240,32 +176,18 @@ static void unknown_user_and_product(void **state)
     tc_resp_t *r = get_cart(NOWHERE);
     assert_problem(r, 404, "USER_NOT_FOUND");
     tc_free(r);
-    r = put_line(NOWHERE, pid, "{\"quantity\":1}");
-    assert_problem(r, 404, "USER_NOT_FOUND");
-    tc_free(r);
-    r = tc_req("DELETE", item_path(NOWHERE, pid), NULL, NULL);
-    assert_problem(r, 404, "USER_NOT_FOUND");
-    tc_free(r);
-    r = tc_post(checkout_path(NOWHERE), "{}");
-    assert_problem(r, 404, "USER_NOT_FOUND");
-    tc_free(r);
+    assert_refused(put_line(NOWHERE, pid, "{\"quantity\":1}"), 404, "USER_NOT_FOUND");
+    assert_refused(tc_req("DELETE", item_path(NOWHERE, pid), NULL, NULL), 404, "USER_NOT_FOUND");
+    assert_refused(tc_post(checkout_path(NOWHERE), "{}"), 404, "USER_NOT_FOUND");
 
-    r = put_line(uid, NOWHERE, "{\"quantity\":1}");
-    assert_problem(r, 404, "PRODUCT_NOT_FOUND");
-    tc_free(r);
+    assert_refused(put_line(uid, NOWHERE, "{\"quantity\":1}"), 404, "PRODUCT_NOT_FOUND");
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM cart_item"), lines0);
 
     static const char *bad[] = {"/users/0/cart", "/users/-1/cart", "/users/abc/cart"};
     for (size_t i = 0; i < 3; i++) {
-        r = tc_get(bad[i]);
-        assert_problem(r, 400, "INVALID_REQUEST");
-        assert_string_equal(tc_str(r, "field"), "userId");
-        tc_free(r);
+        assert_invalid(tc_get(bad[i]), "userId");
     }
-    r = put_line(uid, 0, "{\"quantity\":1}");
-    assert_problem(r, 400, "INVALID_REQUEST");
-    assert_string_equal(tc_str(r, "field"), "productId");
-    tc_free(r);
+    assert_invalid(put_line(uid, 0, "{\"quantity\":1}"), "productId");
 }
 
 static void bad_quantity_leaves_the_cart_alone(void **state)
@@ -286,12 +208,7 @@ static void bad_quantity_leaves_the_cart_alone(void **state)
     put_qty(uid, pid, 3);
 
     for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
-        tc_resp_t *r = put_line(uid, pid, bodies[i]);
-        if (r->status != 400)
-            fprintf(stderr, "body %s -> %ld %s\n", bodies[i], r->status, r->body);
-        assert_problem(r, 400, "INVALID_REQUEST");
-        assert_string_equal(tc_str(r, "field"), "quantity");
-        tc_free(r);
+        assert_invalid(put_line(uid, pid, bodies[i]), "quantity");
     }
     static const char *malformed[] = {"{\"quantity\":2", "{\"quantity\":2} x", "[2]", ""};
     for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++) {
@@ -304,9 +221,8 @@ static void bad_quantity_leaves_the_cart_alone(void **state)
     tc_resp_t *r = tc_req("PUT", item_path(uid, pid), "{\"quantity\":2}", text);
     assert_problem(r, 415, "UNSUPPORTED_MEDIA_TYPE");
     tc_free(r);
-    r = tc_req("PUT", item_path(uid, pid), "{\"quantity\":2}", none);
-    assert_problem(r, 415, "UNSUPPORTED_MEDIA_TYPE");
-    tc_free(r);
+    assert_refused(tc_req("PUT", item_path(uid, pid), "{\"quantity\":2}", none), 415,
+                   "UNSUPPORTED_MEDIA_TYPE");
 
     assert_int_equal(cart_lines(uid), 1);
     assert_int_equal(cart_qty(uid, pid), 3);
@@ -337,10 +253,8 @@ static void checkout_turns_the_cart_into_an_order(void **state)
     json_object *lines = tc_jget(cart->json, "items");
 
     tc_resp_t *r = tc_post(checkout_path(uid), "{}");
-    if (r->status != 201)
-        fprintf(stderr, "checkout -> %ld %s\n", r->status, r->body);
-    assert_int_equal(r->status, 201);
-    assert_false(replayed(r));
+    tc_expect_status(r, 201);
+    assert_false(tc_replayed(r));
     int64_t oid = tc_int(r, "orderId");
     assert_int_equal(tc_int(r, "userId"), uid);
     assert_string_equal(tc_str(r, "status"), "PAID");
@@ -417,12 +331,8 @@ static void checkout_of_an_empty_cart(void **state)
     /* a deleted last line leaves an empty cart */
     int64_t pid = tc_new_product(100, 10);
     put_qty(uid, pid, 1);
-    r = tc_req("DELETE", item_path(uid, pid), NULL, NULL);
-    assert_int_equal(r->status, 204);
-    tc_free(r);
-    r = tc_post(checkout_path(uid), "{}");
-    assert_problem(r, 409, "CART_EMPTY");
-    tc_free(r);
+    assert_answers(tc_req("DELETE", item_path(uid, pid), NULL, NULL), 204);
+    assert_refused(tc_post(checkout_path(uid), "{}"), 409, "CART_EMPTY");
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM orders"), orders0);
     assert_int_equal(tc_balance(uid), 1000);
     assert_int_equal(tc_stock(pid), 10);
@@ -432,19 +342,19 @@ static void refused_checkout_keeps_the_cart(void **state)
 {
     int64_t uid = tc_new_user();
     int64_t pids[3] = {tc_new_product(100, 10), tc_new_product(200, 3), tc_new_product(300, 10)};
-    struct snap s;
+    tc_snapshot_t s;
     tc_charge(uid, 1300); /* enough for the cart below: only the stock refuses */
     put_qty(uid, pids[0], 2);
     put_qty(uid, pids[1], 4); /* one more than the stock */
     put_qty(uid, pids[2], 1);
-    snap_take(&s, uid, 3, pids);
-    assert_int_equal(s.lines, 3);
+    s = tc_snapshot(uid, 3, pids);
+    assert_int_equal(s.cart_lines, 3);
 
     tc_resp_t *r = tc_post(checkout_path(uid), "{}");
     assert_problem(r, 409, "OUT_OF_STOCK");
     assert_int_equal(tc_int(r, "productId"), pids[1]);
     tc_free(r);
-    assert_unchanged(&s);
+    tc_snapshot_equal(&s);
     r = get_cart(uid);
     assert_int_equal(json_object_array_length(tc_jget(r->json, "items")), 3);
     assert_int_equal(tc_int(r, "subtotal"), 1300);
@@ -461,41 +371,26 @@ static void refused_checkout_keeps_the_cart(void **state)
     assert_int_equal(r->status, 201);
     assert_int_equal(tc_int(r, "balance"), 1099);
     tc_free(r);
-    snap_take(&s, uid, 3, pids);
-    r = tc_post(checkout_path(uid), "{}");
-    assert_problem(r, 409, "INSUFFICIENT_BALANCE");
-    tc_free(r);
-    assert_unchanged(&s);
+    s = tc_snapshot(uid, 3, pids);
+    assert_refused(tc_post(checkout_path(uid), "{}"), 409, "INSUFFICIENT_BALANCE");
+    tc_snapshot_equal(&s);
     assert_int_equal(tc_orders_of(uid), 1);
 
     /* a bad coupon id is 400, also nothing */
     static const char *bad[] = {"{\"couponId\":\"x\"}", "{\"couponId\":0}", "{\"couponId\":-1}",
                                 "{\"couponId\":1.5}"};
     for (size_t i = 0; i < 4; i++) {
-        r = tc_post(checkout_path(uid), bad[i]);
-        assert_problem(r, 400, "INVALID_REQUEST");
-        assert_string_equal(tc_str(r, "field"), "couponId");
-        tc_free(r);
+        assert_invalid(tc_post(checkout_path(uid), bad[i]), "couponId");
     }
-    r = tc_post(checkout_path(uid), "{\"couponId\":");
-    assert_problem(r, 400, "INVALID_REQUEST");
-    tc_free(r);
-    r = tc_post(checkout_path(uid), "");
-    assert_problem(r, 400, "INVALID_REQUEST");
-    tc_free(r);
+    assert_refused(tc_post(checkout_path(uid), "{\"couponId\":"), 400, "INVALID_REQUEST");
+    assert_refused(tc_post(checkout_path(uid), ""), 400, "INVALID_REQUEST");
     const char *text[] = {"Content-Type: text/plain", NULL};
-    r = tc_req("POST", checkout_path(uid), "{}", text);
-    assert_problem(r, 415, "UNSUPPORTED_MEDIA_TYPE");
-    tc_free(r);
-    assert_unchanged(&s);
+    assert_refused(tc_req("POST", checkout_path(uid), "{}", text), 415, "UNSUPPORTED_MEDIA_TYPE");
+    tc_snapshot_equal(&s);
 
     /* exactly enough */
     tc_charge(uid, 1);
-    r = tc_post(checkout_path(uid), "{}");
-    assert_int_equal(r->status, 201);
-    assert_int_equal(tc_int(r, "total"), 1100);
-    assert_int_equal(tc_int(r, "balance"), 0);
-    tc_free(r);
+    assert_paid(tc_post(checkout_path(uid), "{}"), 1100, 0);
     assert_int_equal(cart_lines(uid), 0);
     assert_int_equal(tc_stock(pids[0]), 8);
     assert_int_equal(tc_stock(pids[1]), 0);
@@ -511,12 +406,12 @@ static void checkout_with_a_key_replays(void **state)
 
     tc_resp_t *first = tc_post_key(checkout_path(uid), "{}", "checkout-1");
     assert_int_equal(first->status, 201);
-    assert_false(replayed(first));
+    assert_false(tc_replayed(first));
     assert_int_equal(cart_lines(uid), 0);
 
     tc_resp_t *r = tc_post_key(checkout_path(uid), "{}", "checkout-1");
     assert_int_equal(r->status, 201); /* not CART_EMPTY */
-    assert_true(replayed(r));
+    assert_true(tc_replayed(r));
     assert_string_equal(r->body, first->body);
     tc_free(r);
     assert_int_equal(tc_orders_of(uid), 1);
@@ -527,36 +422,30 @@ static void checkout_with_a_key_replays(void **state)
     put_qty(uid, pid, 1);
     r = tc_post_key(checkout_path(uid), "{}", "checkout-1");
     assert_int_equal(r->status, 201);
-    assert_true(replayed(r));
+    assert_true(tc_replayed(r));
     assert_string_equal(r->body, first->body);
     tc_free(r);
     assert_int_equal(cart_lines(uid), 1);
     assert_int_equal(tc_orders_of(uid), 1);
 
     /* same key, another body */
-    r = tc_post_key(checkout_path(uid), "{\"note\":1}", "checkout-1");
-    assert_problem(r, 422, "IDEMPOTENCY_KEY_REUSED");
-    tc_free(r);
+    assert_refused(tc_post_key(checkout_path(uid), "{\"note\":1}", "checkout-1"), 422,
+                   "IDEMPOTENCY_KEY_REUSED");
     assert_int_equal(cart_lines(uid), 1);
 
     /* a new key checks the new cart out */
     r = tc_post_key(checkout_path(uid), "{}", "checkout-2");
     assert_int_equal(r->status, 201);
-    assert_false(replayed(r));
+    assert_false(tc_replayed(r));
     assert_int_equal(tc_int(r, "total"), 400);
     tc_free(r);
     assert_int_equal(tc_orders_of(uid), 2);
     assert_int_equal(cart_lines(uid), 0);
 
     /* a refused checkout with a key does not burn it */
-    r = tc_post_key(checkout_path(uid), "{}", "checkout-3");
-    assert_problem(r, 409, "CART_EMPTY");
-    tc_free(r);
+    assert_refused(tc_post_key(checkout_path(uid), "{}", "checkout-3"), 409, "CART_EMPTY");
     put_qty(uid, pid, 1);
-    r = tc_post_key(checkout_path(uid), "{}", "checkout-3");
-    assert_int_equal(r->status, 201);
-    assert_false(replayed(r));
-    tc_free(r);
+    assert_keyed(checkout_path(uid), "{}", "checkout-3", 201, 0);
     assert_int_equal(tc_orders_of(uid), 3);
     assert_int_equal(tc_stock(pid), 6);
     tc_free(first);
@@ -573,9 +462,7 @@ static void at_most_100_distinct_products(void **state)
     assert_int_equal(cart_lines(uid), 100);
 
     tc_resp_t *r = put_line(uid, pids[100], "{\"quantity\":1}");
-    assert_problem(r, 400, "INVALID_REQUEST");
-    assert_non_null(json_object_object_get(r->json, "field"));
-    tc_free(r);
+    assert_invalid(r, NULL);
     assert_int_equal(cart_lines(uid), 100);
     assert_int_equal(cart_qty(uid, pids[100]), 0);
 
@@ -587,9 +474,7 @@ static void at_most_100_distinct_products(void **state)
     /* and a full cart checks out as one 100-line order */
     tc_charge(uid, 99 * 10 + 40);
     r = tc_post(checkout_path(uid), "{}");
-    if (r->status != 201)
-        fprintf(stderr, "checkout -> %ld %s\n", r->status, r->body);
-    assert_int_equal(r->status, 201);
+    tc_expect_status(r, 201);
     assert_int_equal(json_object_array_length(tc_jget(r->json, "items")), 100);
     assert_int_equal(tc_int(r, "balance"), 0);
     tc_free(r);

@@ -27,43 +27,13 @@
 #include "lib/client.h"
 
 #define WAIT_MS 30000
-#define POLL_MS 50
 #define MAX_ROWS 256
 #define NO_EVENT "00000000-0000-4000-8000-000000000000"
 
 /* ---------------------------------------------------------------------------
  * time and waiting */
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void nap(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
-/* Poll until cond holds; fail the test after `ms` milliseconds. */
-#define WAIT_UNTIL_MS(ms, cond, ...)                                                               \
-    do {                                                                                           \
-        int64_t wait_deadline_ = mono_ms() + (ms);                                                 \
-        while (!(cond)) {                                                                          \
-            if (mono_ms() > wait_deadline_) {                                                      \
-                fprintf(stderr, "%s:%d: gave up after %d s waiting for: ", __FILE__, __LINE__,     \
-                        (int)((ms) / 1000));                                                       \
-                fprintf(stderr, __VA_ARGS__);                                                      \
-                fprintf(stderr, "\n");                                                             \
-                fail();                                                                            \
-            }                                                                                      \
-            nap(POLL_MS);                                                                          \
-        }                                                                                          \
-    } while (0)
-#define WAIT_UNTIL(cond, ...) WAIT_UNTIL_MS(WAIT_MS, cond, __VA_ARGS__)
+#define WAIT_UNTIL(cond, ...) TC_WAIT_UNTIL_MS(WAIT_MS, cond, __VA_ARGS__)
 
 static const char *env(const char *name)
 {
@@ -100,11 +70,8 @@ static json_object *platform(const char *method, const char *path, const char *b
     static const char *const json[] = {"Content-Type: application/json", NULL};
     tc_resp_t *r = tc_req_at(platform_base(), method, path, body, body ? json : NULL);
 
-    if (r->status != 200 || !r->json) {
-        fprintf(stderr, "platform %s %s -> %ld %s\n", method, path, r->status, r->body);
-        tc_free(r);
-        fail();
-    }
+    tc_expect_statusf(r, 200, "platform %s %s", method, path);
+    assert_non_null(r->json);
     json_object *o = json_object_get(r->json);
     tc_free(r);
     return o;
@@ -296,14 +263,24 @@ static int64_t place(const struct fx *f, int64_t qty, int64_t *total)
              "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":%lld}]}",
              (long long)f->uid, (long long)f->pid, (long long)qty);
     tc_resp_t *r = tc_post("/orders", body);
-    if (r->status != 201)
-        fprintf(stderr, "POST /orders -> %ld %s\n", r->status, r->body);
-    assert_int_equal(r->status, 201);
+    tc_expect_status(r, 201);
     int64_t id = tc_int(r, "orderId");
     if (total)
         *total = tc_int(r, "total");
     tc_free(r);
     return id;
+}
+
+/* A reset platform told `mode`, and a fresh user (with a product) who places
+ * n orders of one unit. */
+static struct fx fresh_orders(const char *mode, int n)
+{
+    platform_reset();
+    struct fx f = fixture();
+    platform_mode(mode);
+    for (int i = 0; i < n; i++)
+        place(&f, 1, NULL);
+    return f;
 }
 
 /* ---------------------------------------------------------------------------
@@ -313,30 +290,37 @@ static const char *state_dir(void) { return env("COMMERCE_TEST_STATE_DIR"); }
 
 static void stack(const char *cmd) { assert_int_equal(tc_stack(cmd), 0); }
 
+/* /proc/PID/name into buf (NUL-terminated); its length, -1 when the process is gone. */
+static long read_proc(pid_t pid, const char *name, char *buf, size_t cap)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, cap - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return (long)n;
+}
+
 /* /proc/PID/stat says it runs (not gone, not a zombie). */
 static int pid_running(pid_t pid)
 {
-    char path[64], line[512];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
+    char line[512];
+    if (read_proc(pid, "stat", line, sizeof(line)) < 0)
         return 0;
-    size_t n = fread(line, 1, sizeof(line) - 1, f);
-    fclose(f);
-    line[n] = '\0';
     const char *p = strrchr(line, ')');
     return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
 }
 
 static int cmdline_has(pid_t pid, const char *what)
 {
-    char path[64], buf[4096];
-    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
+    char buf[4096];
+    long got = read_proc(pid, "cmdline", buf, sizeof(buf));
+    if (got < 0)
         return 0;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
+    size_t n = (size_t)got;
     for (size_t i = 0; i < n; i++)
         if (!buf[i])
             buf[i] = ' ';
@@ -549,9 +533,7 @@ static void paid_and_cancelled_orders_are_delivered(void **state)
     tc_resp_t *r = tc_req_at(platform_base(), "POST", "/events", forged_ev, forged);
     assert_int_equal(r->status, 401);
     tc_free(r);
-    r = tc_req_at(platform_base(), "POST", "/events", forged_ev, unsigned_);
-    assert_int_equal(r->status, 401);
-    tc_free(r);
+    assert_answers(tc_req_at(platform_base(), "POST", "/events", forged_ev, unsigned_), 401);
     assert_int_equal(platform_state("badSignatures"), bad + 2);
 }
 
@@ -563,11 +545,7 @@ static void failing_platform_loses_nothing(void **state)
     enum { N = 10 };
     (void)state;
 
-    platform_reset();
-    struct fx f = fixture();
-    platform_mode("fail");
-    for (int i = 0; i < N; i++)
-        place(&f, 1, NULL);
+    struct fx f = fresh_orders("fail", N);
     WAIT_UNTIL(platform_state("failed") >= N && user_count(f.uid, "attempts >= 1") >= 1,
                "10 refused deliveries (%lld so far)", (long long)platform_state("failed"));
     /* refused, so still pending: neither delivered nor parked */
@@ -592,10 +570,7 @@ static void hanging_platform_does_not_hold_orders(void **state)
     enum { N = 20 };
     (void)state;
 
-    platform_reset();
-    struct fx f = fixture();
-    platform_mode("hang");
-    place(&f, 1, NULL); /* gives the relay something to be stuck on */
+    struct fx f = fresh_orders("hang", 1); /* gives the relay something to be stuck on */
     WAIT_UNTIL(platform_state("hanging") >= 1, "the relay to be stuck in a request");
     for (int i = 0; i < N; i++)
         place(&f, 1, NULL); /* each asserts 201 */
@@ -706,11 +681,7 @@ static void relay_killed_mid_batch_loses_nothing(void **state)
     enum { N = 30 };
     (void)state;
 
-    platform_reset();
-    struct fx f = fixture();
-    platform_mode("hang");
-    for (int i = 0; i < N; i++)
-        place(&f, 1, NULL);
+    struct fx f = fresh_orders("hang", N);
     WAIT_UNTIL(platform_state("hanging") >= 1, "the relay to be inside a request");
     pid_t pid = stack_relay_pid();
     assert_true(pid > 0);
@@ -819,21 +790,15 @@ static void parked_event_is_listed_and_replayed(void **state)
     assert_problem(r, 401, "UNAUTHORIZED");
     tc_free(r);
     const char *wrong[] = {"Content-Type: application/json", "Authorization: Bearer nope", NULL};
-    r = tc_req("POST", "/admin/outbox/replay", body, wrong);
-    assert_problem(r, 401, "UNAUTHORIZED");
-    tc_free(r);
-    r = tc_get("/admin/outbox");
-    assert_problem(r, 401, "UNAUTHORIZED");
-    tc_free(r);
+    assert_refused(tc_req("POST", "/admin/outbox/replay", body, wrong), 401, "UNAUTHORIZED");
+    assert_refused(tc_get("/admin/outbox"), 401, "UNAUTHORIZED");
     assert_string_equal(event_status(id), "FAILED");
 
     /* unknown event id: 404 */
-    r = tc_admin("POST", "/admin/outbox/replay", "{\"eventId\":\"" NO_EVENT "\"}");
-    assert_problem(r, 404, "NOT_FOUND");
-    tc_free(r);
-    r = tc_admin("POST", "/admin/outbox/replay", "{\"eventId\":42}");
-    assert_problem(r, 400, "INVALID_REQUEST");
-    tc_free(r);
+    assert_refused(tc_admin("POST", "/admin/outbox/replay", "{\"eventId\":\"" NO_EVENT "\"}"), 404,
+                   "NOT_FOUND");
+    assert_refused(tc_admin("POST", "/admin/outbox/replay", "{\"eventId\":42}"), 400,
+                   "INVALID_REQUEST");
     assert_string_equal(event_status(id), "FAILED");
 
     r = tc_admin("POST", "/admin/outbox/replay", body);
@@ -850,9 +815,7 @@ static void parked_event_is_listed_and_replayed(void **state)
 
     /* no longer parked: not listed, and a second replay finds nothing */
     assert_null(admin_failed_entry(id, &failed));
-    r = tc_admin("POST", "/admin/outbox/replay", body);
-    assert_problem(r, 404, "NOT_FOUND");
-    tc_free(r);
+    assert_refused(tc_admin("POST", "/admin/outbox/replay", body), 404, "NOT_FOUND");
 }
 
 /* ---------------------------------------------------------------------------

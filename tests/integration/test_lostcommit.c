@@ -67,87 +67,91 @@ static int worker_log_has(const char *s)
     return found;
 }
 
-static int replayed(const tc_resp_t *r)
-{
-    char v[16];
-    return tc_header(r, "Idempotent-Replayed", v, sizeof(v)) && strcmp(v, "true") == 0;
-}
-
 static void order_body(char *buf, size_t cap, int64_t uid, int64_t pid)
 {
     snprintf(buf, cap, "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}",
              (long long)uid, (long long)pid);
 }
 
+/* The request expr sent with the fault `mode` armed: its response; the
+ * fault must have been taken. */
+static tc_resp_t *faulted(tc_resp_t *r)
+{
+    assert_fault_taken();
+    return r;
+}
+#define WITH_FAULT(mode, expr) (arm(mode), faulted(expr))
+
+/* The user's orders and balance, and the product's stock. */
+static void assert_books(int64_t uid, int64_t pid, int64_t orders, int64_t balance, int64_t stock)
+{
+    assert_int_equal(tc_orders_of(uid), orders);
+    assert_int_equal(tc_balance(uid), balance);
+    assert_int_equal(tc_stock(pid), stock);
+}
+
+/* A user with `points`, a product of price 100 and this stock, and the body
+ * of the user's order of one. */
+struct buyer {
+    int64_t uid, pid;
+    char body[160];
+};
+
+static struct buyer buyer(int64_t stock, int64_t points)
+{
+    struct buyer b = {tc_new_user(), tc_new_product(100, stock), ""};
+    tc_charge(b.uid, points);
+    order_body(b.body, sizeof(b.body), b.uid, b.pid);
+    return b;
+}
+
 static void order_after_commit_is_its_success(void **state)
 {
-    int64_t uid = tc_new_user(), pid = tc_new_product(100, 10);
-    char body[160];
+    struct buyer b = buyer(10, 1000);
     (void)state;
 
-    tc_charge(uid, 1000);
-    order_body(body, sizeof(body), uid, pid);
-
     /* with a key */
-    arm("after");
-    tc_resp_t *r = tc_post_key("/orders", body, "lost-1");
-    assert_fault_taken();
+    tc_resp_t *r = WITH_FAULT("after", tc_post_key("/orders", b.body, "lost-1"));
     assert_int_equal(r->status, 201);
-    assert_false(replayed(r));
+    assert_false(tc_replayed(r));
     int64_t oid = tc_int(r, "orderId");
     assert_int_equal(tc_int(r, "balance"), 900);
     tc_free(r);
-    assert_int_equal(tc_orders_of(uid), 1);
-    assert_int_equal(tc_balance(uid), 900);
-    assert_int_equal(tc_stock(pid), 9);
-    r = tc_post_key("/orders", body, "lost-1"); /* the client's retry: the same order */
+    assert_books(b.uid, b.pid, 1, 900, 9);
+    r = tc_post_key("/orders", b.body, "lost-1"); /* the client's retry: the same order */
     assert_int_equal(r->status, 201);
-    assert_true(replayed(r));
+    assert_true(tc_replayed(r));
     assert_int_equal(tc_int(r, "orderId"), oid);
     tc_free(r);
 
     /* without one: the marker is the order's ORDER_PAID event (and the
      * worker's log line about it carries the request's id) */
-    arm("after");
-    r = tc_req("POST", "/orders", body,
-               (const char *const[]){"Content-Type: application/json",
-                                     "X-Request-Id: lost-commit-probe", NULL});
-    assert_fault_taken();
+    r = WITH_FAULT("after", tc_req("POST", "/orders", b.body,
+                                   (const char *const[]){"Content-Type: application/json",
+                                                         "X-Request-Id: lost-commit-probe", NULL}));
     assert_int_equal(r->status, 201);
     tc_free(r);
     assert_true(worker_log_has("[lost-commit-probe] db: the connection was lost while"
                                " committing; the commit had landed"));
-    assert_int_equal(tc_orders_of(uid), 2);
-    assert_int_equal(tc_balance(uid), 800);
-    assert_int_equal(tc_stock(pid), 8);
+    assert_books(b.uid, b.pid, 2, 800, 8);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM outbox o JOIN orders d ON d.id = o.order_id"
                                 " WHERE d.user_id = %lld AND o.type = 'ORDER_PAID'",
-                                (long long)uid),
+                                (long long)b.uid),
                      2);
 }
 
 static void order_commit_never_sent_is_503_and_nothing(void **state)
 {
-    int64_t uid = tc_new_user(), pid = tc_new_product(100, 10);
-    char body[160];
+    struct buyer b = buyer(10, 1000);
     (void)state;
 
-    tc_charge(uid, 1000);
-    order_body(body, sizeof(body), uid, pid);
-    arm("before");
-    tc_resp_t *r = tc_post_key("/orders", body, "lost-2");
-    assert_fault_taken();
+    tc_resp_t *r = WITH_FAULT("before", tc_post_key("/orders", b.body, "lost-2"));
     assert_problem(r, 503, "SERVICE_UNAVAILABLE");
     tc_free(r);
-    assert_int_equal(tc_orders_of(uid), 0);
-    assert_int_equal(tc_balance(uid), 1000);
-    assert_int_equal(tc_stock(pid), 10);
+    assert_books(b.uid, b.pid, 0, 1000, 10);
     /* nothing was stored under the key: the retry places the order now */
-    r = tc_post_key("/orders", body, "lost-2");
-    assert_int_equal(r->status, 201);
-    assert_false(replayed(r));
-    tc_free(r);
-    assert_int_equal(tc_orders_of(uid), 1);
+    assert_keyed("/orders", b.body, "lost-2", 201, 0);
+    assert_int_equal(tc_orders_of(b.uid), 1);
 }
 
 static void charge_cancel_and_the_rest_answer_their_outcome(void **state)
@@ -159,9 +163,7 @@ static void charge_cancel_and_the_rest_answer_their_outcome(void **state)
 
     /* a charge without a key: the worker's own marker */
     snprintf(path, sizeof(path), "/users/%lld/points/charge", (long long)uid);
-    arm("after");
-    tc_resp_t *r = tc_post(path, "{\"amount\":1000}");
-    assert_fault_taken();
+    tc_resp_t *r = WITH_FAULT("after", tc_post(path, "{\"amount\":1000}"));
     assert_int_equal(r->status, 200);
     assert_int_equal(tc_int(r, "balance"), 1000);
     tc_free(r);
@@ -169,23 +171,16 @@ static void charge_cancel_and_the_rest_answer_their_outcome(void **state)
     assert_int_equal(tc_history_of(uid), 1);
 
     /* with a key: the client's retry replays it */
-    arm("after");
-    r = tc_post_key(path, "{\"amount\":500}", "charge-lost");
-    assert_fault_taken();
+    r = WITH_FAULT("after", tc_post_key(path, "{\"amount\":500}", "charge-lost"));
     assert_int_equal(r->status, 200);
-    assert_false(replayed(r));
+    assert_false(tc_replayed(r));
     assert_int_equal(tc_int(r, "balance"), 1500);
     tc_free(r);
-    r = tc_post_key(path, "{\"amount\":500}", "charge-lost");
-    assert_int_equal(r->status, 200);
-    assert_true(replayed(r));
-    tc_free(r);
+    assert_keyed(path, "{\"amount\":500}", "charge-lost", 200, 1);
     assert_int_equal(tc_balance(uid), 1500);
     assert_int_equal(tc_history_of(uid), 2);
 
-    arm("before");
-    r = tc_post(path, "{\"amount\":1000}");
-    assert_fault_taken();
+    r = WITH_FAULT("before", tc_post(path, "{\"amount\":1000}"));
     assert_problem(r, 503, "SERVICE_UNAVAILABLE");
     tc_free(r);
     assert_int_equal(tc_balance(uid), 1500);
@@ -195,22 +190,16 @@ static void charge_cancel_and_the_rest_answer_their_outcome(void **state)
     order_body(body, sizeof(body), uid, pid);
     int64_t oid = tc_created_id(tc_post("/orders", body), "orderId");
     snprintf(path, sizeof(path), "/orders/%lld/cancel", (long long)oid);
-    arm("after");
-    r = tc_post(path, "{}");
-    assert_fault_taken();
+    r = WITH_FAULT("after", tc_post(path, "{}"));
     assert_int_equal(r->status, 200);
     assert_string_equal(tc_str(r, "status"), "CANCELLED");
     tc_free(r);
     assert_int_equal(tc_balance(uid), 1500);
     assert_int_equal(tc_stock(pid), 10);
-    r = tc_post(path, "{}");
-    assert_problem(r, 409, "ORDER_NOT_CANCELLABLE");
-    tc_free(r);
+    assert_refused(tc_post(path, "{}"), 409, "ORDER_NOT_CANCELLABLE");
 
     /* a coupon issue */
-    arm("after");
-    r = tc_issue(cid, uid);
-    assert_fault_taken();
+    r = WITH_FAULT("after", tc_issue(cid, uid));
     assert_int_equal(r->status, 201);
     tc_free(r);
     assert_int_equal(
@@ -218,89 +207,69 @@ static void charge_cancel_and_the_rest_answer_their_outcome(void **state)
 
     /* the cart: put, delete */
     snprintf(path, sizeof(path), "/users/%lld/cart/items/%lld", (long long)uid, (long long)pid);
-    arm("after");
-    r = tc_req("PUT", path, "{\"quantity\":2}",
-               (const char *const[]){"Content-Type: application/json", NULL});
-    assert_fault_taken();
+    r = WITH_FAULT("after", tc_req("PUT", path, "{\"quantity\":2}",
+                                   (const char *const[]){"Content-Type: application/json", NULL}));
     assert_int_equal(r->status, 200);
     tc_free(r);
     assert_int_equal(
         tc_sql_int("SELECT quantity FROM cart_item WHERE user_id = %lld", (long long)uid), 2);
-    arm("after");
-    r = tc_req("DELETE", path, NULL, NULL);
-    assert_fault_taken();
+    r = WITH_FAULT("after", tc_req("DELETE", path, NULL, NULL));
     assert_int_equal(r->status, 204);
     tc_free(r);
     assert_int_equal(
         tc_sql_int("SELECT COUNT(*) FROM cart_item WHERE user_id = %lld", (long long)uid), 0);
 
     /* an admin write */
-    arm("after");
-    r = tc_admin("POST", "/admin/products", "{\"name\":\"lost commit\",\"price\":5,\"stock\":3}");
-    assert_fault_taken();
+    r = WITH_FAULT("after", tc_admin("POST", "/admin/products",
+                                     "{\"name\":\"lost commit\",\"price\":5,\"stock\":3}"));
     int64_t made = tc_created_id(r, "id");
     assert_int_equal(tc_stock(made), 3);
 }
 
 static void unreachable_after_commit_is_outcome_unknown(void **state)
 {
-    int64_t uid = tc_new_user(), pid = tc_new_product(100, 10);
-    char body[160], ra[16];
+    struct buyer b = buyer(10, 1000);
+    char ra[16];
     (void)state;
 
-    tc_charge(uid, 1000);
-    order_body(body, sizeof(body), uid, pid);
-    arm("unknown");
-    tc_resp_t *r = tc_post_key("/orders", body, "lost-3");
-    assert_fault_taken();
+    tc_resp_t *r = WITH_FAULT("unknown", tc_post_key("/orders", b.body, "lost-3"));
     assert_problem(r, 503, "OUTCOME_UNKNOWN");
     assert_non_null(tc_header(r, "Retry-After", ra, sizeof(ra)));
     tc_free(r);
     assert_int_equal(unlink(refuse_path), 0); /* the database is reachable again */
     /* the commit had landed: the retry the answer asks for gets its success */
-    r = tc_post_key("/orders", body, "lost-3");
-    assert_int_equal(r->status, 201);
-    assert_true(replayed(r));
-    tc_free(r);
-    assert_int_equal(tc_orders_of(uid), 1);
-    assert_int_equal(tc_balance(uid), 900);
-    assert_int_equal(tc_stock(pid), 9);
+    assert_keyed("/orders", b.body, "lost-3", 201, 1);
+    assert_books(b.uid, b.pid, 1, 900, 9);
 }
 
 static void lost_while_committing_the_answer_is_the_truth(void **state)
 {
-    int64_t uid = tc_new_user(), pid = tc_new_product(100, 100);
-    char body[160], path[128];
+    struct buyer b = buyer(100, 100000);
+    char path[128];
     int orders = 0, charged = 0;
     (void)state;
 
-    tc_charge(uid, 100000);
-    order_body(body, sizeof(body), uid, pid);
-    snprintf(path, sizeof(path), "/users/%lld/points/charge", (long long)uid);
+    snprintf(path, sizeof(path), "/users/%lld/points/charge", (long long)b.uid);
     for (int i = 0; i < 10; i++) {
         char key[32];
         snprintf(key, sizeof(key), "during-%d", i);
-        arm("during");
-        tc_resp_t *r = tc_post_key("/orders", body, key);
-        assert_fault_taken();
+        tc_resp_t *r = WITH_FAULT("during", tc_post_key("/orders", b.body, key));
         if (r->status == 201)
             orders++;
         else
             assert_problem(r, 503, "SERVICE_UNAVAILABLE");
         tc_free(r);
-        assert_int_equal(tc_orders_of(uid), orders);
+        assert_int_equal(tc_orders_of(b.uid), orders);
 
-        arm("during");
-        r = tc_post(path, "{\"amount\":7}");
-        assert_fault_taken();
+        r = WITH_FAULT("during", tc_post(path, "{\"amount\":7}"));
         if (r->status == 200)
             charged++;
         else
             assert_problem(r, 503, "SERVICE_UNAVAILABLE");
         tc_free(r);
-        assert_int_equal(tc_balance(uid), 100000 + 7 * charged - 100 * orders);
+        assert_int_equal(tc_balance(b.uid), 100000 + 7 * charged - 100 * orders);
     }
-    assert_int_equal(tc_stock(pid), 100 - orders);
+    assert_int_equal(tc_stock(b.pid), 100 - orders);
     print_message("during a commit: %d of 10 orders and %d of 10 charges had landed\n", orders,
                   charged);
 }

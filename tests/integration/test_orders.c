@@ -96,59 +96,6 @@ static tc_resp_t *cancel(int64_t order_id)
     return tc_post(p, "");
 }
 
-static int replayed(const tc_resp_t *r)
-{
-    char v[64];
-    return tc_header(r, "Idempotent-Replayed", v, sizeof(v)) && strcmp(v, "true") == 0;
-}
-
-/* Everything a refused request must leave alone. */
-struct snap {
-    int n;
-    int64_t uid, pids[4], stock[4];
-    int64_t balance, history, orders, items, payments, outbox, idem, cart;
-};
-
-static void snap_take(struct snap *s, int64_t uid, int n, const int64_t *pids)
-{
-    memset(s, 0, sizeof(*s));
-    s->n = n;
-    s->uid = uid;
-    for (int i = 0; i < n; i++) {
-        s->pids[i] = pids[i];
-        s->stock[i] = tc_stock(pids[i]);
-    }
-    s->balance = uid ? tc_balance(uid) : 0;
-    s->history = tc_sql_int("SELECT COUNT(*) FROM point_history");
-    s->orders = tc_sql_int("SELECT COUNT(*) FROM orders");
-    s->items = tc_sql_int("SELECT COUNT(*) FROM order_item");
-    s->payments = tc_sql_int("SELECT COUNT(*) FROM payment");
-    s->outbox = tc_sql_int("SELECT COUNT(*) FROM outbox");
-    s->idem = tc_sql_int("SELECT COUNT(*) FROM idempotency_key");
-    s->cart = tc_sql_int("SELECT COUNT(*) FROM cart_item");
-}
-
-static void snap_check(const struct snap *a, const char *file, int line)
-{
-    struct snap b;
-    snap_take(&b, a->uid, a->n, a->pids);
-    for (int i = 0; i < a->n; i++)
-        if (a->stock[i] != b.stock[i])
-            fail_msg("%s:%d: stock of %lld changed %lld -> %lld", file, line, (long long)a->pids[i],
-                     (long long)a->stock[i], (long long)b.stock[i]);
-#define SAME(f) tc_assert_same(a->f, b.f, #f, file, line)
-    SAME(balance);
-    SAME(history);
-    SAME(orders);
-    SAME(items);
-    SAME(payments);
-    SAME(outbox);
-    SAME(idem);
-    SAME(cart);
-#undef SAME
-}
-#define assert_unchanged(s) snap_check((s), __FILE__, __LINE__)
-
 /* ---------------------------------------------------------------------------
  * placing an order */
 
@@ -167,13 +114,11 @@ static void three_line_order_is_recorded_everywhere(void **state)
     int64_t rp[3] = {pids[2], pids[0], pids[1]}, rq[3] = {qty[2], qty[0], qty[1]},
             rpr[3] = {price[2], price[0], price[1]};
     tc_resp_t *r = tc_post("/orders", order_body(uid, 3, rp, rq));
-    if (r->status != 201)
-        fprintf(stderr, "%ld %s\n", r->status, r->body);
-    assert_int_equal(r->status, 201);
+    tc_expect_status(r, 201);
     char ct[128];
     assert_non_null(tc_header(r, "Content-Type", ct, sizeof(ct)));
     assert_string_equal(ct, "application/json");
-    assert_false(replayed(r));
+    assert_false(tc_replayed(r));
 
     tc_assert_keys(r->json, order_keys);
     int64_t oid = tc_int(r, "orderId");
@@ -306,15 +251,15 @@ static void one_line_out_of_stock_changes_nothing(void **state)
     int64_t uid = tc_new_user();
     int64_t pids[3] = {tc_new_product(100, 10), tc_new_product(200, 3), tc_new_product(300, 10)};
     int64_t qty[3] = {2, 4, 1};
-    struct snap s;
+    tc_snapshot_t s;
     tc_charge(uid, 100000);
-    snap_take(&s, uid, 3, pids);
+    s = tc_snapshot(uid, 3, pids);
 
     tc_resp_t *r = tc_post("/orders", order_body(uid, 3, pids, qty));
     assert_problem(r, 409, "OUT_OF_STOCK");
     assert_int_equal(tc_int(r, "productId"), pids[1]);
     tc_free(r);
-    assert_unchanged(&s);
+    tc_snapshot_equal(&s);
     assert_int_equal(tc_orders_of(uid), 0);
 
     /* a quantity of 1000 is valid input, and refused only for the stock */
@@ -323,13 +268,11 @@ static void one_line_out_of_stock_changes_nothing(void **state)
     assert_problem(r, 409, "OUT_OF_STOCK");
     assert_int_equal(tc_int(r, "productId"), pids[2]);
     tc_free(r);
-    assert_unchanged(&s);
+    tc_snapshot_equal(&s);
 
     /* exactly the stock is fine and leaves 0 */
     int64_t exact[3] = {2, 3, 1};
-    r = tc_post("/orders", order_body(uid, 3, pids, exact));
-    assert_int_equal(r->status, 201);
-    tc_free(r);
+    assert_answers(tc_post("/orders", order_body(uid, 3, pids, exact)), 201);
     assert_int_equal(tc_stock(pids[0]), 8);
     assert_int_equal(tc_stock(pids[1]), 0);
     assert_int_equal(tc_stock(pids[2]), 9);
@@ -341,37 +284,28 @@ static void insufficient_balance_changes_nothing(void **state)
     int64_t uid = tc_new_user(), poor = tc_new_user();
     int64_t pids[2] = {tc_new_product(600, 10), tc_new_product(400, 10)};
     int64_t qty[2] = {1, 1};
-    struct snap s;
+    tc_snapshot_t s;
     tc_charge(uid, 999);
-    snap_take(&s, uid, 2, pids);
+    s = tc_snapshot(uid, 2, pids);
 
     tc_resp_t *r = tc_post("/orders", order_body(uid, 2, pids, qty));
     assert_problem(r, 409, "INSUFFICIENT_BALANCE");
     tc_free(r);
-    assert_unchanged(&s);
+    tc_snapshot_equal(&s);
     assert_int_equal(tc_orders_of(uid), 0);
 
     /* a user with no money at all */
-    r = tc_post("/orders", order_body(poor, 2, pids, qty));
-    assert_problem(r, 409, "INSUFFICIENT_BALANCE");
-    tc_free(r);
-    assert_unchanged(&s);
+    assert_refused(tc_post("/orders", order_body(poor, 2, pids, qty)), 409, "INSUFFICIENT_BALANCE");
+    tc_snapshot_equal(&s);
 
     /* exactly enough succeeds and leaves 0 */
     tc_charge(uid, 1);
-    snap_take(&s, uid, 2, pids);
-    r = tc_post("/orders", order_body(uid, 2, pids, qty));
-    assert_int_equal(r->status, 201);
-    assert_int_equal(tc_int(r, "total"), 1000);
-    assert_int_equal(tc_int(r, "balance"), 0);
-    tc_free(r);
+    s = tc_snapshot(uid, 2, pids);
+    assert_paid(tc_post("/orders", order_body(uid, 2, pids, qty)), 1000, 0);
     assert_int_equal(tc_balance(uid), 0);
     assert_int_equal(tc_stock(pids[0]), 9);
     assert_int_equal(tc_stock(pids[1]), 9);
-    assert_int_equal(tc_sql_int("SELECT balance_after FROM point_history WHERE user_id=%lld"
-                                " ORDER BY id DESC LIMIT 1",
-                                (long long)uid),
-                     0);
+    assert_int_equal(tc_last_balance_after(uid), 0);
 }
 
 static void unknown_product_or_user(void **state)
@@ -379,21 +313,19 @@ static void unknown_product_or_user(void **state)
     int64_t uid = tc_new_user();
     int64_t pids[3] = {tc_new_product(100, 10), NOWHERE, tc_new_product(100, 10)};
     int64_t qty[3] = {1, 1, 1};
-    struct snap s;
+    tc_snapshot_t s;
     int64_t known[2] = {pids[0], pids[2]};
     tc_charge(uid, 10000);
-    snap_take(&s, uid, 2, known);
+    s = tc_snapshot(uid, 2, known);
 
     tc_resp_t *r = tc_post("/orders", order_body(uid, 3, pids, qty));
     assert_problem(r, 404, "PRODUCT_NOT_FOUND");
     assert_int_equal(tc_int(r, "productId"), NOWHERE);
     tc_free(r);
-    assert_unchanged(&s);
+    tc_snapshot_equal(&s);
 
-    r = tc_post("/orders", order_body(NOWHERE, 2, known, qty));
-    assert_problem(r, 404, "USER_NOT_FOUND");
-    tc_free(r);
-    assert_unchanged(&s);
+    assert_refused(tc_post("/orders", order_body(NOWHERE, 2, known, qty)), 404, "USER_NOT_FOUND");
+    tc_snapshot_equal(&s);
     assert_int_equal(tc_orders_of(NOWHERE), 0);
 }
 
@@ -410,9 +342,7 @@ static void hundred_lines_are_accepted(void **state)
         total += (10 + i) * qty[i];
     tc_charge(uid, total);
     tc_resp_t *r = tc_post("/orders", order_body(uid, 100, pids, qty));
-    if (r->status != 201)
-        fprintf(stderr, "%ld %s\n", r->status, r->body);
-    assert_int_equal(r->status, 201);
+    tc_expect_status(r, 201);
     assert_int_equal(json_object_array_length(tc_jget(r->json, "items")), 100);
     assert_int_equal(tc_int(r, "total"), total);
     assert_int_equal(tc_int(r, "balance"), 0);
@@ -433,9 +363,7 @@ static void free_order_moves_no_money(void **state)
     int64_t uid = tc_new_user();
     int64_t pid = tc_new_product(0, 5);
     tc_resp_t *r = order1(uid, pid, 2);
-    if (r->status != 201)
-        fprintf(stderr, "%ld %s\n", r->status, r->body);
-    assert_int_equal(r->status, 201);
+    tc_expect_status(r, 201);
     assert_int_equal(tc_int(r, "total"), 0);
     assert_int_equal(tc_int(r, "balance"), 0);
     int64_t oid = tc_int(r, "orderId");
@@ -460,29 +388,43 @@ static void free_order_moves_no_money(void **state)
 /* ---------------------------------------------------------------------------
  * reading orders */
 
-static void get_order_is_the_placed_document(void **state)
+/* r is the same JSON document as first, to the byte. */
+static void assert_same_document(const tc_resp_t *r, const tc_resp_t *first)
 {
-    int64_t uid = tc_new_user();
-    int64_t pids[2] = {tc_new_product(1234, 10), tc_new_product(4321, 10)};
-    int64_t qty[2] = {2, 1};
-    tc_charge(uid, 10000);
-    tc_resp_t *placed = tc_post("/orders", order_body(uid, 2, pids, qty));
-    assert_int_equal(placed->status, 201);
-    int64_t oid = tc_int(placed, "orderId");
-
-    tc_resp_t *r = tc_getf("/orders/%lld", (long long)oid);
-    assert_int_equal(r->status, 200);
     char ct[128];
     assert_non_null(tc_header(r, "Content-Type", ct, sizeof(ct)));
     assert_string_equal(ct, "application/json");
-    assert_int_equal(r->len, placed->len);
-    assert_memory_equal(r->body, placed->body, placed->len);
+    assert_int_equal(r->len, first->len);
+    assert_memory_equal(r->body, first->body, first->len);
+}
+
+/* A user with 10000 points orders two new products (these prices, 10 of
+ * each in stock) in these quantities: the 201 answer; *uid and pids filled. */
+static tc_resp_t *two_line_order(int64_t *uid, int64_t pids[2], int64_t price0, int64_t price1,
+                                 const int64_t qty[2])
+{
+    *uid = tc_new_user();
+    pids[0] = tc_new_product(price0, 10);
+    pids[1] = tc_new_product(price1, 10);
+    tc_charge(*uid, 10000);
+    tc_resp_t *placed = tc_post("/orders", order_body(*uid, 2, pids, qty));
+    tc_expect_status(placed, 201);
+    return placed;
+}
+
+static void get_order_is_the_placed_document(void **state)
+{
+    int64_t uid, pids[2], qty[2] = {2, 1};
+    tc_resp_t *placed = two_line_order(&uid, pids, 1234, 4321, qty);
+    int64_t oid = tc_int(placed, "orderId");
+
+    tc_resp_t *r = tc_getf("/orders/%lld", (long long)oid);
+    tc_expect_status(r, 200);
+    assert_same_document(r, placed);
     tc_free(r);
     tc_free(placed);
 
-    r = tc_getf("/orders/%lld", NOWHERE);
-    assert_problem(r, 404, "ORDER_NOT_FOUND");
-    tc_free(r);
+    assert_refused(tc_getf("/orders/%lld", NOWHERE), 404, "ORDER_NOT_FOUND");
 }
 
 static void bad_order_ids_are_400(void **state)
@@ -490,18 +432,11 @@ static void bad_order_ids_are_400(void **state)
     static const char *ids[] = {"0", "-1", "abc", "9223372036854775808", "1.5", "01", "1e3"};
     for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
         tc_resp_t *r = tc_getf("/orders/%s", ids[i]);
-        if (r->status != 400)
-            fprintf(stderr, "/orders/%s -> %ld %s\n", ids[i], r->status, r->body);
-        assert_problem(r, 400, "INVALID_REQUEST");
-        assert_string_equal(tc_str(r, "field"), "orderId");
-        tc_free(r);
+        assert_invalid(r, "orderId");
 
         char p[128];
         snprintf(p, sizeof(p), "/orders/%s/cancel", ids[i]);
-        r = tc_post(p, "");
-        assert_problem(r, 400, "INVALID_REQUEST");
-        assert_string_equal(tc_str(r, "field"), "orderId");
-        tc_free(r);
+        assert_invalid(tc_post(p, ""), "orderId");
     }
 }
 
@@ -583,21 +518,13 @@ static void list_bad_params_unknown_user_and_empty(void **state)
         "limit=1.5", "before=0",  "before=-1", "before=x", "before=9223372036854775808"};
     int64_t uid = tc_new_user();
     for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
-        tc_resp_t *r = tc_getf("/users/%lld/orders?%s", (long long)uid, q[i]);
-        if (r->status != 400)
-            fprintf(stderr, "?%s -> %ld %s\n", q[i], r->status, r->body);
-        assert_problem(r, 400, "INVALID_REQUEST");
-        assert_string_equal(tc_str(r, "field"), q[i][0] == 'l' ? "limit" : "before");
-        tc_free(r);
+        assert_invalid(tc_getf("/users/%lld/orders?%s", (long long)uid, q[i]),
+                       q[i][0] == 'l' ? "limit" : "before");
     }
     tc_resp_t *r = tc_get("/users/0/orders");
-    assert_problem(r, 400, "INVALID_REQUEST");
-    assert_string_equal(tc_str(r, "field"), "userId");
-    tc_free(r);
+    assert_invalid(r, "userId");
 
-    r = tc_getf("/users/%lld/orders", NOWHERE);
-    assert_problem(r, 404, "USER_NOT_FOUND");
-    tc_free(r);
+    assert_refused(tc_getf("/users/%lld/orders", NOWHERE), 404, "USER_NOT_FOUND");
 
     r = tc_getf("/users/%lld/orders?limit=100", (long long)uid);
     assert_int_equal(r->status, 200);
@@ -610,12 +537,8 @@ static void list_bad_params_unknown_user_and_empty(void **state)
 
 static void cancel_refunds_restocks_and_queues_the_event(void **state)
 {
-    int64_t uid = tc_new_user();
-    int64_t pids[2] = {tc_new_product(1000, 10), tc_new_product(500, 10)};
-    int64_t qty[2] = {2, 2};
-    tc_charge(uid, 10000);
-    tc_resp_t *placed = tc_post("/orders", order_body(uid, 2, pids, qty));
-    assert_int_equal(placed->status, 201);
+    int64_t uid, pids[2], qty[2] = {2, 2};
+    tc_resp_t *placed = two_line_order(&uid, pids, 1000, 500, qty);
     int64_t oid = tc_int(placed, "orderId");
     assert_int_equal(tc_int(placed, "total"), 3000);
     assert_int_equal(tc_int(placed, "balance"), 7000);
@@ -626,9 +549,7 @@ static void cancel_refunds_restocks_and_queues_the_event(void **state)
         tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)uid);
 
     tc_resp_t *r = cancel(oid);
-    if (r->status != 200)
-        fprintf(stderr, "cancel -> %ld %s\n", r->status, r->body);
-    assert_int_equal(r->status, 200);
+    tc_expect_status(r, 200);
     tc_assert_keys(r->json, order_keys);
     assert_int_equal(tc_int(r, "orderId"), oid);
     assert_int_equal(tc_int(r, "userId"), uid);
@@ -695,31 +616,27 @@ static void second_cancel_and_unknown_order(void **state)
 {
     int64_t uid = tc_new_user();
     int64_t pid = tc_new_product(1000, 10);
-    struct snap s;
+    tc_snapshot_t s;
     tc_charge(uid, 5000);
     int64_t oid = place1(uid, pid, 3);
     tc_resp_t *r = cancel(oid);
     assert_int_equal(r->status, 200);
     tc_free(r);
-    snap_take(&s, uid, 1, &pid);
+    s = tc_snapshot(uid, 1, &pid);
     assert_int_equal(s.stock[0], 10);
     assert_int_equal(s.balance, 5000);
 
     for (int i = 0; i < 2; i++) {
-        r = cancel(oid);
-        assert_problem(r, 409, "ORDER_NOT_CANCELLABLE");
-        tc_free(r);
+        assert_refused(cancel(oid), 409, "ORDER_NOT_CANCELLABLE");
     }
-    assert_unchanged(&s);
+    tc_snapshot_equal(&s);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM outbox WHERE order_id=%lld"
                                 " AND type='ORDER_CANCELLED'",
                                 (long long)oid),
                      1);
 
-    r = cancel(NOWHERE);
-    assert_problem(r, 404, "ORDER_NOT_FOUND");
-    tc_free(r);
-    assert_unchanged(&s);
+    assert_refused(cancel(NOWHERE), 404, "ORDER_NOT_FOUND");
+    tc_snapshot_equal(&s);
 }
 
 /* ---------------------------------------------------------------------------
@@ -730,7 +647,7 @@ static void bad_order_bodies_change_nothing(void **state)
     int64_t uid = tc_new_user();
     int64_t pid = tc_new_product(100, 10), pid2 = tc_new_product(100, 10);
     int64_t pids[2] = {pid, pid2};
-    struct snap s;
+    tc_snapshot_t s;
     tc_charge(uid, 100000);
     long long U = (long long)uid, P = (long long)pid;
 
@@ -804,12 +721,10 @@ static void bad_order_bodies_change_nothing(void **state)
     };
     char body[1024];
 
-    snap_take(&s, uid, 2, pids);
+    s = tc_snapshot(uid, 2, pids);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         subst(body, sizeof(body), cases[i].fmt, U, P);
         tc_resp_t *r = tc_post("/orders", body);
-        if (r->status != 400)
-            fprintf(stderr, "case %zu %s -> %ld %s\n", i, body, r->status, r->body);
         assert_problem(r, 400, "INVALID_REQUEST");
         if (cases[i].field) {
             json_object *f = NULL;
@@ -820,7 +735,7 @@ static void bad_order_bodies_change_nothing(void **state)
         }
         tc_free(r);
     }
-    assert_unchanged(&s);
+    tc_snapshot_equal(&s);
 
     /* 101 lines (of distinct products) */
     size_t len = (size_t)snprintf(body_buf, sizeof(body_buf), "{\"userId\":%lld,\"items\":[", U);
@@ -829,10 +744,8 @@ static void bad_order_bodies_change_nothing(void **state)
                                 "%s{\"productId\":%d,\"quantity\":1}", i ? "," : "", i + 1);
     snprintf(body_buf + len, sizeof(body_buf) - len, "]}");
     tc_resp_t *r = tc_post("/orders", body_buf);
-    assert_problem(r, 400, "INVALID_REQUEST");
-    assert_string_equal(tc_str(r, "field"), "items");
-    tc_free(r);
-    assert_unchanged(&s);
+    assert_invalid(r, "items");
+    tc_snapshot_equal(&s);
 }
 
 static void content_type_and_empty_body(void **state)
@@ -840,9 +753,9 @@ static void content_type_and_empty_body(void **state)
     int64_t uid = tc_new_user();
     int64_t pid = tc_new_product(100, 10);
     int64_t q = 1;
-    struct snap s;
+    tc_snapshot_t s;
     tc_charge(uid, 1000);
-    snap_take(&s, uid, 1, &pid);
+    s = tc_snapshot(uid, 1, &pid);
     const char *body = order_body(uid, 1, &pid, &q);
 
     const char *text[] = {"Content-Type: text/plain", NULL};
@@ -857,12 +770,10 @@ static void content_type_and_empty_body(void **state)
     tc_resp_t *r = tc_post("/orders", "");
     assert_problem(r, 400, "INVALID_REQUEST");
     tc_free(r);
-    assert_unchanged(&s);
+    tc_snapshot_equal(&s);
 
     const char *charset[] = {"Content-Type: application/json; charset=utf-8", NULL};
-    r = tc_req("POST", "/orders", body, charset);
-    assert_int_equal(r->status, 201);
-    tc_free(r);
+    assert_answers(tc_req("POST", "/orders", body, charset), 201);
     assert_int_equal(tc_balance(uid), 900);
 }
 
@@ -886,36 +797,58 @@ static void unknown_fields_and_null_coupon_are_ignored(void **state)
 /* ---------------------------------------------------------------------------
  * Idempotency-Key */
 
+/* A user with 10000 points, a product of this price and stock, and the body
+ * of the user's order of qty of it. */
+struct keyed {
+    int64_t uid, pid;
+    char body[256];
+};
+
+static struct keyed keyed(int64_t price, int64_t stock, int64_t qty)
+{
+    struct keyed k = {tc_new_user(), tc_new_product(price, stock), ""};
+    tc_charge(k.uid, 10000);
+    keep(k.body, sizeof(k.body), order_body(k.uid, 1, &k.pid, &qty));
+    return k;
+}
+
+/* An order with the key is refused (status, code), not as a replay, and changes nothing. */
+static void keyed_refused_at(const struct keyed *k, const char *key, long status, const char *code,
+                             const char *file, int line)
+{
+    tc_snapshot_t s = tc_snapshot(k->uid, 1, &k->pid);
+    tc_resp_t *r = tc_post_key("/orders", k->body, key);
+    tc_assert_problem(r, status, code, file, line);
+    assert_false(tc_replayed(r));
+    tc_free(r);
+    tc_snapshot_equal_at(&s, file, line);
+}
+#define assert_keyed_refused(k, key, status, code)                                                 \
+    keyed_refused_at((k), (key), (status), (code), __FILE__, __LINE__)
+
 static void replay_returns_the_stored_order_and_changes_nothing(void **state)
 {
-    int64_t uid = tc_new_user();
-    int64_t pid = tc_new_product(1000, 10);
-    int64_t q = 2;
-    char body[256];
-    struct snap s;
-    tc_charge(uid, 10000);
-    keep(body, sizeof(body), order_body(uid, 1, &pid, &q));
+    struct keyed k = keyed(1000, 10, 2);
+    int64_t uid = k.uid, pid = k.pid;
+    const char *body = k.body;
+    tc_snapshot_t s;
 
     tc_resp_t *first = tc_post_key("/orders", body, "order-key-1");
     assert_int_equal(first->status, 201);
-    assert_false(replayed(first));
+    assert_false(tc_replayed(first));
     int64_t oid = tc_int(first, "orderId");
-    snap_take(&s, uid, 1, &pid);
+    s = tc_snapshot(uid, 1, &pid);
     assert_int_equal(s.stock[0], 8);
     assert_int_equal(s.balance, 8000);
 
     for (int i = 0; i < 2; i++) {
         tc_resp_t *r = tc_post_key("/orders", body, "order-key-1");
         assert_int_equal(r->status, 201);
-        assert_true(replayed(r));
-        char ct[128];
-        assert_non_null(tc_header(r, "Content-Type", ct, sizeof(ct)));
-        assert_string_equal(ct, "application/json");
-        assert_int_equal(r->len, first->len);
-        assert_memory_equal(r->body, first->body, first->len);
+        assert_true(tc_replayed(r));
+        assert_same_document(r, first);
         tc_free(r);
     }
-    assert_unchanged(&s);
+    tc_snapshot_equal(&s);
     assert_int_equal(tc_orders_of(uid), 1);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM outbox WHERE order_id=%lld", (long long)oid),
                      1);
@@ -923,52 +856,42 @@ static void replay_returns_the_stored_order_and_changes_nothing(void **state)
     /* the same body without a key is a new order */
     tc_resp_t *r = tc_post("/orders", body);
     assert_int_equal(r->status, 201);
-    assert_false(replayed(r));
+    assert_false(tc_replayed(r));
     assert_true(tc_int(r, "orderId") != oid);
     tc_free(r);
     assert_int_equal(tc_orders_of(uid), 2);
     assert_int_equal(tc_balance(uid), 6000);
 
     /* a replay after a cancel still answers the stored response */
-    r = cancel(oid);
-    assert_int_equal(r->status, 200);
-    tc_free(r);
-    snap_take(&s, uid, 1, &pid);
+    assert_answers(cancel(oid), 200);
+    s = tc_snapshot(uid, 1, &pid);
     r = tc_post_key("/orders", body, "order-key-1");
     assert_int_equal(r->status, 201);
-    assert_true(replayed(r));
+    assert_true(tc_replayed(r));
     assert_string_equal(r->body, first->body);
     tc_free(r);
-    assert_unchanged(&s);
+    tc_snapshot_equal(&s);
     tc_free(first);
 }
 
 static void key_reused_with_another_body_and_keys_per_user(void **state)
 {
-    int64_t uid = tc_new_user(), other = tc_new_user();
-    int64_t pid = tc_new_product(1000, 10);
-    int64_t q1 = 1, q2 = 2;
-    char body[256];
-    struct snap s;
-    tc_charge(uid, 10000);
+    struct keyed k = keyed(1000, 10, 1), another = k;
+    int64_t uid = k.uid, pid = k.pid, other = tc_new_user(), q2 = 2;
+    const char *body = k.body;
     tc_charge(other, 10000);
-    keep(body, sizeof(body), order_body(uid, 1, &pid, &q1));
 
     tc_resp_t *first = tc_post_key("/orders", body, "shared-key");
-    assert_int_equal(first->status, 201);
-    snap_take(&s, uid, 1, &pid);
+    tc_expect_status(first, 201);
 
     /* same key, another body */
-    tc_resp_t *r = tc_post_key("/orders", order_body(uid, 1, &pid, &q2), "shared-key");
-    assert_problem(r, 422, "IDEMPOTENCY_KEY_REUSED");
-    assert_false(replayed(r));
-    tc_free(r);
-    assert_unchanged(&s);
+    keep(another.body, sizeof(another.body), order_body(uid, 1, &pid, &q2));
+    assert_keyed_refused(&another, "shared-key", 422, "IDEMPOTENCY_KEY_REUSED");
 
     /* another user, same key: independent */
-    r = tc_post_key("/orders", order_body(other, 1, &pid, &q2), "shared-key");
+    tc_resp_t *r = tc_post_key("/orders", order_body(other, 1, &pid, &q2), "shared-key");
     assert_int_equal(r->status, 201);
-    assert_false(replayed(r));
+    assert_false(tc_replayed(r));
     assert_int_equal(tc_int(r, "userId"), other);
     assert_true(tc_int(r, "orderId") != tc_int(first, "orderId"));
     tc_free(r);
@@ -981,7 +904,7 @@ static void key_reused_with_another_body_and_keys_per_user(void **state)
     /* and the first user's key still replays their own order */
     r = tc_post_key("/orders", body, "shared-key");
     assert_int_equal(r->status, 201);
-    assert_true(replayed(r));
+    assert_true(tc_replayed(r));
     assert_string_equal(r->body, first->body);
     tc_free(r);
     tc_free(first);
@@ -989,14 +912,11 @@ static void key_reused_with_another_body_and_keys_per_user(void **state)
 
 static void key_format_is_checked(void **state)
 {
-    int64_t uid = tc_new_user();
-    int64_t pid = tc_new_product(100, 10);
-    int64_t q = 1;
-    char body[256], key[300];
-    struct snap s;
-    tc_charge(uid, 10000);
-    keep(body, sizeof(body), order_body(uid, 1, &pid, &q));
-    snap_take(&s, uid, 1, &pid);
+    struct keyed k = keyed(100, 10, 1);
+    int64_t uid = k.uid, pid = k.pid;
+    const char *body = k.body;
+    char key[300];
+    tc_snapshot_t s = tc_snapshot(uid, 1, &pid);
 
     memset(key, 'k', 256);
     key[256] = '\0';
@@ -1008,75 +928,44 @@ static void key_format_is_checked(void **state)
                          "caf\xc3\xa9"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         tc_resp_t *r = tc_post_key("/orders", body, bad[i]);
-        if (r->status != 400)
-            fprintf(stderr, "key %zu -> %ld %s\n", i, r->status, r->body);
-        assert_problem(r, 400, "INVALID_REQUEST");
-        assert_string_equal(tc_str(r, "field"), "Idempotency-Key");
-        tc_free(r);
+        tc_expect_statusf(r, 400, "key %zu", i);
+        assert_invalid(r, "Idempotency-Key");
     }
-    assert_unchanged(&s);
+    tc_snapshot_equal(&s);
 
     /* 255 printable characters, punctuation and inner spaces included, are a key */
     for (int i = 0; i < 255; i++)
         key[i] = (char)(0x20 + i % 95);
     key[0] = 'k'; /* nginx trims leading and trailing blanks of a header value */
     key[255] = '\0';
-    tc_resp_t *r = tc_post_key("/orders", body, key);
-    assert_int_equal(r->status, 201);
-    assert_false(replayed(r));
-    tc_free(r);
-    r = tc_post_key("/orders", body, key);
-    assert_int_equal(r->status, 201);
-    assert_true(replayed(r));
-    tc_free(r);
+    assert_keyed("/orders", body, key, 201, 0);
+    assert_keyed("/orders", body, key, 201, 1);
     assert_int_equal(tc_orders_of(uid), 1);
     assert_int_equal(tc_stock(pid), 9);
 }
 
 static void refused_request_does_not_burn_the_key(void **state)
 {
-    int64_t uid = tc_new_user();
-    int64_t pid = tc_new_product(100, 1);
-    int64_t q = 3;
-    char body[256], p[128];
-    struct snap s;
-    tc_charge(uid, 10000);
-    keep(body, sizeof(body), order_body(uid, 1, &pid, &q));
-    snap_take(&s, uid, 1, &pid);
+    struct keyed k = keyed(100, 1, 3);
+    int64_t uid = k.uid, pid = k.pid;
+    const char *body = k.body;
+    char p[128];
 
-    tc_resp_t *r = tc_post_key("/orders", body, "retry-me");
-    assert_problem(r, 409, "OUT_OF_STOCK");
-    assert_false(replayed(r));
-    tc_free(r);
-    assert_unchanged(&s);
+    assert_keyed_refused(&k, "retry-me", 409, "OUT_OF_STOCK");
     /* refused again, not replayed: nothing was stored */
-    r = tc_post_key("/orders", body, "retry-me");
-    assert_problem(r, 409, "OUT_OF_STOCK");
-    assert_false(replayed(r));
-    tc_free(r);
-    assert_unchanged(&s);
+    assert_keyed_refused(&k, "retry-me", 409, "OUT_OF_STOCK");
 
     snprintf(p, sizeof(p), "/admin/products/%lld", (long long)pid);
-    r = tc_admin("PATCH", p, "{\"restock\":5}");
-    assert_int_equal(r->status, 200);
-    tc_free(r);
+    assert_answers(tc_admin("PATCH", p, "{\"restock\":5}"), 200);
 
-    r = tc_post_key("/orders", body, "retry-me");
-    assert_int_equal(r->status, 201);
-    assert_false(replayed(r));
-    tc_free(r);
+    assert_keyed("/orders", body, "retry-me", 201, 0);
     assert_int_equal(tc_stock(pid), 3);
     assert_int_equal(tc_balance(uid), 9700);
     assert_int_equal(tc_orders_of(uid), 1);
 
     /* and an invalid request with a key does not burn it either */
-    r = tc_post_key("/orders", "{\"userId\":1}", "bad-first");
-    assert_problem(r, 400, "INVALID_REQUEST");
-    tc_free(r);
-    r = tc_post_key("/orders", body, "bad-first");
-    assert_int_equal(r->status, 201);
-    assert_false(replayed(r));
-    tc_free(r);
+    assert_refused(tc_post_key("/orders", "{\"userId\":1}", "bad-first"), 400, "INVALID_REQUEST");
+    assert_keyed("/orders", body, "bad-first", 201, 0);
     assert_int_equal(tc_stock(pid), 0);
 }
 
@@ -1089,12 +978,12 @@ static void idempotent_charge(void **state)
 
     tc_resp_t *first = tc_post_key(path, "{\"amount\":3000}", "charge-1");
     assert_int_equal(first->status, 200);
-    assert_false(replayed(first));
+    assert_false(tc_replayed(first));
     assert_int_equal(tc_int(first, "balance"), 3000);
     for (int i = 0; i < 2; i++) {
         tc_resp_t *r = tc_post_key(path, "{\"amount\":3000}", "charge-1");
         assert_int_equal(r->status, 200);
-        assert_true(replayed(r));
+        assert_true(tc_replayed(r));
         assert_string_equal(r->body, first->body);
         tc_free(r);
     }
@@ -1110,16 +999,12 @@ static void idempotent_charge(void **state)
     /* a charge key and an order key live in one space per user: an order with
      * the charge's key is another request */
     int64_t pid = tc_new_product(100, 10), q = 1;
-    r = tc_post_key("/orders", order_body(uid, 1, &pid, &q), "charge-1");
-    assert_problem(r, 422, "IDEMPOTENCY_KEY_REUSED");
-    tc_free(r);
+    assert_refused(tc_post_key("/orders", order_body(uid, 1, &pid, &q), "charge-1"), 422,
+                   "IDEMPOTENCY_KEY_REUSED");
     assert_int_equal(tc_orders_of(uid), 0);
 
     /* the same key for another user is theirs */
-    r = tc_post_key(opath, "{\"amount\":3000}", "charge-1");
-    assert_int_equal(r->status, 200);
-    assert_false(replayed(r));
-    tc_free(r);
+    assert_keyed(opath, "{\"amount\":3000}", "charge-1", 200, 0);
     assert_int_equal(tc_balance(other), 3000);
     assert_int_equal(tc_balance(uid), 3000);
     tc_free(first);
@@ -1153,9 +1038,7 @@ static void orders_of_every_size_keep_every_read_working(void **state)
             }
             snprintf(body_buf + len, sizeof(body_buf) - len, "]}");
             tc_resp_t *r = tc_post("/orders", body_buf);
-            if (r->status != 201)
-                fprintf(stderr, "%d lines -> %ld %s\n", n, r->status, r->body);
-            assert_int_equal(r->status, 201);
+            tc_expect_statusf(r, 201, "%d lines", n);
             assert_int_equal(tc_int(r, "total"), n);
             last = tc_int(r, "orderId");
             tc_free(r);
@@ -1169,9 +1052,7 @@ static void orders_of_every_size_keep_every_read_working(void **state)
     /* many reads, so that every worker answers some */
     for (int k = 0; k < 40; k++) {
         tc_resp_t *r = tc_getf("/users/%lld/orders?limit=%d", U, 1 + k % 20);
-        if (r->status != 200)
-            fprintf(stderr, "list -> %ld %s\n", r->status, r->body);
-        assert_int_equal(r->status, 200);
+        tc_expect_status(r, 200);
         assert_int_equal(json_object_array_length(tc_jget(r->json, "items")), 1 + k % 20);
         tc_free(r);
         r = tc_getf("/orders/%lld", (long long)last);
@@ -1208,9 +1089,7 @@ static void order_behind_a_held_lock_is_refused_and_nothing_happens(void **state
     assert_int_equal(tc_orders_of(uid), 0);
     assert_int_equal(tc_balance(uid), 1000);
     assert_int_equal(tc_stock(pid), 5);
-    r = tc_post("/orders", body);
-    assert_int_equal(r->status, 201);
-    tc_free(r);
+    assert_answers(tc_post("/orders", body), 201);
     assert_int_equal(tc_balance(uid), 700);
 }
 

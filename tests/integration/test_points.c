@@ -43,10 +43,7 @@ static void charge_adds_and_writes_one_history_row(void **state)
                      7500);
     assert_int_equal(
         tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)uid), 2);
-    assert_int_equal(tc_sql_int("SELECT balance_after FROM point_history WHERE user_id=%lld"
-                                " ORDER BY id DESC LIMIT 1",
-                                (long long)uid),
-                     7500);
+    assert_int_equal(tc_last_balance_after(uid), 7500);
 }
 
 static void history_is_newest_first_and_keyset_paged(void **state)
@@ -98,12 +95,9 @@ static void unknown_user(void **state)
     tc_resp_t *r = tc_get("/users/999999999/points");
     assert_problem(r, 404, "USER_NOT_FOUND");
     tc_free(r);
-    r = tc_post("/users/999999999/points/charge", "{\"amount\":100}");
-    assert_problem(r, 404, "USER_NOT_FOUND");
-    tc_free(r);
-    r = tc_get("/users/999999999/points/history");
-    assert_problem(r, 404, "USER_NOT_FOUND");
-    tc_free(r);
+    assert_refused(tc_post("/users/999999999/points/charge", "{\"amount\":100}"), 404,
+                   "USER_NOT_FOUND");
+    assert_refused(tc_get("/users/999999999/points/history"), 404, "USER_NOT_FOUND");
 }
 
 static void max_charge_is_allowed_and_one_more_is_not(void **state)
@@ -112,10 +106,7 @@ static void max_charge_is_allowed_and_one_more_is_not(void **state)
     tc_resp_t *r = tc_post(charge_path(uid), "{\"amount\":10000000}");
     assert_int_equal(r->status, 200);
     tc_free(r);
-    r = tc_post(charge_path(uid), "{\"amount\":10000001}");
-    assert_problem(r, 400, "INVALID_REQUEST");
-    assert_string_equal(tc_str(r, "field"), "amount");
-    tc_free(r);
+    assert_invalid(tc_post(charge_path(uid), "{\"amount\":10000001}"), "amount");
     assert_int_equal(tc_sql_int("SELECT balance FROM point WHERE user_id=%lld", (long long)uid),
                      10000000);
 }
@@ -124,18 +115,17 @@ static void balance_ceiling(void **state)
 {
     int64_t uid = tc_new_user();
     /* max_balance defaults to 1,000,000,000: 100 charges of 10,000,000 reach it */
-    tc_sql("UPDATE point SET balance = 995000000 WHERE user_id = %lld", (long long)uid);
+    tc_grant(uid, 995000000);
     tc_resp_t *r = tc_post(charge_path(uid), "{\"amount\":5000000}");
     assert_int_equal(r->status, 200);
     assert_int_equal(tc_int(r, "balance"), 1000000000);
     tc_free(r);
-    r = tc_post(charge_path(uid), "{\"amount\":1}");
-    assert_problem(r, 409, "BALANCE_LIMIT_EXCEEDED");
-    tc_free(r);
+    assert_refused(tc_post(charge_path(uid), "{\"amount\":1}"), 409, "BALANCE_LIMIT_EXCEEDED");
     assert_int_equal(tc_sql_int("SELECT balance FROM point WHERE user_id=%lld", (long long)uid),
                      1000000000);
+    /* the granted row and the charge's: the refused charge wrote none */
     assert_int_equal(
-        tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)uid), 1);
+        tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)uid), 2);
 }
 
 /* Every malformed charge: 400/415, and nothing changes. */
@@ -187,8 +177,6 @@ static void bad_charges_change_nothing(void **state)
     tc_charge(uid, 1000);
     for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
         tc_resp_t *r = tc_post(charge_path(uid), bodies[i]);
-        if (r->status != 400)
-            fprintf(stderr, "body %zu (%s) -> %ld %s\n", i, bodies[i], r->status, r->body);
         assert_problem(r, 400, "INVALID_REQUEST");
         tc_free(r);
     }
@@ -256,12 +244,7 @@ static void bad_path_ids_and_cursors(void **state)
         "/users/1/points/history?before=9223372036854775808",
     };
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-        tc_resp_t *r = tc_get(paths[i]);
-        if (r->status != 400)
-            fprintf(stderr, "%s -> %ld %s\n", paths[i], r->status, r->body);
-        assert_problem(r, 400, "INVALID_REQUEST");
-        assert_non_null(json_object_object_get(r->json, "field"));
-        tc_free(r);
+        assert_invalid(tc_get(paths[i]), NULL);
     }
 }
 

@@ -240,6 +240,10 @@ static void worker_gone_mid_request_is_unknown_for_writes(void **state)
     tc_charge(uid, 1000);
     snprintf(sock, sizeof(sock), "%s/run/fcgi.sock", state_dir());
     assert_true(strlen(sock) < sizeof(((struct sockaddr_un *)0)->sun_path));
+    /* the stand-in is the only worker host: no second pool to pass requests to */
+    int pools = getenv("COMMERCE_TEST_POOLS") ? atoi(getenv("COMMERCE_TEST_POOLS")) : 1;
+    if (pools == 2)
+        assert_int_equal(tc_stack("pool2-stop"), 0);
     assert_int_equal(tc_stack("workers-stop"), 0);
     fflush(NULL);
     pid_t child = fork();
@@ -266,16 +270,27 @@ static void worker_gone_mid_request_is_unknown_for_writes(void **state)
     assert_problem(r, 503, "OUTCOME_UNKNOWN");
     assert_non_null(tc_header(r, "Retry-After", ra, sizeof(ra)));
     tc_free(r);
-    r = tc_getf("/products/%lld", (long long)pid);
-    assert_problem(r, 503, "SERVICE_UNAVAILABLE");
-    tc_free(r);
+    assert_refused(tc_getf("/products/%lld", (long long)pid), 503, "SERVICE_UNAVAILABLE");
     kill(child, SIGKILL);
     waitpid(child, NULL, 0);
     assert_int_equal(tc_stack("workers-start"), 0);
-    /* the real workers are back, and the order (which no worker saw) is placed by the retry */
-    r = tc_post_key("/orders", body, "gone-1");
-    assert_int_equal(r->status, 201);
-    tc_free(r);
+    if (pools == 2)
+        assert_int_equal(tc_stack("pool2-start"), 0);
+    /* the real workers are back (nginx gives a host it saw fail fail_timeout before it tries
+     * it again: the retry waits between tries, as a client heeding Retry-After does), and
+     * the order, which no worker saw, is placed by the retry */
+    long st = 0;
+    for (int t = 0; t < 100 && st != 201; t++) {
+        r = tc_post_key("/orders", body, "gone-1");
+        st = r->status;
+        tc_free(r);
+        if (st != 201) {
+            assert_int_equal(st, 503);
+            struct timespec pause = {0, 200 * 1000000L};
+            nanosleep(&pause, NULL);
+        }
+    }
+    assert_int_equal(st, 201);
     assert_int_equal(tc_orders_of(uid), 1);
 }
 

@@ -99,9 +99,7 @@ static int64_t order_n(int64_t uid, int n, const int64_t *pids, const int *qty)
                                 (long long)pids[i], qty[i]);
     snprintf(body + len, sizeof(body) - len, "]}");
     tc_resp_t *r = tc_post("/orders", body);
-    if (r->status != 201)
-        fprintf(stderr, "POST /orders %s -> %ld %s\n", body, r->status, r->body);
-    assert_int_equal(r->status, 201);
+    tc_expect_statusf(r, 201, "POST /orders %s", body);
     assert_string_equal(tc_str(r, "status"), "PAID");
     int64_t oid = tc_int(r, "orderId");
     tc_free(r);
@@ -131,9 +129,7 @@ static void cancel(int64_t oid)
     char p[128];
     snprintf(p, sizeof(p), "/orders/%lld/cancel", (long long)oid);
     tc_resp_t *r = tc_post(p, "{}");
-    if (r->status != 200)
-        fprintf(stderr, "POST %s -> %ld %s\n", p, r->status, r->body);
-    assert_int_equal(r->status, 200);
+    tc_expect_statusf(r, 200, "POST %s", p);
     assert_string_equal(tc_str(r, "status"), "CANCELLED");
     tc_free(r);
 }
@@ -177,9 +173,7 @@ static int64_t iso_ms(const char *s)
 static tc_resp_t *get_popular(void)
 {
     tc_resp_t *r = tc_get("/products/popular");
-    if (r->status != 200)
-        fprintf(stderr, "GET /products/popular -> %ld %s\n", r->status, r->body);
-    assert_int_equal(r->status, 200);
+    tc_expect_status(r, 200);
     assert_non_null(r->json);
     static const char *const keys[] = {"from", "to", "days", "computedAt", "items", NULL};
     tc_assert_keys(r->json, keys);
@@ -242,6 +236,26 @@ static void new_products(int n, int64_t *pids)
     }
 }
 
+/* A rich user (its id) and n new products (p), the orders of the days
+ * [lo, hi) moved out of the way. */
+static int64_t fresh_days(const char *lo, const char *hi, int n, int64_t *p)
+{
+    int64_t uid = rich_user();
+    clear_range(lo, hi);
+    new_products(n, p);
+    return uid;
+}
+
+/* The served list is the window from..to with exactly these n items. */
+static void assert_popular(const char *from, const char *to, int n, const int64_t *top,
+                           const int64_t *sold)
+{
+    tc_resp_t *r = get_popular();
+    assert_window(r, from, to);
+    assert_items(r, n, top, sold);
+    tc_free(r);
+}
+
 /* ---------------------------------------------------------------------------
  * tests */
 
@@ -249,10 +263,7 @@ static void new_products(int n, int64_t *pids)
 static void exact_top_five_with_live_product_fields(void **state)
 {
     int64_t p[7];
-    int64_t uid = rich_user();
-
-    clear_range("2020-01-01", "2020-01-15");
-    new_products(7, p);
+    int64_t uid = fresh_days("2020-01-01", "2020-01-15", 7, p);
     /* p3 20 (8 + 12 on two days), p6 15 (one line of a two-line order with p2),
      * p1 12, p5 9, p2 7 (3 + 4), p0 3, p4 1: top five p3 p6 p1 p5 p2 */
     order_at(uid, p[3], 8, "2020-01-06 16:00:00.000");
@@ -294,13 +305,9 @@ static void exact_top_five_with_live_product_fields(void **state)
     /* live values: restock, rename and reprice after the batch, no re-run */
     char path[128];
     snprintf(path, sizeof(path), "/admin/products/%lld", (long long)p[3]);
-    r = tc_admin("PATCH", path, "{\"restock\":50}");
-    assert_int_equal(r->status, 200);
-    tc_free(r);
+    assert_answers(tc_admin("PATCH", path, "{\"restock\":50}"), 200);
     snprintf(path, sizeof(path), "/admin/products/%lld", (long long)p[5]);
-    r = tc_admin("PATCH", path, "{\"name\":\"Popular Lamp\",\"price\":4321}");
-    assert_int_equal(r->status, 200);
-    tc_free(r);
+    assert_answers(tc_admin("PATCH", path, "{\"name\":\"Popular Lamp\",\"price\":4321}"), 200);
 
     r = get_popular();
     assert_window(r, "2020-01-07", "2020-01-09");
@@ -318,10 +325,7 @@ static void exact_top_five_with_live_product_fields(void **state)
 static void ties_go_to_the_lower_product_id(void **state)
 {
     int64_t p[6];
-    int64_t uid = rich_user();
-
-    clear_range("2020-02-01", "2020-02-15");
-    new_products(6, p);
+    int64_t uid = fresh_days("2020-02-01", "2020-02-15", 6, p);
     /* placed highest id first: p5 sells 6, everyone else 5 (p0 in two orders);
      * the tie at the cut-off leaves p4 out */
     order_at(uid, p[5], 6, "2020-02-07 01:00:00.000");
@@ -333,20 +337,14 @@ static void ties_go_to_the_lower_product_id(void **state)
     assert_int_equal(batch("2020-02-10"), 0);
     int64_t top[] = {p[5], p[0], p[1], p[2], p[3]};
     int64_t sold[] = {6, 5, 5, 5, 5};
-    tc_resp_t *r = get_popular();
-    assert_window(r, "2020-02-07", "2020-02-09");
-    assert_items(r, 5, top, sold);
-    tc_free(r);
+    assert_popular("2020-02-07", "2020-02-09", 5, top, sold);
 }
 
 /* as-of 2020-03-20: window UTC [03-16 15:00, 03-19 15:00). */
 static void cancelled_orders_are_not_counted(void **state)
 {
     int64_t p[3];
-    int64_t uid = rich_user();
-
-    clear_range("2020-03-15", "2020-03-25");
-    new_products(3, p);
+    int64_t uid = fresh_days("2020-03-15", "2020-03-25", 3, p);
     int64_t big = order_at(uid, p[0], 10, "2020-03-17 03:00:00.000"); /* cancelled */
     order_at(uid, p[0], 2, "2020-03-17 04:00:00.000");
     order_at(uid, p[1], 5, "2020-03-18 04:00:00.000");
@@ -369,10 +367,7 @@ static void cancelled_orders_are_not_counted(void **state)
     assert_int_equal(batch("2020-03-20"), 0);
     int64_t top[] = {p[1], p[0]};
     int64_t sold[] = {5, 2};
-    tc_resp_t *r = get_popular();
-    assert_window(r, "2020-03-17", "2020-03-19");
-    assert_items(r, 2, top, sold);
-    tc_free(r);
+    assert_popular("2020-03-17", "2020-03-19", 2, top, sold);
 }
 
 /* as-of 2020-03-10 in Asia/Seoul: the window is the local days 03-07..03-09,
@@ -381,10 +376,7 @@ static void cancelled_orders_are_not_counted(void **state)
 static void window_edges_are_local_days(void **state)
 {
     int64_t p[10];
-    int64_t uid = rich_user();
-
-    clear_range("2020-03-01", "2020-03-14");
-    new_products(10, p);
+    int64_t uid = fresh_days("2020-03-01", "2020-03-14", 10, p);
     /* included */
     order_at(uid, p[0], 1, "2020-03-06 15:00:00.000"); /* local 03-07 00:00:00.000, oldest day */
     order_at(uid, p[1], 2, "2020-03-09 14:59:59.999"); /* local 03-09 23:59:59.999, to-day */
@@ -401,30 +393,21 @@ static void window_edges_are_local_days(void **state)
     assert_int_equal(batch("2020-03-10"), 0);
     int64_t top[] = {p[3], p[2], p[1], p[0]};
     int64_t sold[] = {4, 3, 2, 1};
-    tc_resp_t *r = get_popular();
-    assert_window(r, "2020-03-07", "2020-03-09");
-    assert_items(r, 4, top, sold);
-    tc_free(r);
+    assert_popular("2020-03-07", "2020-03-09", 4, top, sold);
 
     /* a day later the as-of day's orders are in and the oldest day is out:
      * window 03-08..03-10 = UTC [03-07 15:00, 03-10 15:00) */
     assert_int_equal(batch("2020-03-11"), 0);
     int64_t top2[] = {p[8], p[6], p[4], p[3], p[1]};
     int64_t sold2[] = {54, 52, 50, 4, 2};
-    r = get_popular();
-    assert_window(r, "2020-03-08", "2020-03-10");
-    assert_items(r, 5, top2, sold2);
-    tc_free(r);
+    assert_popular("2020-03-08", "2020-03-10", 5, top2, sold2);
 }
 
 /* from/to across month, leap-day and year boundaries. */
 static void window_dates_cross_month_and_year(void **state)
 {
     int64_t p[2];
-    int64_t uid = rich_user();
-
-    clear_range("2020-02-25", "2020-03-03");
-    new_products(2, p);
+    int64_t uid = fresh_days("2020-02-25", "2020-03-03", 2, p);
     order_at(uid, p[0], 7, "2020-02-29 14:59:59.999"); /* local 02-29 23:59:59.999 */
     order_at(uid, p[1], 9, "2020-02-29 15:00:00.000"); /* local 03-01: the as-of day */
 
@@ -454,10 +437,7 @@ static void window_dates_cross_month_and_year(void **state)
 static void rerun_gives_the_same_table(void **state)
 {
     int64_t p[6];
-    int64_t uid = rich_user();
-
-    clear_range("2020-04-05", "2020-04-15");
-    new_products(6, p);
+    int64_t uid = fresh_days("2020-04-05", "2020-04-15", 6, p);
     for (int i = 0; i < 6; i++)
         order_at(uid, p[i], 10 + i, "2020-04-08 00:00:00.000");
 
@@ -485,10 +465,7 @@ static void rerun_gives_the_same_table(void **state)
 static void fewer_than_five_and_no_sales(void **state)
 {
     int64_t p[2];
-    int64_t uid = rich_user();
-
-    clear_range("2020-05-01", "2020-05-25");
-    new_products(2, p);
+    int64_t uid = fresh_days("2020-05-01", "2020-05-25", 2, p);
     order_at(uid, p[1], 3, "2020-05-07 00:00:00.000");
     order_at(uid, p[0], 3, "2020-05-08 00:00:00.000");
     order_at(uid, p[1], 1, "2020-05-09 00:00:00.000");
@@ -502,10 +479,7 @@ static void fewer_than_five_and_no_sales(void **state)
     tc_free(r);
 
     assert_int_equal(batch("2020-05-20"), 0);
-    r = get_popular();
-    assert_window(r, "2020-05-17", "2020-05-19");
-    assert_items(r, 0, NULL, NULL);
-    tc_free(r);
+    assert_popular("2020-05-17", "2020-05-19", 0, NULL, NULL);
 }
 
 /* ---------------------------------------------------------------------------

@@ -3,8 +3,10 @@
 #include "lib/keys.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <curl/curl.h>
 #include <stdint.h>
+#include <errmsg.h>
 #include <mysql.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -199,6 +201,17 @@ static int has_header(const char *const *headers, const char *name)
     return 0;
 }
 
+/* "METHOD path" and up to 120 bytes of the body, malloc'd. */
+static char *describe(const char *method, const char *path, const char *body)
+{
+    size_t cap = strlen(method) + strlen(path) + 160;
+    char *d = malloc(cap);
+    assert_non_null(d);
+    snprintf(d, cap, "%s %s%s%.120s%s", method, path, body ? " " : "", body ? body : "",
+             body && strlen(body) > 120 ? "..." : "");
+    return d;
+}
+
 tc_resp_t *tc_req_at(const char *base, const char *method, const char *path, const char *body,
                      const char *const *headers)
 {
@@ -253,6 +266,7 @@ tc_resp_t *tc_req_at(const char *base, const char *method, const char *path, con
         tc_fail();
     }
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
+    r->request = describe(method, path, body);
     r->body = bb.p ? bb.p : strdup("");
     r->len = bb.len;
     r->headers = hb.p ? hb.p : strdup("");
@@ -308,6 +322,7 @@ void tc_free(tc_resp_t *r)
     json_object_put(r->json);
     free(r->body);
     free(r->headers);
+    free(r->request);
     free(r);
 }
 
@@ -421,13 +436,57 @@ const char *tc_str(const tc_resp_t *r, const char *key) { return tc_jstr(body_js
 
 int tc_is_null(const tc_resp_t *r, const char *key) { return tc_jget(body_json(r), key) == NULL; }
 
-void tc_assert_same(int64_t before, int64_t after, const char *what, const char *file, int line)
+/* 1 (and a line on stderr) when a reading changed, else 0. */
+static int report_change(int64_t before, int64_t after, const char *what, const char *file,
+                         int line)
 {
-    if (before != after) {
-        fprintf(stderr, "%s:%d: %s changed %lld -> %lld\n", file, line, what, (long long)before,
-                (long long)after);
-        tc_fail();
-    }
+    if (before == after)
+        return 0;
+    fprintf(stderr, "%s:%d: %s changed %lld -> %lld\n", file, line, what, (long long)before,
+            (long long)after);
+    return 1;
+}
+
+void tc_expect_status_at(const tc_resp_t *r, long status, const char *file, int line,
+                         const char *fmt, ...)
+{
+    char note[512];
+    va_list ap;
+
+    if (r->status == status)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(note, sizeof(note), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%s:%d: %s%s%s%s: expected %ld, got %ld: %s\n", file, line, r->request,
+            *note ? " (" : "", note, *note ? ")" : "", status, r->status, r->body);
+    tc_fail();
+}
+
+int64_t tc_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void tc_nap(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+void tc_wait_gave_up(const char *file, int line, int ms, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s:%d: gave up after %d s waiting for: ", file, line, ms / 1000);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n");
+    tc_fail();
+    abort(); /* tc_fail does not return */
 }
 
 int tc_stack(const char *cmd)
@@ -452,15 +511,73 @@ void tc_assert_problem(const tc_resp_t *r, long status, const char *code, const 
         strcmp(ct, "application/problem+json") != 0 || !r->json ||
         !json_object_object_get_ex(r->json, "code", &c) ||
         strcmp(json_object_get_string(c), code) != 0) {
-        fprintf(stderr, "%s:%d: expected %ld %s, got %ld: %s\n", file, line, status, code,
-                r->status, r->body);
+        fprintf(stderr, "%s:%d: %s: expected %ld %s, got %ld: %s\n", file, line, r->request, status,
+                code, r->status, r->body);
         tc_fail();
     }
     json_object *st = NULL;
     if (!json_object_object_get_ex(r->json, "status", &st) || json_object_get_int(st) != status) {
-        fprintf(stderr, "%s:%d: problem status member mismatch: %s\n", file, line, r->body);
+        fprintf(stderr, "%s:%d: %s: problem status member mismatch: %s\n", file, line, r->request,
+                r->body);
         tc_fail();
     }
+}
+
+void tc_assert_answers(tc_resp_t *r, long status, const char *file, int line)
+{
+    tc_expect_status_at(r, status, file, line, "%s", "");
+    tc_free(r);
+}
+
+void tc_assert_paid(tc_resp_t *r, int64_t total, int64_t balance, const char *file, int line)
+{
+    tc_expect_status_at(r, 201, file, line, "%s", "");
+    if (tc_int(r, "total") != total || tc_int(r, "balance") != balance) {
+        fprintf(stderr, "%s:%d: %s: expected total %lld, balance %lld: %s\n", file, line,
+                r->request, (long long)total, (long long)balance, r->body);
+        tc_fail();
+    }
+    tc_free(r);
+}
+
+int tc_replayed(const tc_resp_t *r)
+{
+    char v[64];
+    return tc_header(r, "Idempotent-Replayed", v, sizeof(v)) && strcmp(v, "true") == 0;
+}
+
+void tc_assert_keyed(const char *path, const char *body, const char *key, long status, int replay,
+                     const char *file, int line)
+{
+    tc_resp_t *r = tc_post_key(path, body, key);
+    tc_expect_status_at(r, status, file, line, "key %s", key);
+    if (tc_replayed(r) != replay) {
+        fprintf(stderr, "%s:%d: %s (key %s): %s\n", file, line, r->request, key,
+                replay ? "not replayed" : "replayed");
+        tc_fail();
+    }
+    tc_free(r);
+}
+
+void tc_assert_refused(tc_resp_t *r, long status, const char *code, const char *file, int line)
+{
+    tc_assert_problem(r, status, code, file, line);
+    tc_free(r);
+}
+
+void tc_assert_invalid(tc_resp_t *r, const char *field, const char *file, int line)
+{
+    json_object *f = NULL;
+
+    tc_assert_problem(r, 400, "INVALID_REQUEST", file, line);
+    if (!json_object_object_get_ex(r->json, "field", &f) ||
+        !json_object_is_type(f, json_type_string) ||
+        (field && strcmp(json_object_get_string(f), field) != 0)) {
+        fprintf(stderr, "%s:%d: %s: expected field %s: %s\n", file, line, r->request,
+                field ? field : "(any)", r->body);
+        tc_fail();
+    }
+    tc_free(r);
 }
 
 static MYSQL *db(void)
@@ -478,6 +595,20 @@ static MYSQL *db(void)
     return my;
 }
 
+/* mysql_query on the test's connection; a connection the server dropped (a
+ * test restarted the database) is opened again and the query sent once more. */
+static int query(const char *q)
+{
+    if (mysql_query(db(), q) == 0)
+        return 0;
+    unsigned err = mysql_errno(my);
+    if (err != CR_SERVER_GONE_ERROR && err != CR_SERVER_LOST)
+        return -1;
+    mysql_close(my);
+    my = NULL;
+    return mysql_query(db(), q);
+}
+
 void tc_sql(const char *fmt, ...)
 {
     char q[4096];
@@ -485,10 +616,125 @@ void tc_sql(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(q, sizeof(q), fmt, ap);
     va_end(ap);
-    if (mysql_query(db(), q) != 0) {
+    if (query(q) != 0) {
         fprintf(stderr, "sql %s: %s\n", q, mysql_error(db()));
         tc_fail();
     }
+}
+
+/* ---- snapshots ------------------------------------------------------------- */
+
+/* The whole-table readings of a snapshot: what a refused request could touch. */
+static const struct {
+    const char *what, *sql;
+} snap_tables[TC_SNAP_TABLES] = {
+    {"users", "SELECT COUNT(*) FROM users"},
+    {"point rows", "SELECT COUNT(*) FROM point"},
+    {"products", "SELECT COUNT(*) FROM product"},
+    {"inventory rows", "SELECT COUNT(*) FROM inventory"},
+    {"sum of balances", "SELECT COALESCE(SUM(balance), 0) FROM point"},
+    {"sum of stock", "SELECT COALESCE(SUM(stock), 0) FROM inventory"},
+    {"point_history rows", "SELECT COUNT(*) FROM point_history"},
+    {"orders", "SELECT COUNT(*) FROM orders"},
+    {"cancelled orders", "SELECT COUNT(*) FROM orders WHERE status = 'CANCELLED'"},
+    {"order_item rows", "SELECT COUNT(*) FROM order_item"},
+    {"payment rows", "SELECT COUNT(*) FROM payment"},
+    {"outbox rows", "SELECT COUNT(*) FROM outbox"},
+    {"idempotency keys", "SELECT COUNT(*) FROM idempotency_key"},
+    {"cart_item rows", "SELECT COUNT(*) FROM cart_item"},
+    {"coupons", "SELECT COUNT(*) FROM coupon"},
+    {"sum of issued quantities", "SELECT COALESCE(SUM(issued_quantity), 0) FROM coupon"},
+    {"user_coupon rows", "SELECT COUNT(*) FROM user_coupon"},
+    {"used coupons", "SELECT COUNT(*) FROM user_coupon WHERE status = 'USED'"},
+    {"sum of used_order_id", "SELECT COALESCE(SUM(used_order_id), 0) FROM user_coupon"},
+};
+
+/* Every whole-table reading in one statement (one consistent read). */
+static void snap_read_tables(int64_t *out)
+{
+    char q[4096];
+    size_t len = (size_t)snprintf(q, sizeof(q), "SELECT ");
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+
+    for (int i = 0; i < TC_SNAP_TABLES && len < sizeof(q); i++)
+        len +=
+            (size_t)snprintf(q + len, sizeof(q) - len, "%s(%s)", i ? ", " : "", snap_tables[i].sql);
+    assert_true(len < sizeof(q));
+    if (query(q) != 0 || !(res = mysql_store_result(db()))) {
+        fprintf(stderr, "sql %s: %s\n", q, mysql_error(db()));
+        tc_fail();
+    }
+    row = mysql_fetch_row(res);
+    for (int i = 0; i < TC_SNAP_TABLES; i++)
+        out[i] = row && row[i] ? strtoll(row[i], NULL, 10) : -1;
+    mysql_free_result(res);
+}
+
+tc_snapshot_t tc_snapshot(int64_t uid, int n, const int64_t *pids)
+{
+    tc_snapshot_t s;
+    long long u = (long long)uid;
+
+    memset(&s, 0, sizeof(s));
+    if (n < 0 || n > TC_SNAP_PRODUCTS) {
+        fprintf(stderr, "tc_snapshot: %d products, at most %d\n", n, TC_SNAP_PRODUCTS);
+        tc_fail();
+    }
+    s.uid = uid;
+    s.n = n;
+    snap_read_tables(s.tables);
+    if (uid) {
+        s.balance =
+            tc_sql_int("SELECT COALESCE((SELECT balance FROM point WHERE user_id=%lld), -1)", u);
+        s.cart_lines = tc_sql_int("SELECT COUNT(*) FROM cart_item WHERE user_id=%lld", u);
+    }
+    for (int i = 0; i < n; i++) {
+        long long p = (long long)(s.pids[i] = pids[i]);
+        s.stock[i] = tc_sql_int(
+            "SELECT COALESCE((SELECT stock FROM inventory WHERE product_id=%lld), -1)", p);
+        if (uid)
+            s.cart_qty[i] = tc_sql_int("SELECT COALESCE(SUM(quantity), 0) FROM cart_item"
+                                       " WHERE user_id=%lld AND product_id=%lld",
+                                       u, p);
+    }
+    return s;
+}
+
+/* The readings of one user and of its products that changed, each reported. */
+static int snap_scoped_changes(const tc_snapshot_t *a, const tc_snapshot_t *b, const char *file,
+                               int line)
+{
+    char what[128];
+    long long u = (long long)a->uid;
+    int changed = 0;
+
+    if (a->uid) {
+        snprintf(what, sizeof(what), "balance of user %lld", u);
+        changed += report_change(a->balance, b->balance, what, file, line);
+        snprintf(what, sizeof(what), "cart lines of user %lld", u);
+        changed += report_change(a->cart_lines, b->cart_lines, what, file, line);
+    }
+    for (int i = 0; i < a->n; i++) {
+        long long p = (long long)a->pids[i];
+        snprintf(what, sizeof(what), "stock of product %lld", p);
+        changed += report_change(a->stock[i], b->stock[i], what, file, line);
+        snprintf(what, sizeof(what), "cart quantity of product %lld of user %lld", p, u);
+        changed += report_change(a->cart_qty[i], b->cart_qty[i], what, file, line);
+    }
+    return changed;
+}
+
+void tc_snapshot_equal_at(const tc_snapshot_t *before, const char *file, int line)
+{
+    tc_snapshot_t after = tc_snapshot(before->uid, before->n, before->pids);
+    int changed = snap_scoped_changes(before, &after, file, line);
+
+    for (int i = 0; i < TC_SNAP_TABLES; i++)
+        changed +=
+            report_change(before->tables[i], after.tables[i], snap_tables[i].what, file, line);
+    if (changed)
+        tc_fail();
 }
 
 int64_t tc_stock(int64_t pid)
@@ -511,6 +757,13 @@ int64_t tc_history_of(int64_t uid)
     return tc_sql_int("SELECT COUNT(*) FROM point_history WHERE user_id=%lld", (long long)uid);
 }
 
+int64_t tc_last_balance_after(int64_t uid)
+{
+    return tc_sql_int("SELECT balance_after FROM point_history WHERE user_id=%lld"
+                      " ORDER BY id DESC LIMIT 1",
+                      (long long)uid);
+}
+
 int64_t tc_sql_int(const char *fmt, ...)
 {
     char q[4096];
@@ -522,7 +775,7 @@ int64_t tc_sql_int(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(q, sizeof(q), fmt, ap);
     va_end(ap);
-    if (mysql_query(db(), q) != 0 || !(res = mysql_store_result(db()))) {
+    if (query(q) != 0 || !(res = mysql_store_result(db()))) {
         fprintf(stderr, "sql %s: %s\n", q, mysql_error(db()));
         tc_fail();
     }
@@ -539,9 +792,7 @@ int64_t tc_sql_int(const char *fmt, ...)
 
 int64_t tc_created_id(tc_resp_t *r, const char *key)
 {
-    if (r->status != 201)
-        fprintf(stderr, "expected 201, got %ld %s\n", r->status, r->body);
-    assert_int_equal(r->status, 201);
+    tc_expect_status(r, 201);
     int64_t id = tc_int(r, key);
     tc_free(r);
     return id;
@@ -585,8 +836,17 @@ void tc_charge(int64_t user_id, int64_t amount)
     snprintf(path, sizeof(path), "/users/%lld/points/charge", (long long)user_id);
     snprintf(body, sizeof(body), "{\"amount\":%lld}", (long long)amount);
     tc_resp_t *r = tc_post(path, body);
-    assert_int_equal(r->status, 200);
+    tc_expect_status(r, 200);
     tc_free(r);
+}
+
+void tc_grant(int64_t user_id, int64_t amount)
+{
+    long long u = (long long)user_id, a = (long long)amount;
+    tc_sql("UPDATE point SET balance = balance + %lld WHERE user_id = %lld", a, u);
+    tc_sql("INSERT INTO point_history (user_id, type, amount, balance_after)"
+           " SELECT user_id, 'CHARGE', %lld, balance FROM point WHERE user_id = %lld",
+           a, u);
 }
 
 int tc_status_code(long status)

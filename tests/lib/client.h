@@ -17,6 +17,7 @@ typedef struct tc_resp {
     size_t len;
     json_object *json; /* parsed body, NULL when not JSON */
     char *headers;     /* raw header block */
+    char *request;     /* "METHOD path" and the start of the body sent: for failure messages */
 } tc_resp_t;
 
 /* Any request. headers: NULL-terminated array of "Name: value" (may be NULL).
@@ -51,6 +52,20 @@ tc_resp_t *tc_getf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 void tc_free(tc_resp_t *r);
 
+/* An order's answer (POST /orders, a checkout): 201 with this total and the
+ * user's balance after it; it is freed. */
+void tc_assert_paid(tc_resp_t *r, int64_t total, int64_t balance, const char *file, int line);
+#define assert_paid(r, total, balance) tc_assert_paid((r), (total), (balance), __FILE__, __LINE__)
+
+/* The response is a replay: Idempotent-Replayed: true. */
+int tc_replayed(const tc_resp_t *r);
+/* POST body to path with the Idempotency-Key: the answer must be `status`,
+ * a replay or not as `replay` says; it is freed. */
+void tc_assert_keyed(const char *path, const char *body, const char *key, long status, int replay,
+                     const char *file, int line);
+#define assert_keyed(path, body, key, status, replay)                                              \
+    tc_assert_keyed((path), (body), (key), (status), (replay), __FILE__, __LINE__)
+
 /* Value of a response header (case-insensitive name), copied into buf; NULL when absent. */
 const char *tc_header(const tc_resp_t *r, const char *name, char *buf, size_t cap);
 
@@ -74,21 +89,80 @@ void tc_sql_time(const char *rfc, char *out);
 void tc_assert_problem(const tc_resp_t *r, long status, const char *code, const char *file,
                        int line);
 #define assert_problem(r, status, code) tc_assert_problem((r), (status), (code), __FILE__, __LINE__)
+/* The same for a response not needed any further: it is freed. */
+void tc_assert_refused(tc_resp_t *r, long status, const char *code, const char *file, int line);
+#define assert_refused(r, status, code) tc_assert_refused((r), (status), (code), __FILE__, __LINE__)
+/* 400 INVALID_REQUEST whose `field` member names `field` (NULL: any field);
+ * the response is freed. */
+void tc_assert_invalid(tc_resp_t *r, const char *field, const char *file, int line);
+#define assert_invalid(r, field) tc_assert_invalid((r), (field), __FILE__, __LINE__)
 
 /* Single integer from SQL (printf-style). Aborts on error or no row. */
 int64_t tc_sql_int(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Run a statement with no result. */
 void tc_sql(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* A reading taken before and after something that must change nothing:
- * fails naming `what` (and the caller's file:line) when they differ. */
-void tc_assert_same(int64_t before, int64_t after, const char *what, const char *file, int line);
+/* The response must have this status, else the test fails at the caller's
+ * file:line, printing the request, the status and the body. tc_expect_statusf
+ * adds a printf-style note for what the request does not show (a header it
+ * sent, a case's index). Safe in a tc_parallel child. */
+void tc_expect_status_at(const tc_resp_t *r, long status, const char *file, int line,
+                         const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+#define tc_expect_status(r, status) tc_expect_status_at((r), (status), __FILE__, __LINE__, "%s", "")
+#define tc_expect_statusf(r, status, ...)                                                          \
+    tc_expect_status_at((r), (status), __FILE__, __LINE__, __VA_ARGS__)
+/* The same for a response not needed any further: it is freed. */
+void tc_assert_answers(tc_resp_t *r, long status, const char *file, int line);
+#define assert_answers(r, status) tc_assert_answers((r), (status), __FILE__, __LINE__)
+
+/* A reading of every row a refused request must not change, taken before it
+ * and compared after it: the counts of users, point, product, inventory,
+ * point_history, orders (and cancelled ones), order_item, payment, outbox,
+ * idempotency_key, cart_item, coupon, user_coupon (and used ones, and the sum
+ * of their order ids), the sums of balances, stock and issued quantities;
+ * and, for uid (0: none), its balance and cart lines; for each of the n
+ * products in pids, its stock and uid's cart quantity of it. */
+#define TC_SNAP_PRODUCTS 4
+#define TC_SNAP_TABLES 19
+typedef struct tc_snapshot {
+    int64_t uid;
+    int n;
+    int64_t pids[TC_SNAP_PRODUCTS];
+    int64_t tables[TC_SNAP_TABLES];
+    int64_t balance, cart_lines;
+    int64_t stock[TC_SNAP_PRODUCTS], cart_qty[TC_SNAP_PRODUCTS];
+} tc_snapshot_t;
+
+tc_snapshot_t tc_snapshot(int64_t uid, int n, const int64_t *pids);
+/* Reads again what `before` read; fails at the caller's file:line listing
+ * every reading that changed (before -> after). */
+void tc_snapshot_equal_at(const tc_snapshot_t *before, const char *file, int line);
+#define tc_snapshot_equal(before) tc_snapshot_equal_at((before), __FILE__, __LINE__)
 
 /* Readings straight from the database. */
-int64_t tc_stock(int64_t pid);      /* Stock of a product, read from inventory. */
-int64_t tc_balance(int64_t uid);    /* Balance of a user, read from point. */
-int64_t tc_orders_of(int64_t uid);  /* Number of orders of a user. */
-int64_t tc_history_of(int64_t uid); /* Number of point_history rows of a user. */
+int64_t tc_stock(int64_t pid);              /* Stock of a product, read from inventory. */
+int64_t tc_balance(int64_t uid);            /* Balance of a user, read from point. */
+int64_t tc_orders_of(int64_t uid);          /* Number of orders of a user. */
+int64_t tc_history_of(int64_t uid);         /* Number of point_history rows of a user. */
+int64_t tc_last_balance_after(int64_t uid); /* balance_after of the user's latest history row. */
+
+/* Waiting for an observable condition, never a sleep standing in for it:
+ * TC_WAIT_UNTIL_MS polls cond every TC_POLL_MS and fails the test after ms
+ * milliseconds, saying what it waited for (printf-style arguments). */
+#define TC_POLL_MS 50
+int64_t tc_mono_ms(void);
+void tc_nap(int ms);
+void tc_wait_gave_up(const char *file, int line, int ms, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5), noreturn));
+#define TC_WAIT_UNTIL_MS(ms, cond, ...)                                                            \
+    do {                                                                                           \
+        int64_t tc_deadline_ = tc_mono_ms() + (ms);                                                \
+        while (!(cond)) {                                                                          \
+            if (tc_mono_ms() > tc_deadline_)                                                       \
+                tc_wait_gave_up(__FILE__, __LINE__, (ms), __VA_ARGS__);                            \
+            tc_nap(TC_POLL_MS);                                                                    \
+        }                                                                                          \
+    } while (0)
 
 /* Run `scripts/stack STATE_DIR cmd` on the test's own stack (db-stop,
  * workers-restart, relay-start, …); its exit status, 0 when it worked. */
@@ -102,6 +176,10 @@ int64_t tc_created_id(tc_resp_t *r, const char *key);
 int64_t tc_new_user(void);
 int64_t tc_new_product(int64_t price, int64_t stock);
 void tc_charge(int64_t user_id, int64_t amount);
+/* Adds amount to a balance straight in SQL (past what a charge may add, to
+ * reach the balance limit), with the CHARGE history row that keeps the books:
+ * every balance is the sum of its history (scripts/check-restore checks it). */
+void tc_grant(int64_t user_id, int64_t amount);
 /* A coupon valid for 7 days (type FIXED or PERCENT); its id. */
 int64_t tc_new_coupon(const char *type, int64_t value, int64_t total);
 /* POST /coupons/{cid}/issue for uid; the response (safe in a tc_parallel child). */

@@ -1,0 +1,327 @@
+/* Beyond one machine, in one test stack (scripts/test starts it with a second
+ * worker pool on its own socket, standing in for a second host, behind one
+ * nginx upstream; and a MariaDB replica fed by GTID, semi-synchronously):
+ *   - a whole pool killed under steady load: reads see no error, writes only
+ *     503s, and each of those resolves through its Idempotency-Key; the books
+ *     hold;
+ *   - catalog reads are served by the replica; a stopped replication thread
+ *     makes it lag past the bound and reads fall back to the primary; a
+ *     killed replica causes no error; no write ever reaches it. */
+#include <mysql.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "lib/client.h"
+
+static const char *env_req(const char *name)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        fail_msg("%s is not set (scripts/test sets it)", name);
+    return v;
+}
+
+/* One integer from SQL run on the replica as root (NULL reads as -1). */
+static int64_t replica_int(const char *fmt, ...)
+{
+    char sql[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof(sql), fmt, ap);
+    va_end(ap);
+    MYSQL *my = mysql_init(NULL);
+    assert_non_null(my);
+    if (!mysql_real_connect(my, NULL, "root", NULL, env_req("COMMERCE_TEST_DB_NAME"), 0,
+                            env_req("COMMERCE_TEST_REPLICA_SOCKET"), 0))
+        fail_msg("replica: %s", mysql_error(my));
+    if (mysql_query(my, sql) != 0)
+        fail_msg("replica: %s: %s", sql, mysql_error(my));
+    int64_t v = -1;
+    MYSQL_RES *res = mysql_store_result(my);
+    if (res) {
+        MYSQL_ROW row = mysql_fetch_row(res);
+        if (row && row[0])
+            v = strtoll(row[0], NULL, 10);
+        mysql_free_result(res);
+    }
+    mysql_close(my);
+    return v;
+}
+
+/* The value of one /metrics sample (0 when absent). */
+static int64_t metric(const char *series)
+{
+    tc_resp_t *r = tc_get("/metrics");
+    assert_int_equal(r->status, 200);
+    int64_t v = 0;
+    for (const char *p = r->body; p && *p;) {
+        const char *eol = strchr(p, '\n');
+        size_t n = strlen(series);
+        if (strncmp(p, series, n) == 0 && p[n] == ' ')
+            v = strtoll(p + n + 1, NULL, 10);
+        p = eol ? eol + 1 : NULL;
+    }
+    tc_free(r);
+    return v;
+}
+
+#define ON_REPLICA "commerce_catalog_reads_total{served=\"replica\"}"
+#define LAGGING "commerce_catalog_reads_total{served=\"primary_replica_lagging\"}"
+#define DOWN "commerce_catalog_reads_total{served=\"primary_replica_down\"}"
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Poll (a GET /products each time) until cond holds; fail after 20 s. */
+#define READ_UNTIL(cond, what)                                                                     \
+    do {                                                                                           \
+        int64_t deadline_ = mono_ms() + 20000;                                                     \
+        for (;;) {                                                                                 \
+            tc_resp_t *r_ = tc_get("/products?limit=5");                                           \
+            assert_int_equal(r_->status, 200);                                                     \
+            tc_free(r_);                                                                           \
+            if (cond)                                                                              \
+                break;                                                                             \
+            if (mono_ms() > deadline_)                                                             \
+                fail_msg("gave up after 20 s waiting for: %s", what);                              \
+            struct timespec t_ = {0, 20 * 1000000L};                                               \
+            nanosleep(&t_, NULL);                                                                  \
+        }                                                                                          \
+    } while (0)
+
+/* The replica has applied everything the primary has committed. */
+static void replica_caught_up(void)
+{
+    char pos[512];
+    snprintf(pos, sizeof(pos), "%s", "");
+    int64_t ok = 0;
+    /* MASTER_GTID_WAIT on the primary's position: 0 when reached (10 s at most) */
+    MYSQL *my = mysql_init(NULL);
+    assert_non_null(my);
+    if (!mysql_real_connect(my, NULL, "root", NULL, NULL, 0, env_req("COMMERCE_TEST_DB_SOCKET"), 0))
+        fail_msg("primary: %s", mysql_error(my));
+    assert_int_equal(mysql_query(my, "SELECT @@gtid_binlog_pos"), 0);
+    MYSQL_RES *res = mysql_store_result(my);
+    MYSQL_ROW row = mysql_fetch_row(res);
+    snprintf(pos, sizeof(pos), "%s", row && row[0] ? row[0] : "");
+    mysql_free_result(res);
+    mysql_close(my);
+    ok = replica_int("SELECT MASTER_GTID_WAIT('%s', 10)", pos);
+    assert_int_equal(ok, 0);
+}
+
+static void catalog_reads_are_served_by_the_replica(void **state)
+{
+    (void)state;
+    tc_new_product(100, 5);
+    replica_caught_up();
+    READ_UNTIL(metric(ON_REPLICA) > 0, "a catalog read served by the replica");
+    int64_t before = metric(ON_REPLICA);
+    for (int i = 0; i < 20; i++) {
+        tc_resp_t *r = tc_get("/products/popular");
+        assert_int_equal(r->status, 200);
+        tc_free(r);
+    }
+    /* every one of them (the workers share the counters) */
+    assert_int_equal(metric(ON_REPLICA) - before, 20);
+    /* and what it served is the primary's data: a product made just now is listed */
+    int64_t pid = tc_new_product(777, 3);
+    replica_caught_up();
+    tc_resp_t *r = tc_getf("/products?after=%lld&limit=1", (long long)(pid - 1));
+    assert_int_equal(r->status, 200);
+    assert_non_null(strstr(r->body, "\"price\":777"));
+    tc_free(r);
+}
+
+static void a_stopped_replica_lags_and_reads_fall_back(void **state)
+{
+    (void)state;
+    replica_int("STOP SLAVE SQL_THREAD");
+    /* the heartbeat stops advancing there: past the bound, reads go to the primary */
+    int64_t lagging = metric(LAGGING);
+    READ_UNTIL(metric(LAGGING) > lagging, "a read falling back from a lagging replica");
+    /* and they are right: a product made now is listed although the replica lacks it */
+    int64_t pid = tc_new_product(4242, 3);
+    tc_resp_t *r = tc_getf("/products?after=%lld&limit=1", (long long)(pid - 1));
+    assert_int_equal(r->status, 200);
+    assert_non_null(strstr(r->body, "\"price\":4242"));
+    tc_free(r);
+    assert_int_equal(replica_int("SELECT COUNT(*) FROM product WHERE id = %lld", (long long)pid),
+                     0);
+    replica_int("START SLAVE SQL_THREAD");
+    replica_caught_up();
+    int64_t served = metric(ON_REPLICA);
+    READ_UNTIL(metric(ON_REPLICA) > served, "reads back on the replica");
+}
+
+static void a_killed_replica_causes_no_error(void **state)
+{
+    (void)state;
+    assert_int_equal(tc_stack("replica-kill"), 0);
+    int64_t down = metric(DOWN);
+    for (int i = 0; i < 40; i++) { /* every worker of both pools meets it */
+        tc_resp_t *r = tc_get("/products?limit=3");
+        assert_int_equal(r->status, 200);
+        tc_free(r);
+        r = tc_get("/products/popular");
+        assert_int_equal(r->status, 200);
+        tc_free(r);
+    }
+    assert_true(metric(DOWN) > down);
+    assert_int_equal(tc_stack("replica-start"), 0);
+    replica_caught_up();
+    int64_t served = metric(ON_REPLICA);
+    READ_UNTIL(metric(ON_REPLICA) > served, "reads back on the restarted replica");
+}
+
+static void no_write_ever_reaches_the_replica(void **state)
+{
+    (void)state;
+    assert_int_equal(replica_int("SELECT @@read_only"), 1);
+    /* nothing was ever written there but by replication: the replica keeps a
+     * binary log of its own writes only (log_slave_updates is off), and it is
+     * empty, while it has applied the primary's transactions */
+    assert_int_equal(replica_int("SELECT @@log_slave_updates"), 0);
+    assert_int_equal(replica_int("SELECT @@gtid_binlog_pos = ''"), 1);
+    assert_int_equal(replica_int("SELECT @@gtid_slave_pos <> ''"), 1);
+    /* the workers' replica account can only read the catalog */
+    assert_int_equal(replica_int("SELECT COUNT(*) FROM information_schema.USER_PRIVILEGES"
+                                 " WHERE GRANTEE LIKE '''commerce_read''@%%'"
+                                 " AND PRIVILEGE_TYPE <> 'USAGE'"),
+                     0);
+    assert_int_equal(replica_int("SELECT COUNT(*) FROM information_schema.TABLE_PRIVILEGES"
+                                 " WHERE GRANTEE LIKE '''commerce_read''@%%'"
+                                 " AND PRIVILEGE_TYPE <> 'SELECT'"),
+                     0);
+    /* and the replica holds exactly the primary's data */
+    replica_caught_up();
+    assert_int_equal(replica_int("SELECT COUNT(*) FROM orders"),
+                     tc_sql_int("SELECT COUNT(*) FROM orders"));
+    assert_int_equal(replica_int("SELECT COALESCE(SUM(balance), 0) FROM point"),
+                     tc_sql_int("SELECT COALESCE(SUM(balance), 0) FROM point"));
+}
+
+/* ---- a whole worker pool killed under load -------------------------------- */
+
+enum { LOADERS = 6, KEYS = 4096 };
+
+struct load {
+    int64_t uids[LOADERS], pid;
+    char done[512];
+};
+
+/* Child 0 kills the second pool, waits, starts it again, then says done. The
+ * others read and order until then; afterwards each retries, with the same
+ * key, every order that got no 201, until it gets one. Exit code: 0, or 1 for
+ * a read that failed, 2 for an answer other than 201/503, 3 for an order its
+ * key could not resolve, 4 when no order went through at all. */
+static int load_or_kill(int i, void *arg)
+{
+    struct load *l = arg;
+    if (i == 0) {
+        int bad = tc_stack("pool2-kill") != 0;
+        struct timespec t = {1, 0}; /* the load runs on one pool for a while */
+        nanosleep(&t, NULL);
+        bad |= tc_stack("pool2-start") != 0;
+        nanosleep(&t, NULL);
+        FILE *f = fopen(l->done, "w");
+        if (f)
+            fclose(f);
+        return bad;
+    }
+    int64_t uid = l->uids[i - 1];
+    static char pending[KEYS][32];
+    int npending = 0, ok = 0;
+    char body[160], key[32];
+    snprintf(body, sizeof(body),
+             "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}", (long long)uid,
+             (long long)l->pid);
+    for (int k = 0; access(l->done, F_OK) != 0; k++) {
+        tc_resp_t *r = tc_getf("/products/%lld", (long long)l->pid);
+        int read_ok = r->status == 200;
+        tc_free(r);
+        if (!read_ok)
+            return 1;
+        snprintf(key, sizeof(key), "pool-%d-%d", i, k);
+        r = tc_post_key("/orders", body, key);
+        long st = r->status;
+        tc_free(r);
+        if (st == 201)
+            ok++;
+        else if (st == 503 && npending < KEYS)
+            snprintf(pending[npending++], sizeof(pending[0]), "%s", key);
+        else
+            return 2;
+    }
+    for (int p = 0; p < npending; p++) {
+        int resolved = 0;
+        for (int t = 0; t < 100 && !resolved; t++) {
+            tc_resp_t *r = tc_post_key("/orders", body, pending[p]);
+            resolved = r->status == 201;
+            tc_free(r);
+            if (!resolved) { /* as a client does: after Retry-After */
+                struct timespec pause = {0, 200 * 1000000L};
+                nanosleep(&pause, NULL);
+            }
+        }
+        if (!resolved)
+            return 3;
+    }
+    return ok + npending > 0 ? 0 : 4;
+}
+
+static void a_killed_pool_loses_no_read_and_no_order(void **state)
+{
+    static struct load l;
+    int results[LOADERS + 1];
+    (void)state;
+
+    snprintf(l.done, sizeof(l.done), "%s/run/pool-done", env_req("COMMERCE_TEST_STATE_DIR"));
+    unlink(l.done);
+    l.pid = tc_new_product(1, 1000000);
+    for (int i = 0; i < LOADERS; i++) {
+        l.uids[i] = tc_new_user();
+        tc_charge(l.uids[i], 1000000);
+    }
+    assert_int_equal(tc_parallel(LOADERS + 1, load_or_kill, &l, results), 0);
+    for (int i = 0; i <= LOADERS; i++)
+        if (results[i] != 0)
+            fail_msg("child %d ended with %d (see load_or_kill)", i, results[i]);
+    /* the books: each balance is its history, the stock its orders */
+    int64_t sold = 0;
+    for (int i = 0; i < LOADERS; i++) {
+        long long u = (long long)l.uids[i];
+        assert_int_equal(tc_balance(l.uids[i]),
+                         tc_sql_int("SELECT SUM(IF(type = 'USE', -amount, amount))"
+                                    " FROM point_history WHERE user_id = %lld",
+                                    u));
+        sold += tc_orders_of(l.uids[i]);
+    }
+    assert_int_equal(tc_stock(l.pid), 1000000 - sold);
+    unlink(l.done);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_killed_pool_loses_no_read_and_no_order),
+        cmocka_unit_test(catalog_reads_are_served_by_the_replica),
+        cmocka_unit_test(a_stopped_replica_lags_and_reads_fall_back),
+        cmocka_unit_test(a_killed_replica_causes_no_error),
+        cmocka_unit_test(no_write_ever_reaches_the_replica),
+    };
+    return cmocka_run_group_tests_name("integration/scale", tests, NULL, NULL);
+}
