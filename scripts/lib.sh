@@ -419,7 +419,7 @@ db_primary_args() {
 	local dir=$1 port
 	[[ -s $dir/run/db.port ]] || free_port >"$dir/run/db.port"
 	port=$(<"$dir/run/db.port")
-	printf '%s\n' --bind-address=127.0.0.1 "--port=$port" --server-id=1 --log-bin=binlog \
+	printf '%s\n' --bind-address=127.0.0.1 "--port=$port" --server-id=1 --log-bin=binlog --sync-binlog=1 \
 		--binlog-format=ROW --gtid-strict-mode=ON --rpl-semi-sync-master-enabled=ON \
 		"--rpl-semi-sync-master-timeout=${STACK_SEMI_SYNC_TIMEOUT_MS:-2000}" \
 		--rpl-semi-sync-master-wait-point=AFTER_SYNC --rpl-semi-sync-master-wait-no-slave=OFF
