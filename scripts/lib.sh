@@ -309,12 +309,18 @@ db_server_socket() { printf '%s\n' "$1/run/mysqld.sock"; }
 # db_pids DIR: the mariadbd serving DIR/mysql, found by its exact --datadir argument.
 db_pids() { pids_with_arg "--datadir=$1/mysql"; }
 
-# db_sql DIR [mariadb args...]: the mariadb client as root over the socket.
+# mariadb_at SOCKET [mariadb args...]: the mariadb client as root over SOCKET.
+mariadb_at() {
+	local sock=$1
+	shift
+	mariadb --no-defaults --socket="$sock" --user=root --default-character-set=utf8mb4 "$@"
+}
+
+# db_sql DIR [mariadb args...]: the mariadb client as root on the primary (the stable name).
 db_sql() {
 	local dir=$1
 	shift
-	mariadb --no-defaults --socket="$(db_socket "$dir")" --user=root \
-		--default-character-set=utf8mb4 "$@"
+	mariadb_at "$(db_socket "$dir")" "$@"
 }
 
 db_ping() {
@@ -434,8 +440,7 @@ replica_pids() { pids_with_arg "--datadir=$1/replica/mysql"; }
 replica_sql() {
 	local dir=$1
 	shift
-	mariadb --no-defaults --socket="$(replica_socket "$dir")" --user=root \
-		--default-character-set=utf8mb4 "$@"
+	mariadb_at "$(replica_socket "$dir")" "$@"
 }
 
 # replica_start DIR: initialise (once), start, and replicate from the primary; from the first
