@@ -316,6 +316,7 @@ static void a_killed_pool_loses_no_read_and_no_order(void **state)
 
 int main(void)
 {
+    tc_replica_sync_reads(0); /* these tests wait for the replica themselves, or must not */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_killed_pool_loses_no_read_and_no_order),
         cmocka_unit_test(catalog_reads_are_served_by_the_replica),

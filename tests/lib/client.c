@@ -107,8 +107,7 @@ char *tc_claims(int64_t uid, int64_t exp_in)
     char *c = malloc(512);
     time_t now = time(NULL);
     assert_non_null(c);
-    snprintf(c, 512,
-             "{\"sub\":\"%lld\",\"iss\":\"%s\",\"aud\":\"%s\",\"iat\":%lld,\"exp\":%lld}",
+    snprintf(c, 512, "{\"sub\":\"%lld\",\"iss\":\"%s\",\"aud\":\"%s\",\"iat\":%lld,\"exp\":%lld}",
              (long long)uid, env_or("COMMERCE_TEST_AUTH_ISSUER", "https://id.test/"),
              env_or("COMMERCE_TEST_AUTH_AUDIENCE", "commerce-test"), (long long)now,
              (long long)(now + exp_in));
@@ -212,11 +211,73 @@ static char *describe(const char *method, const char *path, const char *body)
     return d;
 }
 
+/* ---- catalog reads and the replica ------------------------------------------ */
+
+static MYSQL *replica;
+static pid_t replica_pid;
+static int replica_sync_on = 1;
+
+void tc_replica_sync_reads(int on) { replica_sync_on = on; }
+
+/* What the workers may read from a replica (src/store/replicas.h): the product
+ * list, the popular list, a coupon. */
+static int is_catalog_read(const char *method, const char *path)
+{
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return 0;
+    return strncmp(path, "/coupons/", 9) == 0 || strncmp(path, "/products/popular", 17) == 0 ||
+           (strncmp(path, "/products", 9) == 0 && (path[9] == '\0' || path[9] == '?'));
+}
+
+static MYSQL *db(void);
+
+/* A test reads its own writes: before a catalog read, give the stack's
+ * replica (COMMERCE_TEST_REPLICA_SOCKET) up to 5 s to apply what the primary
+ * has committed. A replica that is down or stopped is not waited for long:
+ * the read then goes to the primary anyway. */
+static void replica_sync(void)
+{
+    const char *sock = getenv("COMMERCE_TEST_REPLICA_SOCKET");
+    char pos[1024] = "", q[1200];
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+
+    if (!sock || !*sock || !replica_sync_on)
+        return;
+    if (mysql_query(db(), "SELECT @@gtid_binlog_pos") != 0 || !(res = mysql_store_result(my)))
+        return;
+    row = mysql_fetch_row(res);
+    snprintf(pos, sizeof(pos), "%s", row && row[0] ? row[0] : "");
+    mysql_free_result(res);
+    if (!replica || replica_pid != getpid()) {
+        replica = mysql_init(NULL);
+        replica_pid = getpid();
+        unsigned timeout = 1;
+        mysql_options(replica, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+        if (!mysql_real_connect(replica, NULL, "root", "", NULL, 0, sock, 0)) {
+            mysql_close(replica);
+            replica = NULL;
+            return;
+        }
+    }
+    snprintf(q, sizeof(q), "SELECT MASTER_GTID_WAIT('%s', 5)", pos);
+    if (mysql_query(replica, q) != 0) {
+        mysql_close(replica);
+        replica = NULL;
+        return;
+    }
+    if ((res = mysql_store_result(replica)))
+        mysql_free_result(res);
+}
+
 tc_resp_t *tc_req_at(const char *base, const char *method, const char *path, const char *body,
                      const char *const *headers)
 {
-    if (!base)
+    if (!base) {
         base = env_or("COMMERCE_TEST_URL", "http://127.0.0.1:8080");
+        if (is_catalog_read(method, path))
+            replica_sync();
+    }
     size_t url_len = strlen(base) + strlen(path) + 1;
     char *url = malloc(url_len);
     struct buf bb = {0}, hb = {0};

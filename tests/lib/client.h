@@ -42,6 +42,13 @@ char *tc_claims(int64_t uid, int64_t exp_in);
 /* A private test key from COMMERCE_TEST_AUTH_DIR ("ec.pem", "rsa.pem"), malloc'd. */
 char *tc_key_pem(const char *name);
 
+/* Catalog reads (the product list, the popular list, a coupon) may be served
+ * by the stack's replica, a moment behind: before each, the client waits (5 s
+ * at most) for the replica to apply what the primary has, so that a test reads
+ * its own writes. tc_replica_sync_reads(0) turns that off (a test of the
+ * replica's own behaviour). */
+void tc_replica_sync_reads(int on);
+
 /* JSON conveniences: Content-Type: application/json is added. */
 tc_resp_t *tc_get(const char *path);
 tc_resp_t *tc_post(const char *path, const char *json);
