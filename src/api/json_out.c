@@ -2,7 +2,6 @@
 
 #include <inttypes.h>
 
-#include "common/metrics.h"
 #include "common/rc.h"
 #include "store/users.h"
 
@@ -68,26 +67,3 @@ int page_reply_for_user(req_t *r, page_t *pg, int rc, int64_t uid)
 }
 
 int no_user(req_t *r, int64_t id) { return problem_user_not_found(r, id); }
-
-int catalog_read(req_t *r, int (*read)(db_t *db, void *arg), void (*reset)(void *arg), void *arg)
-{
-    app_t *app = app_of(r);
-    enum replica_miss miss = REPLICA_DOWN;
-    db_t *db = app->replicas ? replicas_pick(app->replicas, &miss) : NULL;
-    int rc;
-
-    if (!db) {
-        if (app->replicas)
-            metrics_catalog_read(miss == REPLICA_LAGGING ? M_READ_PRIMARY_LAG : M_READ_PRIMARY_DOWN);
-        return read(app->db, arg);
-    }
-    if ((rc = read(db, arg)) != C_DOWN) {
-        metrics_catalog_read(M_READ_REPLICA);
-        return rc;
-    }
-    replicas_failed(app->replicas, db);
-    if (reset)
-        reset(arg);
-    metrics_catalog_read(M_READ_PRIMARY_RETRY);
-    return read(app->db, arg);
-}

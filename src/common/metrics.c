@@ -149,6 +149,16 @@ static void put(struct out *o, const char *fmt, ...)
     }
 }
 
+/* One counter family with one label: HELP and TYPE, then a sample per name. */
+static void put_labelled(struct out *o, const char *name, const char *help, const char *label,
+                         const char *const *names, const uint64_t *counters, int n)
+{
+    put(o, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+    for (int i = 0; i < n; i++)
+        put(o, "%s{%s=\"%s\"} %llu\n", name, label, names[i],
+            (unsigned long long)get(&counters[i]));
+}
+
 static const char *route_name(int r, const char *const *route_names, int n)
 {
     return r < n ? route_names[r] : r == METRICS_ROUTES ? "none" : NULL;
@@ -207,28 +217,21 @@ int metrics_render(char **buf, size_t *len, const char *const *route_names, int 
         put(&o, "commerce_http_request_duration_seconds_count{route=\"%s\"} %llu\n", name,
             (unsigned long long)cum);
     }
-    put(&o, "# HELP commerce_orders_total Order placements (POST /orders, checkout) by outcome.\n"
-            "# TYPE commerce_orders_total counter\n");
-    for (int i = 0; i < M_ORDER_OUTCOMES; i++)
-        put(&o, "commerce_orders_total{outcome=\"%s\"} %llu\n", order_names[i],
-            (unsigned long long)get(&m->orders[i]));
+    put_labelled(&o, "commerce_orders_total",
+                 "Order placements (POST /orders, checkout) by outcome.", "outcome", order_names,
+                 m->orders, M_ORDER_OUTCOMES);
     put(&o,
         "# HELP commerce_order_cancels_total Orders cancelled (and refunded).\n"
         "# TYPE commerce_order_cancels_total counter\n"
         "commerce_order_cancels_total %llu\n",
         (unsigned long long)get(&m->cancels));
-    put(&o, "# HELP commerce_relay_deliveries_total Delivery attempts of this host's relays, by"
-            " outcome.\n"
-            "# TYPE commerce_relay_deliveries_total counter\n");
-    for (int i = 0; i < M_DELIVERY_OUTCOMES; i++)
-        put(&o, "commerce_relay_deliveries_total{outcome=\"%s\"} %llu\n", delivery_names[i],
-            (unsigned long long)get(&m->deliveries[i]));
-    put(&o, "# HELP commerce_catalog_reads_total Catalog reads (product list, popular list, a"
-            " coupon) when replicas are configured, by where they were served.\n"
-            "# TYPE commerce_catalog_reads_total counter\n");
-    for (int i = 0; i < M_READ_OUTCOMES; i++)
-        put(&o, "commerce_catalog_reads_total{served=\"%s\"} %llu\n", read_names[i],
-            (unsigned long long)get(&m->reads[i]));
+    put_labelled(&o, "commerce_relay_deliveries_total",
+                 "Delivery attempts of this host's relays, by outcome.", "outcome", delivery_names,
+                 m->deliveries, M_DELIVERY_OUTCOMES);
+    put_labelled(&o, "commerce_catalog_reads_total",
+                 "Catalog reads (product list, popular list, a coupon) when replicas are"
+                 " configured, by where they were served.",
+                 "served", read_names, m->reads, M_READ_OUTCOMES);
     if (o.failed) {
         free(o.p);
         return C_ERR;

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -78,29 +77,17 @@ static int64_t metric(const char *series)
 #define LAGGING "commerce_catalog_reads_total{served=\"primary_replica_lagging\"}"
 #define DOWN "commerce_catalog_reads_total{served=\"primary_replica_down\"}"
 
-static int64_t mono_ms(void)
+/* One catalog read (it must answer 200); true, so that it can lead a condition. */
+static int read_once(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    tc_resp_t *r = tc_get("/products?limit=5");
+    assert_int_equal(r->status, 200);
+    tc_free(r);
+    return 1;
 }
 
-/* Poll (a GET /products each time) until cond holds; fail after 20 s. */
-#define READ_UNTIL(cond, what)                                                                     \
-    do {                                                                                           \
-        int64_t deadline_ = mono_ms() + 20000;                                                     \
-        for (;;) {                                                                                 \
-            tc_resp_t *r_ = tc_get("/products?limit=5");                                           \
-            assert_int_equal(r_->status, 200);                                                     \
-            tc_free(r_);                                                                           \
-            if (cond)                                                                              \
-                break;                                                                             \
-            if (mono_ms() > deadline_)                                                             \
-                fail_msg("gave up after 20 s waiting for: %s", what);                              \
-            struct timespec t_ = {0, 20 * 1000000L};                                               \
-            nanosleep(&t_, NULL);                                                                  \
-        }                                                                                          \
-    } while (0)
+/* Read (a GET /products each poll) until cond holds; fail after 20 s. */
+#define READ_UNTIL(cond, what) TC_WAIT_UNTIL_MS(20000, read_once() && (cond), "%s", what)
 
 /* The replica has applied everything the primary has committed. */
 static void replica_caught_up(void)
@@ -233,10 +220,9 @@ static int load_or_kill(int i, void *arg)
     struct load *l = arg;
     if (i == 0) {
         int bad = tc_stack("pool2-kill") != 0;
-        struct timespec t = {1, 0}; /* the load runs on one pool for a while */
-        nanosleep(&t, NULL);
+        tc_nap(1000); /* the load runs on one pool for a while */
         bad |= tc_stack("pool2-start") != 0;
-        nanosleep(&t, NULL);
+        tc_nap(1000);
         FILE *f = fopen(l->done, "w");
         if (f)
             fclose(f);
@@ -272,10 +258,8 @@ static int load_or_kill(int i, void *arg)
             tc_resp_t *r = tc_post_key("/orders", body, pending[p]);
             resolved = r->status == 201;
             tc_free(r);
-            if (!resolved) { /* as a client does: after Retry-After */
-                struct timespec pause = {0, 200 * 1000000L};
-                nanosleep(&pause, NULL);
-            }
+            if (!resolved)
+                tc_nap(200); /* as a client does: after Retry-After */
         }
         if (!resolved)
             return 3;

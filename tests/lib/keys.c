@@ -177,3 +177,12 @@ int tk_write_test_keys(const char *dir)
     free(jwks);
     return rc;
 }
+
+char *tk_bearer(const char *alg, const char *key, const char *kid, const char *claims)
+{
+    char *t = tk_sign(alg, key, kid, claims), *h = t ? malloc(strlen(t) + 8) : NULL;
+    if (h)
+        sprintf(h, "Bearer %s", t);
+    free(t);
+    return h;
+}

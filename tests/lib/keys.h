@@ -27,6 +27,9 @@ char *tk_jwk(const char *private_pem, const char *kid);
  * is malloc'd (NULL when libjwt refuses). */
 char *tk_sign(const char *alg, const char *key, const char *kid, const char *claims);
 
+/* "Bearer <token>" for tk_sign's token (malloc'd; NULL when signing fails). */
+char *tk_bearer(const char *alg, const char *key, const char *kid, const char *claims);
+
 /* base64url without padding, malloc'd (to build deliberately broken tokens). */
 char *tk_b64url(const char *data, int len);
 
