@@ -1,0 +1,179 @@
+# shellcheck shell=bash
+# The MariaDB primary: a throwaway mariadbd per stack, on a unix socket (and, when it feeds a
+# replica, a loopback port: replica.sh), with the schema, the program accounts and demo data.
+# State-directory files:
+#   DIR/mysql/                the datadir; DIR/mysql.initialized marks a complete init
+#   DIR/run/mysqld.sock       the primary's socket; DIR/run/mysqld.pid (mariadbd writes it)
+#   DIR/run/db.sock           the stable name clients use: a symlink to mysqld.sock (after
+#                             scripts/stack failover: to replica.sock)
+#   DIR/log/mysqld.err, mysqld.out, mysql-install.log
+#   DIR/demo.loaded           sql/demo.sql was loaded
+# The server is found by its exact --datadir argument (db_pids), not by its pid file: mariadbd
+# writes the pid file only once InnoDB is up, and a server still recovering after a crash must
+# be found too (or a second one would be started on the same datadir).
+
+# db_socket DIR: the stable name every program and client connects to: a symlink to the
+# current primary's socket (DIR/run/mysqld.sock; after scripts/stack failover the promoted
+# replica's), so that a failover points everything at the new primary without a restart.
+db_socket() { printf '%s\n' "$1/run/db.sock"; }
+# db_server_socket DIR: the socket the primary mariadbd of DIR/mysql listens on.
+db_server_socket() { printf '%s\n' "$1/run/mysqld.sock"; }
+
+# db_pids DIR: the mariadbd serving DIR/mysql, found by its exact --datadir argument.
+db_pids() { pids_with_arg "--datadir=$1/mysql"; }
+
+# mariadb_at SOCKET [mariadb args...]: the mariadb client as root over SOCKET.
+mariadb_at() {
+	local sock=$1
+	shift
+	mariadb --no-defaults --socket="$sock" --user=root --default-character-set=utf8mb4 "$@"
+}
+
+# db_sql DIR [mariadb args...]: the mariadb client as root on the primary (the stable name).
+db_sql() {
+	local dir=$1
+	shift
+	mariadb_at "$(db_socket "$dir")" "$@"
+}
+
+db_ping() {
+	mariadb-admin --no-defaults --socket="$(db_socket "$1")" --user=root \
+		--connect-timeout=2 ping >/dev/null 2>&1 &&
+		db_sql "$1" --connect-timeout=2 -e 'SELECT 1' >/dev/null 2>&1
+}
+
+# db_init DIR: initialise the datadir once. An init interrupted by a crash (no marker) is redone.
+db_init() {
+	local dir=$1
+	[[ -f $dir/mysql.initialized ]] && return 0
+	[[ -z $(db_pids "$dir") ]] || die "a mariadbd runs on the uninitialised datadir $dir/mysql"
+	log "initialising MariaDB in $dir/mysql"
+	rm -rf "$dir/mysql"
+	mkdir -p "$dir/mysql"
+	local user=()
+	[[ $(id -u) -eq 0 ]] && user=(--user=root)
+	if ! mariadb-install-db --no-defaults "${user[@]}" --datadir="$dir/mysql" \
+		--auth-root-authentication-method=normal --skip-test-db \
+		--skip-name-resolve >"$dir/log/mysql-install.log" 2>&1; then
+		cat "$dir/log/mysql-install.log" >&2
+		die "mariadb-install-db failed"
+	fi
+	touch "$dir/mysql.initialized"
+}
+
+# db_start DIR: start (or reuse) the MariaDB of DIR and wait until it answers SQL.
+# With STACK_REPLICA=1 it is a primary: binary log, GTIDs, semi-synchronous replication
+# (db_primary_args) and a loopback TCP port for the replica.
+db_start() {
+	local dir=$1 sock pids
+	sock=$(db_server_socket "$dir")
+	# the stable name points at this server unless a failover pointed it elsewhere
+	[[ -L $(db_socket "$dir") ]] || ln -s mysqld.sock "$(db_socket "$dir")"
+	db_init "$dir"
+	mapfile -t pids < <(db_pids "$dir")
+	if ((${#pids[@]})); then
+		if db_wait "$dir" 30; then
+			log "MariaDB already running (pid ${pids[*]}), reusing it"
+			return 0
+		fi
+		log "MariaDB pid ${pids[*]} does not answer; restarting it"
+		db_stop "$dir"
+	fi
+	rm -f "$sock" "$sock.lock" "$dir/run/mysqld.pid"
+	local user=()
+	[[ $(id -u) -eq 0 ]] && user=(--user=root)
+	# setsid: detached from the caller's terminal and process group (Ctrl-C, hangup).
+	# The server settings the service is tuned for (mariadb/60-commerce.cnf: durable commits),
+	# plus this stack's paths; STACK_DB_ARGS adds more (bench/run: the binary log).
+	# shellcheck disable=SC2086 # STACK_DB_ARGS is a list of options
+	local net=(--skip-networking)
+	[[ ${STACK_REPLICA:-0} == 1 ]] && mapfile -t net < <(db_primary_args "$dir")
+	setsid mariadbd --defaults-file="$COMMERCE_ROOT/mariadb/60-commerce.cnf" "${user[@]}" \
+		--datadir="$dir/mysql" \
+		--socket="$sock" \
+		"${net[@]}" \
+		--pid-file="$dir/run/mysqld.pid" \
+		--log-error="$dir/log/mysqld.err" \
+		${STACK_DB_ARGS:-} \
+		</dev/null >>"$dir/log/mysqld.out" 2>&1 &
+	disown
+	if ! db_wait "$dir" 60; then
+		tail -n 30 "$dir/log/mysqld.err" >&2 2>/dev/null || true
+		die "MariaDB did not start (log: $dir/log/mysqld.err)"
+	fi
+	log "MariaDB up on $sock"
+}
+
+# db_wait DIR SECONDS: wait until the server answers; gives up early when no mariadbd runs.
+db_wait() {
+	local dir=$1 deadline start=$SECONDS
+	deadline=$((SECONDS + $2))
+	while ((SECONDS < deadline)); do
+		db_ping "$dir" && return 0
+		# After a grace period, stop waiting for a server that is not there at all.
+		if ((SECONDS - start >= 2)) && [[ -z $(db_pids "$dir") ]]; then
+			return 1
+		fi
+		sleep 0.2
+	done
+	return 1
+}
+
+# db_stop DIR: clean shutdown (SIGTERM), SIGKILL after 60 s. Keeps the data.
+db_stop() {
+	local dir=$1 pids
+	mapfile -t pids < <(db_pids "$dir")
+	if ((${#pids[@]})); then
+		stop_pids TERM 60 "${pids[@]}"
+	fi
+	rm -f "$(db_server_socket "$dir")" "$(db_server_socket "$dir").lock" "$dir/run/mysqld.pid"
+}
+
+# db_schema DIR: create the database and apply sql/schema.sql (idempotent).
+db_schema() {
+	local dir=$1 schema=$COMMERCE_ROOT/sql/schema.sql
+	[[ -f $schema ]] || die "missing $schema"
+	db_sql "$dir" -e "CREATE DATABASE IF NOT EXISTS \`$COMMERCE_DB_NAME\`
+		CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+	db_sql "$dir" "$COMMERCE_DB_NAME" <"$schema"
+}
+
+# db_accounts DIR: the program accounts (fcgi, relay, popular, read) and their grants
+# (sql/grants.sql), with passwords from DIR/secrets (made on first use: secret_file,
+# config.sh). The passwords go to the client on stdin.
+db_accounts() {
+	local dir=$1 p name sql=$COMMERCE_ROOT/sql/grants.sql
+	[[ -f $sql ]] || die "missing $sql"
+	{
+		for name in fcgi relay popular read; do
+			p=$(<"$(secret_file "$dir" "$name-db-password")")
+			printf "SET @%s_password = '%s';\n" "$name" "$p" # base64url: no quotes in it
+		done
+		echo "SET @account_host = 'localhost';"
+		cat "$sql"
+	} | db_sql "$dir" "$COMMERCE_DB_NAME"
+}
+
+# db_demo DIR: load sql/demo.sql unless the product table already has rows.
+db_demo() {
+	local dir=$1 demo=$COMMERCE_ROOT/sql/demo.sql table count
+	if [[ ! -f $demo ]]; then
+		log "no $demo, skipping demo data"
+		return 0
+	fi
+	table=$(db_sql "$dir" -N -B -e "SELECT table_name FROM information_schema.tables
+		WHERE table_schema = '$COMMERCE_DB_NAME' AND table_name IN ('products', 'product')
+		ORDER BY table_name DESC LIMIT 1")
+	if [[ -n $table ]]; then
+		count=$(db_sql "$dir" -N -B "$COMMERCE_DB_NAME" -e "SELECT COUNT(*) FROM \`$table\`")
+		if [[ $count != 0 ]]; then
+			log "demo data already present ($count rows in $table)"
+			return 0
+		fi
+	elif [[ -f $dir/demo.loaded ]]; then
+		return 0
+	fi
+	log "loading demo data"
+	db_sql "$dir" "$COMMERCE_DB_NAME" <"$demo"
+	touch "$dir/demo.loaded"
+}

@@ -1,0 +1,95 @@
+# shellcheck shell=bash
+# nginx in front of the worker pools: nginx/dev.conf.in rendered for one stack, started on
+# 127.0.0.1:PORT, reloaded, stopped. nginx daemonizes itself and writes its own pid file.
+# State-directory files:
+#   DIR/nginx.conf            rendered from nginx/dev.conf.in (nginx_render)
+#   DIR/nginx-upstream.conf   the worker pools behind the upstream (one line per pool)
+#   DIR/fastcgi_params        a link to Debian's /etc/nginx/fastcgi_params
+#   DIR/nginx.d/              more locations for the server block (bench/run adds its peers)
+#   DIR/nginx/                nginx's temp paths
+#   DIR/run/nginx.pid         the master (nginx writes it)
+#   DIR/log/nginx-error.log, nginx-access.log
+
+# nginx_user: the user directive's argument. nginx workers run as nobody when the master is
+# root; they must reach DIR/run/fcgi.sock. If some directory above the state dir is not
+# world-searchable (a repo under /root, say), run the workers as root instead.
+nginx_user() {
+	local dir=$1 d
+	if [[ $(id -u) -eq 0 ]]; then
+		d=$dir/run
+		while [[ $d != / && -n $d ]]; do
+			if ((!(8#$(stat -c %a "$d") & 1))); then
+				log "$d is not world-searchable: nginx workers run as root"
+				echo root
+				return 0
+			fi
+			d=$(dirname "$d")
+		done
+	fi
+	if getent group nogroup >/dev/null 2>&1; then echo "nobody nogroup"; else echo nobody; fi
+}
+
+# nginx_render DIR PORT RATE BURST: render nginx/dev.conf.in into DIR/nginx.conf.
+nginx_render() {
+	local dir=$1 port=$2 rate=$3 burst=$4 user
+	user=$(nginx_user "$dir")
+	sed -e "s|@STATE_DIR@|$dir|g" \
+		-e "s|@FCGI_SOCKET@|$dir/run/fcgi.sock|g" \
+		-e "s|@PORT@|$port|g" \
+		-e "s|@RATE@|$rate|g" \
+		-e "s|@BURST@|$burst|g" \
+		-e "s|@USER@|$user|g" \
+		-e "s|@ROOT@|$COMMERCE_ROOT|g" \
+		"$COMMERCE_ROOT/nginx/dev.conf.in" >"$dir/nginx.conf.tmp"
+	# the worker pools behind the upstream (the production site's parameters)
+	{
+		echo "server unix:$(pool_file "$dir" 1 sock) max_fails=1 fail_timeout=5s;"
+		[[ ${STACK_POOLS:-1} == 2 ]] && echo "server unix:$(pool_file "$dir" 2 sock) max_fails=1 fail_timeout=5s;"
+	} >"$dir/nginx-upstream.conf"
+	# the snippets include fastcgi_params relative to the configuration's directory
+	ln -sfn /etc/nginx/fastcgi_params "$dir/fastcgi_params"
+	if grep -n '@[A-Z_]*@' "$dir/nginx.conf.tmp" >&2; then
+		die "unreplaced placeholders in nginx/dev.conf.in"
+	fi
+	mv -f "$dir/nginx.conf.tmp" "$dir/nginx.conf"
+}
+
+nginx_cmd() {
+	local dir=$1
+	shift
+	nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/log/nginx-error.log" "$@"
+}
+
+# nginx_start DIR PORT RATE BURST: (re)start nginx of DIR on 127.0.0.1:PORT.
+# Returns non-zero (does not exit) when nginx cannot start, e.g. the port was taken.
+nginx_start() {
+	local dir=$1 port=$2 rate=$3 burst=$4
+	nginx_stop "$dir"
+	if port_in_use "$port"; then
+		log "port $port is already in use by another program"
+		return 1
+	fi
+	nginx_render "$dir" "$port" "$rate" "$burst"
+	if ! nginx_cmd "$dir" -t -q; then
+		log "nginx configuration test failed ($dir/nginx.conf)"
+		return 1
+	fi
+	if ! nginx_cmd "$dir"; then
+		log "nginx did not start on port $port (log: $dir/log/nginx-error.log)"
+		return 1
+	fi
+	local deadline=$((SECONDS + 5))
+	while [[ -z $(pidfile_pid "$dir/run/nginx.pid" nginx) ]]; do
+		((SECONDS < deadline)) || {
+			log "nginx wrote no pid file"
+			return 1
+		}
+		sleep 0.05
+	done
+	log "nginx on http://127.0.0.1:$port"
+}
+
+# nginx_stop DIR: graceful quit (SIGQUIT), SIGKILL for the group after 10 s.
+nginx_stop() {
+	stop_group "$1/run/nginx.pid" nginx QUIT 10
+}
