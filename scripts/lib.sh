@@ -2,7 +2,7 @@
 # The stack library: every script, test and benchmark sources this file (source it; do not run
 # it). It loads the parts in scripts/lib/, one file per concern (HACKING.md has the map):
 #   packages.sh  Debian packages, promtool, the build
-#   proc.sh      processes, ports, readiness
+#   proc.sh      processes (start-stop-daemon, pgrep), ports, readiness
 #   config.sh    the state directory's layout, secrets, the programs' configuration files
 #   db.sh        the MariaDB primary: init, start, stop, schema, accounts, demo data
 #   replica.sh   the replica and the failover

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # The MariaDB primary: a throwaway mariadbd per stack, on a unix socket (and, when it feeds a
 # replica, a loopback port: replica.sh), with the schema, the program accounts and demo data.
+# Also the two helpers the replica shares: mariadb_install and mariadbd_start.
 # State-directory files:
 #   DIR/mysql/                the datadir; DIR/mysql.initialized marks a complete init
 #   DIR/run/mysqld.sock       the primary's socket; DIR/run/mysqld.pid (mariadbd writes it)
@@ -42,31 +43,49 @@ db_ping() {
 		db_sql "$1" --connect-timeout=2 -e 'SELECT 1' >/dev/null 2>&1
 }
 
+# mariadb_install DATADIR LOG: a new, empty datadir (root over the socket, no password).
+mariadb_install() {
+	local datadir=$1 out=$2 user=()
+	[[ $(id -u) -eq 0 ]] && user=(--user=root)
+	rm -rf "$datadir"
+	mkdir -p "$datadir"
+	if ! mariadb-install-db --no-defaults "${user[@]}" --datadir="$datadir" \
+		--auth-root-authentication-method=normal --skip-test-db \
+		--skip-name-resolve >"$out" 2>&1; then
+		tail -n 30 "$out" >&2
+		die "mariadb-install-db failed for $datadir (log: $out)"
+	fi
+}
+
+# mariadbd_start DIR DATADIR SOCKET PIDFILE LOG [OPTION...]: start a mariadbd on DATADIR with
+# the server settings the service is tuned for (mariadb/60-commerce.cnf: durable commits),
+# listening on SOCKET, its log in LOG.err (and its output in LOG.out), plus the OPTIONs.
+mariadbd_start() {
+	local dir=$1 datadir=$2 sock=$3 pidfile=$4 out=$5 user=()
+	shift 5
+	[[ $(id -u) -eq 0 ]] && user=(--user=root)
+	rm -f "$sock" "$sock.lock"
+	daemon_start --own-pidfile "$dir" "$pidfile" "$out.out" mariadbd \
+		--defaults-file="$COMMERCE_ROOT/mariadb/60-commerce.cnf" "${user[@]}" \
+		--datadir="$datadir" --socket="$sock" --pid-file="$pidfile" --log-error="$out.err" "$@"
+}
+
 # db_init DIR: initialise the datadir once. An init interrupted by a crash (no marker) is redone.
 db_init() {
 	local dir=$1
 	[[ -f $dir/mysql.initialized ]] && return 0
 	[[ -z $(db_pids "$dir") ]] || die "a mariadbd runs on the uninitialised datadir $dir/mysql"
 	log "initialising MariaDB in $dir/mysql"
-	rm -rf "$dir/mysql"
-	mkdir -p "$dir/mysql"
-	local user=()
-	[[ $(id -u) -eq 0 ]] && user=(--user=root)
-	if ! mariadb-install-db --no-defaults "${user[@]}" --datadir="$dir/mysql" \
-		--auth-root-authentication-method=normal --skip-test-db \
-		--skip-name-resolve >"$dir/log/mysql-install.log" 2>&1; then
-		cat "$dir/log/mysql-install.log" >&2
-		die "mariadb-install-db failed"
-	fi
+	mariadb_install "$dir/mysql" "$dir/log/mysql-install.log"
 	touch "$dir/mysql.initialized"
 }
 
 # db_start DIR: start (or reuse) the MariaDB of DIR and wait until it answers SQL.
 # With STACK_REPLICA=1 it is a primary: binary log, GTIDs, semi-synchronous replication
-# (db_primary_args) and a loopback TCP port for the replica.
+# and a loopback TCP port for the replica (db_primary_args, replica.sh).
+# STACK_DB_ARGS adds more options (bench/run: the binary log).
 db_start() {
-	local dir=$1 sock pids
-	sock=$(db_server_socket "$dir")
+	local dir=$1 pids net=(--skip-networking)
 	# the stable name points at this server unless a failover pointed it elsewhere
 	[[ -L $(db_socket "$dir") ]] || ln -s mysqld.sock "$(db_socket "$dir")"
 	db_init "$dir"
@@ -79,29 +98,15 @@ db_start() {
 		log "MariaDB pid ${pids[*]} does not answer; restarting it"
 		db_stop "$dir"
 	fi
-	rm -f "$sock" "$sock.lock" "$dir/run/mysqld.pid"
-	local user=()
-	[[ $(id -u) -eq 0 ]] && user=(--user=root)
-	# setsid: detached from the caller's terminal and process group (Ctrl-C, hangup).
-	# The server settings the service is tuned for (mariadb/60-commerce.cnf: durable commits),
-	# plus this stack's paths; STACK_DB_ARGS adds more (bench/run: the binary log).
-	# shellcheck disable=SC2086 # STACK_DB_ARGS is a list of options
-	local net=(--skip-networking)
 	[[ ${STACK_REPLICA:-0} == 1 ]] && mapfile -t net < <(db_primary_args "$dir")
-	setsid mariadbd --defaults-file="$COMMERCE_ROOT/mariadb/60-commerce.cnf" "${user[@]}" \
-		--datadir="$dir/mysql" \
-		--socket="$sock" \
-		"${net[@]}" \
-		--pid-file="$dir/run/mysqld.pid" \
-		--log-error="$dir/log/mysqld.err" \
-		${STACK_DB_ARGS:-} \
-		</dev/null >>"$dir/log/mysqld.out" 2>&1 &
-	disown
+	# shellcheck disable=SC2086 # STACK_DB_ARGS is a list of options
+	mariadbd_start "$dir" "$dir/mysql" "$(db_server_socket "$dir")" "$dir/run/mysqld.pid" \
+		"$dir/log/mysqld" "${net[@]}" ${STACK_DB_ARGS:-}
 	if ! db_wait "$dir" 60; then
 		tail -n 30 "$dir/log/mysqld.err" >&2 2>/dev/null || true
 		die "MariaDB did not start (log: $dir/log/mysqld.err)"
 	fi
-	log "MariaDB up on $sock"
+	log "MariaDB up on $(db_server_socket "$dir")"
 }
 
 # db_wait DIR SECONDS: wait until the server answers; gives up early when no mariadbd runs.

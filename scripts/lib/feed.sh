@@ -1,31 +1,29 @@
 # shellcheck shell=bash
 # The order-event feed: commerce-relay, which delivers the outbox to the data platform at
 # STACK_PLATFORM_URL, and scripts/fake-platform, which stands in for that platform on its port
-# (when STACK_FAKE_PLATFORM=1) and checks the relay's signatures. Both run in a session of their
-# own (setsid), their pids in pid files. commerce-popular is a batch (cron / systemd timer), not
-# a daemon: nothing to start here (scripts/dev-batch runs it).
+# (when STACK_FAKE_PLATFORM=1) and checks the relay's signatures. Both are daemons started by
+# daemon_start (proc.sh). commerce-popular is a batch (cron / systemd timer), not a daemon:
+# nothing to start here (scripts/dev-batch runs it).
 # State-directory files:
 #   DIR/run/relay.pid, DIR/log/relay.log                commerce-relay (DIR/relay.conf)
 #   DIR/run/platform.pid, DIR/log/platform.log          the fake platform
 #   DIR/log/platform-events.jsonl                       the events it received
 #   DIR/secrets/platform-secret                         the deliveries' signing secret
 
+# platform_start DIR URL: (re)start the fake data platform on URL's port, and wait until it
+# answers.
 platform_start() {
-	local dir=$1 url=$2 port i secret
+	local dir=$1 url=$2 port i secret pidfile=$1/run/platform.pid
 	platform_stop "$dir"
 	port=$(url_port "$url")
 	[[ $port =~ ^[0-9]+$ ]] || die "no port in data platform URL: $url"
 	secret=$(secret_file "$dir" platform-secret)
-	setsid python3 "$COMMERCE_ROOT/scripts/fake-platform" --port "$port" \
-		--log "$dir/log/platform-events.jsonl" --secret-file "$secret" \
-		</dev/null >>"$dir/log/platform.log" 2>&1 &
-	local pid=$!
-	echo "$pid" >"$dir/run/platform.pid"
-	disown
+	daemon_start "$dir" "$pidfile" "$dir/log/platform.log" \
+		python3 "$COMMERCE_ROOT/scripts/fake-platform" --port "$port" \
+		--log "$dir/log/platform-events.jsonl" --secret-file "$secret"
 	for ((i = 0; i < 100; i++)); do
 		curl -sf "http://127.0.0.1:$port/_state" >/dev/null 2>&1 && break
-		# alive is enough: right after the fork it may not have exec'd python yet
-		if ! pid_alive "$pid"; then
+		if [[ -z $(pidfile_pid "$pidfile" fake-platform) ]]; then
 			tail -n 5 "$dir/log/platform.log" >&2
 			die "the fake data platform exited (port $port taken? set COMMERCE_FAKE_PLATFORM_PORT; log: $dir/log/platform.log)"
 		fi
@@ -46,10 +44,8 @@ relay_start() {
 	relay_stop "$dir"
 	[[ -x $relay ]] || die "missing $relay (build failed?)"
 	# shellcheck disable=SC2086 # the wrapper is a command prefix
-	COMMERCE_CONFIG=$dir/relay.conf setsid ${COMMERCE_RELAY_WRAPPER:-} "$relay" \
-		</dev/null >>"$dir/log/relay.log" 2>&1 &
-	echo "$!" >"$dir/run/relay.pid"
-	disown
+	COMMERCE_CONFIG=$dir/relay.conf daemon_start "$dir" "$dir/run/relay.pid" "$dir/log/relay.log" \
+		${COMMERCE_RELAY_WRAPPER:-} "$relay"
 	log "commerce-relay started (log: $dir/log/relay.log)"
 }
 

@@ -1,61 +1,61 @@
 # shellcheck shell=bash
-# Processes: finding, waiting for and stopping the programs a stack starts (plain /proc, so
-# procps is not needed); and the ports and readiness checks every part uses to know it is up.
+# Processes: starting the stack's daemons, finding them again, waiting for them, stopping them;
+# and the ports and readiness checks every part uses to know it is up.
 # Owns no state-directory file itself: each part names its own pid file (DIR/run/*.pid).
+#
+# What does the work: start-stop-daemon (dpkg's, on every Debian) starts a daemon detached
+# with its pid file; procps (pgrep, ps) looks processes up; the shell's kill signals a pid or a
+# whole process group. The guarantees the parts rely on:
+#   - a pid is signalled only when the live process behind it is the one meant (its command
+#     line holds a string the caller names): a stale pid file or a recycled pid is never
+#     signalled;
+#   - a process group stays findable after its leader was killed with -9 (its orphans keep the
+#     group id, the pid in the pid file) and is stopped whole: nothing is left behind;
+#   - a zombie counts as gone (the init of a container may be slow to reap it).
+
+# The process states (ps and pgrep letters) of a live process: all but Z (zombie) and X (dead).
+PROC_LIVE_STATES=R,S,D,T,t,W,P,I
+
+# re_escape TEXT: TEXT as an extended regular expression that matches TEXT itself (pgrep -f).
+# shellcheck disable=SC2001 # a bracket expression and & are sed's
+re_escape() { sed 's/[][\.*^$+?(){}|]/\\&/g' <<<"$1"; }
 
 # pid_alive PID: true when PID exists and is not a zombie.
 pid_alive() {
-	local pid=${1:-} line rest
-	[[ $pid =~ ^[0-9]+$ ]] || return 1
-	read -r line 2>/dev/null <"/proc/$pid/stat" || return 1
-	rest=${line##*) }
-	[[ ${rest:0:1} != Z && ${rest:0:1} != X ]]
+	local pid=${1:-} state
+	[[ $pid =~ ^[1-9][0-9]*$ ]] || return 1
+	state=$(ps -o stat= -p "$pid" 2>/dev/null) || return 1
+	[[ -n $state && $state != [ZX]* ]]
 }
 
-# pid_cmdline PID: the command line of PID, arguments separated by spaces.
-pid_cmdline() {
-	tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline" || true
-}
+# pid_cmdline PID: the command line of PID, arguments separated by spaces (empty when gone).
+pid_cmdline() { ps -ww -o args= -p "$1" 2>/dev/null || true; }
 
 # pidfile_pid FILE MATCH: the pid in FILE when that process is alive and its command line
-# contains MATCH (guards against a recycled pid); prints nothing otherwise.
+# contains MATCH (guards against a stale file and a recycled pid); prints nothing otherwise.
 pidfile_pid() {
-	local file=$1 match=$2 pid=""
-	[[ -r $file ]] || return 0
-	read -r pid <"$file" 2>/dev/null || true
-	if pid_alive "$pid" && [[ $(pid_cmdline "$pid") == *"$match"* ]]; then
-		printf '%s\n' "$pid"
-	fi
+	local file=$1 match=$2
+	[[ -s $file ]] || return 0
+	pgrep -F "$file" -r "$PROC_LIVE_STATES" -f -- "$(re_escape "$match")" 2>/dev/null || true
 }
 
-# pids_with_arg ARG: pids of live processes that have exactly ARG as one of their arguments.
+# pids_with_arg ARG: the live processes that have exactly ARG as one of their arguments. ARG
+# holds no space (state_prepare refuses state directories with one), so the space-delimited
+# match on the command line is exact.
 pids_with_arg() {
-	local want=$1 f pid arg
-	for f in /proc/[0-9]*/cmdline; do
-		pid=${f#/proc/}
-		pid=${pid%/cmdline}
-		[[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
-		while IFS= read -r -d '' arg; do
-			if [[ $arg == "$want" ]]; then
-				pid_alive "$pid" && printf '%s\n' "$pid"
-				break
-			fi
-		done 2>/dev/null <"$f" || true
-	done
+	pgrep -r "$PROC_LIVE_STATES" -f -- "(^| )$(re_escape "$1")( |$)" || true
 }
 
-# group_pids PGID: live pids in process group PGID.
+# group_pids PGID: the live processes of process group PGID.
 group_pids() {
-	local pgid=$1 f line rest _state _ppid pgrp
-	for f in /proc/[0-9]*/stat; do
-		read -r line 2>/dev/null <"$f" || continue
-		rest=${line##*) }
-		read -r _state _ppid pgrp _ <<<"$rest"
-		if [[ $pgrp == "$pgid" && $_state != Z && $_state != X ]]; then
-			line=${f#/proc/}
-			printf '%s\n' "${line%/stat}"
-		fi
-	done
+	[[ ${1:-} =~ ^[1-9][0-9]*$ ]] || return 0
+	pgrep -g "$1" -r "$PROC_LIVE_STATES" || true
+}
+
+# group_has PGID MATCH: true when a live process of group PGID has MATCH in its command line.
+group_has() {
+	[[ ${1:-} =~ ^[1-9][0-9]*$ ]] || return 1
+	[[ -n $(pgrep -g "$1" -r "$PROC_LIVE_STATES" -f -- "$(re_escape "$2")") ]]
 }
 
 # wait_gone SECONDS PID...: wait until none of the PIDs is alive; false on timeout.
@@ -67,6 +67,15 @@ wait_gone() {
 		for pid in "$@"; do pid_alive "$pid" && any=1 && break; done
 		[[ -z $any ]] && return 0
 		((SECONDS >= deadline)) && return 1
+		sleep 0.1
+	done
+}
+
+# wait_group_gone SECONDS PGID: wait until process group PGID is empty; false on timeout.
+wait_group_gone() {
+	local deadline=$((SECONDS + $1))
+	while [[ -n $(group_pids "$2") ]]; do
+		((SECONDS < deadline)) || return 1
 		sleep 0.1
 	done
 }
@@ -83,40 +92,53 @@ stop_pids() {
 	wait_gone 5 "$@" || log "warning: could not kill $*"
 }
 
-# stop_group PIDFILE MATCH SIGNAL SECONDS: stop the process group led by the pid in PIDFILE
-# (a daemon that called setsid: nginx master, spawn-fcgi's child). SIGNAL goes to the leader
-# (graceful); after SECONDS the whole group gets SIGKILL. Orphans of a leader that was killed
-# with -9 are still found through their process group. MATCH must occur in the command line
-# of a group member, else the pid file is stale and nothing is signalled.
+# stop_group PIDFILE MATCH SIGNAL SECONDS: stop the daemon in PIDFILE and its process group (a
+# daemon in a session of its own: nginx's master, the pool's multiwatch, one daemon_start
+# started). MATCH must occur in the command line of a live member of the group, else the pid
+# file is stale and nothing is signalled. SIGNAL goes to the daemon (graceful: nginx and
+# multiwatch pass it on to their workers), or to the group when the daemon is gone (killed with
+# -9: its orphans are still found through the group id) or when SIGNAL is KILL; after SECONDS
+# the group gets SIGKILL. Removes PIDFILE.
 stop_group() {
-	local file=$1 match=$2 sig=$3 secs=$4 pgid="" pid ours="" members
-	if [[ -r $file ]]; then read -r pgid <"$file" 2>/dev/null || true; fi
-	if [[ ! $pgid =~ ^[0-9]+$ ]]; then
-		rm -f "$file"
-		return 0
-	fi
-	mapfile -t members < <(group_pids "$pgid")
-	for pid in "${members[@]}"; do
-		[[ $(pid_cmdline "$pid") == *"$match"* ]] && ours=1 && break
-	done
-	if [[ -z $ours ]]; then
-		rm -f "$file"
-		return 0
-	fi
-	if pid_alive "$pgid"; then
-		kill "-$sig" "$pgid" 2>/dev/null || true
-	else # leader gone (killed with -9): tell its orphans directly
-		kill "-$sig" -- "-$pgid" 2>/dev/null || true
-	fi
-	local deadline=$((SECONDS + secs))
-	while [[ -n $(group_pids "$pgid") ]] && ((SECONDS < deadline)); do sleep 0.1; done
-	if [[ -n $(group_pids "$pgid") ]]; then
-		log "process group $pgid ($match) still running after ${secs}s, killing it"
-		kill -KILL -- "-$pgid" 2>/dev/null || true
-		deadline=$((SECONDS + 5))
-		while [[ -n $(group_pids "$pgid") ]] && ((SECONDS < deadline)); do sleep 0.1; done
+	local file=$1 match=$2 sig=$3 secs=$4 pid="" pgid
+	if [[ -r $file ]]; then read -r pid <"$file" 2>/dev/null || true; fi
+	if [[ $pid =~ ^[1-9][0-9]*$ ]]; then
+		# (a leader killed with -9 is gone, but its orphans keep its pid as their group id)
+		pgid=$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ' || true)
+		[[ -n $pgid ]] || pgid=$pid
+		# never our own group (a daemon that was not given a session of its own)
+		[[ $pgid == "$(ps -o pgid= -p $$ | tr -d ' ')" ]] && pgid=""
+		if [[ -n $pgid ]] && group_has "$pgid" "$match"; then
+			if [[ $sig != KILL ]] && pid_alive "$pid"; then
+				kill "-$sig" "$pid" 2>/dev/null || true
+			else
+				kill "-$sig" -- "-$pgid" 2>/dev/null || true
+			fi
+			if ! wait_group_gone "$secs" "$pgid"; then
+				log "process group $pgid ($match) still running after ${secs}s, killing it"
+				kill -KILL -- "-$pgid" 2>/dev/null || true
+				wait_group_gone 5 "$pgid" || log "warning: could not kill process group $pgid"
+			fi
+		fi
 	fi
 	rm -f "$file"
+}
+
+# daemon_start [--own-pidfile] DIR PIDFILE OUTPUT PROGRAM [ARG...]: start PROGRAM (searched in
+# PATH) as a daemon with start-stop-daemon: a session of its own, working directory DIR, stdin
+# /dev/null, stdout and stderr appended to OUTPUT, its pid in PIDFILE (written before PROGRAM
+# runs; with --own-pidfile PROGRAM writes it itself, as mariadbd does). A stale PIDFILE is
+# removed first. It does not wait for PROGRAM to be ready: the caller checks that its own way.
+daemon_start() {
+	local make=(--make-pidfile) dir pidfile out prog
+	[[ $1 == --own-pidfile ]] && make=() && shift
+	dir=$1 pidfile=$2 out=$3
+	prog=$(command -v "$4") || die "$4: command not found"
+	shift 4
+	rm -f "$pidfile"
+	start-stop-daemon --start --quiet --background "${make[@]}" --pidfile "$pidfile" \
+		--chdir "$dir" --output "$out" --startas "$prog" -- "$@" ||
+		die "start-stop-daemon could not start $prog (log: $out)"
 }
 
 # ---------------------------------------------------------------------------------------------

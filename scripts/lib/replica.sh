@@ -50,26 +50,17 @@ replica_sql() {
 # replica_start DIR: initialise (once), start, and replicate from the primary; from the first
 # transaction on a new replica (the primary's binary log holds everything since it was made).
 replica_start() {
-	local dir=$1 sock i user=() pass
+	local dir=$1 sock i pass
 	sock=$(replica_socket "$dir")
 	[[ -n $(replica_pids "$dir") ]] && return 0
-	[[ $(id -u) -eq 0 ]] && user=(--user=root)
 	if [[ ! -f $dir/replica.initialized ]]; then
 		rm -rf "$dir/replica"
-		mkdir -p "$dir/replica/mysql"
-		mariadb-install-db --no-defaults "${user[@]}" --datadir="$dir/replica/mysql" \
-			--auth-root-authentication-method=normal --skip-test-db --skip-name-resolve \
-			>"$dir/log/replica-install.log" 2>&1 || die "mariadb-install-db (replica) failed"
+		mariadb_install "$dir/replica/mysql" "$dir/log/replica-install.log"
 		touch "$dir/replica.initialized"
 	fi
-	rm -f "$sock" "$sock.lock"
-	setsid mariadbd --defaults-file="$COMMERCE_ROOT/mariadb/60-commerce.cnf" "${user[@]}" \
-		--datadir="$dir/replica/mysql" --socket="$sock" --skip-networking \
-		--pid-file="$dir/run/replica.pid" --log-error="$dir/log/replica.err" \
-		--server-id=2 --log-bin=binlog --binlog-format=ROW --gtid-strict-mode=ON \
-		--read-only=ON --rpl-semi-sync-slave-enabled=ON --skip-slave-start --relay-log-recovery=ON \
-		</dev/null >>"$dir/log/replica.out" 2>&1 &
-	disown
+	mariadbd_start "$dir" "$dir/replica/mysql" "$sock" "$dir/run/replica.pid" "$dir/log/replica" \
+		--skip-networking --server-id=2 --log-bin=binlog --binlog-format=ROW --gtid-strict-mode=ON \
+		--read-only=ON --rpl-semi-sync-slave-enabled=ON --skip-slave-start --relay-log-recovery=ON
 	for ((i = 0; i < 300; i++)); do
 		replica_sql "$dir" --connect-timeout=2 -e 'SELECT 1' >/dev/null 2>&1 && break
 		sleep 0.2

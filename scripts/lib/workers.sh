@@ -51,8 +51,9 @@ workers_start() {
 	log "$n workers on $sock"
 }
 
-# workers_roll DIR N: replace the pool's workers one at a time (systemd/commerce-fcgi-roll), the
-# socket and multiwatch staying; starts the pool when none runs.
+# workers_roll DIR N [POOL]: replace the pool's workers one at a time
+# (systemd/commerce-fcgi-roll), the socket and multiwatch staying; starts the pool when none
+# runs.
 workers_roll() {
 	local dir=$1 mw
 	mw=$(pidfile_pid "$(pool_file "$dir" "${3:-1}" pid)" multiwatch)
@@ -63,8 +64,9 @@ workers_roll() {
 	"$COMMERCE_ROOT/systemd/commerce-fcgi-roll" "$mw" >&2 || die "rolling restart failed (log: $dir/log/worker.log)"
 }
 
-# workers_stop DIR: multiwatch gets SIGTERM and passes SIGUSR1 on (finish the current request,
-# then exit); whatever is left after 15 s is killed.
+# workers_stop DIR [POOL] [SIGNAL]: multiwatch gets SIGTERM and passes SIGUSR1 on (finish the
+# current request, then exit); whatever is left after 15 s is killed. SIGNAL KILL kills the
+# whole pool at once (a worker host lost).
 workers_stop() {
 	local dir=$1 pool=${2:-1} sig=${3:-TERM}
 	stop_group "$(pool_file "$dir" "$pool" pid)" "$COMMERCE_ROOT/commerce-fcgi" "$sig" 15
@@ -81,14 +83,13 @@ dbproxy_on() {
 	local dir=$1 n=$2 sock=$1/run/dbproxy.sock i
 	dbproxy_stop "$dir"
 	rm -rf "$dir/run/dbproxy"
-	setsid python3 "$COMMERCE_ROOT/scripts/db-fault-proxy" --listen "$sock" \
-		--upstream "$(db_socket "$dir")" --control "$dir/run/dbproxy" \
-		</dev/null >>"$dir/log/dbproxy.log" 2>&1 &
-	echo "$!" >"$dir/run/dbproxy.pid"
-	disown
+	daemon_start "$dir" "$dir/run/dbproxy.pid" "$dir/log/dbproxy.log" \
+		python3 "$COMMERCE_ROOT/scripts/db-fault-proxy" --listen "$sock" \
+		--upstream "$(db_socket "$dir")" --control "$dir/run/dbproxy"
 	for ((i = 0; i < 100; i++)); do
 		[[ -S $sock ]] && break
-		pid_alive "$(cat "$dir/run/dbproxy.pid")" || die "db-fault-proxy exited (see $dir/log/dbproxy.log)"
+		[[ -n $(pidfile_pid "$dir/run/dbproxy.pid" db-fault-proxy) ]] ||
+			die "db-fault-proxy exited (see $dir/log/dbproxy.log)"
 		sleep 0.1
 	done
 	[[ -S $sock ]] || die "db-fault-proxy did not listen on $sock"
