@@ -33,10 +33,9 @@ db_primary_args() {
 db_repl_account() {
 	local dir=$1 p
 	p=$(<"$(secret_file "$dir" repl-db-password)")
-	db_sql "$dir" <<SQL
-CREATE USER IF NOT EXISTS 'commerce_repl'@'127.0.0.1' IDENTIFIED BY '$p';
-GRANT REPLICATION SLAVE ON *.* TO 'commerce_repl'@'127.0.0.1';
-SQL
+	# the password goes to the client on stdin
+	printf '%s\n' "CREATE USER IF NOT EXISTS 'commerce_repl'@'127.0.0.1' IDENTIFIED BY '$p';" \
+		"GRANT REPLICATION SLAVE ON *.* TO 'commerce_repl'@'127.0.0.1';" | db_sql "$dir"
 }
 
 replica_socket() { printf '%s\n' "$1/run/replica.sock"; }
@@ -97,22 +96,34 @@ replica_caught_up() {
 	db_sql "$dir" -e 'SET GLOBAL rpl_semi_sync_master_wait_no_slave = ON'
 }
 
+# replica_applied DIR: true when the replica's SQL thread has applied every event its IO thread
+# received (the same binary log file and position in SHOW SLAVE STATUS).
+replica_applied() {
+	local key value read="" exec="" file="" exec_file=""
+	while IFS=: read -r key value; do
+		value=${value# }
+		case ${key##* } in
+		Master_Log_File) file=$value ;;
+		Read_Master_Log_Pos) read=$value ;;
+		Relay_Master_Log_File) exec_file=$value ;;
+		Exec_Master_Log_Pos) exec=$value ;;
+		esac
+	done < <(replica_sql "$1" -e 'SHOW SLAVE STATUS\G')
+	[[ $read == "$exec" && $file == "$exec_file" ]]
+}
+
 # stack_failover DIR: the primary is lost (killed here if it still runs, so that it cannot take
 # writes any more); the replica applies what it received, stops replicating, becomes writable,
 # and the stable name (db_socket) is pointed at it: workers, relay and batch reconnect to it by
 # themselves. Semi-synchronous replication made every acknowledged commit arrive there.
 stack_failover() {
-	local dir=$1 pids i state
+	local dir=$1 pids i
 	mapfile -t pids < <(db_pids "$dir")
 	((${#pids[@]})) && stop_pids KILL 10 "${pids[@]}"
 	[[ -n $(replica_pids "$dir") ]] || die "no replica to promote"
 	replica_sql "$dir" -e 'STOP SLAVE IO_THREAD'
 	for ((i = 0; i < 600; i++)); do # until the SQL thread has applied every received event
-		state=$(replica_sql "$dir" -e 'SHOW SLAVE STATUS\G' |
-			awk -F': ' '/ Read_Master_Log_Pos:/ {r = $2} / Exec_Master_Log_Pos:/ {e = $2}
-				/ Master_Log_File:/ && !/Relay/ {f = $2} / Relay_Master_Log_File:/ {g = $2}
-				END {print (r == e && f == g) ? "applied" : "applying"}')
-		[[ $state == applied ]] && break
+		replica_applied "$dir" && break
 		sleep 0.05
 	done
 	replica_sql "$dir" -e 'STOP SLAVE; RESET SLAVE ALL; SET GLOBAL read_only = OFF' ||

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # The FastCGI worker pools, and the database fault proxy some tests put in front of MariaDB.
 # A pool is N commerce-fcgi processes under multiwatch (which replaces any that exits) on one
-# FastCGI socket, started by spawn-fcgi; nginx balances over the pools
+# FastCGI socket, started by spawn-fcgi through workers-exec.sh; nginx balances over the pools
 # (pool 2, STACK_POOLS=2, stands in for a second worker host).
 # State-directory files:
 #   DIR/run/fcgi.sock, fcgi.pid     pool 1: its socket (0666: nginx's workers run as another
@@ -32,15 +32,11 @@ workers_start() {
 	workers_stop "$dir" "$pool"
 	rm -f "$sock"
 	# spawn-fcgi binds the socket, forks, calls setsid (so the pool is one process group whose
-	# id is in the pid file) and points stdout/stderr at /dev/null; the sh in between sends
-	# them to the worker log instead, then becomes multiwatch (same pid).
-	# shellcheck disable=SC2016 # expanded by the inner sh
+	# id is in the pid file) and runs workers-exec.sh, which becomes multiwatch (same pid).
 	COMMERCE_CONFIG=$conf COMMERCE_WORKER_LOG=$dir/log/worker.log \
 		COMMERCE_WORKER_WRAPPER=${COMMERCE_WORKER_WRAPPER:-} \
 		spawn-fcgi -s "$sock" -M 0666 -P "$pidfile" -d "$dir" -- \
-		/bin/sh -c 'exec >>"$COMMERCE_WORKER_LOG" 2>&1
-			exec /usr/bin/multiwatch -f "$1" -r 2000000000 -t 0 -- $COMMERCE_WORKER_WRAPPER "$2"' \
-		commerce-workers "$n" "$bin" >/dev/null ||
+		"$COMMERCE_ROOT/scripts/lib/workers-exec.sh" "$n" "$bin" >/dev/null ||
 		die "spawn-fcgi failed (log: $dir/log/worker.log)"
 	# Wait until multiwatch runs (the sh has exec'd) so a stop right after finds it.
 	local deadline=$((SECONDS + 5))
