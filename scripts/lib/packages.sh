@@ -4,13 +4,13 @@
 # Owns no state-directory file; writes build.log and .cache/ at the repository root.
 
 # Debian packages the project needs on a fresh machine (build, stack, tests, benchmarks).
-# procps: pgrep and ps for the process control (proc.sh).
+# procps: pgrep and ps for the process control (proc.sh); shellcheck: scripts/test's lint.
 COMMERCE_PACKAGES=(
 	autoconf automake make gcc pkg-config
 	libfcgi-dev libjson-c-dev libmariadb-dev libcurl4-openssl-dev libcmocka-dev
 	libjwt-dev libssl-dev openssl
 	mariadb-server mariadb-client nginx spawn-fcgi multiwatch procps
-	valgrind wrk curl iproute2 python3 tzdata systemd
+	valgrind wrk curl iproute2 python3 tzdata systemd shellcheck
 	scdoc debhelper dpkg-dev fakeroot lintian man-db chromium
 )
 
