@@ -22,7 +22,7 @@
 #     fcgi.sock, fcgi.pid               worker pool 1 (the pid: multiwatch = the pool's group)
 #     fcgi2.sock, fcgi2.pid             worker pool 2 (STACK_POOLS=2)
 #     nginx.pid, relay.pid, platform.pid   nginx's master, commerce-relay, the fake platform
-#     dbproxy.sock, dbproxy.pid, dbproxy/  scripts/db-fault-proxy (tests only)
+#     dbproxy.sock, dbproxy.pid, dbproxy/  scripts/db-fault-proxy.py (tests only)
 #     metrics                 the workers' shared metrics file
 #   DIR/log/                  mysqld.err, replica.err, worker.log, nginx-error.log,
 #                             nginx-access.log, relay.log, platform.log, platform-events.jsonl

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # The order-event feed: commerce-relay, which delivers the outbox to the data platform at
-# STACK_PLATFORM_URL, and scripts/fake-platform, which stands in for that platform on its port
+# STACK_PLATFORM_URL, and scripts/fake-platform.py, which stands in for that platform on its port
 # (when STACK_FAKE_PLATFORM=1) and checks the relay's signatures. Both are daemons started by
 # daemon_start (proc.sh). commerce-popular is a batch (cron / systemd timer), not a daemon:
 # nothing to start here (scripts/dev-batch runs it).
@@ -19,7 +19,7 @@ platform_start() {
 	[[ $port =~ ^[0-9]+$ ]] || die "no port in data platform URL: $url"
 	secret=$(secret_file "$dir" platform-secret)
 	daemon_start "$dir" "$pidfile" "$dir/log/platform.log" \
-		python3 "$COMMERCE_ROOT/scripts/fake-platform" --port "$port" \
+		python3 "$COMMERCE_ROOT/scripts/fake-platform.py" --port "$port" \
 		--log "$dir/log/platform-events.jsonl" --secret-file "$secret"
 	for ((i = 0; i < 100; i++)); do
 		curl -sf "http://127.0.0.1:$port/_state" >/dev/null 2>&1 && break

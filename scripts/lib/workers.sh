@@ -8,7 +8,7 @@
 #                                   user) and multiwatch's pid = the pool's process group
 #   DIR/run/fcgi2.sock, fcgi2.pid   pool 2
 #   DIR/log/worker.log              what the workers and multiwatch write
-#   DIR/run/dbproxy.sock, dbproxy.pid, dbproxy/   scripts/db-fault-proxy's socket, pid and
+#   DIR/run/dbproxy.sock, dbproxy.pid, dbproxy/   scripts/db-fault-proxy.py's socket, pid and
 #                                   control directory; DIR/commerce-proxied.conf the workers'
 #                                   configuration through it; DIR/log/dbproxy.log
 
@@ -71,7 +71,7 @@ workers_stop() {
 	[[ $sig == KILL ]] || rm -f "$(pool_file "$dir" "$pool" sock)"
 }
 
-# dbproxy_on DIR N: put scripts/db-fault-proxy between the N workers and MariaDB (control dir
+# dbproxy_on DIR N: put scripts/db-fault-proxy.py between the N workers and MariaDB (control dir
 # DIR/run/dbproxy, see the script); the workers restart with DIR/commerce-proxied.conf, which
 # also shortens their lock wait (and so the time they try to learn a lost commit's outcome) to
 # 1 s. dbproxy_off DIR N: the workers back on MariaDB itself, the proxy stopped.
@@ -80,7 +80,7 @@ dbproxy_on() {
 	dbproxy_stop "$dir"
 	rm -rf "$dir/run/dbproxy"
 	daemon_start "$dir" "$dir/run/dbproxy.pid" "$dir/log/dbproxy.log" \
-		python3 "$COMMERCE_ROOT/scripts/db-fault-proxy" --listen "$sock" \
+		python3 "$COMMERCE_ROOT/scripts/db-fault-proxy.py" --listen "$sock" \
 		--upstream "$(db_socket "$dir")" --control "$dir/run/dbproxy"
 	for ((i = 0; i < 100; i++)); do
 		[[ -S $sock ]] && break

@@ -2,7 +2,7 @@
 """A fake data platform for dev and tests: records the order events it gets
 and can be told to fail, to hang, or (by stopping it) to be down.
 
-    scripts/fake-platform --port PORT [--log FILE] [--secret-file FILE]
+    scripts/fake-platform.py --port PORT [--log FILE] [--secret-file FILE]
 
 Event side: POST /events (any path not under /_) with the event JSON and
 Idempotency-Key. Per mode:

@@ -3,7 +3,7 @@
 unchanged, and when armed it loses the connection around a commit, as a
 network, a failing server or a killed proxy would.
 
-    scripts/db-fault-proxy --listen SOCK --upstream SOCK --control DIR
+    scripts/db-fault-proxy.py --listen SOCK --upstream SOCK --control DIR
 
 A commit is a COM_QUERY "COMMIT", or a COM_STMT_EXECUTE of a statement
 prepared from text naming commerce_order_write (that procedure commits
