@@ -70,6 +70,19 @@ def _norm(key):
     return re.sub(r"\{[^}]*\}", "{}", key)
 
 
+def _missing(keys, others, message, others_name):
+    """Print MESSAGE for each of KEYS not among OTHERS, naming the one of OTHERS that differs
+    only in its parameter names, if any; return how many."""
+    n = 0
+    for k in keys:
+        if k not in others:
+            near = [o for o in others if _norm(o) == _norm(k)]
+            print(message % k + (" (the %s has %s: other parameter names)" % (others_name, near[0])
+                                 if near else ""))
+            n += 1
+    return n
+
+
 def compare(routes_file, ops_file):
     """Each route missing from the spec and each operation missing from the table, and any
     listed twice; exit status 1 when there is one."""
@@ -81,18 +94,9 @@ def compare(routes_file, ops_file):
         for d in dups:
             print("  %s twice in the %s" % (d, name))
             bad += 1
-    for k in table:
-        if k not in ops:
-            near = [o for o in ops if _norm(o) == _norm(k)]
-            print("  route %s is not an operation of docs/openapi.yaml%s"
-                  % (k, " (the spec has %s: other parameter names)" % near[0] if near else ""))
-            bad += 1
-    for k in ops:
-        if k not in table:
-            near = [t for t in table if _norm(t) == _norm(k)]
-            print("  operation %s of docs/openapi.yaml is not in src/api/routes.c%s"
-                  % (k, " (the table has %s: other parameter names)" % near[0] if near else ""))
-            bad += 1
+    bad += _missing(table, ops, "  route %s is not an operation of docs/openapi.yaml", "spec")
+    bad += _missing(ops, table, "  operation %s of docs/openapi.yaml is not in src/api/routes.c",
+                    "table")
     if bad:
         sys.exit(1)
     print("  %d routes = %d operations" % (len(table), len(ops)))
