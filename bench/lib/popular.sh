@@ -11,12 +11,15 @@ popular_history() {
 		USERS="$users" PRODUCTS="$products" >/dev/null
 }
 
-# time_popular AS_OF: the best of 3 runs of commerce-popular, in ms.
+# time_popular AS_OF: the best of 3 runs of commerce-popular (with its own configuration and
+# database account, as scripts/dev-batch and cron run it), in ms. Dies when a run fails: the
+# time of a failed batch is no figure.
 time_popular() {
 	local as_of=$1 best="" t0 t1 ms
 	for _ in 1 2 3; do
 		t0=$(date +%s%N)
-		COMMERCE_CONFIG=$dir/commerce.conf ./commerce-popular --as-of "$as_of" >/dev/null
+		COMMERCE_CONFIG=$dir/popular.conf ./commerce-popular --as-of "$as_of" >/dev/null ||
+			die "commerce-popular --as-of $as_of failed"
 		t1=$(date +%s%N)
 		ms=$(((t1 - t0) / 1000000))
 		[[ -z $best || $ms -lt $best ]] && best=$ms
