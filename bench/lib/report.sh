@@ -2,7 +2,7 @@
 # bench/lib/report.sh: the orders benchmark's figures (bench/lib/orders.sh makes them): each
 # run's result line kept and shown (record), the runs flagged for failures over 0.1 %, the
 # table of rates and ratios (orders_table) and the statements, rows and redo bytes per committed
-# order (per_order, bench/lib/per-order.awk).
+# order (per_order, bench/lib/per_order.py).
 # shellcheck disable=SC2154 # dir: bench/lib/common.sh
 
 declare -A res # "ROUND:KIND:WHO" -> result line; "ROUND:KIND:WHO:flag" -> 1 when flagged
@@ -33,7 +33,7 @@ record() {
 # wait_quiet polls in the window add a few SELECTs more, under 0.01 per order).
 per_order() {
 	local s=$dir/status/$2
-	awk -v label="$1" -f "$BENCH_DIR/lib/per-order.awk" "$s.0" "$s.1" "$s.2"
+	python3 "$BENCH_DIR/lib/per_order.py" "$1" "$s.0" "$s.1" "$s.2"
 }
 
 # table_row CELL...: one row of the orders table, the first cell left-aligned, the rest right.
