@@ -27,8 +27,7 @@ static inline db_t *db_of(req_t *r) { return app_of(r)->db; }
  * else the primary. Run `read` on it; when the replica's connection fails
  * during the read, `reset` (may be NULL) undoes what the read built and the
  * read runs again on the primary. Returns read's result. */
-int catalog_read(req_t *r, int (*read)(db_t *db, void *arg), void (*reset)(void *arg),
-                 void *arg);
+int catalog_read(req_t *r, int (*read)(db_t *db, void *arg), void (*reset)(void *arg), void *arg);
 
 /* The route table of the worker. */
 const route_t *routes_table(size_t *n);

@@ -64,8 +64,7 @@ int products_list_h(req_t *r)
     int rc;
 
     /* `after` may be any positive id; absent starts at the beginning. */
-    if ((rc = query_cursor(r, "after", 0, &l.after)) != C_OK ||
-        (rc = page_begin(r, &l.pg)) != C_OK)
+    if ((rc = query_cursor(r, "after", 0, &l.after)) != C_OK || (rc = page_begin(r, &l.pg)) != C_OK)
         return rc;
     if ((rc = catalog_read(r, list_read, list_reset, &l)) != C_OK) {
         page_abort(&l.pg);

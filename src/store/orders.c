@@ -83,8 +83,8 @@ static int read_facts(db_t *db, struct order_place *p, order_facts_t *f, int64_t
         f->user_found = at.sql[0] != '\0'; /* the time is read with the point row */
         f->balance = balance;
         p->at = at;
-        f->coupon = !p->coupon_id ? ORDER_COUPON_NONE
-                    : !type[0]    ? ORDER_COUPON_UNKNOWN
+        f->coupon = !p->coupon_id        ? ORDER_COUPON_NONE
+                    : !type[0]           ? ORDER_COUPON_UNKNOWN
                     : available && valid ? ORDER_COUPON_USABLE
                                          : ORDER_COUPON_UNUSABLE;
         f->coupon_value = value;
@@ -199,14 +199,22 @@ int orders_write(db_t *db, struct order_place *p, const char *payload, size_t le
         "CALL commerce_order_write(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     const order_t *o = p->order;
     char *items = items_json(o);
-    db_param_t params[15] = {
-        DB_I64(o->id),       DB_I64(o->user_id), DB_I64(o->subtotal), DB_I64(o->discount),
-        DB_I64(o->total),    DB_ID(o->coupon_id), DB_I64(o->balance),  DB_STR(p->at.sql),
-        DB_STR(items),       DB_STR(p->event_id), DB_BYTES(payload, len),
-        DB_STR(ik ? ik->key : NULL),
-        ik ? DB_BYTES(ik->request, ik->request_len) : DB_STR(NULL),
-        ik ? DB_BYTES(payload, len) : DB_STR(NULL), /* the stored response is the document */
-        DB_ID(cart_user)};
+    /* The key's stored response is the document (payload). */
+    db_param_t params[15] = {DB_I64(o->id),
+                             DB_I64(o->user_id),
+                             DB_I64(o->subtotal),
+                             DB_I64(o->discount),
+                             DB_I64(o->total),
+                             DB_ID(o->coupon_id),
+                             DB_I64(o->balance),
+                             DB_STR(p->at.sql),
+                             DB_STR(items),
+                             DB_STR(p->event_id),
+                             DB_BYTES(payload, len),
+                             DB_STR(ik ? ik->key : NULL),
+                             ik ? DB_BYTES(ik->request, ik->request_len) : DB_STR(NULL),
+                             ik ? DB_BYTES(payload, len) : DB_STR(NULL),
+                             DB_ID(cart_user)};
     int rc;
 
     if (!items)

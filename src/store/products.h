@@ -44,5 +44,4 @@ struct products_patch {
  * change and reads the product back. C_REJECT with found/too_much set. */
 int products_patch_tx(db_t *db, struct products_patch *p);
 
-
 #endif

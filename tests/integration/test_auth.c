@@ -30,8 +30,9 @@ static int setup(void **state)
     coupon = tc_new_coupon("FIXED", 10, 100);
     tc_charge(user_a, 100000);
     tc_charge(user_b, 100000);
-    snprintf(body, sizeof(body), "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}",
-             (long long)user_a, (long long)product);
+    snprintf(body, sizeof(body),
+             "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}", (long long)user_a,
+             (long long)product);
     order_a = tc_created_id(tc_post("/orders", body), "orderId");
     return 0;
 }
@@ -47,7 +48,7 @@ static void path_for(const route_t *rt, int64_t uid, char *out, size_t cap)
             int64_t v = strncmp(p, "{userId}", 8) == 0      ? uid
                         : strncmp(p, "{orderId}", 9) == 0   ? order_a
                         : strncmp(p, "{couponId}", 10) == 0 ? coupon
-                                                             : product;
+                                                            : product;
             o += (size_t)snprintf(out + o, cap - o, "%lld", (long long)v);
             p = e + 1;
         } else {
@@ -127,7 +128,8 @@ static void every_user_route_refuses_bad_tokens_and_changes_nothing(void **state
 {
     char *ec = tc_key_pem("ec.pem"), *rsa = tc_key_pem("rsa.pem");
     char *stranger = tk_private_pem("EC"), *pub = tk_public_pem(rsa);
-    const char *iss = getenv("COMMERCE_TEST_AUTH_ISSUER"), *aud = getenv("COMMERCE_TEST_AUTH_AUDIENCE");
+    const char *iss = getenv("COMMERCE_TEST_AUTH_ISSUER"),
+               *aud = getenv("COMMERCE_TEST_AUTH_AUDIENCE");
     long long now = (long long)time(NULL), a = (long long)user_a;
     struct {
         const char *what;
@@ -148,8 +150,9 @@ static void every_user_route_refuses_bad_tokens_and_changes_nothing(void **state
     bad[n++].header = token_with("ES256", ec, TK_EC_KID, c);
     free(c);
     bad[n].what = "wrong issuer";
-    c = claims_fmt("{\"sub\":\"%lld\",\"iss\":\"https://evil.example/\",\"aud\":\"%s\",\"exp\":%lld}",
-                   a, aud, now + 600);
+    c = claims_fmt(
+        "{\"sub\":\"%lld\",\"iss\":\"https://evil.example/\",\"aud\":\"%s\",\"exp\":%lld}", a, aud,
+        now + 600);
     bad[n++].header = token_with("ES256", ec, TK_EC_KID, c);
     free(c);
     bad[n].what = "wrong audience";

@@ -558,14 +558,14 @@ static size_t fails_at(const char *doc)
 static void parse_failure_says_where(void **state)
 {
     (void)state;
-    assert_int_equal(fails_at("{\"a\":1,}"), 7);            /* json-c stops at the '}' */
-    assert_int_equal(fails_at("{\"a\":tru}"), 5);           /* not a word */
-    assert_int_equal(fails_at("{\"a\":01}"), 5);            /* a leading zero */
-    assert_int_equal(fails_at("{\"a\":\"x\ty\"}"), 7);      /* a raw tab inside a string */
-    assert_int_equal(fails_at("{\"a\":1} x"), 8);           /* after the document */
-    assert_int_equal(fails_at("  [1]"), 2);                 /* not an object */
-    assert_int_equal(fails_at("{\"a\":\"\xff\"}"), 6);      /* not UTF-8 */
-    assert_int_equal(fails_at(""), JSONX_NO_OFFSET);        /* empty: no place */
+    assert_int_equal(fails_at("{\"a\":1,}"), 7);       /* json-c stops at the '}' */
+    assert_int_equal(fails_at("{\"a\":tru}"), 5);      /* not a word */
+    assert_int_equal(fails_at("{\"a\":01}"), 5);       /* a leading zero */
+    assert_int_equal(fails_at("{\"a\":\"x\ty\"}"), 7); /* a raw tab inside a string */
+    assert_int_equal(fails_at("{\"a\":1} x"), 8);      /* after the document */
+    assert_int_equal(fails_at("  [1]"), 2);            /* not an object */
+    assert_int_equal(fails_at("{\"a\":\"\xff\"}"), 6); /* not UTF-8 */
+    assert_int_equal(fails_at(""), JSONX_NO_OFFSET);   /* empty: no place */
     assert_int_equal(fails_at("{\"a\":1,\"a\":2}"), JSONX_NO_OFFSET); /* a repeated name */
 }
 
