@@ -440,20 +440,41 @@ int db_exec_params(db_t *db, const char *sql, uint64_t *affected, uint64_t *last
     return drain(db, sql, st);
 }
 
-int db_exec(db_t *db, const char *sql, uint64_t *affected, uint64_t *last_id, const char *fmt, ...)
+static int exec_v(db_t *db, const char *sql, uint64_t *affected, uint64_t *last_id, const char *fmt,
+                  va_list ap)
 {
     db_param_t p[DB_MAX_PARAMS];
-    va_list ap;
-    int n;
+    int n = params_of(fmt, ap, p);
 
-    va_start(ap, fmt);
-    n = params_of(fmt, ap, p);
-    va_end(ap);
     if (n < 0) {
         log_error("db: bad parameter format \"%s\"", fmt);
         return C_ERR;
     }
     return db_exec_params(db, sql, affected, last_id, p, n);
+}
+
+int db_exec(db_t *db, const char *sql, uint64_t *affected, uint64_t *last_id, const char *fmt, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = exec_v(db, sql, affected, last_id, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int db_exec_count(db_t *db, const char *sql, int *count, const char *fmt, ...)
+{
+    uint64_t n = 0;
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = exec_v(db, sql, &n, NULL, fmt, ap);
+    va_end(ap);
+    *count = rc == C_OK ? (int)n : 0;
+    return rc;
 }
 
 /* Buffer the executed statement's result and hand out its cache entry, marked

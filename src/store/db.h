@@ -78,6 +78,10 @@ int db_ping(db_t *db);
 /* Run a statement that returns no rows. affected / last_id may be NULL. */
 int db_exec(db_t *db, const char *sql, uint64_t *affected, uint64_t *last_id, const char *fmt, ...);
 
+/* db_exec for a statement whose caller wants only how many rows it changed:
+ * *count (0 on a failure). */
+int db_exec_count(db_t *db, const char *sql, int *count, const char *fmt, ...);
+
 /* Run a query and buffer its rows; read them with db_row, then call db_end
  * (always, also after an error from db_row). */
 int db_query(db_t *db, db_stmt_t **st, const char *sql, const char *fmt, ...);

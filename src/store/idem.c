@@ -63,8 +63,5 @@ int idem_purge(db_t *db, int64_t hours, int64_t batch, int *count)
 {
     static const char sql[] = "DELETE FROM idempotency_key"
                               " WHERE created_at < NOW(3) - INTERVAL ? HOUR LIMIT ?";
-    uint64_t n = 0;
-    int rc = db_exec(db, sql, &n, NULL, "ll", hours, batch);
-    *count = (int)n;
-    return rc;
+    return db_exec_count(db, sql, count, "ll", hours, batch);
 }

@@ -278,18 +278,13 @@ int outbox_replay(db_t *db, const char *event_id, int *count)
                               " next_attempt_at = NOW(3) WHERE status = 'FAILED' AND event_id = ?";
     static const char all[] = "UPDATE outbox SET status = 'PENDING', attempts = 0,"
                               " next_attempt_at = NOW(3) WHERE status = 'FAILED'";
-    uint64_t n = 0;
-    int rc = event_id ? db_exec(db, one, &n, NULL, "s", event_id) : db_exec(db, all, &n, NULL, "");
-    *count = (int)n;
-    return rc;
+    return event_id ? db_exec_count(db, one, count, "s", event_id)
+                    : db_exec_count(db, all, count, "");
 }
 
 int outbox_purge_delivered(db_t *db, int64_t hours, int64_t batch, int *count)
 {
     static const char sql[] = "DELETE FROM outbox WHERE status = 'DELIVERED'"
                               " AND delivered_at < NOW(3) - INTERVAL ? HOUR LIMIT ?";
-    uint64_t n = 0;
-    int rc = db_exec(db, sql, &n, NULL, "ll", hours, batch);
-    *count = (int)n;
-    return rc;
+    return db_exec_count(db, sql, count, "ll", hours, batch);
 }
