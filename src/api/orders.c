@@ -57,9 +57,9 @@ int orders_place_write(db_t *db, struct effect *e, struct order_place *p, const 
     return orders_write(db, p, e->body, e->body_len, ik, cart_user);
 }
 
-int orders_place_marked(db_t *db, const struct order_place *p)
+int orders_place_marked(db_t *db, const struct order_place *p, int *found)
 {
-    return outbox_event_exists(db, p->event_id);
+    return outbox_event_exists(db, p->event_id, found);
 }
 
 int orders_place_problem(req_t *r, const struct order_place *p)
@@ -92,11 +92,11 @@ int orders_place_problem(req_t *r, const struct order_place *p)
     }
 }
 
-void orders_count(int rc, const req_t *r, const struct effect *e, const struct order_place *p)
+void orders_count(int rc, const struct effect *e, const struct order_place *p)
 {
     if (rc == C_OK && e->ik.state == IDEM_NEW)
         metrics_order(M_ORDER_PAID);
-    else if (rc == C_REJECT && r->status >= 400 && e->ik.state == IDEM_NEW)
+    else if (rc == C_REJECT && e->ik.state == IDEM_NEW)
         metrics_order(p->v.outcome == ORDER_OUT_OF_STOCK        ? M_ORDER_OUT_OF_STOCK
                       : p->v.outcome == ORDER_NO_BALANCE        ? M_ORDER_INSUFFICIENT_BALANCE
                       : p->v.outcome == ORDER_COUPON_NOT_USABLE ? M_ORDER_COUPON_REJECTED
@@ -118,7 +118,10 @@ static int create_write(db_t *db, struct effect *e, const struct idem *ik)
 {
     return orders_place_write(db, e, e->arg, ik, 0);
 }
-static int create_marked(db_t *db, struct effect *e) { return orders_place_marked(db, e->arg); }
+static int create_marked(db_t *db, struct effect *e, int *found)
+{
+    return orders_place_marked(db, e->arg, found);
+}
 
 int orders_create_h(req_t *r)
 {
@@ -137,9 +140,9 @@ int orders_create_h(req_t *r)
         C_OK)
         return invalid(r, field, "%s", detail);
     rc = effect_run(r, p->user_id, &e);
-    if (rc == C_REJECT && !r->status)
+    if (rc == DB_REFUSED)
         rc = orders_place_problem(r, p); /* C_ERR (a 500) for an outcome it does not know */
-    orders_count(rc, r, &e, p);
+    orders_count(rc, &e, p);
     return rc;
 }
 
@@ -197,9 +200,9 @@ static int cancel_tx(db_t *db, void *arg)
 }
 
 /* The cancel's marker: its ORDER_CANCELLED event. */
-static int cancel_marked(db_t *db, void *arg)
+static int cancel_marked(db_t *db, void *arg, int *found)
 {
-    return outbox_event_exists(db, ((struct order_cancel *)arg)->event_id);
+    return outbox_event_exists(db, ((struct order_cancel *)arg)->event_id, found);
 }
 
 int orders_cancel_h(req_t *r)
@@ -208,9 +211,9 @@ int orders_cancel_h(req_t *r)
         .order_id = r->ids[0], .user_id = r->user_id, .order = req_scratch(r, sizeof(order_t))};
     int rc = c.order ? db_tx_marked(db_of(r), cancel_tx, cancel_marked, &c) : C_ERR;
 
-    if (rc == C_REJECT && c.outcome == ORDER_NOT_FOUND)
+    if (rc == DB_REFUSED && c.outcome == ORDER_NOT_FOUND)
         return no_order(r, c.order_id);
-    if (rc == C_REJECT)
+    if (rc == DB_REFUSED)
         return problem(r, P_ORDER_NOT_CANCELLABLE, NULL,
                        "order %" PRId64 " is already cancelled; only PAID orders can be cancelled",
                        c.order_id);

@@ -52,7 +52,7 @@ int points_charge_h(req_t *r)
     if (rc != C_OK)
         return rc;
     rc = effect_run(r, c.user_id, &e);
-    if (rc != C_REJECT || r->status)
+    if (rc != DB_REFUSED)
         return rc;
     if (c.outcome == CHARGE_NO_USER)
         return no_user(r, c.user_id);

@@ -828,14 +828,14 @@ static int committer_gone(db_t *db)
 static int learn_outcome(db_t *db, db_marker_fn marked, void *arg, int64_t deadline)
 {
     for (;;) {
-        int rc = db_ensure(db);
+        int found = 0, rc = db_ensure(db);
         if (rc == C_OK)
             rc = committer_gone(db);
-        if (rc == C_OK && (rc = marked(db, arg)) == C_OK) {
+        if (rc == C_OK && (rc = marked(db, arg, &found)) == C_OK && found) {
             log_warn("db: the connection was lost while committing; the commit had landed");
             return C_OK;
         }
-        if (rc == C_REJECT) {
+        if (rc == C_OK) {
             log_warn("db: the connection was lost while committing; nothing was committed");
             return C_DOWN;
         }

@@ -112,7 +112,7 @@ int orders_place(db_t *db, struct order_place *p)
         return rc;
     order_decide(&f, &p->v);
     if (p->v.outcome != ORDER_OK)
-        return C_REJECT;
+        return DB_REFUSED;
     for (int j = 0; j < p->n; j++) {
         order_line_t *l = &o->lines[j];
         l->product_id = p->lines[j].product_id;
@@ -134,7 +134,7 @@ int orders_place(db_t *db, struct order_place *p)
 }
 
 /* After commerce_order_write found a line short: that line, from the
- * current stock, as p->v; C_REJECT. */
+ * current stock, as p->v; DB_REFUSED. */
 static int orders_stock_refusal(db_t *db, struct order_place *p)
 {
     static char sql[ARITIES][1024];
@@ -166,7 +166,7 @@ static int orders_stock_refusal(db_t *db, struct order_place *p)
         return rc;
     if (!order_stock_verdict(p->lines, p->n, stock, &p->v))
         return C_RETRY; /* every line fits now: a restock came between; run again */
-    return C_REJECT;
+    return DB_REFUSED;
 }
 
 /* The order's lines as commerce_order_write takes them, a JSON array of
@@ -382,11 +382,11 @@ int orders_cancel(db_t *db, struct order_cancel *c)
         return rc;
     if (rc == DB_END || (c->user_id && user_id != c->user_id)) {
         c->outcome = ORDER_NOT_FOUND;
-        return C_REJECT;
+        return DB_REFUSED;
     }
     if (strcmp(status, "PAID") != 0) {
         c->outcome = ORDER_NOT_CANCELLABLE;
-        return C_REJECT;
+        return DB_REFUSED;
     }
     if ((rc = orders_load(db, c->order_id, o, &found)) != C_OK)
         return rc;

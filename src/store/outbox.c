@@ -64,12 +64,11 @@ static int update_ids(db_t *db, char (*sql)[1024], const char *set, const char *
     return C_OK;
 }
 
-int outbox_event_exists(db_t *db, const char *event_id)
+int outbox_event_exists(db_t *db, const char *event_id, int *found)
 {
-    static const char sql[] = "SELECT COUNT(*) FROM outbox WHERE event_id = ?";
-    int64_t n = 0;
-    int rc = db_query_i64(db, &n, NULL, sql, "s", event_id);
-    return rc != C_OK ? rc : n ? C_OK : C_REJECT;
+    static const char sql[] = "SELECT 1 FROM outbox WHERE event_id = ?";
+    int64_t one;
+    return db_query_i64(db, &one, found, sql, "s", event_id);
 }
 
 void outbox_events_free(outbox_event_t *ev, int n)

@@ -15,8 +15,8 @@
 int outbox_add(db_t *db, const char *type, int64_t order_id, const char *payload, size_t len,
                const char *occurred_sql, char *event_id);
 
-/* Whether the event is in the outbox: C_OK when it is, C_REJECT when not. */
-int outbox_event_exists(db_t *db, const char *event_id);
+/* Whether the event is in the outbox: *found 1 or 0. */
+int outbox_event_exists(db_t *db, const char *event_id, int *found);
 
 /* --- delivery side (commerce-relay) and operations ----------------------- */
 
