@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/app.h"
+#include "common/jsonx.h"
 #include "common/metrics.h"
 #include "common/rc.h"
 #include "store/outbox.h"
@@ -113,6 +114,52 @@ int orders_read_coupon(req_t *r, struct order_place *p)
     return rc;
 }
 
+/* "items[i]", or "items[i].member": the field a refusal of line i names. */
+static const char *item_field(char *buf, size_t cap, size_t i, const char *member)
+{
+    if (member)
+        snprintf(buf, cap, "items[%zu].%s", i, member);
+    else
+        snprintf(buf, cap, "items[%zu]", i);
+    return buf;
+}
+
+int orders_read_items(req_t *r, order_req_line_t *lines, int *n)
+{
+    json_object *items = NULL;
+    char field[48];
+    size_t len;
+    enum jx e;
+
+    if (!json_object_object_get_ex(r->json, "items", &items) || items == NULL)
+        return invalid(r, "items", "'items' is required");
+    if (!json_object_is_type(items, json_type_array))
+        return invalid(r, "items", "'items' must be an array");
+    len = json_object_array_length(items);
+    if (!order_lines_count_ok(len))
+        return invalid(r, "items", "an order has 1 to %d lines, not %zu", ORDER_MAX_LINES, len);
+    for (size_t i = 0; i < len; i++) {
+        json_object *it = json_object_array_get_idx(items, i);
+        order_req_line_t *l = &lines[i];
+
+        if (!it || !json_object_is_type(it, json_type_object))
+            return invalid(r, item_field(field, sizeof(field), i, NULL),
+                           "each line must be an object {productId, quantity}");
+        if ((e = jsonx_int(it, "productId", 1, INT64_MAX, &l->product_id)) != JX_OK)
+            return invalid(r, item_field(field, sizeof(field), i, "productId"),
+                           "'productId' %s: a positive integer id", jsonx_describe(e));
+        if ((e = jsonx_int(it, "quantity", 1, ORDER_MAX_QTY, &l->quantity)) != JX_OK)
+            return invalid(r, item_field(field, sizeof(field), i, "quantity"),
+                           "'quantity' %s: an integer from 1 to %d", jsonx_describe(e),
+                           ORDER_MAX_QTY);
+        if (order_line_repeats(lines, (int)i) >= 0)
+            return invalid(r, item_field(field, sizeof(field), i, "productId"),
+                           "product %" PRId64 " appears more than once", l->product_id);
+    }
+    *n = (int)len;
+    return C_OK;
+}
+
 static int create_work(db_t *db, struct effect *e) { return orders_place_work(db, e, e->arg); }
 static int create_write(db_t *db, struct effect *e, const struct idem *ik)
 {
@@ -128,17 +175,14 @@ int orders_create_h(req_t *r)
     struct order_place *p = req_scratch(r, sizeof(*p));
     struct effect e = {
         .work = create_work, .write = create_write, .marked = create_marked, .arg = p};
-    char field[48], detail[160];
     int rc;
 
     if (!p || !(p->order = req_scratch(r, sizeof(*p->order))))
         return C_ERR;
     if ((rc = body_int(r, "userId", 1, INT64_MAX, &p->user_id)) != C_OK ||
-        (rc = req_acting_for(r, p->user_id)) != C_OK || (rc = orders_read_coupon(r, p)) != C_OK)
+        (rc = req_acting_for(r, p->user_id)) != C_OK || (rc = orders_read_coupon(r, p)) != C_OK ||
+        (rc = orders_read_items(r, p->lines, &p->n)) != C_OK)
         return rc;
-    if (order_parse_items(r->json, p->lines, &p->n, field, sizeof(field), detail, sizeof(detail)) !=
-        C_OK)
-        return invalid(r, field, "%s", detail);
     rc = effect_run(r, p->user_id, &e);
     if (rc == DB_REFUSED)
         rc = orders_place_problem(r, p); /* C_ERR (a 500) for an outcome it does not know */

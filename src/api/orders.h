@@ -33,4 +33,10 @@ void orders_count(int rc, const struct effect *e, const struct order_place *p);
 /* Read the optional "couponId" of an order or checkout body into p. */
 int orders_read_coupon(req_t *r, struct order_place *p);
 
+/* Read the body's "items" into lines[0..*n), as core's rules (core/order.h)
+ * allow them: an array of objects {productId, quantity}. C_OK, or C_REJECT
+ * with a 400 naming the first thing wrong ("items", "items[2]",
+ * "items[2].quantity"). */
+int orders_read_items(req_t *r, order_req_line_t *lines, int *n);
+
 #endif
