@@ -211,20 +211,14 @@ static void add_order(void *arg, const order_t *o)
 
 int orders_list_h(req_t *r)
 {
-    int64_t uid = r->ids[0], before;
+    order_t *buf = req_scratch(r, sizeof(*buf)); /* each order in turn */
     page_t pg;
-    int rc;
+    int rc = buf ? page_begin(r, &pg, "before", INT64_MAX) : C_ERR;
 
-    if ((rc = query_cursor(r, "before", INT64_MAX, &before)) != C_OK ||
-        (rc = page_begin(r, &pg)) != C_OK)
+    if (rc != C_OK)
         return rc;
-    order_t *buf = req_scratch(r, sizeof(*buf));
-    if (!buf) {
-        page_abort(&pg);
-        return C_ERR;
-    }
-    rc = orders_list(db_of(r), uid, before, pg.limit + 1, buf, add_order, &pg, NULL);
-    return page_reply_for_user(r, &pg, rc, uid);
+    rc = orders_list(db_of(r), r->ids[0], pg.cursor, pg.limit + 1, buf, add_order, &pg, NULL);
+    return page_reply_for_user(r, &pg, rc, r->ids[0]);
 }
 
 static int cancel_tx(db_t *db, void *arg)
