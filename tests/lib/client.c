@@ -969,3 +969,51 @@ int tc_parallel(int n, int (*fn)(int i, void *arg), void *arg, int *results)
     free(pids);
     return failed ? -1 : 0;
 }
+
+void tc_load_begin(tc_load_t *l, const char *name, int64_t stock, int64_t charge)
+{
+    const char *dir = getenv("COMMERCE_TEST_STATE_DIR");
+
+    if (!dir || !*dir) {
+        fprintf(stderr, "COMMERCE_TEST_STATE_DIR is not set (scripts/test sets it)\n");
+        tc_fail();
+    }
+    snprintf(l->done, sizeof(l->done), "%s/run/%s", dir, name);
+    unlink(l->done);
+    l->stock = stock;
+    l->pid = tc_new_product(1, stock);
+    for (int i = 0; i < TC_LOAD_USERS; i++) {
+        l->uids[i] = tc_new_user();
+        tc_charge(l->uids[i], charge);
+    }
+}
+
+void tc_load_finish(const tc_load_t *l)
+{
+    FILE *f = fopen(l->done, "w");
+    if (f)
+        fclose(f);
+}
+
+int tc_load_going(const tc_load_t *l) { return access(l->done, F_OK) != 0; }
+
+void tc_load_order(const tc_load_t *l, int i, char *body, size_t cap)
+{
+    snprintf(body, cap, "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}",
+             (long long)l->uids[i - 1], (long long)l->pid);
+}
+
+void tc_load_books(const tc_load_t *l)
+{
+    int64_t sold = 0;
+
+    for (int i = 0; i < TC_LOAD_USERS; i++) {
+        assert_int_equal(tc_balance(l->uids[i]),
+                         tc_sql_int("SELECT SUM(IF(type = 'USE', -amount, amount))"
+                                    " FROM point_history WHERE user_id = %lld",
+                                    (long long)l->uids[i]));
+        sold += tc_orders_of(l->uids[i]);
+    }
+    assert_int_equal(tc_stock(l->pid), l->stock - sold);
+    unlink(l->done);
+}
