@@ -173,50 +173,54 @@ static void third_line_refused(const char *bad, const char *want_field)
     refused(s, want_field);
 }
 
-static void bad_product_ids(void **state)
+/* A third line that is wrong, and the member its refusal names. */
+static const struct {
+    const char *line, *member;
+} bad_lines[] = {
+    {"{\"productId\":0,\"quantity\":1}", "productId"},
+    {"{\"productId\":-1,\"quantity\":1}", "productId"},
+    {"{\"productId\":\"3\",\"quantity\":1}", "productId"},
+    {"{\"productId\":1.5,\"quantity\":1}", "productId"},
+    {"{\"productId\":3.0,\"quantity\":1}", "productId"},
+    {"{\"productId\":1e3,\"quantity\":1}", "productId"},
+    {"{\"productId\":null,\"quantity\":1}", "productId"},
+    {"{\"productId\":true,\"quantity\":1}", "productId"},
+    {"{\"productId\":[3],\"quantity\":1}", "productId"},
+    {"{\"quantity\":1}", "productId"},
+    {"{\"productid\":3,\"quantity\":1}", "productId"},
+    {"{\"productId\":9223372036854775808,\"quantity\":1}", "productId"},
+    {"{\"productId\":18446744073709551616,\"quantity\":1}", "productId"},
+    {"{\"productId\":-9223372036854775808,\"quantity\":1}", "productId"},
+    /* both bad: productId is named first */
+    {"{\"productId\":0,\"quantity\":0}", "productId"},
+    {"{}", "productId"},
+    {"{\"productId\":3,\"quantity\":0}", "quantity"},
+    {"{\"productId\":3,\"quantity\":-1}", "quantity"},
+    {"{\"productId\":3,\"quantity\":1001}", "quantity"},
+    {"{\"productId\":3,\"quantity\":\"1\"}", "quantity"},
+    {"{\"productId\":3,\"quantity\":1.5}", "quantity"},
+    {"{\"productId\":3,\"quantity\":1.0}", "quantity"},
+    {"{\"productId\":3,\"quantity\":null}", "quantity"},
+    {"{\"productId\":3,\"quantity\":false}", "quantity"},
+    {"{\"productId\":3}", "quantity"},
+    {"{\"productId\":3,\"quantity\":9223372036854775808}", "quantity"},
+};
+
+static void bad_product_ids_and_quantities(void **state)
 {
-    static const char *bad[] = {
-        "{\"productId\":0,\"quantity\":1}",
-        "{\"productId\":-1,\"quantity\":1}",
-        "{\"productId\":\"3\",\"quantity\":1}",
-        "{\"productId\":1.5,\"quantity\":1}",
-        "{\"productId\":3.0,\"quantity\":1}",
-        "{\"productId\":1e3,\"quantity\":1}",
-        "{\"productId\":null,\"quantity\":1}",
-        "{\"productId\":true,\"quantity\":1}",
-        "{\"productId\":[3],\"quantity\":1}",
-        "{\"quantity\":1}",
-        "{\"productid\":3,\"quantity\":1}",
-        "{\"productId\":9223372036854775808,\"quantity\":1}",
-        "{\"productId\":18446744073709551616,\"quantity\":1}",
-        "{\"productId\":-9223372036854775808,\"quantity\":1}",
-        /* both bad: productId is named first */
-        "{\"productId\":0,\"quantity\":0}",
-        "{}",
-    };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        third_line_refused(bad[i], "items[2].productId");
+    char field[48];
+
+    for (size_t i = 0; i < sizeof(bad_lines) / sizeof(bad_lines[0]); i++) {
+        snprintf(field, sizeof(field), "items[2].%s", bad_lines[i].member);
+        third_line_refused(bad_lines[i].line, field);
+    }
     refused("{\"items\":[{\"productId\":0,\"quantity\":1}]}", "items[0].productId");
     refused("{\"items\":[{\"productId\":\"1\",\"quantity\":1}]}", "items[0].productId");
+    refused("{\"items\":[{\"productId\":1,\"quantity\":1001}]}", "items[0].quantity");
 }
 
-static void bad_quantities(void **state)
+static void a_bad_quantity_on_the_last_line(void **state)
 {
-    static const char *bad[] = {
-        "{\"productId\":3,\"quantity\":0}",
-        "{\"productId\":3,\"quantity\":-1}",
-        "{\"productId\":3,\"quantity\":1001}",
-        "{\"productId\":3,\"quantity\":\"1\"}",
-        "{\"productId\":3,\"quantity\":1.5}",
-        "{\"productId\":3,\"quantity\":1.0}",
-        "{\"productId\":3,\"quantity\":null}",
-        "{\"productId\":3,\"quantity\":false}",
-        "{\"productId\":3}",
-        "{\"productId\":3,\"quantity\":9223372036854775808}",
-    };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        third_line_refused(bad[i], "items[2].quantity");
-    refused("{\"items\":[{\"productId\":1,\"quantity\":1001}]}", "items[0].quantity");
     /* one past the limit of the last line of a full order */
     char *s = lines_json(ORDER_MAX_LINES, 1);
     char *last = strrchr(s, ':');
@@ -249,8 +253,8 @@ int main(void)
         cmocka_unit_test(line_count),
         cmocka_unit_test(items_missing_or_not_an_array),
         cmocka_unit_test(a_line_that_is_not_an_object),
-        cmocka_unit_test(bad_product_ids),
-        cmocka_unit_test(bad_quantities),
+        cmocka_unit_test(bad_product_ids_and_quantities),
+        cmocka_unit_test(a_bad_quantity_on_the_last_line),
         cmocka_unit_test(a_product_twice),
     };
     return cmocka_run_group_tests_name("unit/order_items", tests, NULL, NULL);
