@@ -142,7 +142,7 @@ static void client(int idx, int ready_fd, int go_fd, int out_fd)
             lat[r.commits++] = t1 - t0;
         else if (rc == C_RETRY)
             r.fail_retry++;
-        else if (rc == C_REJECT)
+        else if (rc == DB_REFUSED)
             r.fail_reject++;
         else if (rc == C_DOWN)
             r.fail_down++;

@@ -73,9 +73,9 @@ int admin_patch_product_h(req_t *r)
     if (!has_name && !p.has_price && !has_restock)
         return invalid(r, NULL, "nothing to change: send at least one of name, price, restock");
     rc = effect_tx(r, 0, patch_product_tx, &p);
-    if (rc == C_REJECT && !p.found)
+    if (rc == DB_REFUSED && !p.found)
         return problem(r, P_PRODUCT_NOT_FOUND, NULL, "product %" PRId64 " does not exist", p.id);
-    if (rc == C_REJECT)
+    if (rc == DB_REFUSED)
         return invalid(r, "restock", "restock would take the stock past %lld",
                        (long long)MONEY_MAX_STOCK);
     if (rc != C_OK)

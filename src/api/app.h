@@ -27,8 +27,7 @@ static inline db_t *db_of(req_t *r) { return app_of(r)->db; }
  * else the primary. Run `read` on it; when the replica's connection fails
  * during the read, `reset` (may be NULL) undoes what the read built and the
  * read runs again on the primary. Returns read's result. */
-int catalog_read(req_t *r, int (*read)(db_t *db, void *arg), void (*reset)(void *arg),
-                 void *arg);
+int catalog_read(req_t *r, int (*read)(db_t *db, void *arg), void (*reset)(void *arg), void *arg);
 
 /* The route table of the worker. */
 const route_t *routes_table(size_t *n);
@@ -38,15 +37,22 @@ void jput_i(json_object *o, const char *key, int64_t v);
 void jput_s(json_object *o, const char *key, const char *v); /* NULL: JSON null */
 void jput_id(json_object *o, const char *key, int64_t v);    /* 0: JSON null */
 
-/* A keyset page: the store is asked for limit + 1 rows; the extra one only
- * says that a next page exists, whose cursor is the last shown item's id. */
+/* A keyset page: the store is asked for the rows past the cursor, limit + 1
+ * of them; the extra one only says that a next page exists, whose cursor is
+ * the last shown item's id. */
 typedef struct page {
     json_object *items;
+    int64_t cursor; /* the query's `cursor` parameter (an id), else its default */
     int64_t limit, count, last_id;
 } page_t;
 
-/* Start a page with ?limit (1..100, default 20). C_OK or C_REJECT (400). */
-int page_begin(req_t *r, page_t *pg);
+/* Start a page from the query: the positive id `cursor` ("after" or "before";
+ * absent: dflt), then ?limit (1..100, default 20). C_OK, or C_REJECT with the
+ * 400 naming the parameter. */
+int page_begin(req_t *r, page_t *pg, const char *cursor, int64_t dflt);
+
+/* Empty the page again (a read that failed halfway runs again). */
+void page_restart(page_t *pg);
 
 /* For each row: true when it is the look-ahead row (render nothing). */
 bool page_skip(page_t *pg);
@@ -54,8 +60,9 @@ bool page_skip(page_t *pg);
 /* Add a rendered item (ownership passes) whose id is the next cursor. */
 void page_push(page_t *pg, json_object *item, int64_t id);
 
-/* Move "items" and "next" into o; or, on failure, drop the items. */
-void page_finish(page_t *pg, json_object *o);
+/* Move the items into o as `member` ("items" in most lists), and "next"; or,
+ * on failure, drop the items. */
+void page_finish(page_t *pg, json_object *o, const char *member);
 void page_abort(page_t *pg);
 
 /* End the page of a list that belongs to user uid; rc is what the store's

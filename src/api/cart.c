@@ -62,7 +62,7 @@ int cart_put_h(req_t *r)
     if (rc != C_OK)
         return rc;
     rc = effect_tx(r, c.user_id, put_tx, &c);
-    if (rc == C_REJECT) {
+    if (rc == DB_REFUSED) {
         if (c.outcome == CART_NO_USER)
             return no_user(r, c.user_id);
         if (c.outcome == CART_NO_PRODUCT)
@@ -86,7 +86,7 @@ static int delete_tx(db_t *db, void *arg)
 
     if (rc != C_OK)
         return rc;
-    return found ? cart_delete(db, d->user_id, d->product_id) : C_REJECT;
+    return found ? cart_delete(db, d->user_id, d->product_id) : DB_REFUSED;
 }
 
 int cart_delete_h(req_t *r)
@@ -94,7 +94,7 @@ int cart_delete_h(req_t *r)
     struct cart_del d = {.user_id = r->ids[0], .product_id = r->ids[1]};
     int rc = effect_tx(r, d.user_id, delete_tx, &d);
 
-    if (rc == C_REJECT)
+    if (rc == DB_REFUSED)
         return no_user(r, d.user_id);
     return rc != C_OK ? rc : resp_json(r, 204, NULL);
 }
@@ -114,7 +114,7 @@ static int checkout_work(db_t *db, struct effect *e)
         return rc;
     if (c->place.n == 0) {
         c->empty = 1;
-        return C_REJECT;
+        return DB_REFUSED;
     }
     return orders_place_work(db, e, &c->place);
 }
@@ -126,9 +126,9 @@ static int checkout_write(db_t *db, struct effect *e, const struct idem *ik)
     return orders_place_write(db, e, &c->place, ik, c->place.user_id);
 }
 
-static int checkout_marked(db_t *db, struct effect *e)
+static int checkout_marked(db_t *db, struct effect *e, int *found)
 {
-    return orders_place_marked(db, &((struct checkout *)e->arg)->place);
+    return orders_place_marked(db, &((struct checkout *)e->arg)->place, found);
 }
 
 int cart_checkout_h(req_t *r)
@@ -145,8 +145,8 @@ int cart_checkout_h(req_t *r)
         return rc;
     rc = effect_run(r, c->place.user_id, &e);
     if (rc == C_OK)
-        orders_count(rc, r, &e, &c->place);
-    if (rc != C_REJECT || r->status)
+        orders_count(rc, &e, &c->place);
+    if (rc != DB_REFUSED)
         return rc;
     if (c->empty) {
         /* An unknown user has an empty cart too: tell them apart. */
@@ -158,6 +158,6 @@ int cart_checkout_h(req_t *r)
                        c->place.user_id);
     }
     rc = orders_place_problem(r, &c->place);
-    orders_count(rc, r, &e, &c->place);
+    orders_count(rc, &e, &c->place);
     return rc;
 }

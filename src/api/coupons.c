@@ -80,7 +80,7 @@ int coupons_issue_h(req_t *r)
     rc = effect_tx(r, c.user_id, issue_tx, &c);
     if (rc == C_OK)
         return resp_json(r, 201, render_user_coupon(&c.result));
-    if (rc != C_REJECT)
+    if (rc != DB_REFUSED)
         return rc;
     switch (c.outcome) {
     case ISSUE_NO_USER:

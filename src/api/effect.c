@@ -26,23 +26,23 @@ int effect_respond(struct effect *e, int status, json_object *obj)
     return copy ? C_OK : C_ERR;
 }
 
-/* A key whose stored response decides the outcome: C_REJECT with ik.state
- * REPLAY or MISMATCH; else `rc` stands. */
+/* A key whose stored response decides the outcome: DB_REFUSED with ik.state
+ * REPLAY or MISMATCH (the transaction rolls back); else `rc` stands. */
 static int settled_by_key(db_t *db, struct effect *e, int rc)
 {
     int lk = idem_lookup(db, &e->ik);
     if (lk != C_OK)
         return lk;
-    return e->ik.state == IDEM_NEW ? rc : C_REJECT;
+    return e->ik.state == IDEM_NEW ? rc : DB_REFUSED;
 }
 
 /* Generated keys live apart from the clients' keys (scoped by user ids >= 1). */
 static int64_t marker_scope(int64_t user_id) { return -user_id; }
 
-static int effect_marked(db_t *db, void *arg)
+static int effect_marked(db_t *db, void *arg, int *found)
 {
     struct effect *e = arg;
-    return e->marked ? e->marked(db, e) : idem_exists(db, e->ik.user_id, e->ik.key);
+    return e->marked ? e->marked(db, e, found) : idem_exists(db, e->ik.user_id, e->ik.key, found);
 }
 
 static int run_tx(db_t *db, void *arg)
@@ -55,7 +55,7 @@ static int run_tx(db_t *db, void *arg)
     e->body_len = 0;
     e->ik.state = IDEM_NEW;
     rc = e->work(db, e);
-    if (rc == C_REJECT && e->ik.key && !e->marker[0])
+    if (rc == DB_REFUSED && e->ik.key && !e->marker[0])
         return settled_by_key(db, e, rc); /* a retry of a success may be refused now */
     if (rc != C_OK)
         return rc;
@@ -93,12 +93,12 @@ int effect_run(req_t *r, int64_t user_id, struct effect *e)
     rc = db_tx_marked(db_of(r), run_tx, effect_marked, e);
     if (rc == C_OK) {
         rc = resp_raw(r, e->status, "application/json", e->body, e->body_len);
-    } else if (rc == C_REJECT && e->ik.state == IDEM_REPLAY) {
+    } else if (rc == DB_REFUSED && e->ik.state == IDEM_REPLAY) {
         rc = resp_raw(r, e->ik.status, "application/json", e->ik.response, e->ik.response_len);
         resp_header(r, "Idempotent-Replayed", "true");
-    } else if (rc == C_REJECT && e->ik.state == IDEM_MISMATCH) {
-        problem(r, P_IDEMPOTENCY_KEY_REUSED, "Idempotency-Key",
-                "this Idempotency-Key was used for a different request");
+    } else if (rc == DB_REFUSED && e->ik.state == IDEM_MISMATCH) {
+        rc = problem(r, P_IDEMPOTENCY_KEY_REUSED, "Idempotency-Key",
+                     "this Idempotency-Key was used for a different request");
     }
     /* What it allocated is the request's now: req_release frees it. */
     char *blocks[] = {e->body, e->request, e->ik.response};
@@ -123,10 +123,10 @@ static int marked_run(db_t *db, void *arg)
     return rc == C_OK ? idem_store(db, &m->ik, 0, "", 0) : rc;
 }
 
-static int marked_found(db_t *db, void *arg)
+static int marked_found(db_t *db, void *arg, int *found)
 {
     struct marked_tx *m = arg;
-    return idem_exists(db, m->ik.user_id, m->ik.key);
+    return idem_exists(db, m->ik.user_id, m->ik.key, found);
 }
 
 int effect_tx(req_t *r, int64_t user_id, db_tx_fn fn, void *arg)

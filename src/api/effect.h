@@ -16,17 +16,18 @@
 
 struct effect;
 /* Reads, decides and sets the response with effect_respond(). Returns C_OK,
- * C_REJECT (outcome kept in arg for the handler) or a database failure.
+ * DB_REFUSED (outcome kept in arg for the handler) or a database failure.
  * Called again from scratch on a retry. */
 typedef int (*effect_work_fn)(db_t *db, struct effect *e);
 /* Writes the change and the key row ik (NULL without a key; its response is
- * e->body). Returns C_OK, C_DUP when the key is taken, C_REJECT (outcome in
+ * e->body). Returns C_OK, C_DUP when the key is taken, DB_REFUSED (outcome in
  * arg) or a database failure; it may commit the transaction itself. */
 typedef int (*effect_write_fn)(db_t *db, struct effect *e, const struct idem *ik);
-/* Whether the effect's own marker row is there (db_marker_fn): for an effect
- * that writes a row unique to the request anyway. Without one, a request that
- * sent no key gets a generated key (idem_new_marker) as its marker. */
-typedef int (*effect_marker_fn)(db_t *db, struct effect *e);
+/* Whether the effect's own marker row is there (db_marker_fn: *found): for an
+ * effect that writes a row unique to the request anyway. Without one, a
+ * request that sent no key gets a generated key (idem_new_marker) as its
+ * marker. */
+typedef int (*effect_marker_fn)(db_t *db, struct effect *e, int *found);
 
 struct effect {
     effect_work_fn work;
@@ -49,9 +50,9 @@ int effect_respond(struct effect *e, int status, json_object *obj);
 
 /* Run the effect for `user_id` (the scope of the key). On success, or on a
  * replay (Idempotent-Replayed: true), the response is set and C_OK returned;
- * a key reused for another request answers 422 and returns C_REJECT. Any
- * other C_REJECT comes from work or write and leaves the response to the
- * handler. */
+ * a key reused for another request answers 422 and returns C_REJECT. A
+ * DB_REFUSED comes from work or write and leaves the response to the handler
+ * (the outcome is in arg). */
 int effect_run(req_t *r, int64_t user_id, struct effect *e);
 
 /* db_tx for a request's transaction that writes no row unique to it: fn's

@@ -20,14 +20,23 @@ void jput_id(json_object *o, const char *key, int64_t v)
     json_object_object_add(o, key, v ? json_object_new_int64(v) : NULL);
 }
 
-int page_begin(req_t *r, page_t *pg)
+int page_begin(req_t *r, page_t *pg, const char *cursor, int64_t dflt)
 {
+    int rc;
+
+    *pg = (page_t){0};
+    if ((rc = query_cursor(r, cursor, dflt, &pg->cursor)) != C_OK ||
+        (rc = query_limit(r, &pg->limit)) != C_OK)
+        return rc;
+    pg->items = json_object_new_array();
+    return C_OK;
+}
+
+void page_restart(page_t *pg)
+{
+    json_object_put(pg->items);
+    pg->items = json_object_new_array();
     pg->count = pg->last_id = 0;
-    pg->items = NULL;
-    int rc = query_limit(r, &pg->limit);
-    if (rc == C_OK)
-        pg->items = json_object_new_array();
-    return rc;
 }
 
 bool page_skip(page_t *pg) { return pg->count++ >= pg->limit; }
@@ -38,9 +47,9 @@ void page_push(page_t *pg, json_object *item, int64_t id)
     pg->last_id = id;
 }
 
-void page_finish(page_t *pg, json_object *o)
+void page_finish(page_t *pg, json_object *o, const char *member)
 {
-    json_object_object_add(o, "items", pg->items);
+    json_object_object_add(o, member, pg->items);
     jput_id(o, "next", pg->count > pg->limit ? pg->last_id : 0);
     pg->items = NULL;
 }
@@ -62,7 +71,7 @@ int page_reply_for_user(req_t *r, page_t *pg, int rc, int64_t uid)
         return rc != C_OK ? rc : no_user(r, uid);
     }
     json_object *o = json_object_new_object();
-    page_finish(pg, o);
+    page_finish(pg, o, "items");
     return resp_json(r, 200, o);
 }
 

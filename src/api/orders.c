@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/app.h"
+#include "common/jsonx.h"
 #include "common/metrics.h"
 #include "common/rc.h"
 #include "store/outbox.h"
@@ -57,9 +58,9 @@ int orders_place_write(db_t *db, struct effect *e, struct order_place *p, const 
     return orders_write(db, p, e->body, e->body_len, ik, cart_user);
 }
 
-int orders_place_marked(db_t *db, const struct order_place *p)
+int orders_place_marked(db_t *db, const struct order_place *p, int *found)
 {
-    return outbox_event_exists(db, p->event_id);
+    return outbox_event_exists(db, p->event_id, found);
 }
 
 int orders_place_problem(req_t *r, const struct order_place *p)
@@ -92,11 +93,11 @@ int orders_place_problem(req_t *r, const struct order_place *p)
     }
 }
 
-void orders_count(int rc, const req_t *r, const struct effect *e, const struct order_place *p)
+void orders_count(int rc, const struct effect *e, const struct order_place *p)
 {
     if (rc == C_OK && e->ik.state == IDEM_NEW)
         metrics_order(M_ORDER_PAID);
-    else if (rc == C_REJECT && r->status >= 400 && e->ik.state == IDEM_NEW)
+    else if (rc == C_REJECT && e->ik.state == IDEM_NEW)
         metrics_order(p->v.outcome == ORDER_OUT_OF_STOCK        ? M_ORDER_OUT_OF_STOCK
                       : p->v.outcome == ORDER_NO_BALANCE        ? M_ORDER_INSUFFICIENT_BALANCE
                       : p->v.outcome == ORDER_COUPON_NOT_USABLE ? M_ORDER_COUPON_REJECTED
@@ -113,33 +114,79 @@ int orders_read_coupon(req_t *r, struct order_place *p)
     return rc;
 }
 
+/* "items[i]", or "items[i].member": the field a refusal of line i names. */
+static const char *item_field(char *buf, size_t cap, size_t i, const char *member)
+{
+    if (member)
+        snprintf(buf, cap, "items[%zu].%s", i, member);
+    else
+        snprintf(buf, cap, "items[%zu]", i);
+    return buf;
+}
+
+int orders_read_items(req_t *r, order_req_line_t *lines, int *n)
+{
+    json_object *items = NULL;
+    char field[48];
+    size_t len;
+    enum jx e;
+
+    if (!json_object_object_get_ex(r->json, "items", &items) || items == NULL)
+        return invalid(r, "items", "'items' is required");
+    if (!json_object_is_type(items, json_type_array))
+        return invalid(r, "items", "'items' must be an array");
+    len = json_object_array_length(items);
+    if (!order_lines_count_ok(len))
+        return invalid(r, "items", "an order has 1 to %d lines, not %zu", ORDER_MAX_LINES, len);
+    for (size_t i = 0; i < len; i++) {
+        json_object *it = json_object_array_get_idx(items, i);
+        order_req_line_t *l = &lines[i];
+
+        if (!it || !json_object_is_type(it, json_type_object))
+            return invalid(r, item_field(field, sizeof(field), i, NULL),
+                           "each line must be an object {productId, quantity}");
+        if ((e = jsonx_int(it, "productId", 1, INT64_MAX, &l->product_id)) != JX_OK)
+            return invalid(r, item_field(field, sizeof(field), i, "productId"),
+                           "'productId' %s: a positive integer id", jsonx_describe(e));
+        if ((e = jsonx_int(it, "quantity", 1, ORDER_MAX_QTY, &l->quantity)) != JX_OK)
+            return invalid(r, item_field(field, sizeof(field), i, "quantity"),
+                           "'quantity' %s: an integer from 1 to %d", jsonx_describe(e),
+                           ORDER_MAX_QTY);
+        if (order_line_repeats(lines, (int)i) >= 0)
+            return invalid(r, item_field(field, sizeof(field), i, "productId"),
+                           "product %" PRId64 " appears more than once", l->product_id);
+    }
+    *n = (int)len;
+    return C_OK;
+}
+
 static int create_work(db_t *db, struct effect *e) { return orders_place_work(db, e, e->arg); }
 static int create_write(db_t *db, struct effect *e, const struct idem *ik)
 {
     return orders_place_write(db, e, e->arg, ik, 0);
 }
-static int create_marked(db_t *db, struct effect *e) { return orders_place_marked(db, e->arg); }
+static int create_marked(db_t *db, struct effect *e, int *found)
+{
+    return orders_place_marked(db, e->arg, found);
+}
 
 int orders_create_h(req_t *r)
 {
     struct order_place *p = req_scratch(r, sizeof(*p));
     struct effect e = {
         .work = create_work, .write = create_write, .marked = create_marked, .arg = p};
-    char field[48], detail[160];
     int rc;
 
     if (!p || !(p->order = req_scratch(r, sizeof(*p->order))))
         return C_ERR;
     if ((rc = body_int(r, "userId", 1, INT64_MAX, &p->user_id)) != C_OK ||
-        (rc = req_acting_for(r, p->user_id)) != C_OK || (rc = orders_read_coupon(r, p)) != C_OK)
+        (rc = req_acting_for(r, p->user_id)) != C_OK || (rc = orders_read_coupon(r, p)) != C_OK ||
+        (rc = orders_read_items(r, p->lines, &p->n)) != C_OK)
         return rc;
-    if (order_parse_items(r->json, p->lines, &p->n, field, sizeof(field), detail, sizeof(detail)) !=
-        C_OK)
-        return invalid(r, field, "%s", detail);
     rc = effect_run(r, p->user_id, &e);
-    if (rc == C_REJECT && !r->status)
+    if (rc == DB_REFUSED)
         rc = orders_place_problem(r, p); /* C_ERR (a 500) for an outcome it does not know */
-    orders_count(rc, r, &e, p);
+    orders_count(rc, &e, p);
     return rc;
 }
 
@@ -164,20 +211,14 @@ static void add_order(void *arg, const order_t *o)
 
 int orders_list_h(req_t *r)
 {
-    int64_t uid = r->ids[0], before;
+    order_t *buf = req_scratch(r, sizeof(*buf)); /* each order in turn */
     page_t pg;
-    int rc;
+    int rc = buf ? page_begin(r, &pg, "before", INT64_MAX) : C_ERR;
 
-    if ((rc = query_cursor(r, "before", INT64_MAX, &before)) != C_OK ||
-        (rc = page_begin(r, &pg)) != C_OK)
+    if (rc != C_OK)
         return rc;
-    order_t *buf = req_scratch(r, sizeof(*buf));
-    if (!buf) {
-        page_abort(&pg);
-        return C_ERR;
-    }
-    rc = orders_list(db_of(r), uid, before, pg.limit + 1, buf, add_order, &pg, NULL);
-    return page_reply_for_user(r, &pg, rc, uid);
+    rc = orders_list(db_of(r), r->ids[0], pg.cursor, pg.limit + 1, buf, add_order, &pg, NULL);
+    return page_reply_for_user(r, &pg, rc, r->ids[0]);
 }
 
 static int cancel_tx(db_t *db, void *arg)
@@ -197,9 +238,9 @@ static int cancel_tx(db_t *db, void *arg)
 }
 
 /* The cancel's marker: its ORDER_CANCELLED event. */
-static int cancel_marked(db_t *db, void *arg)
+static int cancel_marked(db_t *db, void *arg, int *found)
 {
-    return outbox_event_exists(db, ((struct order_cancel *)arg)->event_id);
+    return outbox_event_exists(db, ((struct order_cancel *)arg)->event_id, found);
 }
 
 int orders_cancel_h(req_t *r)
@@ -208,9 +249,9 @@ int orders_cancel_h(req_t *r)
         .order_id = r->ids[0], .user_id = r->user_id, .order = req_scratch(r, sizeof(order_t))};
     int rc = c.order ? db_tx_marked(db_of(r), cancel_tx, cancel_marked, &c) : C_ERR;
 
-    if (rc == C_REJECT && c.outcome == ORDER_NOT_FOUND)
+    if (rc == DB_REFUSED && c.outcome == ORDER_NOT_FOUND)
         return no_order(r, c.order_id);
-    if (rc == C_REJECT)
+    if (rc == DB_REFUSED)
         return problem(r, P_ORDER_NOT_CANCELLABLE, NULL,
                        "order %" PRId64 " is already cancelled; only PAID orders can be cancelled",
                        c.order_id);

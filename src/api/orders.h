@@ -20,15 +20,23 @@ int orders_place_work(db_t *db, struct effect *e, struct order_place *p);
 int orders_place_write(db_t *db, struct effect *e, struct order_place *p, const struct idem *ik,
                        int64_t cart_user);
 /* Its marker: the ORDER_PAID event the write stored (effect_marker_fn). */
-int orders_place_marked(db_t *db, const struct order_place *p);
+int orders_place_marked(db_t *db, const struct order_place *p, int *found);
 
-/* Turn a refused placement into its problem. */
+/* Turn a refused placement (DB_REFUSED, p->v) into its problem: C_REJECT. */
 int orders_place_problem(req_t *r, const struct order_place *p);
 
-/* Count the outcome of a placement (new ones only, not replays) in /metrics. */
-void orders_count(int rc, const req_t *r, const struct effect *e, const struct order_place *p);
+/* Count the outcome of a placement in /metrics: rc is the handler's (C_OK, or
+ * C_REJECT once orders_place_problem wrote the refusal); new ones only, not
+ * replays. */
+void orders_count(int rc, const struct effect *e, const struct order_place *p);
 
 /* Read the optional "couponId" of an order or checkout body into p. */
 int orders_read_coupon(req_t *r, struct order_place *p);
+
+/* Read the body's "items" into lines[0..*n), as core's rules (core/order.h)
+ * allow them: an array of objects {productId, quantity}. C_OK, or C_REJECT
+ * with a 400 naming the first thing wrong ("items", "items[2]",
+ * "items[2].quantity"). */
+int orders_read_items(req_t *r, order_req_line_t *lines, int *n);
 
 #endif

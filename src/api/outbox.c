@@ -25,17 +25,13 @@ static void add_failed(void *arg, const outbox_event_t *e, const char *error)
 int outbox_admin_get_h(req_t *r)
 {
     outbox_stats_t s;
-    int64_t after;
     page_t pg;
-    int rc;
+    int rc = page_begin(r, &pg, "after", 0);
 
-    if ((rc = query_cursor(r, "after", 0, &after)) != C_OK)
+    if (rc != C_OK)
         return rc;
-    if ((rc = outbox_stats(db_of(r), &s)) != C_OK)
-        return rc;
-    if ((rc = page_begin(r, &pg)) != C_OK)
-        return rc;
-    rc = outbox_failed_list(db_of(r), after, pg.limit + 1, add_failed, &pg, NULL);
+    if ((rc = outbox_stats(db_of(r), &s)) == C_OK)
+        rc = outbox_failed_list(db_of(r), pg.cursor, pg.limit + 1, add_failed, &pg, NULL);
     if (rc != C_OK) {
         page_abort(&pg);
         return rc;
@@ -46,9 +42,7 @@ int outbox_admin_get_h(req_t *r)
     jput_i(o, "failed", s.failed);
     jput_i(o, "delivered", s.delivered);
     jput_s(o, "oldestPendingAt", s.oldest_pending[0] ? s.oldest_pending : NULL);
-    json_object_object_add(o, "failedEvents", pg.items);
-    pg.items = NULL;
-    jput_id(o, "next", pg.count > pg.limit ? pg.last_id : 0);
+    page_finish(&pg, o, "failedEvents");
     return resp_json(r, 200, o);
 }
 

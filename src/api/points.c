@@ -52,7 +52,7 @@ int points_charge_h(req_t *r)
     if (rc != C_OK)
         return rc;
     rc = effect_run(r, c.user_id, &e);
-    if (rc != C_REJECT || r->status)
+    if (rc != DB_REFUSED)
         return rc;
     if (c.outcome == CHARGE_NO_USER)
         return no_user(r, c.user_id);
@@ -78,13 +78,11 @@ static void add_entry(void *arg, const point_entry_t *e)
 
 int points_history_h(req_t *r)
 {
-    int64_t uid = r->ids[0], before;
     page_t pg;
-    int rc;
+    int rc = page_begin(r, &pg, "before", INT64_MAX);
 
-    if ((rc = query_cursor(r, "before", INT64_MAX, &before)) != C_OK ||
-        (rc = page_begin(r, &pg)) != C_OK)
+    if (rc != C_OK)
         return rc;
-    rc = points_history(db_of(r), uid, before, pg.limit + 1, add_entry, &pg, NULL);
-    return page_reply_for_user(r, &pg, rc, uid);
+    rc = points_history(db_of(r), r->ids[0], pg.cursor, pg.limit + 1, add_entry, &pg, NULL);
+    return page_reply_for_user(r, &pg, rc, r->ids[0]);
 }

@@ -36,43 +36,31 @@ static void add_product(void *arg, const product_t *p)
         page_push(pg, products_render(p), p->id);
 }
 
-struct list_read {
-    int64_t after;
-    page_t pg;
-};
-
 static int list_read(db_t *db, void *arg)
 {
-    struct list_read *l = arg;
-    return products_list(db, l->after, l->pg.limit + 1, add_product, &l->pg, NULL);
+    page_t *pg = arg;
+    return products_list(db, pg->cursor, pg->limit + 1, add_product, pg, NULL);
 }
 
 /* A replica failed halfway: start the page again. */
-static void list_reset(void *arg)
-{
-    struct list_read *l = arg;
-    json_object_put(l->pg.items);
-    l->pg.items = json_object_new_array();
-    l->pg.count = l->pg.last_id = 0;
-}
+static void list_reset(void *arg) { page_restart(arg); }
 
 /* The product list is a catalog read: a replica within the lag bound may
  * serve it (GET /products/{id} stays on the primary: its stock is exact). */
 int products_list_h(req_t *r)
 {
-    struct list_read l;
-    int rc;
-
+    page_t pg;
     /* `after` may be any positive id; absent starts at the beginning. */
-    if ((rc = query_cursor(r, "after", 0, &l.after)) != C_OK ||
-        (rc = page_begin(r, &l.pg)) != C_OK)
+    int rc = page_begin(r, &pg, "after", 0);
+
+    if (rc != C_OK)
         return rc;
-    if ((rc = catalog_read(r, list_read, list_reset, &l)) != C_OK) {
-        page_abort(&l.pg);
+    if ((rc = catalog_read(r, list_read, list_reset, &pg)) != C_OK) {
+        page_abort(&pg);
         return rc;
     }
     json_object *o = json_object_new_object();
-    page_finish(&l.pg, o);
+    page_finish(&pg, o, "items");
     return resp_json(r, 200, o);
 }
 

@@ -12,6 +12,7 @@
 #include "api/ops.h"
 #include "api/points.h"
 #include "api/products.h"
+#include "common/metrics.h"
 
 static const route_t routes[] = {
     {"GET", "/", ops_index_h, ACCESS_PUBLIC, 0, "index"},
@@ -47,6 +48,11 @@ static const route_t routes[] = {
     {"PATCH", "/admin/products/{productId}", admin_patch_product_h, ACCESS_ADMIN, R_BODY,
      "admin_patch_product"},
 };
+
+/* GET /metrics keeps a row of counters per route in a file shared by the
+ * workers, sized at compile time. */
+_Static_assert(sizeof(routes) / sizeof(routes[0]) <= METRICS_ROUTES,
+               "more routes than METRICS_ROUTES (common/metrics.h): raise it");
 
 const route_t *routes_table(size_t *n)
 {

@@ -56,8 +56,9 @@ int main(int argc, char **argv)
     if (config_load(&cfg, CONFIG_TOOL) != C_OK)
         return 2;
     if (!cfg.auth_hs256_secret[0] || !cfg.auth_issuer[0] || !cfg.auth_audience[0]) {
-        fprintf(stderr, "commerce-token: the configuration (%s) has no auth_hs256_secret, "
-                        "auth_issuer and auth_audience: it signs HS256 dev tokens only\n",
+        fprintf(stderr,
+                "commerce-token: the configuration (%s) has no auth_hs256_secret, "
+                "auth_issuer and auth_audience: it signs HS256 dev tokens only\n",
                 config_path());
         return 2;
     }

@@ -23,7 +23,7 @@ struct key {
     int64_t min, max;
     const char *def;
     int required;
-    int secret; /* K_STR: never in a file others can read; NAME_file may hold it */
+    int secret;        /* K_STR: never in a file others can read; NAME_file may hold it */
     unsigned programs; /* which programs read it (CONFIG_FOR_*) */
 };
 
@@ -32,12 +32,15 @@ struct key {
 #define P CONFIG_FOR_POPULAR
 #define ALL (F | R | P)
 
+/* A row each (clang-format cannot lay out a macro that is a braced initializer). */
+/* clang-format off */
 #define STR(field, def, req, who)                                                                  \
     {#field, K_STR, offsetof(config_t, field), sizeof(((config_t *)0)->field), 0, 0, def, req, 0, who}
 #define SECRET(field, who)                                                                         \
     {#field, K_STR, offsetof(config_t, field), sizeof(((config_t *)0)->field), 0, 0, "", 0, 1, who}
 #define INT(field, lo, hi, def, who)                                                               \
     {#field, K_INT, offsetof(config_t, field), sizeof(int64_t), lo, hi, def, 0, 0, who}
+/* clang-format on */
 
 static const struct key keys[] = {
     STR(db_socket, "", 0, ALL),
@@ -287,8 +290,7 @@ int config_check(const config_t *cfg, enum config_role role, config_report_fn re
                         "config: auth: no token key: set auth_public_keys_file or "
                         "auth_hs256_secret(_file), or auth=off for development only");
             if (cfg->auth_hs256_secret[0] && strlen(cfg->auth_hs256_secret) < 32)
-                reportf(report, arg, &problems,
-                        "config: auth_hs256_secret: shorter than 32 bytes");
+                reportf(report, arg, &problems, "config: auth_hs256_secret: shorter than 32 bytes");
             if (cfg->auth_public_keys_file[0] && cfg->auth_hs256_secret[0])
                 reportf(report, arg, &problems,
                         "config: auth_hs256_secret: not with auth_public_keys_file (a public key "
@@ -296,8 +298,7 @@ int config_check(const config_t *cfg, enum config_role role, config_report_fn re
             if (!cfg->auth_issuer[0])
                 reportf(report, arg, &problems, "config: auth_issuer: required when auth is on");
             if (!cfg->auth_audience[0])
-                reportf(report, arg, &problems,
-                        "config: auth_audience: required when auth is on");
+                reportf(report, arg, &problems, "config: auth_audience: required when auth is on");
         }
     }
     if (role == CONFIG_RELAY) {
@@ -331,6 +332,7 @@ static const struct {
     size_t value, file, cap;
     const char *name;
 } secret_files[] = {
+/* clang-format off */
 #define SF(k) {offsetof(config_t, k), offsetof(config_t, k##_file), sizeof(((config_t *)0)->k), #k}
     SF(db_password),
     SF(db_replica_password),
@@ -338,6 +340,7 @@ static const struct {
     SF(auth_hs256_secret),
     SF(data_platform_secret),
 #undef SF
+    /* clang-format on */
 };
 
 /* Read the secrets named by the *_file keys (once, at start). A secret file
@@ -354,14 +357,14 @@ static void read_secret_files(config_t *cfg, int *problems)
         if (!file[0])
             continue;
         if (value[0]) {
-            reportf(report_stderr, NULL, problems,
-                    "config: %s and %s_file: set only one of them", secret_files[i].name,
-                    secret_files[i].name);
+            reportf(report_stderr, NULL, problems, "config: %s and %s_file: set only one of them",
+                    secret_files[i].name, secret_files[i].name);
             continue;
         }
-        if (stat(file, &st) != 0 || util_read_file(file, secret_files[i].cap, &text, &len) != C_OK) {
-            reportf(report_stderr, NULL, problems, "config: %s_file: %s: %s",
-                    secret_files[i].name, file, strerror(errno));
+        if (stat(file, &st) != 0 ||
+            util_read_file(file, secret_files[i].cap, &text, &len) != C_OK) {
+            reportf(report_stderr, NULL, problems, "config: %s_file: %s: %s", secret_files[i].name,
+                    file, strerror(errno));
             continue;
         }
         if (st.st_mode & S_IROTH)
@@ -404,9 +407,10 @@ int config_load(config_t *cfg, enum config_role role)
     read_secret_files(cfg, &problems);
     problems += config_check(cfg, role, report_stderr, NULL);
     if (problems)
-        fprintf(stderr, found ? "config: the file was %s (COMMERCE_CONFIG%s)\n"
-                              : "config: no file at %s (COMMERCE_CONFIG%s); the environment "
-                                "alone is not enough\n",
+        fprintf(stderr,
+                found ? "config: the file was %s (COMMERCE_CONFIG%s)\n"
+                      : "config: no file at %s (COMMERCE_CONFIG%s); the environment "
+                        "alone is not enough\n",
                 path, explicit_path ? "" : " unset: the compiled-in default");
     return problems ? C_ERR : C_OK;
 }
@@ -418,8 +422,9 @@ const char *config_key(size_t i)
 
 void config_help(FILE *out, unsigned program)
 {
-    fprintf(out, "Configuration keys it reads (file %s; COMMERCE_<KEY> in the environment"
-                 " overrides; commerce.conf(5)):\n",
+    fprintf(out,
+            "Configuration keys it reads (file %s; COMMERCE_<KEY> in the environment"
+            " overrides; commerce.conf(5)):\n",
             config_path());
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         const struct key *k = &keys[i];

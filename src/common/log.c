@@ -1,5 +1,6 @@
 #include "common/log.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -27,7 +28,13 @@ void log_set_level_name(const char *name)
             min_level = (enum log_level)i;
 }
 
-void log_set_format_name(const char *name) { json = strcmp(name, "json") == 0; }
+/* The format, and whether journald reads the lines (JOURNAL_STREAM, looked
+ * at again by the next line). */
+void log_set_format_name(const char *name)
+{
+    json = strcmp(name, "json") == 0;
+    journal = -1;
+}
 
 void log_set_name(const char *name) { prog_name = name; }
 
@@ -52,19 +59,33 @@ static size_t json_escape(char *out, size_t cap, const char *s)
     return n;
 }
 
+/* Write the whole line with one write(2): lines of processes that share
+ * stderr (the workers of a pool) never interleave within a line. */
+static void put_line(const char *line, size_t len)
+{
+    while (len > 0) {
+        ssize_t k = write(STDERR_FILENO, line, len);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return; /* nowhere to say it */
+        line += k;
+        len -= (size_t)k;
+    }
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
-    char msg[1024], esc[2048], stamp[96];
+    char msg[1024], esc[2048], stamp[96], line[3072];
     struct timespec ts;
     struct tm tm;
     va_list ap;
+    size_t n = 0;
 
     if (level < min_level)
         return;
     if (journal < 0)
         journal = getenv("JOURNAL_STREAM") != NULL;
-    if (journal)
-        fprintf(stderr, "<%d>", priorities[level]);
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
     snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
@@ -72,20 +93,23 @@ void log_msg(enum log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    if (journal)
+        n = (size_t)snprintf(line, sizeof(line), "<%d>", priorities[level]);
     if (!json) {
-        if (request)
-            fprintf(stderr, "%s %s[%d] %s: [%s] %s\n", stamp, prog_name, (int)getpid(),
-                    names[level], request, msg);
-        else
-            fprintf(stderr, "%s %s[%d] %s: %s\n", stamp, prog_name, (int)getpid(), names[level],
-                    msg);
-        return;
+        snprintf(line + n, sizeof(line) - n, "%s %s[%d] %s: %s%s%s%s\n", stamp, prog_name,
+                 (int)getpid(), names[level], request ? "[" : "", request ? request : "",
+                 request ? "] " : "", msg);
+    } else {
+        json_escape(esc, sizeof(esc), msg);
+        /* the request id is [A-Za-z0-9._:-] (http/fcgi.c): nothing to escape */
+        snprintf(line + n, sizeof(line) - n,
+                 "{\"time\":\"%s\",\"level\":\"%s\",\"program\":\"%s\",\"pid\":%d%s%s%s,"
+                 "\"message\":\"%s\"}\n",
+                 stamp, names[level], prog_name, (int)getpid(), request ? ",\"requestId\":\"" : "",
+                 request ? request : "", request ? "\"" : "", esc);
     }
-    json_escape(esc, sizeof(esc), msg);
-    /* the request id is [A-Za-z0-9._:-] (http/fcgi.c): nothing to escape */
-    fprintf(stderr,
-            "{\"time\":\"%s\",\"level\":\"%s\",\"program\":\"%s\",\"pid\":%d%s%s%s,"
-            "\"message\":\"%s\"}\n",
-            stamp, names[level], prog_name, (int)getpid(), request ? ",\"requestId\":\"" : "",
-            request ? request : "", request ? "\"" : "", esc);
+    n = strlen(line);
+    if (line[n - 1] != '\n') /* cut to fit: still one line */
+        line[n - 1] = '\n';
+    put_line(line, n);
 }

@@ -33,8 +33,6 @@ uint32_t util_rand(uint32_t n);
 /* Monotonic clock in microseconds. */
 int64_t util_mono_us(void);
 
-#endif
-
 /* "2026-11-21T10:00:00.123Z" -> "2026-11-21 10:00:00.123" (a DATETIME(3)
  * literal); out holds UTIL_TIME_LEN bytes. */
 void util_time_sql(const char *rfc3339, char *out);
@@ -42,3 +40,5 @@ void util_time_sql(const char *rfc3339, char *out);
 /* A time-ordered (version 7) UUID as 36 characters plus NUL: 48 bits of
  * Unix milliseconds, then 74 random bits. */
 void util_uuid(char out[37]);
+
+#endif

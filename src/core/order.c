@@ -1,68 +1,18 @@
 #include "core/order.h"
-#include "common/rc.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/jsonx.h"
 #include "core/money.h"
 
-int order_parse_items(json_object *body, order_req_line_t *lines, int *n, char *field, size_t fcap,
-                      char *detail, size_t dcap)
+bool order_lines_count_ok(size_t n) { return n >= 1 && n <= ORDER_MAX_LINES; }
+
+int order_line_repeats(const order_req_line_t *lines, int i)
 {
-    json_object *items = NULL;
-    size_t len;
-
-    if (!json_object_object_get_ex(body, "items", &items) || items == NULL) {
-        snprintf(field, fcap, "items");
-        snprintf(detail, dcap, "'items' is required");
-        return C_ERR;
-    }
-    if (!json_object_is_type(items, json_type_array)) {
-        snprintf(field, fcap, "items");
-        snprintf(detail, dcap, "'items' must be an array");
-        return C_ERR;
-    }
-    len = json_object_array_length(items);
-    if (len < 1 || len > ORDER_MAX_LINES) {
-        snprintf(field, fcap, "items");
-        snprintf(detail, dcap, "an order has 1 to %d lines, not %zu", ORDER_MAX_LINES, len);
-        return C_ERR;
-    }
-    for (size_t i = 0; i < len; i++) {
-        json_object *it = json_object_array_get_idx(items, i);
-        enum jx e;
-
-        if (!it || !json_object_is_type(it, json_type_object)) {
-            snprintf(field, fcap, "items[%zu]", i);
-            snprintf(detail, dcap, "each line must be an object {productId, quantity}");
-            return C_ERR;
-        }
-        e = jsonx_int(it, "productId", 1, INT64_MAX, &lines[i].product_id);
-        if (e != JX_OK) {
-            snprintf(field, fcap, "items[%zu].productId", i);
-            snprintf(detail, dcap, "'productId' %s: a positive integer id", jsonx_describe(e));
-            return C_ERR;
-        }
-        e = jsonx_int(it, "quantity", 1, ORDER_MAX_QTY, &lines[i].quantity);
-        if (e != JX_OK) {
-            snprintf(field, fcap, "items[%zu].quantity", i);
-            snprintf(detail, dcap, "'quantity' %s: an integer from 1 to %d", jsonx_describe(e),
-                     ORDER_MAX_QTY);
-            return C_ERR;
-        }
-        for (size_t j = 0; j < i; j++) {
-            if (lines[j].product_id == lines[i].product_id) {
-                snprintf(field, fcap, "items[%zu].productId", i);
-                snprintf(detail, dcap, "product %lld appears more than once",
-                         (long long)lines[i].product_id);
-                return C_ERR;
-            }
-        }
-    }
-    *n = (int)len;
-    return C_OK;
+    for (int j = 0; j < i; j++)
+        if (lines[j].product_id == lines[i].product_id)
+            return j;
+    return -1;
 }
 
 static int cmp_i64(const void *a, const void *b)

@@ -1,15 +1,19 @@
 /* Order rules with no I/O: the lines a client may send, the lock order, the
- * price. */
+ * price. No JSON here: the api layer reads the request into lines
+ * (orders_read_items) and these rules decide. */
 #ifndef COMMERCE_CORE_ORDER_H
 #define COMMERCE_CORE_ORDER_H
 
-#include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/coupon.h"
 
+/* The lines a client may send: 1 to ORDER_MAX_LINES of them, each a product
+ * id from 1 and a quantity from 1 to ORDER_MAX_QTY, no product twice. The
+ * api layer asks these line by line, in the client's order, so that a
+ * refusal names the first thing wrong. */
 #define ORDER_MAX_LINES 100
 #define ORDER_MAX_QTY 1000
 
@@ -18,12 +22,12 @@ typedef struct order_req_line {
     int64_t quantity;
 } order_req_line_t;
 
-/* Read the "items" member: an array of 1..100 objects {productId, quantity}
- * with positive ids, quantity 1..1000 and no product twice. C_OK and
- * lines[0..*n); or C_ERR with the offending field ("items[2].quantity") and a
- * sentence for people. */
-int order_parse_items(json_object *body, order_req_line_t *lines, int *n, char *field, size_t fcap,
-                      char *detail, size_t dcap);
+/* Whether an order may have n lines. */
+bool order_lines_count_ok(size_t n);
+
+/* The earlier line (index < i) with the product of lines[i], or -1 when none
+ * has it. */
+int order_line_repeats(const order_req_line_t *lines, int i);
 
 /* The product ids of the lines in ascending order: the order in which every
  * transaction locks inventory rows. ids must hold n entries. */

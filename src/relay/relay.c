@@ -276,46 +276,73 @@ static void count_outcomes(const relay_t *rl)
     }
 }
 
-int relay_round(relay_t *rl, volatile sig_atomic_t *stop, int *claimed, int *delivered)
+/* A process's first round starts here: what its identity claimed before it
+ * died is due now, not when the leases end. (Another relay's claims still
+ * wait for their lease.) */
+static int take_back_claims(relay_t *rl)
+{
+    uint64_t count = 0;
+    int rc;
+
+    if (rl->claims_back)
+        return C_OK;
+    if ((rc = outbox_release_claims(rl->db, rl->id, &count)) != C_OK)
+        return rc;
+    if (count)
+        log_info("took back %llu events this relay (%s) had claimed", (unsigned long long)count,
+                 rl->id);
+    rl->claims_back = true;
+    return C_OK;
+}
+
+/* A POST that finished: its outcome in rl->outcome (a failure with its
+ * backoff). finish_delivery's answer: 0 delivered, 1 the platform refused
+ * this event, -1 the platform is unwell. */
+static int finished(relay_t *rl, CURLMsg *msg)
 {
     const config_t *c = rl->cfg;
-    int max = (int)(c->relay_batch_size < MAX_BATCH ? c->relay_batch_size : MAX_BATCH);
-    int64_t start = util_mono_us();
-    int n, rc, res, down, down_now = 0;
-    uint64_t count = 0;
+    struct slot *sl;
 
-    *claimed = *delivered = 0;
-    if (!rl->claims_back) {
-        /* Restarted: what it claimed before it died is due now, not when the
-         * leases end. (Another relay's claims still wait for their lease.) */
-        if ((rc = outbox_release_claims(rl->db, rl->id, &count)) != C_OK)
-            return rc;
-        if (count)
-            log_info("took back %llu events this relay (%s) had claimed", (unsigned long long)count,
-                     rl->id);
-        rl->claims_back = true;
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&sl);
+    int i = sl->idx;
+    const outbox_event_t *e = &rl->batch[i];
+    struct outcome *o = &rl->outcome[i];
+    int res = finish_delivery(rl, sl, msg->data.result, o->error, sizeof(o->error));
+
+    if (res == 0) {
+        o->kind = DELIVERED;
+        return 0;
     }
-    if ((rc = outbox_claim(rl->db, rl->id, max, c->relay_lease_ms, rl->batch, &n)) != C_OK) {
-        rl->claims_back = false;
-        return rc;
-    }
-    *claimed = n;
-    if (n == 0)
-        return C_OK;
-    rl->n = n;
-    /* Up to relay_parallel deliveries at once over kept-alive connections.
-     * Nothing new starts once the platform has failed (the rest of the batch
-     * is given back), when stopping, or past half the lease. */
-    int next = 0, active = 0, failing = 0, running;
-    while (next < n || active > 0) {
-        struct slot *sl;
-        while (!failing && next < n && (sl = free_slot(rl)) != NULL) {
-            if (*stop || util_mono_us() - start > c->relay_lease_ms * 500) {
-                failing = 1; /* stopping, or past half the lease: let others have the rest */
-                break;
-            }
-            if (start_delivery(rl, sl, &rl->batch[next], next) != C_OK) {
-                failing = 1;
+    o->kind = FAILED;
+    o->platform = res < 0;
+    o->delay_ms = relay_backoff_ms(e->attempts + 1, c->relay_retry_base_ms, c->relay_retry_max_ms,
+                                   util_rand(UINT32_MAX));
+    log_warn("event %s (order %lld, attempt %lld): %s; retry in %lld ms", e->event_id,
+             (long long)e->order_id, (long long)e->attempts + 1, o->error, (long long)o->delay_ms);
+    return res;
+}
+
+/* Deliver the claimed batch, up to relay_parallel POSTs at once over
+ * kept-alive connections, and set every event's outcome. Nothing new starts
+ * once the platform has failed, when stopping, past half the lease (started
+ * at `start`, monotonic us) or out of memory: the untried rest is RELEASED,
+ * given back due at once. *delivered counts the 2xx; *platform_down is set
+ * when the platform was unwell (the relay then waits before it probes it
+ * again: relay_pause_ms). A refusal of one event alone lets the batch go on. */
+static void deliver_batch(relay_t *rl, volatile sig_atomic_t *stop, int64_t start, int *delivered,
+                          bool *platform_down)
+{
+    int64_t half_lease_us = rl->cfg->relay_lease_ms * 500;
+    int next = 0, active = 0, running, left;
+    bool failing = false;
+    struct slot *sl;
+    CURLMsg *msg;
+
+    while (next < rl->n || active > 0) {
+        while (!failing && next < rl->n && (sl = free_slot(rl)) != NULL) {
+            if (*stop || util_mono_us() - start > half_lease_us ||
+                start_delivery(rl, sl, &rl->batch[next], next) != C_OK) {
+                failing = true; /* let others have the rest */
                 break;
             }
             next++;
@@ -324,43 +351,58 @@ int relay_round(relay_t *rl, volatile sig_atomic_t *stop, int *claimed, int *del
         if (active == 0)
             break;
         curl_multi_perform(rl->multi, &running);
-        CURLMsg *msg;
-        int left;
         while ((msg = curl_multi_info_read(rl->multi, &left)) != NULL) {
             if (msg->msg != CURLMSG_DONE)
                 continue;
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&sl);
-            int i = sl->idx;
-            const outbox_event_t *e = &rl->batch[i];
-            struct outcome *o = &rl->outcome[i];
-            res = finish_delivery(rl, sl, msg->data.result, o->error, sizeof(o->error));
+            int res = finished(rl, msg);
             active--;
-            if (res == 0) {
-                o->kind = DELIVERED;
+            if (res == 0)
                 (*delivered)++;
-                continue;
-            }
-            o->kind = FAILED;
-            o->platform = res < 0;
-            o->delay_ms = relay_backoff_ms(e->attempts + 1, c->relay_retry_base_ms,
-                                           c->relay_retry_max_ms, util_rand(UINT32_MAX));
-            log_warn("event %s (order %lld, attempt %lld): %s; retry in %lld ms", e->event_id,
-                     (long long)e->order_id, (long long)e->attempts + 1, o->error,
-                     (long long)o->delay_ms);
-            /* The platform is unwell: start nothing more; the untried rest is
-             * given back due at once, and the relay itself waits before it
-             * probes the platform again (relay_pause_ms). A refusal of this
-             * event alone (res > 0) lets the batch go on. */
             if (res < 0)
-                failing = down_now = 1;
+                failing = *platform_down = true;
         }
         if (active > 0)
             curl_multi_poll(rl->multi, NULL, 0, 100, NULL);
     }
-    for (int i = next; i < n; i++) {
+    for (int i = next; i < rl->n; i++) {
         rl->outcome[i].kind = RELEASED;
         rl->outcome[i].delay_ms = 0;
     }
+}
+
+/* The platform answers again: what failed only because it was down is due
+ * now. */
+static int platform_back(relay_t *rl)
+{
+    uint64_t count = 0;
+    int rc = outbox_platform_back(rl->db, &count);
+
+    if (rc == C_OK)
+        log_info("the data platform answers again; %llu events that failed meanwhile are due now",
+                 (unsigned long long)count);
+    return rc;
+}
+
+int relay_round(relay_t *rl, volatile sig_atomic_t *stop, int *claimed, int *delivered)
+{
+    const config_t *c = rl->cfg;
+    int max = (int)(c->relay_batch_size < MAX_BATCH ? c->relay_batch_size : MAX_BATCH);
+    int64_t start = util_mono_us();
+    bool down_now = false;
+    int n, rc, down;
+
+    *claimed = *delivered = 0;
+    if ((rc = take_back_claims(rl)) != C_OK)
+        return rc;
+    if ((rc = outbox_claim(rl->db, rl->id, max, c->relay_lease_ms, rl->batch, &n)) != C_OK) {
+        rl->claims_back = false;
+        return rc;
+    }
+    *claimed = n;
+    if (n == 0)
+        return C_OK;
+    rl->n = n;
+    deliver_batch(rl, stop, start, delivered, &down_now);
     down = down_now ? rl->down + 1 : *delivered > 0 ? 0 : rl->down;
     rc = db_tx(rl->db, record_tx, rl);
     if (rc == C_OK)
@@ -370,13 +412,8 @@ int relay_round(relay_t *rl, volatile sig_atomic_t *stop, int *claimed, int *del
         rl->claims_back = false; /* its claims stay held: take them back once it can */
         return rc;
     }
-    if (rl->down && !down) {
-        /* Back: what failed only because it was down is due now. */
-        if ((rc = outbox_platform_back(rl->db, &count)) != C_OK)
-            return rc;
-        log_info("the data platform answers again; %llu events that failed meanwhile are due now",
-                 (unsigned long long)count);
-    }
+    if (rl->down && !down && (rc = platform_back(rl)) != C_OK)
+        return rc;
     rl->down = down;
     return C_OK;
 }

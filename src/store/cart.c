@@ -44,19 +44,19 @@ int cart_put_tx(db_t *db, struct cart_put *c)
         return rc;
     if (!found) {
         c->outcome = CART_NO_USER;
-        return C_REJECT;
+        return DB_REFUSED;
     }
     if ((rc = db_query_i64(db, &v, &found, product, "l", c->product_id)) != C_OK)
         return rc;
     if (!found) {
         c->outcome = CART_NO_PRODUCT;
-        return C_REJECT;
+        return DB_REFUSED;
     }
     if ((rc = db_query_i64(db, &v, NULL, count, "ll", c->user_id, c->product_id)) != C_OK)
         return rc;
     if (v >= CART_MAX_LINES) {
         c->outcome = CART_FULL;
-        return C_REJECT;
+        return DB_REFUSED;
     }
     return db_exec(db, upsert, NULL, NULL, "lll", c->user_id, c->product_id, c->quantity);
 }

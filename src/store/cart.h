@@ -27,7 +27,9 @@ struct cart_put {
 };
 
 /* Transaction body: add the line or set its quantity. The user row is
- * locked so that concurrent edits of one cart respect CART_MAX_LINES. */
+ * locked so that concurrent edits of one cart respect CART_MAX_LINES.
+ * DB_REFUSED with c->outcome when the user or the product is unknown or the
+ * cart is full. */
 int cart_put_tx(db_t *db, struct cart_put *c);
 
 /* Remove a line (absent is fine). */

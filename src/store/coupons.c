@@ -74,7 +74,7 @@ int coupons_issue_tx(db_t *db, struct coupons_issue *c)
         return rc;
     if (!found) {
         c->outcome = ISSUE_NO_USER;
-        return C_REJECT;
+        return DB_REFUSED;
     }
     /* A plain read first: once sold out, the flood of late requests is
      * refused without touching the (hot) coupon row lock. */
@@ -86,12 +86,12 @@ int coupons_issue_tx(db_t *db, struct coupons_issue *c)
         return rc;
     if (rc == DB_END || !valid) {
         c->outcome = rc == DB_END ? ISSUE_NO_COUPON : ISSUE_EXPIRED;
-        return C_REJECT;
+        return DB_REFUSED;
     }
     rc = db_exec(db, ins, NULL, NULL, "ll", c->coupon_id, c->user_id);
     if (rc == C_DUP) {
         c->outcome = ISSUE_ALREADY;
-        return C_REJECT;
+        return DB_REFUSED;
     }
     if (rc != C_OK)
         return rc;
@@ -101,7 +101,7 @@ int coupons_issue_tx(db_t *db, struct coupons_issue *c)
         return rc;
     if (taken != 1) {
         c->outcome = ISSUE_SOLD_OUT; /* the rollback removes our user_coupon row */
-        return C_REJECT;
+        return DB_REFUSED;
     }
     if (!one[0])
         snprintf(one, sizeof(one), "%s WHERE uc.coupon_id = ? AND uc.user_id = ?", user_coupon_sel);

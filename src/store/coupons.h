@@ -54,7 +54,8 @@ struct coupons_issue {
 /* Transaction body of first-come issuance: the user_coupon insert (the
  * primary key refuses a second one per user) and the conditional
  * `issued_quantity = issued_quantity + 1 WHERE issued_quantity <
- * total_quantity` (refuses the (total+1)-th), committed together. */
+ * total_quantity` (refuses the (total+1)-th), committed together.
+ * DB_REFUSED with c->outcome when a rule refuses. */
 int coupons_issue_tx(db_t *db, struct coupons_issue *c);
 
 /* All coupons of a user, newest issue first; *count (may be NULL) gets how many. */

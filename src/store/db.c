@@ -440,20 +440,41 @@ int db_exec_params(db_t *db, const char *sql, uint64_t *affected, uint64_t *last
     return drain(db, sql, st);
 }
 
-int db_exec(db_t *db, const char *sql, uint64_t *affected, uint64_t *last_id, const char *fmt, ...)
+static int exec_v(db_t *db, const char *sql, uint64_t *affected, uint64_t *last_id, const char *fmt,
+                  va_list ap)
 {
     db_param_t p[DB_MAX_PARAMS];
-    va_list ap;
-    int n;
+    int n = params_of(fmt, ap, p);
 
-    va_start(ap, fmt);
-    n = params_of(fmt, ap, p);
-    va_end(ap);
     if (n < 0) {
         log_error("db: bad parameter format \"%s\"", fmt);
         return C_ERR;
     }
     return db_exec_params(db, sql, affected, last_id, p, n);
+}
+
+int db_exec(db_t *db, const char *sql, uint64_t *affected, uint64_t *last_id, const char *fmt, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = exec_v(db, sql, affected, last_id, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int db_exec_count(db_t *db, const char *sql, int *count, const char *fmt, ...)
+{
+    uint64_t n = 0;
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = exec_v(db, sql, &n, NULL, fmt, ap);
+    va_end(ap);
+    *count = rc == C_OK ? (int)n : 0;
+    return rc;
 }
 
 /* Buffer the executed statement's result and hand out its cache entry, marked
@@ -540,17 +561,153 @@ const char *db_in_list_sql(char *buf, size_t cap, const char *head, int n, const
     return buf;
 }
 
+/* One column of a row being read: its format letter (db.h), where the caller
+ * wants it, and what the fetch fills in before it gets there. */
+struct col {
+    char type;
+    void *dst;
+    size_t cap;    /* 's': the caller's buffer size */
+    MYSQL_TIME tm; /* 't', 'T', 'd' */
+    unsigned long len;
+    my_bool null;
+};
+
+/* Bind c for the fetch: C_OK, or C_ERR for a letter db_row does not know. */
+static int col_bind(struct col *c, MYSQL_BIND *b)
+{
+    memset(b, 0, sizeof(*b));
+    b->is_null = &c->null;
+    b->length = &c->len;
+    switch (c->type) {
+    case 'l':
+        b->buffer_type = MYSQL_TYPE_LONGLONG;
+        b->buffer = c->dst;
+        return C_OK;
+    case 's':
+        b->buffer_type = MYSQL_TYPE_STRING;
+        b->buffer = c->dst;
+        b->buffer_length = c->cap ? c->cap - 1 : 0;
+        return C_OK;
+    case 't':
+    case 'T':
+    case 'd':
+        b->buffer_type = c->type == 'd' ? MYSQL_TYPE_DATE : MYSQL_TYPE_DATETIME;
+        b->buffer = &c->tm;
+        return C_OK;
+    case 'm':
+        b->buffer_type = MYSQL_TYPE_STRING; /* no buffer: only its length; col_malloc reads it */
+        return C_OK;
+    default:
+        return C_ERR;
+    }
+}
+
+/* 's': NUL-terminated in the caller's buffer, cut to cap - 1 bytes. */
+static void col_text(const struct col *c)
+{
+    char *buf = c->dst;
+    size_t len = c->null ? 0 : c->len;
+
+    if (c->cap == 0)
+        return;
+    buf[len < c->cap - 1 ? len : c->cap - 1] = '\0';
+}
+
+/* 't': a DATETIME as RFC 3339 UTC with ms into out (UTIL_TIME_LEN bytes);
+ * "" for NULL. */
+static void col_datetime(const struct col *c, char *out)
+{
+    const MYSQL_TIME *tm = &c->tm;
+
+    if (c->null)
+        out[0] = '\0';
+    else
+        util_fmt_time(out, (int)tm->year, (int)tm->month, (int)tm->day, (int)tm->hour,
+                      (int)tm->minute, (int)tm->second, (int)(tm->second_part / 1000));
+}
+
+/* 'T': a DATETIME in both forms; both "" for NULL. */
+static void col_db_time(const struct col *c)
+{
+    db_time_t *t = c->dst;
+
+    col_datetime(c, t->rfc3339);
+    if (c->null)
+        t->sql[0] = '\0';
+    else
+        util_time_sql(t->rfc3339, t->sql);
+}
+
+/* 'd': a DATE as YYYY-MM-DD (11 bytes); "" for NULL. */
+static void col_date(const struct col *c)
+{
+    const MYSQL_TIME *tm = &c->tm;
+    char *out = c->dst;
+
+    if (c->null)
+        out[0] = '\0';
+    else
+        snprintf(out, 11, "%04u-%02u-%02u", tm->year % 10000, tm->month % 100, tm->day % 100);
+}
+
+/* 'm': the whole text, malloc'd into *dst (NULL for NULL). C_OK, or a
+ * failure with *dst NULL. */
+static int col_malloc(db_stmt_t *s, const struct col *c, unsigned i)
+{
+    char **out = c->dst;
+    MYSQL_BIND one;
+
+    *out = NULL;
+    if (c->null)
+        return C_OK;
+    if (!(*out = malloc(c->len + 1)))
+        return C_ERR;
+    (*out)[c->len] = '\0';
+    if (c->len == 0)
+        return C_OK;
+    memset(&one, 0, sizeof(one));
+    one.buffer_type = MYSQL_TYPE_STRING;
+    one.buffer = *out;
+    one.buffer_length = c->len;
+    if (mysql_stmt_fetch_column(s->st, &one, i, 0) == 0)
+        return C_OK;
+    free(*out);
+    *out = NULL;
+    return stmt_fail(s->db, s->st, s->sql);
+}
+
+/* The fetched column in the caller's form. */
+static int col_finish(db_stmt_t *s, const struct col *c, unsigned i)
+{
+    switch (c->type) {
+    case 'l':
+        if (c->null)
+            *(int64_t *)c->dst = 0;
+        return C_OK;
+    case 's':
+        col_text(c);
+        return C_OK;
+    case 't':
+        col_datetime(c, c->dst);
+        return C_OK;
+    case 'T':
+        col_db_time(c);
+        return C_OK;
+    case 'd':
+        col_date(c);
+        return C_OK;
+    default: /* 'm' (col_bind knows no other letter) */
+        return col_malloc(s, c, i);
+    }
+}
+
 int db_row(db_stmt_t *s, const char *fmt, ...)
 {
     MYSQL_BIND b[MAX_COLS];
-    MYSQL_TIME tm[MAX_COLS];
-    unsigned long lens[MAX_COLS];
-    my_bool nulls[MAX_COLS];
-    void *dst[MAX_COLS];
-    size_t caps[MAX_COLS];
+    struct col cols[MAX_COLS];
     size_t n = strlen(fmt);
     va_list ap;
-    int rc;
+    int rc = C_OK;
 
     if (!s->st)
         return C_DOWN;
@@ -559,119 +716,32 @@ int db_row(db_stmt_t *s, const char *fmt, ...)
                   mysql_stmt_field_count(s->st));
         return C_ERR;
     }
-    memset(b, 0, sizeof(b[0]) * n);
     va_start(ap, fmt);
-    for (size_t i = 0; i < n; i++) {
-        b[i].is_null = &nulls[i];
-        b[i].length = &lens[i];
-        dst[i] = va_arg(ap, void *);
-        caps[i] = 0;
-        switch (fmt[i]) {
-        case 'l':
-            b[i].buffer_type = MYSQL_TYPE_LONGLONG;
-            b[i].buffer = dst[i];
-            break;
-        case 's':
-            caps[i] = va_arg(ap, size_t);
-            b[i].buffer_type = MYSQL_TYPE_STRING;
-            b[i].buffer = dst[i];
-            b[i].buffer_length = caps[i] ? caps[i] - 1 : 0;
-            break;
-        case 't':
-        case 'T':
-        case 'd':
-            b[i].buffer_type = fmt[i] == 'd' ? MYSQL_TYPE_DATE : MYSQL_TYPE_DATETIME;
-            b[i].buffer = &tm[i];
-            break;
-        case 'm':
-            b[i].buffer_type = MYSQL_TYPE_STRING;
-            b[i].buffer = NULL;
-            b[i].buffer_length = 0;
-            break;
-        default:
-            va_end(ap);
+    for (size_t i = 0; i < n && rc == C_OK; i++) {
+        cols[i] = (struct col){.type = fmt[i], .dst = va_arg(ap, void *)};
+        if (fmt[i] == 's')
+            cols[i].cap = va_arg(ap, size_t);
+        if ((rc = col_bind(&cols[i], &b[i])) != C_OK)
             log_error("db: bad column format '%c'", fmt[i]);
-            return C_ERR;
-        }
     }
     va_end(ap);
-
+    if (rc != C_OK)
+        return rc;
     if (mysql_stmt_bind_result(s->st, b))
         return stmt_fail(s->db, s->st, s->sql);
-    rc = mysql_stmt_fetch(s->st);
-    if (rc == MYSQL_NO_DATA)
-        return 0;
-    if (rc == DB_ROW)
+    switch (mysql_stmt_fetch(s->st)) {
+    case 0:
+    case MYSQL_DATA_TRUNCATED: /* a text longer than its buffer ('s' cuts it, 'm' reads it) */
+        break;
+    case MYSQL_NO_DATA:
+        return DB_END;
+    default: /* 1: an error */
         return stmt_fail(s->db, s->st, s->sql);
-
-    for (size_t i = 0; i < n; i++) {
-        switch (fmt[i]) {
-        case 'l':
-            if (nulls[i])
-                *(int64_t *)dst[i] = 0;
-            break;
-        case 's': {
-            char *buf = dst[i];
-            if (caps[i] == 0)
-                break;
-            size_t len = nulls[i] ? 0 : lens[i];
-            if (len > caps[i] - 1)
-                len = caps[i] - 1;
-            buf[len] = '\0';
-            break;
-        }
-        case 't':
-            if (nulls[i])
-                ((char *)dst[i])[0] = '\0';
-            else
-                util_fmt_time(dst[i], (int)tm[i].year, (int)tm[i].month, (int)tm[i].day,
-                              (int)tm[i].hour, (int)tm[i].minute, (int)tm[i].second,
-                              (int)(tm[i].second_part / 1000));
-            break;
-        case 'T': {
-            db_time_t *t = dst[i];
-            t->rfc3339[0] = t->sql[0] = '\0';
-            if (nulls[i])
-                break;
-            util_fmt_time(t->rfc3339, (int)tm[i].year, (int)tm[i].month, (int)tm[i].day,
-                          (int)tm[i].hour, (int)tm[i].minute, (int)tm[i].second,
-                          (int)(tm[i].second_part / 1000));
-            util_time_sql(t->rfc3339, t->sql);
-            break;
-        }
-        case 'd':
-            if (nulls[i])
-                ((char *)dst[i])[0] = '\0';
-            else
-                snprintf(dst[i], 11, "%04u-%02u-%02u", tm[i].year % 10000, tm[i].month % 100,
-                         tm[i].day % 100);
-            break;
-        case 'm': {
-            char **out = dst[i];
-            *out = NULL;
-            if (nulls[i])
-                break;
-            *out = malloc(lens[i] + 1);
-            if (!*out)
-                return C_ERR;
-            if (lens[i]) {
-                MYSQL_BIND one;
-                memset(&one, 0, sizeof(one));
-                one.buffer_type = MYSQL_TYPE_STRING;
-                one.buffer = *out;
-                one.buffer_length = lens[i];
-                if (mysql_stmt_fetch_column(s->st, &one, (unsigned)i, 0)) {
-                    free(*out);
-                    *out = NULL;
-                    return stmt_fail(s->db, s->st, s->sql);
-                }
-            }
-            (*out)[lens[i]] = '\0';
-            break;
-        }
-        }
     }
-    return 1;
+    for (size_t i = 0; i < n; i++)
+        if ((rc = col_finish(s, &cols[i], (unsigned)i)) != C_OK)
+            return rc;
+    return DB_ROW;
 }
 
 void db_end(db_stmt_t *s)
@@ -758,14 +828,14 @@ static int committer_gone(db_t *db)
 static int learn_outcome(db_t *db, db_marker_fn marked, void *arg, int64_t deadline)
 {
     for (;;) {
-        int rc = db_ensure(db);
+        int found = 0, rc = db_ensure(db);
         if (rc == C_OK)
             rc = committer_gone(db);
-        if (rc == C_OK && (rc = marked(db, arg)) == C_OK) {
+        if (rc == C_OK && (rc = marked(db, arg, &found)) == C_OK && found) {
             log_warn("db: the connection was lost while committing; the commit had landed");
             return C_OK;
         }
-        if (rc == C_REJECT) {
+        if (rc == C_OK) {
             log_warn("db: the connection was lost while committing; nothing was committed");
             return C_DOWN;
         }

@@ -78,6 +78,10 @@ int db_ping(db_t *db);
 /* Run a statement that returns no rows. affected / last_id may be NULL. */
 int db_exec(db_t *db, const char *sql, uint64_t *affected, uint64_t *last_id, const char *fmt, ...);
 
+/* db_exec for a statement whose caller wants only how many rows it changed:
+ * *count (0 on a failure). */
+int db_exec_count(db_t *db, const char *sql, int *count, const char *fmt, ...);
+
 /* Run a query and buffer its rows; read them with db_row, then call db_end
  * (always, also after an error from db_row). */
 int db_query(db_t *db, db_stmt_t **st, const char *sql, const char *fmt, ...);
@@ -108,21 +112,29 @@ int db_row(db_stmt_t *st, const char *fmt, ...);
 
 void db_end(db_stmt_t *st);
 
+/* A rule refused what a store function or a transaction body (db_tx_fn) was
+ * asked to do: nothing was written, and the function's struct says why (its
+ * `outcome`; `v` for an order; `found` and `too_much` for a product patch).
+ * db_tx rolls the transaction back and returns it as it is; the api layer
+ * turns the reason into a problem. The store writes no problem: rc.h's
+ * C_REJECT ("the problem is written") belongs to the http and api layers. */
+enum db_refusal { DB_REFUSED = -8 };
+
 /* Run fn inside START TRANSACTION ... COMMIT. A C_RETRY from fn or from
  * COMMIT rolls back and runs fn again from the start, after a jittered
  * backoff, up to DB_TX_ATTEMPTS times and only while less than
  * 3 × db_lock_wait_timeout_s have passed since the first attempt began; a
  * lost connection before COMMIT is re-opened and fn run again once (same
- * time rule). Any other failure rolls back and is returned. fn must keep no
+ * time rule). Any other failure, and DB_REFUSED, rolls back and is returned. fn must keep no
  * state across attempts except through arg, which it must reset itself. */
 #define DB_TX_ATTEMPTS 8
 typedef int (*db_tx_fn)(db_t *db, void *arg);
 int db_tx(db_t *db, db_tx_fn fn, void *arg);
 
 /* Whether the marker a transaction wrote (a row unique to the request) is
- * there: C_OK when it is (the transaction committed), C_REJECT when it is
- * not, or a failure. Run outside any transaction. */
-typedef int (*db_marker_fn)(db_t *db, void *arg);
+ * there: C_OK with *found 1 when it is (the transaction committed), 0 when it
+ * is not; or a failure. Run outside any transaction. */
+typedef int (*db_marker_fn)(db_t *db, void *arg, int *found);
 
 /* db_tx for a transaction that writes a marker: when the connection is lost
  * while it commits, reconnect, wait until the committing session has ended on

@@ -50,21 +50,16 @@ void idem_new_marker(char out[IDEM_MARKER_LEN])
     util_uuid(out + 1);
 }
 
-int idem_exists(db_t *db, int64_t user_id, const char *key)
+int idem_exists(db_t *db, int64_t user_id, const char *key, int *found)
 {
-    static const char sql[] =
-        "SELECT COUNT(*) FROM idempotency_key WHERE user_id = ? AND idem_key = ?";
-    int64_t n = 0;
-    int rc = db_query_i64(db, &n, NULL, sql, "ls", user_id, key);
-    return rc != C_OK ? rc : n ? C_OK : C_REJECT;
+    static const char sql[] = "SELECT 1 FROM idempotency_key WHERE user_id = ? AND idem_key = ?";
+    int64_t one;
+    return db_query_i64(db, &one, found, sql, "ls", user_id, key);
 }
 
 int idem_purge(db_t *db, int64_t hours, int64_t batch, int *count)
 {
     static const char sql[] = "DELETE FROM idempotency_key"
                               " WHERE created_at < NOW(3) - INTERVAL ? HOUR LIMIT ?";
-    uint64_t n = 0;
-    int rc = db_exec(db, sql, &n, NULL, "ll", hours, batch);
-    *count = (int)n;
-    return rc;
+    return db_exec_count(db, sql, count, "ll", hours, batch);
 }

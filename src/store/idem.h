@@ -47,8 +47,8 @@ int idem_lookup(db_t *db, struct idem *ik);
 #define IDEM_MARKER_LEN 38
 void idem_new_marker(char out[IDEM_MARKER_LEN]);
 
-/* Whether the key is stored: C_OK when it is, C_REJECT when not. */
-int idem_exists(db_t *db, int64_t user_id, const char *key);
+/* Whether the key is stored: *found 1 or 0. */
+int idem_exists(db_t *db, int64_t user_id, const char *key, int *found);
 
 /* Delete keys older than `hours`, at most `batch` rows; *count gets how many. */
 int idem_purge(db_t *db, int64_t hours, int64_t batch, int *count);

@@ -83,8 +83,8 @@ static int read_facts(db_t *db, struct order_place *p, order_facts_t *f, int64_t
         f->user_found = at.sql[0] != '\0'; /* the time is read with the point row */
         f->balance = balance;
         p->at = at;
-        f->coupon = !p->coupon_id ? ORDER_COUPON_NONE
-                    : !type[0]    ? ORDER_COUPON_UNKNOWN
+        f->coupon = !p->coupon_id        ? ORDER_COUPON_NONE
+                    : !type[0]           ? ORDER_COUPON_UNKNOWN
                     : available && valid ? ORDER_COUPON_USABLE
                                          : ORDER_COUPON_UNUSABLE;
         f->coupon_value = value;
@@ -112,7 +112,7 @@ int orders_place(db_t *db, struct order_place *p)
         return rc;
     order_decide(&f, &p->v);
     if (p->v.outcome != ORDER_OK)
-        return C_REJECT;
+        return DB_REFUSED;
     for (int j = 0; j < p->n; j++) {
         order_line_t *l = &o->lines[j];
         l->product_id = p->lines[j].product_id;
@@ -134,7 +134,7 @@ int orders_place(db_t *db, struct order_place *p)
 }
 
 /* After commerce_order_write found a line short: that line, from the
- * current stock, as p->v; C_REJECT. */
+ * current stock, as p->v; DB_REFUSED. */
 static int orders_stock_refusal(db_t *db, struct order_place *p)
 {
     static char sql[ARITIES][1024];
@@ -166,7 +166,7 @@ static int orders_stock_refusal(db_t *db, struct order_place *p)
         return rc;
     if (!order_stock_verdict(p->lines, p->n, stock, &p->v))
         return C_RETRY; /* every line fits now: a restock came between; run again */
-    return C_REJECT;
+    return DB_REFUSED;
 }
 
 /* The order's lines as commerce_order_write takes them, a JSON array of
@@ -199,14 +199,22 @@ int orders_write(db_t *db, struct order_place *p, const char *payload, size_t le
         "CALL commerce_order_write(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     const order_t *o = p->order;
     char *items = items_json(o);
-    db_param_t params[15] = {
-        DB_I64(o->id),       DB_I64(o->user_id), DB_I64(o->subtotal), DB_I64(o->discount),
-        DB_I64(o->total),    DB_ID(o->coupon_id), DB_I64(o->balance),  DB_STR(p->at.sql),
-        DB_STR(items),       DB_STR(p->event_id), DB_BYTES(payload, len),
-        DB_STR(ik ? ik->key : NULL),
-        ik ? DB_BYTES(ik->request, ik->request_len) : DB_STR(NULL),
-        ik ? DB_BYTES(payload, len) : DB_STR(NULL), /* the stored response is the document */
-        DB_ID(cart_user)};
+    /* The key's stored response is the document (payload). */
+    db_param_t params[15] = {DB_I64(o->id),
+                             DB_I64(o->user_id),
+                             DB_I64(o->subtotal),
+                             DB_I64(o->discount),
+                             DB_I64(o->total),
+                             DB_ID(o->coupon_id),
+                             DB_I64(o->balance),
+                             DB_STR(p->at.sql),
+                             DB_STR(items),
+                             DB_STR(p->event_id),
+                             DB_BYTES(payload, len),
+                             DB_STR(ik ? ik->key : NULL),
+                             ik ? DB_BYTES(ik->request, ik->request_len) : DB_STR(NULL),
+                             ik ? DB_BYTES(payload, len) : DB_STR(NULL),
+                             DB_ID(cart_user)};
     int rc;
 
     if (!items)
@@ -374,11 +382,11 @@ int orders_cancel(db_t *db, struct order_cancel *c)
         return rc;
     if (rc == DB_END || (c->user_id && user_id != c->user_id)) {
         c->outcome = ORDER_NOT_FOUND;
-        return C_REJECT;
+        return DB_REFUSED;
     }
     if (strcmp(status, "PAID") != 0) {
         c->outcome = ORDER_NOT_CANCELLABLE;
-        return C_REJECT;
+        return DB_REFUSED;
     }
     if ((rc = orders_load(db, c->order_id, o, &found)) != C_OK)
         return rc;

@@ -60,7 +60,7 @@ struct order_place {
  * start the transaction, lock the buyer's point row (reading the database's
  * clock) and the user coupon, read the coupon's terms, the prices, a first
  * look at the stock and the new order's id; then decide (order_decide) and
- * fill p->order. Nothing is written. C_REJECT with p->v when a rule refuses. */
+ * fill p->order. Nothing is written. DB_REFUSED with p->v when a rule refuses. */
 int orders_place(db_t *db, struct order_place *p);
 
 /* orders_write, its last (commerce_order_write): the order, its items, the
@@ -68,7 +68,7 @@ int orders_place(db_t *db, struct order_place *p);
  * event (payload: the order's document), the emptied cart (cart_user, 0:
  * none), the Idempotency-Key with the document as its response (ik may be
  * NULL), then the stock of every line, ascending, and COMMIT. C_OK when
- * committed; C_DUP when the key is taken; C_REJECT with ORDER_OUT_OF_STOCK
+ * committed; C_DUP when the key is taken; DB_REFUSED with ORDER_OUT_OF_STOCK
  * in p->v when a line is short (the caller rolls back). */
 int orders_write(db_t *db, struct order_place *p, const char *payload, size_t len,
                  const struct idem *ik, int64_t cart_user);
@@ -85,7 +85,8 @@ struct order_cancel {
 /* Transaction body, first part: lock the order row, then the point row, the
  * user coupon; refund (REFUND history row), give the coupon back, mark the
  * order CANCELLED/REFUNDED. Another user's order is ORDER_NOT_FOUND, an
- * order that is not PAID ORDER_NOT_CANCELLABLE, before any change. */
+ * order that is not PAID ORDER_NOT_CANCELLABLE (DB_REFUSED with c->outcome),
+ * before any change. */
 int orders_cancel(db_t *db, struct order_cancel *c);
 
 /* The last part, just before COMMIT: put the stock back (ascending ids). */

@@ -64,12 +64,11 @@ static int update_ids(db_t *db, char (*sql)[1024], const char *set, const char *
     return C_OK;
 }
 
-int outbox_event_exists(db_t *db, const char *event_id)
+int outbox_event_exists(db_t *db, const char *event_id, int *found)
 {
-    static const char sql[] = "SELECT COUNT(*) FROM outbox WHERE event_id = ?";
-    int64_t n = 0;
-    int rc = db_query_i64(db, &n, NULL, sql, "s", event_id);
-    return rc != C_OK ? rc : n ? C_OK : C_REJECT;
+    static const char sql[] = "SELECT 1 FROM outbox WHERE event_id = ?";
+    int64_t one;
+    return db_query_i64(db, &one, found, sql, "s", event_id);
 }
 
 void outbox_events_free(outbox_event_t *ev, int n)
@@ -278,18 +277,13 @@ int outbox_replay(db_t *db, const char *event_id, int *count)
                               " next_attempt_at = NOW(3) WHERE status = 'FAILED' AND event_id = ?";
     static const char all[] = "UPDATE outbox SET status = 'PENDING', attempts = 0,"
                               " next_attempt_at = NOW(3) WHERE status = 'FAILED'";
-    uint64_t n = 0;
-    int rc = event_id ? db_exec(db, one, &n, NULL, "s", event_id) : db_exec(db, all, &n, NULL, "");
-    *count = (int)n;
-    return rc;
+    return event_id ? db_exec_count(db, one, count, "s", event_id)
+                    : db_exec_count(db, all, count, "");
 }
 
 int outbox_purge_delivered(db_t *db, int64_t hours, int64_t batch, int *count)
 {
     static const char sql[] = "DELETE FROM outbox WHERE status = 'DELIVERED'"
                               " AND delivered_at < NOW(3) - INTERVAL ? HOUR LIMIT ?";
-    uint64_t n = 0;
-    int rc = db_exec(db, sql, &n, NULL, "ll", hours, batch);
-    *count = (int)n;
-    return rc;
+    return db_exec_count(db, sql, count, "ll", hours, batch);
 }

@@ -15,10 +15,8 @@
 int outbox_add(db_t *db, const char *type, int64_t order_id, const char *payload, size_t len,
                const char *occurred_sql, char *event_id);
 
-/* Whether the event is in the outbox: C_OK when it is, C_REJECT when not. */
-int outbox_event_exists(db_t *db, const char *event_id);
-
-#endif
+/* Whether the event is in the outbox: *found 1 or 0. */
+int outbox_event_exists(db_t *db, const char *event_id, int *found);
 
 /* --- delivery side (commerce-relay) and operations ----------------------- */
 
@@ -102,3 +100,5 @@ int outbox_purge_delivered(db_t *db, int64_t hours, int64_t batch, int *count);
 /* FAILED -> PENDING, due now, attempts 0: one event (event_id) or all (NULL);
  * *count gets how many. */
 int outbox_replay(db_t *db, const char *event_id, int *count);
+
+#endif

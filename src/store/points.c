@@ -44,12 +44,12 @@ int points_charge_check(db_t *db, struct points_charge *c)
         return rc;
     if (rc == DB_END) {
         c->outcome = CHARGE_NO_USER;
-        return C_REJECT;
+        return DB_REFUSED;
     }
     if (money_check_charge(balance, c->amount, c->max_balance, &c->balance) != CHARGE_OK) {
         c->outcome = CHARGE_TOO_MUCH;
         c->balance = balance;
-        return C_REJECT;
+        return DB_REFUSED;
     }
     c->outcome = CHARGE_DONE;
     return C_OK;

@@ -29,7 +29,7 @@ struct points_charge {
 };
 
 /* A charge transaction (inside db_tx) in two parts: lock the point row
- * (with the database's clock) and check the ceiling (C_REJECT with
+ * (with the database's clock) and check the ceiling (DB_REFUSED with
  * c->outcome set when a rule refuses); then set the balance and write one
  * CHARGE history row. */
 int points_charge_check(db_t *db, struct points_charge *c);

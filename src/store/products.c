@@ -79,10 +79,10 @@ int products_patch_tx(db_t *db, struct products_patch *p)
     if ((rc = db_query_i64(db, &stock, &p->found, lock, "l", p->id)) != C_OK)
         return rc;
     if (!p->found)
-        return C_REJECT;
+        return DB_REFUSED;
     if (!money_add(stock, p->restock, &new_stock) || new_stock > MONEY_MAX_STOCK) {
         p->too_much = 1;
-        return C_REJECT;
+        return DB_REFUSED;
     }
     if (p->name || p->has_price) {
         rc = db_exec(db, upd_p, NULL, NULL, "lslll", (int64_t)(p->name != NULL),

@@ -41,8 +41,7 @@ struct products_patch {
     product_t result; /* out */
 };
 /* Locks the inventory row (a restock takes no other lock), applies the
- * change and reads the product back. C_REJECT with found/too_much set. */
+ * change and reads the product back. DB_REFUSED with found/too_much set. */
 int products_patch_tx(db_t *db, struct products_patch *p);
-
 
 #endif

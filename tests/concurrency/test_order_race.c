@@ -502,8 +502,7 @@ static int mixed_client(int i, void *arg)
         r = tc_post(path, "");
         break;
     case 2: /* restock A or B */
-        snprintf(path, sizeof(path), "/admin/products/%lld",
-                 (long long)(i % 2 ? prod_b : prod_a));
+        snprintf(path, sizeof(path), "/admin/products/%lld", (long long)(i % 2 ? prod_b : prod_a));
         r = tc_admin("PATCH", path, "{\"restock\":7}");
         break;
     default: /* a charge */

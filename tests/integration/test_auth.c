@@ -30,8 +30,9 @@ static int setup(void **state)
     coupon = tc_new_coupon("FIXED", 10, 100);
     tc_charge(user_a, 100000);
     tc_charge(user_b, 100000);
-    snprintf(body, sizeof(body), "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}",
-             (long long)user_a, (long long)product);
+    snprintf(body, sizeof(body),
+             "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}", (long long)user_a,
+             (long long)product);
     order_a = tc_created_id(tc_post("/orders", body), "orderId");
     return 0;
 }
@@ -47,7 +48,7 @@ static void path_for(const route_t *rt, int64_t uid, char *out, size_t cap)
             int64_t v = strncmp(p, "{userId}", 8) == 0      ? uid
                         : strncmp(p, "{orderId}", 9) == 0   ? order_a
                         : strncmp(p, "{couponId}", 10) == 0 ? coupon
-                                                             : product;
+                                                            : product;
             o += (size_t)snprintf(out + o, cap - o, "%lld", (long long)v);
             p = e + 1;
         } else {
@@ -95,12 +96,13 @@ static tc_resp_t *call(const route_t *rt, int64_t uid, const char *authorization
     return tc_req(rt->method, path, b, hs);
 }
 
-static char *bearer_of(char *token)
+/* "Bearer <token>", malloc'd. */
+static char *bearer_of(const char *token)
 {
-    char *h = malloc(strlen(token) + 8);
-    assert_non_null(h);
+    char *h = token ? malloc(strlen(token) + 8) : NULL;
+    if (!h)
+        fail_msg("no token to send, or out of memory");
     sprintf(h, "Bearer %s", token);
-    free(token);
     return h;
 }
 
@@ -108,8 +110,11 @@ static char *bearer_of(char *token)
 static char *token_with(const char *alg, const char *key, const char *kid, const char *claims)
 {
     char *t = tk_sign(alg, key, kid, claims);
-    assert_non_null(t);
-    return bearer_of(t);
+    if (!t)
+        fail_msg("cannot sign %s with kid %s", alg, kid);
+    char *h = bearer_of(t);
+    free(t);
+    return h;
 }
 
 static char *claims_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -127,7 +132,8 @@ static void every_user_route_refuses_bad_tokens_and_changes_nothing(void **state
 {
     char *ec = tc_key_pem("ec.pem"), *rsa = tc_key_pem("rsa.pem");
     char *stranger = tk_private_pem("EC"), *pub = tk_public_pem(rsa);
-    const char *iss = getenv("COMMERCE_TEST_AUTH_ISSUER"), *aud = getenv("COMMERCE_TEST_AUTH_AUDIENCE");
+    const char *iss = getenv("COMMERCE_TEST_AUTH_ISSUER"),
+               *aud = getenv("COMMERCE_TEST_AUTH_AUDIENCE");
     long long now = (long long)time(NULL), a = (long long)user_a;
     struct {
         const char *what;
@@ -148,8 +154,9 @@ static void every_user_route_refuses_bad_tokens_and_changes_nothing(void **state
     bad[n++].header = token_with("ES256", ec, TK_EC_KID, c);
     free(c);
     bad[n].what = "wrong issuer";
-    c = claims_fmt("{\"sub\":\"%lld\",\"iss\":\"https://evil.example/\",\"aud\":\"%s\",\"exp\":%lld}",
-                   a, aud, now + 600);
+    c = claims_fmt(
+        "{\"sub\":\"%lld\",\"iss\":\"https://evil.example/\",\"aud\":\"%s\",\"exp\":%lld}", a, aud,
+        now + 600);
     bad[n++].header = token_with("ES256", ec, TK_EC_KID, c);
     free(c);
     bad[n].what = "wrong audience";
@@ -164,24 +171,25 @@ static void every_user_route_refuses_bad_tokens_and_changes_nothing(void **state
     bad[n++].header = token_with("HS256", pub, TK_RSA_KID, good_claims);
     /* alg none / payload swapped / truncated, from the parts of good tokens */
     char *mine = tk_sign("ES256", ec, TK_EC_KID, good_claims);
-    char *theirs = tk_sign("ES256", ec, TK_EC_KID, tc_claims(user_b, 600));
+    char *their_claims = tc_claims(user_b, 600);
+    char *theirs = tk_sign("ES256", ec, TK_EC_KID, their_claims);
     char *d1 = strchr(mine, '.'), *d2 = strchr(d1 + 1, '.');
     char *t1 = strchr(theirs, '.'), *t2 = strchr(t1 + 1, '.');
     char *none = tk_b64url("{\"alg\":\"none\",\"typ\":\"JWT\"}", 27), buf[4096];
     snprintf(buf, sizeof(buf), "%s.%.*s.", none, (int)(d2 - d1 - 1), d1 + 1);
     bad[n].what = "alg none";
-    bad[n++].header = bearer_of(strdup(buf));
+    bad[n++].header = bearer_of(buf);
     snprintf(buf, sizeof(buf), "%.*s.%.*s.%s", (int)(d1 - mine), mine, (int)(t2 - t1 - 1), t1 + 1,
              d2 + 1);
     bad[n].what = "payload swapped";
-    bad[n++].header = bearer_of(strdup(buf));
+    bad[n++].header = bearer_of(buf);
     snprintf(buf, sizeof(buf), "%.*s", (int)strlen(mine) - 3, mine);
     bad[n].what = "truncated";
-    bad[n++].header = bearer_of(strdup(buf));
+    bad[n++].header = bearer_of(buf);
     bad[n].what = "not a JWT";
     bad[n++].header = strdup("Bearer not-a-token");
     bad[n].what = "the admin token";
-    bad[n++].header = bearer_of(strdup(getenv("COMMERCE_TEST_ADMIN_TOKEN")));
+    bad[n++].header = bearer_of(getenv("COMMERCE_TEST_ADMIN_TOKEN"));
 
     size_t nroutes, checked = 0, user_routes = 0;
     const route_t *routes = routes_table(&nroutes);
@@ -219,6 +227,7 @@ static void every_user_route_refuses_bad_tokens_and_changes_nothing(void **state
         free(bad[i].header);
     free(mine);
     free(theirs);
+    free(their_claims);
     free(none);
     free(good_claims);
     free(ec);

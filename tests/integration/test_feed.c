@@ -522,13 +522,13 @@ static void paid_and_cancelled_orders_are_delivered(void **state)
     assert_int_equal(platform_state("signed"), platform_state("received"));
 
     /* and the check is real: a forged or unsigned delivery is refused */
-    static const char forged_ev[] = "{\"eventId\":\"forged-1\",\"type\":\"ORDER_PAID\",\"order\":{}}";
+    static const char forged_ev[] =
+        "{\"eventId\":\"forged-1\",\"type\":\"ORDER_PAID\",\"order\":{}}";
     char sig[128];
     snprintf(sig, sizeof(sig), "X-Commerce-Signature: t=%lld,v1=%064d", (long long)time(NULL), 0);
     const char *forged[] = {"Content-Type: application/json", "Idempotency-Key: forged-1", sig,
                             NULL};
-    const char *unsigned_[] = {"Content-Type: application/json", "Idempotency-Key: forged-1",
-                               NULL};
+    const char *unsigned_[] = {"Content-Type: application/json", "Idempotency-Key: forged-1", NULL};
     int64_t bad = platform_state("badSignatures");
     tc_resp_t *r = tc_req_at(platform_base(), "POST", "/events", forged_ev, forged);
     assert_int_equal(r->status, 401);

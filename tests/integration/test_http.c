@@ -95,15 +95,9 @@ static char *object_of_size(size_t size)
 static void unknown_route_is_404(void **state)
 {
     static const char *paths[] = {
-        "/nope",
-        "/products/1/extra",
-        "/users",
-        "/users/1",
-        "/users/1/points/",
-        "/livez/",
-        "/admin",
-        "/_commerce_error/400",
-        "/_commerce_error/404",
+        "/nope",           "/products/1/extra",    "/users",
+        "/users/1",        "/users/1/points/",     "/livez/",
+        "/admin",          "/_commerce_error/400", "/_commerce_error/404",
         "/USERS/1/points",
     };
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {

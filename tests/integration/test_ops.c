@@ -35,6 +35,8 @@ static scrape_t scrape(void)
         fail_msg("GET /metrics Content-Type: %s", ct);
     scrape_t s = {strdup(r->body)};
     tc_free(r);
+    if (!s.text)
+        fail_msg("GET /metrics: out of memory");
     return s;
 }
 

@@ -113,35 +113,26 @@ static void same_slot_killed_twenty_times_pool_stays_full(void **state)
         assert_true(has(before, want, now[i]));
 }
 
-enum { LOADERS = 6, RESTARTS = 5 };
-
-struct load {
-    int64_t uids[LOADERS], pid;
-    char done[512];
-};
+enum { RESTARTS = 5 };
 
 /* Child 0 restarts the workers RESTARTS times, then says done; the others
  * read, charge and order until then. Exit code: non-2xx answers (capped),
  * 254 when a loader never got a request through. */
 static int load_or_restart(int i, void *arg)
 {
-    struct load *l = arg;
+    tc_load_t *l = arg;
     if (i == 0) {
         int bad = 0;
         for (int k = 0; k < RESTARTS; k++)
             bad |= tc_stack("workers-restart") != 0;
-        FILE *f = fopen(l->done, "w");
-        if (f)
-            fclose(f);
+        tc_load_finish(l);
         return bad;
     }
     int64_t uid = l->uids[i - 1];
     char path[96], body[160], key[48];
     int bad = 0, done = 0;
-    snprintf(body, sizeof(body),
-             "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}", (long long)uid,
-             (long long)l->pid);
-    for (int k = 0; access(l->done, F_OK) != 0; k++) {
+    tc_load_order(l, i, body, sizeof(body));
+    for (int k = 0; tc_load_going(l); k++) {
         tc_resp_t *r;
         switch (k % 3) {
         case 0:
@@ -169,39 +160,22 @@ static int load_or_restart(int i, void *arg)
 
 static void rolling_restarts_under_load_drop_nothing(void **state)
 {
-    static struct load l;
+    static tc_load_t l;
     pid_t mw = multiwatch_pid(), before[MAXW], after[MAXW];
-    int results[LOADERS + 1], want = workers_wanted();
+    int results[TC_LOAD_USERS + 1], want = workers_wanted();
     (void)state;
 
-    snprintf(l.done, sizeof(l.done), "%s/run/roll-done", state_dir());
-    unlink(l.done);
-    l.pid = tc_new_product(1, 1000000);
-    for (int i = 0; i < LOADERS; i++) {
-        l.uids[i] = tc_new_user();
-        tc_charge(l.uids[i], 1000);
-    }
+    tc_load_begin(&l, "roll-done", 1000000, 1000);
     assert_int_equal(workers(mw, before), want);
-    assert_int_equal(tc_parallel(LOADERS + 1, load_or_restart, &l, results), 0);
-    for (int i = 0; i <= LOADERS; i++)
+    assert_int_equal(tc_parallel(TC_LOAD_USERS + 1, load_or_restart, &l, results), 0);
+    for (int i = 0; i <= TC_LOAD_USERS; i++)
         assert_int_equal(results[i], 0);
     /* every worker was replaced, by the same multiwatch on the same socket */
     assert_int_equal(multiwatch_pid(), mw);
     assert_int_equal(workers(mw, after), want);
     for (int i = 0; i < want; i++)
         assert_false(has(before, want, after[i]));
-    /* and the books hold: each balance is its history, the stock its orders */
-    int64_t sold = 0;
-    for (int i = 0; i < LOADERS; i++) {
-        long long u = (long long)l.uids[i];
-        assert_int_equal(tc_balance(l.uids[i]),
-                         tc_sql_int("SELECT SUM(IF(type = 'USE', -amount, amount))"
-                                    " FROM point_history WHERE user_id = %lld",
-                                    u));
-        sold += tc_orders_of(l.uids[i]);
-    }
-    assert_int_equal(tc_stock(l.pid), 1000000 - sold);
-    unlink(l.done);
+    tc_load_books(&l);
 }
 
 /* A "worker" that takes each request and dies without an answer (as a worker

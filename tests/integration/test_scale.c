@@ -203,12 +203,7 @@ static void no_write_ever_reaches_the_replica(void **state)
 
 /* ---- a whole worker pool killed under load -------------------------------- */
 
-enum { LOADERS = 6, KEYS = 4096 };
-
-struct load {
-    int64_t uids[LOADERS], pid;
-    char done[512];
-};
+enum { KEYS = 4096 };
 
 /* Child 0 kills the second pool, waits, starts it again, then says done. The
  * others read and order until then; afterwards each retries, with the same
@@ -217,25 +212,20 @@ struct load {
  * key could not resolve, 4 when no order went through at all. */
 static int load_or_kill(int i, void *arg)
 {
-    struct load *l = arg;
+    tc_load_t *l = arg;
     if (i == 0) {
         int bad = tc_stack("pool2-kill") != 0;
         tc_nap(1000); /* the load runs on one pool for a while */
         bad |= tc_stack("pool2-start") != 0;
         tc_nap(1000);
-        FILE *f = fopen(l->done, "w");
-        if (f)
-            fclose(f);
+        tc_load_finish(l);
         return bad;
     }
-    int64_t uid = l->uids[i - 1];
     static char pending[KEYS][32];
     int npending = 0, ok = 0;
     char body[160], key[32];
-    snprintf(body, sizeof(body),
-             "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}", (long long)uid,
-             (long long)l->pid);
-    for (int k = 0; access(l->done, F_OK) != 0; k++) {
+    tc_load_order(l, i, body, sizeof(body));
+    for (int k = 0; tc_load_going(l); k++) {
         tc_resp_t *r = tc_getf("/products/%lld", (long long)l->pid);
         int read_ok = r->status == 200;
         tc_free(r);
@@ -269,33 +259,16 @@ static int load_or_kill(int i, void *arg)
 
 static void a_killed_pool_loses_no_read_and_no_order(void **state)
 {
-    static struct load l;
-    int results[LOADERS + 1];
+    static tc_load_t l;
+    int results[TC_LOAD_USERS + 1];
     (void)state;
 
-    snprintf(l.done, sizeof(l.done), "%s/run/pool-done", env_req("COMMERCE_TEST_STATE_DIR"));
-    unlink(l.done);
-    l.pid = tc_new_product(1, 1000000);
-    for (int i = 0; i < LOADERS; i++) {
-        l.uids[i] = tc_new_user();
-        tc_charge(l.uids[i], 1000000);
-    }
-    assert_int_equal(tc_parallel(LOADERS + 1, load_or_kill, &l, results), 0);
-    for (int i = 0; i <= LOADERS; i++)
+    tc_load_begin(&l, "pool-done", 1000000, 1000000);
+    assert_int_equal(tc_parallel(TC_LOAD_USERS + 1, load_or_kill, &l, results), 0);
+    for (int i = 0; i <= TC_LOAD_USERS; i++)
         if (results[i] != 0)
             fail_msg("child %d ended with %d (see load_or_kill)", i, results[i]);
-    /* the books: each balance is its history, the stock its orders */
-    int64_t sold = 0;
-    for (int i = 0; i < LOADERS; i++) {
-        long long u = (long long)l.uids[i];
-        assert_int_equal(tc_balance(l.uids[i]),
-                         tc_sql_int("SELECT SUM(IF(type = 'USE', -amount, amount))"
-                                    " FROM point_history WHERE user_id = %lld",
-                                    u));
-        sold += tc_orders_of(l.uids[i]);
-    }
-    assert_int_equal(tc_stock(l.pid), 1000000 - sold);
-    unlink(l.done);
+    tc_load_books(&l);
 }
 
 int main(void)

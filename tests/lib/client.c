@@ -28,12 +28,14 @@ static MYSQL *my;
 static pid_t my_pid;
 static int in_child;
 
-/* A child of tc_parallel must not unwind into cmocka's runner: it exits. */
+/* A failed check ends the test. A child of tc_parallel must not unwind into
+ * cmocka's runner: it exits. */
+static void tc_fail(void) __attribute__((noreturn));
 static void tc_fail(void)
 {
     if (in_child)
         _exit(255); /* reads back as status -1 */
-    fail();
+    fail();         /* does not return (client.h) */
 }
 
 static const char *env_or(const char *name, const char *dflt)
@@ -289,9 +291,13 @@ tc_resp_t *tc_req_at(const char *base, const char *method, const char *path, con
         curl = curl_easy_init();
         curl_pid = getpid();
     }
-    assert_non_null(curl);
+    if (!curl || !url || !r) {
+        fprintf(stderr, "%s %s: out of memory\n", method, path);
+        free(url);
+        free(r);
+        tc_fail();
+    }
     curl_easy_reset(curl);
-    assert_non_null(url);
     snprintf(url, url_len, "%s%s", base, path);
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
@@ -934,8 +940,10 @@ int tc_parallel(int n, int (*fn)(int i, void *arg), void *arg, int *results)
     pid_t *pids = calloc((size_t)n, sizeof(pid_t));
     int failed = 0;
 
-    if (!pids || pipe(go) != 0)
+    if (!pids || pipe(go) != 0) {
+        free(pids);
         return -1;
+    }
     fflush(NULL);
     for (int i = 0; i < n; i++) {
         pid_t p = fork();
@@ -968,4 +976,52 @@ int tc_parallel(int n, int (*fn)(int i, void *arg), void *arg, int *results)
     }
     free(pids);
     return failed ? -1 : 0;
+}
+
+void tc_load_begin(tc_load_t *l, const char *name, int64_t stock, int64_t charge)
+{
+    const char *dir = getenv("COMMERCE_TEST_STATE_DIR");
+
+    if (!dir || !*dir) {
+        fprintf(stderr, "COMMERCE_TEST_STATE_DIR is not set (scripts/test sets it)\n");
+        tc_fail();
+    }
+    snprintf(l->done, sizeof(l->done), "%s/run/%s", dir, name);
+    unlink(l->done);
+    l->stock = stock;
+    l->pid = tc_new_product(1, stock);
+    for (int i = 0; i < TC_LOAD_USERS; i++) {
+        l->uids[i] = tc_new_user();
+        tc_charge(l->uids[i], charge);
+    }
+}
+
+void tc_load_finish(const tc_load_t *l)
+{
+    FILE *f = fopen(l->done, "w");
+    if (f)
+        fclose(f);
+}
+
+int tc_load_going(const tc_load_t *l) { return access(l->done, F_OK) != 0; }
+
+void tc_load_order(const tc_load_t *l, int i, char *body, size_t cap)
+{
+    snprintf(body, cap, "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}",
+             (long long)l->uids[i - 1], (long long)l->pid);
+}
+
+void tc_load_books(const tc_load_t *l)
+{
+    int64_t sold = 0;
+
+    for (int i = 0; i < TC_LOAD_USERS; i++) {
+        assert_int_equal(tc_balance(l->uids[i]),
+                         tc_sql_int("SELECT SUM(IF(type = 'USE', -amount, amount))"
+                                    " FROM point_history WHERE user_id = %lld",
+                                    (long long)l->uids[i]));
+        sold += tc_orders_of(l->uids[i]);
+    }
+    assert_int_equal(tc_stock(l->pid), l->stock - sold);
+    unlink(l->done);
 }

@@ -11,6 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* cmocka's _fail, behind fail() and fail_msg(), never returns: it jumps out
+ * of the test, or exits. Its header does not say so; saying it here lets gcc
+ * -fanalyzer follow a failed check to the end of the test. */
+void _fail(const char *const file, const int line) __attribute__((noreturn));
+
 typedef struct tc_resp {
     long status;
     char *body; /* NUL-terminated */
@@ -197,6 +202,26 @@ tc_resp_t *tc_issue(int64_t cid, int64_t uid);
  * block on a pipe until all are forked). Each child's return value (0..255) is stored in
  * results[i]. Returns 0 when every child exited normally. */
 int tc_parallel(int n, int (*fn)(int i, void *arg), void *arg, int *results);
+
+/* A load under a disruption (test_pool, test_scale): TC_LOAD_USERS users
+ * ordering one product (price 1), run by tc_parallel children 1..TC_LOAD_USERS
+ * until child 0, which disrupts the stack, says it is done. */
+#define TC_LOAD_USERS 6
+typedef struct tc_load {
+    int64_t uids[TC_LOAD_USERS], pid, stock;
+    char done[512]; /* the flag file child 0 makes when it is done */
+} tc_load_t;
+/* The product with `stock`, the users with `charge` points each, and the flag
+ * `name` under the stack's run dir (cleared). */
+void tc_load_begin(tc_load_t *l, const char *name, int64_t stock, int64_t charge);
+/* Child 0: done, the loaders stop. Whether the loaders are to go on. */
+void tc_load_finish(const tc_load_t *l);
+int tc_load_going(const tc_load_t *l);
+/* The POST /orders body of child i (1..TC_LOAD_USERS): one of the product. */
+void tc_load_order(const tc_load_t *l, int i, char *body, size_t cap);
+/* Afterwards, the books hold: each balance is its history, the stock its
+ * orders. The flag is removed. */
+void tc_load_books(const tc_load_t *l);
 
 /* Encode an HTTP status as a child exit code and back (200..599 -> 0..255). */
 int tc_status_code(long status);

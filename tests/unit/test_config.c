@@ -336,7 +336,7 @@ static int check(enum config_role role)
 }
 
 #define AUTH_KEYS                                                                                  \
-    "auth_hs256_secret=0123456789abcdef0123456789abcdef\nauth_issuer=https://id.example/\n"       \
+    "auth_hs256_secret=0123456789abcdef0123456789abcdef\nauth_issuer=https://id.example/\n"        \
     "auth_audience=commerce\n"
 
 static void missing_admin_token_reported(void **state)
@@ -414,8 +414,7 @@ static void relay_refuses_plain_http_off_loopback(void **state)
                                "http://127.10.0.1/", "http://[::1]:80/e",
                                "https://dp.example/events"};
     static const char *bad[] = {"http://dp.example/events", "http://127.0.0.1.evil.com/",
-                                "http://10.0.0.1/", "http://localhost.evil/",
-                                "http://[::2]/"};
+                                "http://10.0.0.1/", "http://localhost.evil/", "http://[::2]/"};
     char text[256];
 
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {

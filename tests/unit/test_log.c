@@ -1,6 +1,7 @@
 /* log.c: a line written while a request is served carries its id; the json
  * format is one JSON object per line that json-c parses back, whatever the
- * message holds. */
+ * message holds; every line, its journald priority prefix included, is one
+ * write(2) (linked with -Wl,--wrap=write: __wrap_write sees log.c's writes). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,23 @@
 #include "common/log.h"
 
 static char captured[4096];
+
+/* log.c's writes to stderr while `watching`: how many, and how many of them
+ * were not exactly one whole line. */
+static int watching, writes, broken;
+
+ssize_t __real_write(int fd, const void *buf, size_t n);
+ssize_t __wrap_write(int fd, const void *buf, size_t n);
+ssize_t __wrap_write(int fd, const void *buf, size_t n)
+{
+    if (watching && fd == 2) {
+        const char *nl = memchr(buf, '\n', n);
+        writes++;
+        if (n == 0 || nl != (const char *)buf + n - 1)
+            broken++;
+    }
+    return __real_write(fd, buf, n);
+}
 
 /* Run what() with stderr sent to a temp file; its text in `captured`. */
 static void capture(void (*what)(void))
@@ -76,10 +94,11 @@ static void json_line_is_one_object(void **state)
     log_set_level_name("info");
     capture(json_lines);
     log_set_format_name("text");
-    char *second = strchr(captured, '\n');
-    assert_non_null(second);
-    *second++ = '\0';
-    json_object *a = json_tokener_parse(captured), *b = json_tokener_parse(second), *v;
+    size_t first = strcspn(captured, "\n");
+    assert_int_equal(captured[first], '\n');
+    captured[first] = '\0';
+    json_object *a = json_tokener_parse(captured), *b = json_tokener_parse(captured + first + 1),
+                *v;
     assert_non_null(a);
     assert_non_null(b);
     assert_true(json_object_object_get_ex(a, "requestId", &v));
@@ -100,11 +119,42 @@ static void json_line_is_one_object(void **state)
     json_object_put(b);
 }
 
+static void journal_lines(void)
+{
+    log_set_request("r2");
+    log_info("one");
+    log_set_request(NULL);
+    log_error("two");
+}
+
+static void journal_line_is_one_write_with_its_priority(void **state)
+{
+    (void)state;
+    setenv("JOURNAL_STREAM", "8:4242", 1);
+    log_set_name("test");
+    log_set_format_name("text"); /* looks at JOURNAL_STREAM again */
+    log_set_level_name("info");
+    watching = 1;
+    writes = broken = 0;
+    capture(journal_lines);
+    watching = 0;
+    unsetenv("JOURNAL_STREAM");
+    log_set_format_name("text");
+    assert_int_equal(writes, 2);
+    assert_int_equal(broken, 0);
+    const char *second = captured + strcspn(captured, "\n") + 1;
+    assert_true(strncmp(captured, "<6>", 3) == 0);
+    assert_non_null(strstr(captured, "] info: [r2] one\n"));
+    assert_true(strncmp(second, "<3>", 3) == 0);
+    assert_non_null(strstr(second, "] error: two\n"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(text_line_carries_the_request_id),
         cmocka_unit_test(json_line_is_one_object),
+        cmocka_unit_test(journal_line_is_one_write_with_its_priority),
     };
     return cmocka_run_group_tests_name("unit/log", tests, NULL, NULL);
 }

@@ -128,7 +128,8 @@ static void every_spec_code_is_in_the_catalogue(void **state)
             if (!find(code, strlen(code)))
                 fail_msg("the spec's enum value %s is not in the catalogue", code);
             listed++;
-        } else if (line[0] && line[0] != ' ' ? 1 : strncmp(line, "    ", 4) == 0 && line[4] != ' ') {
+        } else if (line[0] && line[0] != ' ' ? 1
+                                             : strncmp(line, "    ", 4) == 0 && line[4] != ' ') {
             if (line != at + 1)
                 break; /* the next schema */
         }
