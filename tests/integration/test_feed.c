@@ -1,5 +1,5 @@
 /* The data platform feed, end to end: orders write outbox rows, commerce-relay
- * delivers them to the fake data platform (scripts/fake-platform), at least
+ * delivers them to the fake data platform (scripts/fake-platform.py), at least
  * once, through platform failures, hangs, a second relay and a relay killed
  * with -9; events parked as FAILED are visible and replayable.
  *

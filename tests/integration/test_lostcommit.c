@@ -1,5 +1,5 @@
 /* A commit whose answer is lost: every state-changing request answers its
- * true outcome. The workers reach MariaDB through scripts/db-fault-proxy
+ * true outcome. The workers reach MariaDB through scripts/db-fault-proxy.py
  * (scripts/stack dbproxy-on), which loses the connection around the next
  * commit when armed:
  *   after    the commit landed, its answer never came: the worker reconnects,

@@ -77,14 +77,14 @@ static void catalogue_is_well_formed(void **state)
 
 static void every_code_is_documented(void **state)
 {
-    char *spec = slurp("docs/openapi.yaml"), *readme = slurp("README.md");
+    char *spec = slurp("docs/openapi.yaml"), *readme = slurp("docs/API.md");
     (void)state;
     for (int c = 0; c < P_COUNT; c++) {
         const char *code = problem_def((problem_code_t)c)->code;
         if (!has_word(spec, code))
             fail_msg("%s is not in docs/openapi.yaml", code);
         if (!has_word(readme, code))
-            fail_msg("%s is not in README.md", code);
+            fail_msg("%s is not in docs/API.md", code);
     }
     free(spec);
     free(readme);
