@@ -11,6 +11,7 @@
 #   nginx.sh     nginx in front of the pools
 #   presets.sh   the named parameter sets (dev, test, bench, faults)
 #   stack.sh     the stack's life: up, down, status, logs, env; the test harness's helpers
+#   browser.sh   the browser tests: Debian's chromium and puppeteer-core (tests/browser)
 #
 # A "stack" lives entirely in one state directory DIR (each part's header lists its files):
 #   DIR/mysql/                the primary's datadir (DIR/mysql.initialized marks a complete init)
@@ -71,3 +72,5 @@ source "$COMMERCE_ROOT/scripts/lib/nginx.sh"
 source "$COMMERCE_ROOT/scripts/lib/presets.sh"
 # shellcheck source=scripts/lib/stack.sh
 source "$COMMERCE_ROOT/scripts/lib/stack.sh"
+# shellcheck source=scripts/lib/browser.sh
+source "$COMMERCE_ROOT/scripts/lib/browser.sh"
