@@ -1,7 +1,9 @@
 #include "common/config.h"
 #include "common/rc.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <inttypes.h>
@@ -254,24 +256,27 @@ int config_parse(config_t *cfg, const char *text, config_getenv_fn env, config_r
 
 int config_auth_off(const config_t *cfg) { return strcmp(cfg->auth, "off") == 0; }
 
-/* Is the host of an http:// URL a loopback address (127.0.0.0/8, ::1, localhost)? */
+/* Is the host libcurl would connect to for this URL a loopback address
+ * (127.0.0.0/8, ::1, localhost)? Asked of libcurl's own URL parser, so that
+ * user info ("http://127.0.0.1@host/"), odd numeric forms and the like are
+ * read exactly as the relay's requests will be. */
 static int loopback_url(const char *url)
 {
-    const char *h = url + 7, *end;
-    size_t len;
+    CURLU *u = curl_url();
+    char *host = NULL;
+    struct in_addr a4;
+    int ok = 0;
 
-    if (*h == '[')
-        return strncmp(h, "[::1]", 5) == 0 && (h[5] == ':' || h[5] == '/' || h[5] == '\0');
-    end = h + strcspn(h, ":/?#");
-    len = (size_t)(end - h);
-    if (len == 9 && strncasecmp(h, "localhost", 9) == 0)
-        return 1;
-    if (len < 4 || strncmp(h, "127.", 4) != 0)
-        return 0;
-    for (const char *c = h + 4; c < end; c++)
-        if (!isdigit((unsigned char)*c) && *c != '.')
-            return 0;
-    return 1;
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host) {
+        if (strcasecmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0)
+            ok = 1;
+        else if (inet_pton(AF_INET, host, &a4) == 1)
+            ok = (ntohl(a4.s_addr) >> 24) == 127;
+    }
+    curl_free(host);
+    curl_url_cleanup(u);
+    return ok;
 }
 
 int config_check(const config_t *cfg, enum config_role role, config_report_fn report, void *arg)

@@ -413,8 +413,15 @@ static void relay_refuses_plain_http_off_loopback(void **state)
     static const char *ok[] = {"http://127.0.0.1:8099/events", "http://localhost/x",
                                "http://127.10.0.1/", "http://[::1]:80/e",
                                "https://dp.example/events"};
-    static const char *bad[] = {"http://dp.example/events", "http://127.0.0.1.evil.com/",
-                                "http://10.0.0.1/", "http://localhost.evil/", "http://[::2]/"};
+    /* user info before the host: libcurl connects to the host after the '@' */
+    static const char *bad[] = {"http://dp.example/events",
+                                "http://127.0.0.1.evil.com/",
+                                "http://10.0.0.1/",
+                                "http://localhost.evil/",
+                                "http://[::2]/",
+                                "http://127.0.0.1:1@example.invalid/events",
+                                "http://localhost@example.invalid/",
+                                "http://127.0.0.1@[::2]/"};
     char text[256];
 
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
