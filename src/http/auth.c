@@ -442,6 +442,25 @@ static int64_t user_claim(json_object *claims, const char *name)
     return id > 0 ? id : 0;
 }
 
+/* a + b for b >= 0, stopping at INT64_MAX (an exp near 2^63 is the far
+ * future, not an overflow). */
+static int64_t sat_add(int64_t a, int64_t b) { return a > INT64_MAX - b ? INT64_MAX : a + b; }
+
+/* RFC 7515 section 4.1.11: a "crit" header lists extensions the recipient
+ * must understand, else refuse the token. This service understands none, so
+ * a token that has one (well-formed or not) is refused. */
+static bool has_crit(jwt_t *jwt)
+{
+    char *text = jwt_get_headers_json(jwt, NULL);
+    json_object *h = text ? json_tokener_parse(text) : NULL;
+    bool crit = !h || !json_object_is_type(h, json_type_object) ||
+                json_object_object_get_ex(h, "crit", NULL);
+
+    free(text);
+    json_object_put(h);
+    return crit;
+}
+
 /* The registered claims, checked after the signature. */
 static enum auth_status check_claims(const auth_t *a, jwt_t *jwt, int64_t now, int64_t *user_id)
 {
@@ -453,11 +472,11 @@ static enum auth_status check_claims(const auth_t *a, jwt_t *jwt, int64_t now, i
     free(text);
     if (!claims || !json_object_is_type(claims, json_type_object))
         goto out;
-    if (numeric_date(claims, "exp", &exp) != 1 || now >= exp + a->leeway) /* required */
+    if (numeric_date(claims, "exp", &exp) != 1 || now >= sat_add(exp, a->leeway)) /* required */
         goto out;
-    if (numeric_date(claims, "nbf", &nbf) < 0 || (nbf && now + a->leeway < nbf))
+    if (numeric_date(claims, "nbf", &nbf) < 0 || (nbf && sat_add(now, a->leeway) < nbf))
         goto out;
-    if (numeric_date(claims, "iat", &iat) < 0 || (iat && now + a->leeway < iat))
+    if (numeric_date(claims, "iat", &iat) < 0 || (iat && sat_add(now, a->leeway) < iat))
         goto out;
     if (!json_object_object_get_ex(claims, "iss", &iss) ||
         !json_object_is_type(iss, json_type_string) ||
@@ -502,7 +521,8 @@ enum auth_status auth_check(const auth_t *a, const char *header, int64_t now, in
             continue;
         kid = jwt_get_header(jwt, "kid");
         if (jwt_get_alg(jwt) == k->alg && (!k->kid[0] || !kid || strcmp(kid, k->kid) == 0)) {
-            st = check_claims(a, jwt, now, user_id); /* the signature is settled: final */
+            /* the signature is settled: final */
+            st = has_crit(jwt) ? AUTH_BAD_TOKEN : check_claims(a, jwt, now, user_id);
             jwt_free(jwt);
             break;
         }

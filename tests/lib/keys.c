@@ -131,12 +131,19 @@ char *tk_jwk(const char *private_pem, const char *kid)
 
 char *tk_sign(const char *alg, const char *key, const char *kid, const char *claims)
 {
+    return tk_sign_headers(alg, key, kid, NULL, claims);
+}
+
+char *tk_sign_headers(const char *alg, const char *key, const char *kid, const char *headers,
+                      const char *claims)
+{
     jwt_t *jwt = NULL;
     char *out = NULL;
 
     if (jwt_new(&jwt) != 0)
         return NULL;
     if (jwt_add_grants_json(jwt, claims) == 0 && (!kid || jwt_add_header(jwt, "kid", kid) == 0) &&
+        (!headers || jwt_add_headers_json(jwt, headers) == 0) &&
         jwt_set_alg(jwt, jwt_str_alg(alg), (const unsigned char *)key, (int)strlen(key)) == 0)
         out = jwt_encode_str(jwt);
     jwt_free(jwt);

@@ -26,6 +26,9 @@ char *tk_jwk(const char *private_pem, const char *kid);
  * the HS256 secret; kid may be NULL; claims is a JSON object text. The result
  * is malloc'd (NULL when libjwt refuses). */
 char *tk_sign(const char *alg, const char *key, const char *kid, const char *claims);
+/* The same with more header members (a JSON object text, e.g. "{\"crit\":[\"x\"]}"). */
+char *tk_sign_headers(const char *alg, const char *key, const char *kid, const char *headers,
+                      const char *claims);
 
 /* "Bearer <token>" for tk_sign's token (malloc'd; NULL when signing fails). */
 char *tk_bearer(const char *alg, const char *key, const char *kid, const char *claims);

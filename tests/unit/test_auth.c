@@ -330,6 +330,51 @@ static void tampered_and_malformed_tokens(void **state)
     auth_free(a);
 }
 
+/* RFC 7515 section 4.1.11: a token whose "crit" header names extensions the
+ * service does not understand (it understands none) is refused, however well
+ * it is signed; so is a malformed crit. */
+static void crit_header_is_refused(void **state)
+{
+    auth_t *a = hs_auth();
+    static const char *crit[] = {"{\"crit\":[\"exp\"]}", "{\"crit\":[\"b64\"],\"b64\":true}",
+                                 "{\"crit\":[\"https://example.com/x\"]}", "{\"crit\":[]}",
+                                 "{\"crit\":\"exp\"}"};
+    const char *c = claims("\"sub\":\"5\"");
+    int64_t uid;
+
+    for (size_t i = 0; i < sizeof(crit) / sizeof(crit[0]); i++) {
+        char *t = tk_sign_headers("HS256", SECRET, NULL, crit[i], c), buf[4096];
+        assert_non_null(t);
+        snprintf(buf, sizeof(buf), "Bearer %s", t);
+        if (check_at(a, buf, NOW, &uid) != AUTH_BAD_TOKEN)
+            fail_msg("accepted a token with header %s", crit[i]);
+        free(t);
+    }
+    /* another unknown header member that is not critical is ignored */
+    char *t = tk_sign_headers("HS256", SECRET, NULL, "{\"x-note\":\"hi\"}", c), buf[4096];
+    assert_non_null(t);
+    snprintf(buf, sizeof(buf), "Bearer %s", t);
+    assert_int_equal(check_at(a, buf, NOW, &uid), AUTH_OK);
+    assert_int_equal(uid, 5);
+    free(t);
+    auth_free(a);
+}
+
+/* exp + leeway saturates: an exp near 2^63 is the far future, not an
+ * overflow into the past (undefined behaviour in C). */
+static void exp_near_the_end_of_time(void **state)
+{
+    auth_t *a = hs_auth();
+    char c[512];
+    static const long long exps[] = {INT64_MAX, INT64_MAX - 1, INT64_MAX - 29};
+    for (size_t i = 0; i < sizeof(exps) / sizeof(exps[0]); i++) {
+        snprintf(c, sizeof(c),
+                 "{\"sub\":\"3\",\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"exp\":%lld}", exps[i]);
+        expect(a, "HS256", SECRET, NULL, c, AUTH_OK, 3);
+    }
+    auth_free(a);
+}
+
 static void jwks_rs256_and_es256_by_kid(void **state)
 {
     auth_t *a = jwks_auth();
@@ -434,6 +479,8 @@ int main(void)
         cmocka_unit_test(user_claim_must_be_a_positive_id),
         cmocka_unit_test(time_issuer_and_audience_claims),
         cmocka_unit_test(tampered_and_malformed_tokens),
+        cmocka_unit_test(crit_header_is_refused),
+        cmocka_unit_test(exp_near_the_end_of_time),
         cmocka_unit_test(jwks_rs256_and_es256_by_kid),
         cmocka_unit_test(pem_bundle_keys),
         cmocka_unit_test(unusable_key_configurations),
