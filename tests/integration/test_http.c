@@ -1,5 +1,7 @@
 /* The HTTP edge (nginx + worker): routing errors, X-Request-Id, body limits,
  * malformed bodies, and the problem+json shape of every error. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "lib/client.h"
@@ -338,6 +342,63 @@ static void overlong_uri_is_400(void **state)
     tc_free(r);
 }
 
+/* Send `text` as it is on a new connection to the stack's nginx and read the
+ * answer until the server closes: what libcurl cannot send (a request line of
+ * another HTTP version, a Transfer-Encoding nginx does not implement). */
+static tc_resp_t *raw_request(const char *text)
+{
+    const char *url = getenv("COMMERCE_TEST_URL"), *colon = url ? strrchr(url, ':') : NULL;
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    tc_resp_t *r = calloc(1, sizeof(*r));
+    size_t cap = 65536, len = 0;
+    char *buf = malloc(cap + 1);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ssize_t n;
+
+    assert_non_null(colon);
+    assert_true(r && buf && fd >= 0);
+    sa.sin_port = htons((uint16_t)atoi(colon + 1));
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    while (len < cap && (n = read(fd, buf + len, cap - len)) > 0)
+        len += (size_t)n;
+    close(fd);
+    buf[len] = '\0';
+    r->request = strdup(text);
+    char *eoh = strstr(buf, "\r\n\r\n"), *eol = strstr(buf, "\r\n");
+    assert_true(eoh && eol && strncmp(buf, "HTTP/1.1 ", 9) == 0);
+    r->status = strtol(buf + 9, NULL, 10);
+    r->headers = strndup(eol + 2, (size_t)(eoh + 2 - (eol + 2)));
+    r->body = strdup(eoh + 4);
+    r->len = strlen(r->body);
+    r->json = json_tokener_parse(r->body);
+    free(buf);
+    return r;
+}
+
+/* What nginx refuses before any worker sees the request (a Transfer-Encoding
+ * it does not implement: 501; a request line of HTTP/2.0 on this HTTP/1
+ * port: 505) is problem+json like every other error, and a 400: the contract
+ * has neither status, and a 5xx would say the service failed. */
+static void framing_nginx_does_not_implement_is_400(void **state)
+{
+    static const char *requests[] = {
+        "POST /users/1/points/charge HTTP/1.1\r\nHost: localhost\r\n"
+        "Content-Type: application/json\r\nTransfer-Encoding: gzip, chunked\r\n"
+        "Connection: close\r\n\r\n0\r\n\r\n",
+        "GET /products HTTP/2.0\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        "GET /products HTTP/3.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++) {
+        tc_resp_t *r = raw_request(requests[i]);
+        if (r->status != 400)
+            fail_msg("%s: answered %ld: %s", requests[i], r->status, r->body);
+        assert_error(r, 400, "INVALID_REQUEST");
+        tc_free(r);
+    }
+}
+
 static void deeply_nested_json_is_400(void **state)
 {
     int64_t uid = tc_new_user();
@@ -551,6 +612,7 @@ int main(void)
         cmocka_unit_test(body_over_nginx_limit_is_413),
         cmocka_unit_test(deeply_nested_json_is_400),
         cmocka_unit_test(overlong_uri_is_400),
+        cmocka_unit_test(framing_nginx_does_not_implement_is_400),
         cmocka_unit_test(invalid_utf8_is_400),
         cmocka_unit_test(every_error_is_problem_json),
     };
