@@ -72,7 +72,7 @@ CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT, UPDATE', 'orders');
 CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT', 'order_item');
 CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT', 'orders_id_seq');
 CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT, UPDATE', 'outbox');
-CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT, UPDATE', 'idempotency_key');
+CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT', 'idempotency_key');
 CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT, UPDATE, DELETE', 'cart_item');
 CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT, UPDATE', 'coupon');
 CALL commerce_grant('commerce_fcgi', 'SELECT, INSERT, UPDATE', 'user_coupon');
