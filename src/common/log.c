@@ -113,3 +113,74 @@ void log_msg(enum log_level level, const char *fmt, ...)
         line[n - 1] = '\n';
     put_line(line, n);
 }
+
+enum log_streak_say log_streak_next(log_streak_t *s, int64_t mono_us, int64_t wall_us)
+{
+    s->attempts++;
+    if (!s->since_wall_us) {
+        s->since_wall_us = wall_us > 0 ? wall_us : 1;
+        s->last_mono_us = mono_us;
+        s->attempts = 1;
+        return LOG_STREAK_FIRST;
+    }
+    if (mono_us - s->last_mono_us < LOG_STREAK_SUMMARY_S * 1000000LL)
+        return LOG_STREAK_QUIET;
+    s->last_mono_us = mono_us;
+    return LOG_STREAK_SUMMARY;
+}
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* "2026-11-21T10:00:00Z" of a Unix time in us. */
+static void stamp_of(int64_t us, char *out, size_t cap)
+{
+    time_t t = (time_t)(us / 1000000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void log_streak_fail(log_streak_t *s, const char *fmt, ...)
+{
+    char msg[768], since[32];
+    va_list ap;
+
+    switch (log_streak_next(s, mono_us(), wall_us())) {
+    case LOG_STREAK_QUIET:
+        return;
+    case LOG_STREAK_FIRST:
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        log_warn("%s", msg);
+        return;
+    case LOG_STREAK_SUMMARY:
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        stamp_of(s->since_wall_us, since, sizeof(since));
+        log_warn("%s (still failing since %s, %lld attempts)", msg, since, (long long)s->attempts);
+        return;
+    }
+}
+
+void log_streak_ok(log_streak_t *s, const char *what)
+{
+    if (!s->since_wall_us)
+        return;
+    log_info("%s again after %.1f s (%lld failed attempts)", what,
+             (double)(wall_us() - s->since_wall_us) / 1e6, (long long)s->attempts);
+    *s = (log_streak_t){0, 0, 0};
+}

@@ -43,6 +43,7 @@ struct db {
      * (Unix s), read at connect; a commit's server, kept with the commit. */
     int64_t server_id, server_started, committer_server_id, committer_started;
     int tx_committed;    /* a statement committed db_tx's transaction */
+    log_streak_t down;   /* connections refused in a row: logged once, then summed up */
     int nopen;           /* results handed out and not yet ended (db_end) */
     unsigned last_errno; /* of the last failed statement */
     struct db_stmt cache[CACHE_SIZE];
@@ -188,7 +189,8 @@ int db_ensure(db_t *db)
     if (!mysql_real_connect(db->my, db->socket[0] ? NULL : db->host, db->user, db->password,
                             c->db_name, db->port, db->socket[0] ? db->socket : NULL,
                             CLIENT_MULTI_RESULTS | CLIENT_PS_MULTI_RESULTS)) {
-        log_warn("db: cannot connect to %s: %s", db_where(db), mysql_error(db->my));
+        log_streak_fail(&db->down, "db: cannot connect to %s: %s", db_where(db),
+                        mysql_error(db->my));
         mysql_close(db->my);
         db->my = NULL;
         return C_DOWN;
@@ -203,6 +205,7 @@ int db_ensure(db_t *db)
     if (mysql_query(db->my, "SET time_zone = '+00:00'") || mysql_query(db->my, iso) ||
         mysql_query(db->my, wait))
         return my_fail(db, "session setup");
+    log_streak_ok(&db->down, "db: reachable");
     return read_server(db);
 }
 

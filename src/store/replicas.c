@@ -13,6 +13,7 @@ struct replica {
     int64_t checked_ms;    /* when the lag was last read (monotonic) */
     int64_t lag_ms;        /* as then read; INT64_MAX when unknown */
     int64_t down_until_ms; /* left alone until then */
+    log_streak_t failing;  /* reads it failed in a row: logged once, then summed up */
 };
 
 struct replicas {
@@ -38,7 +39,7 @@ static void add_socket(replicas_t *rs, const char *sock)
     const config_t *c = rs->cfg;
     db_t *db = db_new_to(c, sock, NULL, 0, c->db_replica_user, c->db_replica_password);
     if (db)
-        rs->r[rs->n++] = (struct replica){db, 0, INT64_MAX, 0};
+        rs->r[rs->n++] = (struct replica){.db = db, .lag_ms = INT64_MAX};
 }
 
 static void add_host(replicas_t *rs, const char *hostport)
@@ -54,7 +55,7 @@ static void add_host(replicas_t *rs, const char *hostport)
         port = 3306;
     db_t *db = db_new_to(c, NULL, host, (unsigned)port, c->db_replica_user, c->db_replica_password);
     if (db)
-        rs->r[rs->n++] = (struct replica){db, 0, INT64_MAX, 0};
+        rs->r[rs->n++] = (struct replica){.db = db, .lag_ms = INT64_MAX};
 }
 
 replicas_t *replicas_new(const config_t *cfg)
@@ -122,6 +123,7 @@ db_t *replicas_pick(replicas_t *rs, enum replica_miss *miss)
         }
         rs->next = i + 1;
         *miss = REPLICA_HIT;
+        log_streak_ok(&rep->failing, "db: reads from a replica");
         return rep->db;
     }
     return NULL;
@@ -138,7 +140,8 @@ void replicas_failed(replicas_t *rs, db_t *db)
     for (int i = 0; i < rs->n; i++)
         if (rs->r[i].db == db) {
             rs->r[i].down_until_ms = now_ms() + REPLICAS_DOWN_MS;
-            log_warn("db: replica %s failed a read; reading from the primary for %d ms",
-                     db_where(db), REPLICAS_DOWN_MS);
+            log_streak_fail(&rs->r[i].failing,
+                            "db: replica %s failed a read; reading from the primary for %d ms",
+                            db_where(db), REPLICAS_DOWN_MS);
         }
 }

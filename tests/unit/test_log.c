@@ -149,12 +149,39 @@ static void journal_line_is_one_write_with_its_priority(void **state)
     assert_non_null(strstr(second, "] error: two\n"));
 }
 
+/* A repeating failure: its first occurrence is said, then one summary at most
+ * every LOG_STREAK_SUMMARY_S, however many attempts fail in between; once it
+ * works again the next failure is a first one again. */
+static void a_failure_streak_is_said_once_then_summed_up(void **state)
+{
+    log_streak_t s = {0, 0, 0};
+    const int64_t sec = 1000000, t0 = 5 * sec, wall = 1800000000LL * sec;
+    (void)state;
+
+    assert_int_equal(log_streak_next(&s, t0, wall), LOG_STREAK_FIRST);
+    for (int i = 1; i < 100; i++) /* ten a second for ten seconds */
+        assert_int_equal(log_streak_next(&s, t0 + i * sec / 10, wall), LOG_STREAK_QUIET);
+    assert_int_equal(log_streak_next(&s, t0 + LOG_STREAK_SUMMARY_S * sec, wall),
+                     LOG_STREAK_SUMMARY);
+    assert_int_equal(s.attempts, 101);
+    assert_int_equal(s.since_wall_us, wall); /* the summary names when it began */
+    assert_int_equal(log_streak_next(&s, t0 + (LOG_STREAK_SUMMARY_S + 9) * sec, wall),
+                     LOG_STREAK_QUIET);
+    assert_int_equal(log_streak_next(&s, t0 + 2 * LOG_STREAK_SUMMARY_S * sec, wall),
+                     LOG_STREAK_SUMMARY);
+    log_streak_ok(&s, "test: works");
+    assert_int_equal(s.since_wall_us, 0);
+    assert_int_equal(log_streak_next(&s, t0 + 100 * sec, wall), LOG_STREAK_FIRST);
+    assert_int_equal(s.attempts, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(text_line_carries_the_request_id),
         cmocka_unit_test(json_line_is_one_object),
         cmocka_unit_test(journal_line_is_one_write_with_its_priority),
+        cmocka_unit_test(a_failure_streak_is_said_once_then_summed_up),
     };
     return cmocka_run_group_tests_name("unit/log", tests, NULL, NULL);
 }
