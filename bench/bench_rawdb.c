@@ -26,6 +26,7 @@
 #include <getopt.h>
 #include <mysql.h>
 #include <signal.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,7 +101,10 @@ static int load_config(void)
         setenv("COMMERCE_CONFIG", o.config, 1);
         problems = config_load(&cfg, CONFIG_TOOL);
     } else {
-        snprintf(text, sizeof(text), "db_socket=%s\ndb_user=root\ndb_name=commerce\n", o.socket);
+        /* the stack's administrator: the user running it, by unix_socket authentication */
+        const struct passwd *pw = getpwuid(geteuid());
+        snprintf(text, sizeof(text), "db_socket=%s\ndb_user=%s\ndb_name=commerce\n", o.socket,
+                 pw ? pw->pw_name : "root");
         problems = config_parse(&cfg, text, env_get, report_config, NULL);
     }
     if (problems)

@@ -13,7 +13,10 @@
 #   stack.sh     the stack's life: up, down, status, logs, env; the test harness's helpers
 #   browser.sh   the browser tests: Debian's chromium and puppeteer-core (tests/browser)
 #
-# A "stack" lives entirely in one state directory DIR (each part's header lists its files):
+# A "stack" lives entirely in one state directory DIR (each part's header lists its files). Only
+# its owner and nginx's workers get in (state_prepare: DIR and DIR/run 0710 with nginx's group,
+# the worker sockets 0660, the logs 0750); MariaDB's administrators are root and the owner by
+# unix_socket authentication (db_admin), and no account is without a password:
 #   DIR/mysql/                the primary's datadir (DIR/mysql.initialized marks a complete init)
 #   DIR/replica/mysql/        the replica's (STACK_REPLICA=1)
 #   DIR/run/                  sockets and pid files:

@@ -10,16 +10,23 @@
 #   DIR/popular.conf          commerce-popular's (its own database account)
 # The files are rewritten on every start (write_config) from the STACK_* parameters.
 
-# state_prepare DIR: create the layout. Directories are 0755: nginx workers (nobody) must
-# traverse to the FastCGI socket.
+# state_prepare DIR: create the layout. Only the stack's owner and nginx's group get in: DIR,
+# DIR/run (the sockets: MariaDB's, the worker pools', the fault proxy's) and DIR/nginx (its
+# temp files) are 0710 with nginx's group (nginx_group), so that nginx's workers can reach
+# the FastCGI sockets and no other local user any of them; DIR/log is 0750, the owner's alone
+# (the fake platform's event log holds balances).
 state_prepare() {
-	local dir=$1
+	local dir=$1 group
 	[[ $dir == /* ]] || die "state dir must be absolute: $dir"
 	[[ $dir != *[\|\&\\\ ]* ]] || die "state dir must not contain '|', '&', '\\' or spaces: $dir"
 	# sun_path holds 108 bytes; the longest socket is DIR/run/mysqld.sock.lock.
 	((${#dir} + 25 < 108)) || die "state dir path too long for a unix socket: $dir"
 	mkdir -p "$dir"/{run,log,mysql,nginx,nginx.d}
-	chmod 755 "$dir" "$dir/run" "$dir/log" "$dir/nginx"
+	group=$(nginx_group "$dir")
+	chgrp "$group" "$dir" "$dir/run" "$dir/nginx"
+	chmod 0710 "$dir" "$dir/run" "$dir/nginx"
+	chgrp "$(id -gn)" "$dir/log"
+	chmod 0750 "$dir/log"
 }
 
 # secret_file DIR NAME [VALUE]: DIR/secrets/NAME (0600), holding VALUE, or a random secret

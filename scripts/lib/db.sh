@@ -23,11 +23,16 @@ db_server_socket() { printf '%s\n' "$1/run/mysqld.sock"; }
 # db_pids DIR: the mariadbd serving DIR/mysql, found by its exact --datadir argument.
 db_pids() { pids_with_arg "--datadir=$1/mysql"; }
 
-# mariadb_at SOCKET [mariadb args...]: the mariadb client as root over SOCKET.
+# db_admin: the stacks' database administrator: the account named after the user who runs the
+# stack (root when root does), authenticated by the socket's peer (unix_socket: no password,
+# and only that user, only over the unix socket; mariadb_install, db_secure_admin).
+db_admin() { id -un; }
+
+# mariadb_at SOCKET [mariadb args...]: the mariadb client as the administrator over SOCKET.
 mariadb_at() {
 	local sock=$1
 	shift
-	mariadb --no-defaults --socket="$sock" --user=root --default-character-set=utf8mb4 "$@"
+	mariadb --no-defaults --socket="$sock" --user="$(db_admin)" --default-character-set=utf8mb4 "$@"
 }
 
 # db_sql DIR [mariadb args...]: the mariadb client as root on the primary (the stable name).
@@ -38,20 +43,21 @@ db_sql() {
 }
 
 db_ping() {
-	mariadb-admin --no-defaults --socket="$(db_socket "$1")" --user=root \
+	mariadb-admin --no-defaults --socket="$(db_socket "$1")" --user="$(db_admin)" \
 		--connect-timeout=2 ping >/dev/null 2>&1 &&
 		db_sql "$1" --connect-timeout=2 -e 'SELECT 1' >/dev/null 2>&1
 }
 
-# mariadb_install DATADIR LOG: a new, empty datadir (root over the socket, no password).
+# mariadb_install DATADIR LOG: a new, empty datadir whose administrators are root and the user
+# running it (db_admin), both by unix_socket authentication: no account without a password.
 mariadb_install() {
 	local datadir=$1 out=$2 user=()
 	[[ $(id -u) -eq 0 ]] && user=(--user=root)
 	rm -rf "$datadir"
 	mkdir -p "$datadir"
 	if ! mariadb-install-db --no-defaults "${user[@]}" --datadir="$datadir" \
-		--auth-root-authentication-method=normal --skip-test-db \
-		--skip-name-resolve >"$out" 2>&1; then
+		--auth-root-authentication-method=socket --auth-root-socket-user="$(db_admin)" \
+		--skip-test-db --skip-name-resolve >"$out" 2>&1; then
 		tail -n 30 "$out" >&2
 		die "mariadb-install-db failed for $datadir (log: $out)"
 	fi
@@ -141,6 +147,21 @@ db_schema() {
 	db_sql "$dir" -e "CREATE DATABASE IF NOT EXISTS \`$COMMERCE_DB_NAME\`
 		CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
 	db_sql "$dir" "$COMMERCE_DB_NAME" <"$schema"
+}
+
+# db_secure_admin DIR: the administrator accounts of a datadir made before mariadb_install used
+# unix_socket authentication (root without a password, also over TCP from 127.0.0.1 and ::1):
+# the user running the stack by unix_socket, root by unix_socket only, no other root account.
+# Idempotent; a fresh datadir has nothing to change.
+db_secure_admin() {
+	local dir=$1 me
+	me=$(db_admin)
+	[[ $me =~ ^[A-Za-z0-9_.-]+$ ]] || die "user name $me cannot name a database account"
+	db_sql "$dir" -N -B -e "SELECT CONCAT('DROP USER IF EXISTS \`', User, '\`@\`', Host, '\`;') FROM mysql.global_priv
+		WHERE User = 'root' AND Host <> 'localhost'" | db_sql "$dir"
+	db_sql "$dir" -e "CREATE USER IF NOT EXISTS '$me'@'localhost' IDENTIFIED VIA unix_socket;
+		GRANT ALL PRIVILEGES ON *.* TO '$me'@'localhost' WITH GRANT OPTION;
+		ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket"
 }
 
 # db_accounts DIR: the program accounts (fcgi, relay, popular, read) and their grants

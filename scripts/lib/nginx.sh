@@ -10,13 +10,14 @@
 #   DIR/run/nginx.pid         the master (nginx writes it)
 #   DIR/log/nginx-error.log, nginx-access.log
 
-# nginx_user: the user directive's argument. nginx workers run as nobody when the master is
-# root; they must reach DIR/run/fcgi.sock. If some directory above the state dir is not
-# world-searchable (a repo under /root, say), run the workers as root instead.
+# nginx_user DIR: the user directive's argument. nginx workers run as nobody when the master is
+# root; they must reach DIR/run/fcgi.sock (DIR and DIR/run let nginx's group through:
+# state_prepare). If some directory above the state dir is not world-searchable (a repo under
+# /root, say), run the workers as root instead.
 nginx_user() {
 	local dir=$1 d
 	if [[ $(id -u) -eq 0 ]]; then
-		d=$dir/run
+		d=$(dirname "$dir")
 		while [[ $d != / && -n $d ]]; do
 			if ((!(8#$(stat -c %a "$d") & 1))); then
 				log "$d is not world-searchable: nginx workers run as root"
@@ -27,6 +28,20 @@ nginx_user() {
 		done
 	fi
 	if getent group nogroup >/dev/null 2>&1; then echo "nobody nogroup"; else echo nobody; fi
+}
+
+# nginx_group DIR: the group nginx's workers run in: nginx_user's group (or its user's own);
+# the user's own group when nginx does not run as root (its workers are that user).
+nginx_group() {
+	local u
+	read -r -a u <<<"$(nginx_user "$1")"
+	if [[ $(id -u) -ne 0 ]]; then
+		id -gn
+	elif ((${#u[@]} > 1)); then
+		echo "${u[1]}"
+	else
+		id -gn "${u[0]}"
+	fi
 }
 
 # nginx_render DIR PORT RATE BURST: render nginx/dev.conf.in into DIR/nginx.conf.

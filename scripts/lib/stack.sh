@@ -33,6 +33,7 @@ stack_up() {
 	local dir=$1 attempt port
 	state_prepare "$dir"
 	db_start "$dir"
+	db_secure_admin "$dir"
 	if [[ ${STACK_REPLICA:-0} == 1 ]]; then
 		db_repl_account "$dir"
 		replica_start "$dir"

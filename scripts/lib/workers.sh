@@ -4,8 +4,9 @@
 # FastCGI socket, started by spawn-fcgi through workers-exec.sh; nginx balances over the pools
 # (pool 2, STACK_POOLS=2, stands in for a second worker host).
 # State-directory files:
-#   DIR/run/fcgi.sock, fcgi.pid     pool 1: its socket (0666: nginx's workers run as another
-#                                   user) and multiwatch's pid = the pool's process group
+#   DIR/run/fcgi.sock, fcgi.pid     pool 1: its socket (0660, nginx's group: nginx's workers
+#                                   run as another user) and multiwatch's pid = the pool's
+#                                   process group
 #   DIR/run/fcgi2.sock, fcgi2.pid   pool 2
 #   DIR/log/worker.log              what the workers and multiwatch write
 #   DIR/run/dbproxy.sock, dbproxy.pid, dbproxy/   scripts/db-fault-proxy.py's socket, pid and
@@ -23,7 +24,7 @@ pool_file() { if [[ ${2:-1} == 1 ]]; then echo "$1/run/fcgi.$3"; else echo "$1/r
 # (an absolute path: multiwatch does not search PATH; the value is split on spaces).
 workers_start() {
 	local dir=$1 n=$2 conf=${3:-$1/commerce.conf} pool=${4:-1} bin=$COMMERCE_ROOT/commerce-fcgi
-	local sock pidfile
+	local sock pidfile group=()
 	sock=$(pool_file "$dir" "$pool" sock)
 	pidfile=$(pool_file "$dir" "$pool" pid)
 	[[ -x $bin ]] || die "missing $bin (build failed?)"
@@ -31,11 +32,14 @@ workers_start() {
 	[[ -f $conf ]] || die "missing $conf"
 	workers_stop "$dir" "$pool"
 	rm -f "$sock"
+	# the socket is the owner's and nginx's group's (0660): no other local user reaches the
+	# workers past nginx (its allow list guards /admin/ and /metrics)
+	[[ $(id -u) -eq 0 ]] && group=(-G "$(nginx_group "$dir")")
 	# spawn-fcgi binds the socket, forks, calls setsid (so the pool is one process group whose
 	# id is in the pid file) and runs workers-exec.sh, which becomes multiwatch (same pid).
 	COMMERCE_CONFIG=$conf COMMERCE_WORKER_LOG=$dir/log/worker.log \
 		COMMERCE_WORKER_WRAPPER=${COMMERCE_WORKER_WRAPPER:-} \
-		spawn-fcgi -s "$sock" -M 0666 -P "$pidfile" -d "$dir" -- \
+		spawn-fcgi -s "$sock" -M 0660 "${group[@]}" -P "$pidfile" -d "$dir" -- \
 		"$COMMERCE_ROOT/scripts/lib/workers-exec.sh" "$n" "$bin" >/dev/null ||
 		die "spawn-fcgi failed (log: $dir/log/worker.log)"
 	# Wait until multiwatch runs (the sh has exec'd) so a stop right after finds it.

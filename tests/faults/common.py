@@ -1,6 +1,8 @@
 """What every part of the fault test shares: its limits and targets, the clock, waiting for a
 condition, SQL through the mariadb client, and a check's result."""
 
+import os
+import pwd
 import subprocess
 import time
 
@@ -36,7 +38,10 @@ def wait_for(pred, deadline_s, interval=0.02):
 
 
 # ---------------------------------------------------------------------------------------------
-# SQL through the mariadb command line client (root over the stack's socket)
+# SQL through the mariadb command line client (the stack's administrator over its socket)
+
+# The account of the user running the stack, authenticated by the socket's peer (unix_socket).
+DB_ADMIN = pwd.getpwuid(os.geteuid()).pw_name
 
 class Db:
     def __init__(self, socket_path):
@@ -47,7 +52,7 @@ class Db:
         # UTC for the session, as the service's own connections: occurred_at and friends are
         # UTC DATETIMEs, and UNIX_TIMESTAMP() must read them as such.
         out = subprocess.run(
-            ["mariadb", "--no-defaults", f"--socket={self.socket}", "-uroot", "commerce",
+            ["mariadb", "--no-defaults", f"--socket={self.socket}", f"--user={DB_ADMIN}", "commerce",
              "-N", "-B", "-e", "SET time_zone = '+00:00';\n" + sql],
             capture_output=True, text=True, timeout=timeout)
         if out.returncode != 0:

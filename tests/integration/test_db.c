@@ -21,8 +21,8 @@ static int setup(void **state)
 {
     char text[1024];
     const char *sock = getenv("COMMERCE_TEST_DB_SOCKET");
-    snprintf(text, sizeof(text), "db_socket=%s\ndb_user=root\ndb_name=%s\n",
-             sock ? sock : "/tmp/mysqld.sock",
+    snprintf(text, sizeof(text), "db_socket=%s\ndb_user=%s\ndb_name=%s\n",
+             sock ? sock : "/tmp/mysqld.sock", tc_db_admin(),
              getenv("COMMERCE_TEST_DB_NAME") ? getenv("COMMERCE_TEST_DB_NAME") : "commerce");
     return config_parse(&cfg, text, NULL, NULL, NULL) == 0 ? 0 : -1;
 }

@@ -136,7 +136,7 @@ static MYSQL *db(void)
 {
     if (!my) {
         my = mysql_init(NULL);
-        if (!mysql_real_connect(my, NULL, "root", "", env("COMMERCE_TEST_DB_NAME"), 0,
+        if (!mysql_real_connect(my, NULL, tc_db_admin(), "", env("COMMERCE_TEST_DB_NAME"), 0,
                                 env("COMMERCE_TEST_DB_SOCKET"), 0)) {
             fprintf(stderr, "test db connect: %s\n", mysql_error(my));
             fail();

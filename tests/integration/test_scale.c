@@ -39,7 +39,7 @@ static int64_t replica_int(const char *fmt, ...)
     va_end(ap);
     MYSQL *my = mysql_init(NULL);
     assert_non_null(my);
-    if (!mysql_real_connect(my, NULL, "root", NULL, env_req("COMMERCE_TEST_DB_NAME"), 0,
+    if (!mysql_real_connect(my, NULL, tc_db_admin(), NULL, env_req("COMMERCE_TEST_DB_NAME"), 0,
                             env_req("COMMERCE_TEST_REPLICA_SOCKET"), 0))
         fail_msg("replica: %s", mysql_error(my));
     if (mysql_query(my, sql) != 0)
@@ -98,7 +98,8 @@ static void replica_caught_up(void)
     /* MASTER_GTID_WAIT on the primary's position: 0 when reached (10 s at most) */
     MYSQL *my = mysql_init(NULL);
     assert_non_null(my);
-    if (!mysql_real_connect(my, NULL, "root", NULL, NULL, 0, env_req("COMMERCE_TEST_DB_SOCKET"), 0))
+    if (!mysql_real_connect(my, NULL, tc_db_admin(), NULL, NULL, 0,
+                            env_req("COMMERCE_TEST_DB_SOCKET"), 0))
         fail_msg("primary: %s", mysql_error(my));
     assert_int_equal(mysql_query(my, "SELECT @@gtid_binlog_pos"), 0);
     MYSQL_RES *res = mysql_store_result(my);

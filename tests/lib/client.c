@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <errmsg.h>
 #include <mysql.h>
+#include <pwd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -256,7 +257,7 @@ static void replica_sync(void)
         replica_pid = getpid();
         unsigned timeout = 1;
         mysql_options(replica, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-        if (!mysql_real_connect(replica, NULL, "root", "", NULL, 0, sock, 0)) {
+        if (!mysql_real_connect(replica, NULL, tc_db_admin(), "", NULL, 0, sock, 0)) {
             mysql_close(replica);
             replica = NULL;
             return;
@@ -647,13 +648,20 @@ void tc_assert_invalid(tc_resp_t *r, const char *field, const char *file, int li
     tc_free(r);
 }
 
+const char *tc_db_admin(void)
+{
+    const struct passwd *pw = getpwuid(geteuid());
+    return pw ? pw->pw_name : "root";
+}
+
 static MYSQL *db(void)
 {
     if (!my || my_pid != getpid()) {
         my = mysql_init(NULL);
         my_pid = getpid();
-        if (!mysql_real_connect(my, NULL, "root", "", env_or("COMMERCE_TEST_DB_NAME", "commerce"),
-                                0, env_or("COMMERCE_TEST_DB_SOCKET", "/tmp/mysqld.sock"), 0)) {
+        if (!mysql_real_connect(my, NULL, tc_db_admin(), "",
+                                env_or("COMMERCE_TEST_DB_NAME", "commerce"), 0,
+                                env_or("COMMERCE_TEST_DB_SOCKET", "/tmp/mysqld.sock"), 0)) {
             fprintf(stderr, "test db connect: %s\n", mysql_error(my));
             tc_fail();
         }

@@ -109,6 +109,11 @@ void tc_assert_refused(tc_resp_t *r, long status, const char *code, const char *
 void tc_assert_invalid(tc_resp_t *r, const char *field, const char *file, int line);
 #define assert_invalid(r, field) tc_assert_invalid((r), (field), __FILE__, __LINE__)
 
+/* The stacks' database administrator: the account of the user who runs the
+ * stack (root when root does), which MariaDB authenticates by the unix
+ * socket's peer (unix_socket): no password, and only over the socket. */
+const char *tc_db_admin(void);
+
 /* Single integer from SQL (printf-style). Aborts on error or no row. */
 int64_t tc_sql_int(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Run a statement with no result. */
