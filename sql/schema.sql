@@ -210,9 +210,17 @@ INSERT IGNORE INTO popular_current (id, snapshot_id) VALUES (1, NULL);
 
 -- The replicas' lag (src/store/replicas.h): commerce-relay writes NOW(6) here
 -- every 100 ms; on a replica, NOW(6) minus this row is how far behind it is.
+-- With it, the primary's semi-synchronous replication state at that moment
+-- (ON or OFF, the replicas acknowledging, the timeout; semi_sync_at = at when
+-- the same beat wrote both): a replica's copy says up to when it provably
+-- held every acknowledged commit (commerce-failover(8)).
 CREATE TABLE IF NOT EXISTS commerce_heartbeat (
-  id TINYINT     NOT NULL,
-  at DATETIME(6) NOT NULL,
+  id                   TINYINT     NOT NULL,
+  at                   DATETIME(6) NOT NULL,
+  semi_sync            TINYINT     NULL,
+  semi_sync_clients    INT         NULL,
+  semi_sync_timeout_ms INT         NULL,
+  semi_sync_at         DATETIME(6) NULL,
   PRIMARY KEY (id),
   CONSTRAINT commerce_heartbeat_one CHECK (id = 1)
 ) ENGINE=InnoDB;
@@ -247,6 +255,11 @@ BEGIN NOT ATOMIC
     ALTER TABLE orders DROP INDEX IF EXISTS orders_created,
       ADD INDEX orders_created (created_at, status);
   END IF;
+  -- the heartbeat carries the primary's semi-sync state (sql/migrations/0101)
+  ALTER TABLE commerce_heartbeat ADD COLUMN IF NOT EXISTS semi_sync TINYINT NULL,
+    ADD COLUMN IF NOT EXISTS semi_sync_clients INT NULL,
+    ADD COLUMN IF NOT EXISTS semi_sync_timeout_ms INT NULL,
+    ADD COLUMN IF NOT EXISTS semi_sync_at DATETIME(6) NULL, ALGORITHM=INSTANT;
   -- claims carry the relay's identity; platform failures are told from refusals
   ALTER TABLE outbox ADD COLUMN IF NOT EXISTS claimed_by VARCHAR(64) NULL AFTER last_error,
     ADD COLUMN IF NOT EXISTS platform_failed TINYINT(1) NOT NULL DEFAULT 0 AFTER claimed_by;

@@ -131,7 +131,16 @@ db_t *replicas_pick(replicas_t *rs, enum replica_miss *miss)
 
 int replicas_beat(db_t *primary)
 {
-    static const char sql[] = "UPDATE commerce_heartbeat SET at = NOW(6) WHERE id = 1";
+    /* NOW(6) is the statement's start: the state is read after it, within the
+     * same statement (commerce-failover(8) relies on that order) */
+    static const char sql[] =
+        "UPDATE commerce_heartbeat SET at = NOW(6), semi_sync_at = NOW(6),"
+        " semi_sync = (SELECT VARIABLE_VALUE = 'ON' FROM information_schema.GLOBAL_STATUS"
+        " WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_STATUS'),"
+        " semi_sync_clients = (SELECT CAST(VARIABLE_VALUE AS INT)"
+        " FROM information_schema.GLOBAL_STATUS"
+        " WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_CLIENTS'),"
+        " semi_sync_timeout_ms = @@GLOBAL.rpl_semi_sync_master_timeout WHERE id = 1";
     return db_exec(primary, sql, NULL, NULL, "");
 }
 
