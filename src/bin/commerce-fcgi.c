@@ -88,6 +88,10 @@ static void serve(app_t *app, FCGX_Request *fr, const route_t *routes, size_t nr
         problem(&r, P_INTERNAL_ERROR, NULL, "internal error");
     metrics_request(r.route ? (int)(r.route - routes) : METRICS_ROUTES, r.status,
                     util_mono_us() - r.started_us);
+    /* a write the client is told succeeded (commerce-failover's evidence) */
+    if (r.status >= 200 && r.status < 300 && strcmp(r.method, "GET") != 0 &&
+        strcmp(r.method, "HEAD") != 0)
+        metrics_acked_write(util_wall_us());
     if (r.status >= 500 && r.status != 503)
         log_error("%s %s -> %d", r.method, r.path, r.status);
     fcgi_write(&r, fr);

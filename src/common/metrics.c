@@ -28,7 +28,7 @@ static const char *const delivery_names[] = {"delivered", "platform_failed", "re
 /* The file layout: only counters, all starting at zero (a new file is zero
  * filled), so there is nothing to initialise and no race between workers.
  * Change METRICS_LAYOUT with it: the file name carries it. */
-#define METRICS_LAYOUT 4
+#define METRICS_LAYOUT 5
 struct shm {
     uint64_t requests[METRICS_ROUTES + 1][NSTATUS];
     uint64_t buckets[METRICS_ROUTES + 1][NBUCKET + 1]; /* last: +Inf */
@@ -37,6 +37,7 @@ struct shm {
     uint64_t cancels;
     uint64_t deliveries[M_DELIVERY_OUTCOMES];
     uint64_t reads[M_READ_OUTCOMES];
+    uint64_t acked_write_us; /* a gauge: the latest acknowledged write (Unix us) */
 };
 
 static struct shm private_shm;
@@ -112,6 +113,15 @@ void metrics_delivery(enum metrics_delivery outcome)
 {
     if (outcome < M_DELIVERY_OUTCOMES)
         add(&m->deliveries[outcome], 1);
+}
+
+void metrics_acked_write(int64_t wall_us)
+{
+    uint64_t v = wall_us > 0 ? (uint64_t)wall_us : 0,
+             cur = __atomic_load_n(&m->acked_write_us, __ATOMIC_RELAXED);
+    while (cur < v && !__atomic_compare_exchange_n(&m->acked_write_us, &cur, v, 1, __ATOMIC_RELAXED,
+                                                   __ATOMIC_RELAXED))
+        ;
 }
 
 struct out {
@@ -232,6 +242,14 @@ int metrics_render(char **buf, size_t *len, const char *const *route_names, int 
                  "Catalog reads (product list, popular list, a coupon) when replicas are"
                  " configured, by where they were served.",
                  "served", read_names, m->reads, M_READ_OUTCOMES);
+    uint64_t acked = get(&m->acked_write_us);
+    put(&o,
+        "# HELP commerce_db_acked_write_timestamp_seconds When a worker or relay of this host last"
+        " acknowledged a write to a client or the data platform (0: none since the metrics file"
+        " was made).\n"
+        "# TYPE commerce_db_acked_write_timestamp_seconds gauge\n"
+        "commerce_db_acked_write_timestamp_seconds %llu.%06llu\n",
+        (unsigned long long)(acked / 1000000), (unsigned long long)(acked % 1000000));
     if (o.failed) {
         free(o.p);
         return C_ERR;

@@ -44,6 +44,14 @@ enum metrics_read {
     M_READ_OUTCOMES
 };
 
+/* A write acknowledged to a client (a 2xx to POST, PUT, PATCH or DELETE) or
+ * to the data platform (a delivered event) at `wall_us` (Unix us): the
+ * host's gauge commerce_db_acked_write_timestamp_seconds keeps the latest.
+ * commerce-failover compares it with a replica's last heartbeat: a replica
+ * that provably held everything up to then holds every acknowledged write.
+ * One relaxed atomic max. */
+void metrics_acked_write(int64_t wall_us);
+
 /* Map the shared file (created and sized on first use); "" or failure
  * falls back to private memory. C_OK when shared, else C_ERR. */
 int metrics_open(const char *path);

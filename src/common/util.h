@@ -33,6 +33,9 @@ uint32_t util_rand(uint32_t n);
 /* Monotonic clock in microseconds. */
 int64_t util_mono_us(void);
 
+/* Wall clock (Unix time) in microseconds. */
+int64_t util_wall_us(void);
+
 /* "2026-11-21T10:00:00.123Z" -> "2026-11-21 10:00:00.123" (a DATETIME(3)
  * literal); out holds UTIL_TIME_LEN bytes. */
 void util_time_sql(const char *rfc3339, char *out);
