@@ -31,9 +31,14 @@ int ops_livez_h(req_t *r)
 
 int ops_readyz_h(req_t *r)
 {
-    int rc = db_ping(db_of(r));
+    int read_only = 0, rc = db_ping(db_of(r));
     if (rc != C_OK)
         return C_DOWN;
+    /* a primary that takes no writes (not opened yet, or fenced by a failover) is not ready */
+    if ((rc = db_read_only(db_of(r), &read_only)) != C_OK)
+        return rc == C_DOWN ? C_DOWN : C_ERR;
+    if (read_only)
+        return C_READONLY;
     json_object *o = json_object_new_object();
     jput_s(o, "status", "ok");
     jput_s(o, "database", "ok");

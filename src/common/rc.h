@@ -24,7 +24,14 @@ enum {
     C_SHORT = -6,   /* a stock would go below zero (commerce_order_write refused) */
     C_UNKNOWN = -7, /* the connection was lost while committing and the outcome could not
                        be learned in time: 503 OUTCOME_UNKNOWN (retry with the same key) */
-    /* -8 is DB_REFUSED (store/db.h): a new code here takes -9 */
+    /* -8 is DB_REFUSED (store/db.h) */
+    C_READONLY = -9, /* the database takes no writes now: a read_only server (a primary not
+                        opened, or fenced by a failover), or, under replication_policy =
+                        durability, no replica acknowledging: 503, nothing changed */
+    C_UNACKED = -10, /* committed on the primary, but no replica acknowledged it in time
+                        (replication_policy = durability): 503 OUTCOME_UNKNOWN (a failover
+                        may lose it; retry with the same key) */
+    /* a new code here takes -11 */
 };
 
 #endif

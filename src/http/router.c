@@ -230,7 +230,7 @@ void router_dispatch(req_t *r, const route_t *routes, size_t n, const router_env
     rc = m.route->fn(r);
     if (rc == C_OK || rc == C_REJECT)
         return;
-    if (rc == C_DOWN || rc == C_RETRY || rc == C_UNKNOWN) {
+    if (rc == C_DOWN || rc == C_RETRY || rc == C_UNKNOWN || rc == C_READONLY || rc == C_UNACKED) {
         char ra[16];
         snprintf(ra, sizeof(ra), "%d", env->retry_after);
         r->headers_len = 0;
@@ -240,11 +240,19 @@ void router_dispatch(req_t *r, const route_t *routes, size_t n, const router_env
             problem(r, P_OUTCOME_UNKNOWN, NULL,
                     "the database went away while committing and could not be asked whether it"
                     " did; retry with the same Idempotency-Key");
+        else if (rc == C_UNACKED)
+            problem(r, P_OUTCOME_UNKNOWN, NULL,
+                    "committed on the primary, but no replica acknowledged it in time, so a"
+                    " failover could lose it; retry with the same Idempotency-Key");
         else
             problem(r, P_SERVICE_UNAVAILABLE, NULL,
-                    rc == C_DOWN ? "the database is unreachable; nothing was changed; try again"
-                                   " shortly"
-                                 : "the service is busy; nothing was changed; try again shortly");
+                    rc == C_DOWN       ? "the database is unreachable; nothing was changed; try"
+                                         " again shortly"
+                    : rc == C_READONLY ? "the database takes no writes now (read-only, or no"
+                                         " replica acknowledges them); nothing was changed; try"
+                                         " again shortly"
+                                       : "the service is busy; nothing was changed; try again"
+                                         " shortly");
         return;
     }
     log_error("%s %s: internal error", r->method, r->path);

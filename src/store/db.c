@@ -42,10 +42,11 @@ struct db {
     /* The server this connection reached: its server_id and when it started
      * (Unix s), read at connect; a commit's server, kept with the commit. */
     int64_t server_id, server_started, committer_server_id, committer_started;
-    int tx_committed;    /* a statement committed db_tx's transaction */
-    log_streak_t down;   /* connections refused in a row: logged once, then summed up */
-    int nopen;           /* results handed out and not yet ended (db_end) */
-    unsigned last_errno; /* of the last failed statement */
+    int tx_committed;     /* a statement committed db_tx's transaction */
+    log_streak_t down;    /* connections refused in a row: logged once, then summed up */
+    log_streak_t refused; /* writes refused in a row (read-only): the same */
+    int nopen;            /* results handed out and not yet ended (db_end) */
+    unsigned last_errno;  /* of the last failed statement */
     struct db_stmt cache[CACHE_SIZE];
     int ncache;
     uint64_t tick;
@@ -120,6 +121,12 @@ static int classify(db_t *db, unsigned err, const char *what, const char *msg)
     case 45025: /* commerce_order_write: out of stock */
         log_debug("db: %s: %s", what, msg);
         return C_SHORT;
+    case ER_OPTION_PREVENTS_STATEMENT: /* 1290: read_only (a server not opened, or fenced) */
+        log_streak_fail(&db->refused, "db: %s takes no writes: %s", db_where(db), msg);
+        /* a new connection may reach another server: the stable name may have moved to
+         * the promoted one while this connection stayed on the fenced one */
+        db_disconnect(db);
+        return C_READONLY;
     case CR_SERVER_GONE_ERROR:
     case CR_SERVER_LOST:
     case CR_CONNECTION_ERROR:
@@ -221,6 +228,14 @@ int db_ping(db_t *db)
             return my_fail(db, "ping");
     }
     return C_OK;
+}
+
+int db_read_only(db_t *db, int *read_only)
+{
+    int64_t v = 0;
+    int rc = db_query_i64(db, &v, NULL, "SELECT @@GLOBAL.read_only", "");
+    *read_only = rc == C_OK && v != 0;
+    return rc;
 }
 
 /* A cache slot for a new statement: a free one, else the least recently used
@@ -413,7 +428,7 @@ static int drain(db_t *db, const char *sql, MYSQL_STMT *st)
  * server restart while this worker was idle) runs once more on a new one. */
 static int retry_down(const db_t *db, int rc, int tries)
 {
-    return rc == C_DOWN && !db->in_tx && tries == 0;
+    return (rc == C_DOWN || rc == C_READONLY) && !db->in_tx && tries == 0;
 }
 
 /* execute() with the outside-a-transaction retry on a fresh connection. */
@@ -436,6 +451,7 @@ int db_exec_params(db_t *db, const char *sql, uint64_t *affected, uint64_t *last
 
     if (rc != C_OK)
         return rc;
+    log_streak_ok(&db->refused, "db: writes accepted");
     if (affected)
         *affected = mysql_stmt_affected_rows(st);
     if (last_id)
@@ -880,8 +896,10 @@ int db_tx_marked(db_t *db, db_tx_fn fn, db_marker_fn marked, void *arg)
             }
             db->in_tx = db->pending_begin = 0;
         }
-        if (rc == C_OK)
+        if (rc == C_OK) {
+            log_streak_ok(&db->refused, "db: writes accepted");
             return C_OK;
+        }
         if (rc == C_DOWN && db->committing && marked) /* a budget of one more attempt */
             return learn_outcome(db, marked, arg,
                                  (mono_ms() > last_start ? mono_ms() : last_start) + wait_ms);
@@ -891,9 +909,11 @@ int db_tx_marked(db_t *db, db_tx_fn fn, db_marker_fn marked, void *arg)
             backoff(attempt);
             continue;
         }
-        if (rc == C_DOWN && !db->committing && !reconnected && mono_ms() < last_start) {
+        if ((rc == C_DOWN || rc == C_READONLY) && (!db->committing || rc == C_READONLY) &&
+            !reconnected && mono_ms() < last_start) {
             /* The server rolled the transaction back when the connection
-             * went; run it once more on a fresh connection. */
+             * went (or refused it, read-only: COMMIT included); run it once
+             * more on a fresh connection, which may reach the new primary. */
             reconnected = 1;
             continue;
         }

@@ -75,6 +75,11 @@ int db_ensure(db_t *db);
 /* Round trip to the server (for /readyz). */
 int db_ping(db_t *db);
 
+/* Whether the server takes writes: C_OK with *read_only 0 or 1 (its
+ * @@global.read_only: a primary not yet opened, or fenced by a failover), or a
+ * failure. */
+int db_read_only(db_t *db, int *read_only);
+
 /* Run a statement that returns no rows. affected / last_id may be NULL. */
 int db_exec(db_t *db, const char *sql, uint64_t *affected, uint64_t *last_id, const char *fmt, ...);
 

@@ -68,6 +68,18 @@ static int h_retry(req_t *r)
     return C_RETRY;
 }
 
+static int h_readonly(req_t *r)
+{
+    seen.calls++;
+    return C_READONLY;
+}
+
+static int h_unacked(req_t *r)
+{
+    seen.calls++;
+    return C_UNACKED;
+}
+
 static int h_err(req_t *r)
 {
     seen.calls++;
@@ -101,6 +113,8 @@ static const route_t routes[] = {
     {"PATCH", "/admin/products/{productId}", h_admin_patch, ACCESS_ADMIN, R_BODY, "admin_patch"},
     {"GET", "/down", h_down, ACCESS_PUBLIC, 0, "down"},
     {"GET", "/retry", h_retry, ACCESS_PUBLIC, 0, "retry"},
+    {"GET", "/readonly", h_readonly, ACCESS_PUBLIC, 0, "readonly"},
+    {"GET", "/unacked", h_unacked, ACCESS_PUBLIC, 0, "unacked"},
     {"GET", "/err", h_err, ACCESS_PUBLIC, 0, "err"},
     {"GET", "/reject", h_reject, ACCESS_PUBLIC, 0, "reject"},
     {"GET", "/refused", h_refused, ACCESS_PUBLIC, 0, "refused"},
@@ -738,6 +752,21 @@ static void dispatch_down_is_503_with_retry_after(void **state)
     json_object_put(expect_problem(&r, 503, "SERVICE_UNAVAILABLE"));
     has_header(&r, line);
     req_release(&r);
+
+    /* a read-only primary (not opened, or fenced by a failover) is a 503, never a 500 */
+    req_init(&r, "GET", "/readonly");
+    dispatch(&r);
+    json_object_put(expect_problem(&r, 503, "SERVICE_UNAVAILABLE"));
+    has_header(&r, line);
+    req_release(&r);
+
+    /* committed on the primary alone (durability): the outcome is not promised */
+    req_init(&r, "GET", "/unacked");
+    dispatch(&r);
+    json_object_put(expect_problem(&r, 503, "OUTCOME_UNKNOWN"));
+    has_header(&r, line);
+    req_release(&r);
+    assert_int_equal(seen.calls, 4);
 }
 
 static void dispatch_err_is_500(void **state)
