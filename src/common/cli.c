@@ -18,8 +18,11 @@ int cli_standard(const char *arg, const char *name, const char *usage, unsigned 
         return 1;
     }
     if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-        printf("%s\n  -h, --help      this text\n  -V, --version   the version\n\n", usage);
-        config_help(stdout, program);
+        printf("%s\n  -h, --help      this text\n  -V, --version   the version\n", usage);
+        if (program) {
+            printf("\n");
+            config_help(stdout, program);
+        }
         printf("\nSee %s(8).\n", name);
         return 1;
     }

@@ -7,7 +7,8 @@
 
 /* When arg is --help or -h, or --version or -V: print to stdout and return 1
  * (the caller exits 0). Else 0. usage is the synopsis and option lines;
- * program is the CONFIG_FOR_* bit of the keys it reads. */
+ * program is the CONFIG_FOR_* bit of the keys it reads (0: it reads no
+ * configuration file). */
 int cli_standard(const char *arg, const char *name, const char *usage, unsigned program);
 
 #endif

@@ -79,19 +79,19 @@ enum promotion_verdict promotion_decide(const promotion_evidence_t *e, char *why
     if (cap)
         why[0] = '\0';
     if (e->primary_reached) {
+        const char *how = e->primary_fenced ? "reached and fenced (read_only)"
+                                            : "reached (not fenced: it still takes writes)";
         if (e->caught_up) {
-            say(&r,
-                "safe: the old primary was reached and fenced (read_only); the replica has its"
-                " last commit (%s)\n",
+            say(&r, "safe: the old primary was %s; the replica has its last commit (%s)\n", how,
                 e->primary_pos[0] ? e->primary_pos : "none");
             return PROMOTION_CAUGHT_UP;
         }
         say(&r,
-            "REFUSED: the old primary was reached and fenced (read_only), but the replica has not"
-            " reached its last commit:\n  primary %s, replica %s: the transactions in between"
-            " would be lost.\nInstead: let the replica catch up (is it replicating? SHOW SLAVE"
-            " STATUS), then promote again.\n",
-            e->primary_pos[0] ? e->primary_pos : "none",
+            "REFUSED: the old primary was %s, but the replica has not reached its last commit:\n"
+            "  primary %s, replica %s: the transactions in between would be lost.\n"
+            "Instead: let the replica catch up (is it replicating? SHOW SLAVE STATUS), then"
+            " promote again.\n",
+            how, e->primary_pos[0] ? e->primary_pos : "none",
             e->replica_pos[0] ? e->replica_pos : "none");
         return PROMOTION_BEHIND_PRIMARY;
     }

@@ -34,6 +34,7 @@ typedef struct promotion_evidence {
     bool applied;          /* it applied every event it received */
     /* the old primary, when it could be reached (then fenced) */
     bool primary_reached;
+    bool primary_fenced;   /* set read_only first (a promotion; a check changes nothing) */
     char primary_pos[512]; /* its @@gtid_binlog_pos */
     bool caught_up;        /* the replica reached primary_pos */
     /* the replica's copy of the heartbeat */

@@ -42,7 +42,7 @@ static void a_reached_primary_decides_alone(void **state)
     promotion_evidence_t e = evidence(T_HB + 60 * S); /* a gap that no longer matters */
     (void)state;
 
-    e.primary_reached = true;
+    e.primary_reached = e.primary_fenced = true;
     strcpy(e.primary_pos, "0-1-4800");
     e.caught_up = true;
     assert_int_equal(decide(&e, why), PROMOTION_CAUGHT_UP);
