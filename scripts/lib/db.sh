@@ -42,12 +42,6 @@ db_sql() {
 	mariadb_at "$(db_socket "$dir")" "$@"
 }
 
-db_ping() {
-	mariadb-admin --no-defaults --socket="$(db_socket "$1")" --user="$(db_admin)" \
-		--connect-timeout=2 ping >/dev/null 2>&1 &&
-		db_sql "$1" --connect-timeout=2 -e 'SELECT 1' >/dev/null 2>&1
-}
-
 # mariadb_install DATADIR LOG: a new, empty datadir whose administrators are root and the user
 # running it (db_admin), both by unix_socket authentication: no account without a password.
 mariadb_install() {
@@ -87,47 +81,42 @@ db_init() {
 }
 
 # db_start DIR: start (or reuse) the MariaDB of DIR and wait until it answers SQL.
-# With STACK_REPLICA=1 it is a primary: binary log, GTIDs, semi-synchronous replication
-# and a loopback TCP port for the replica (db_primary_args, replica.sh).
+# With STACK_REPLICA=1 it is the "mysqld" server of the replicated pair (replica.sh): binary log,
+# GTIDs, semi-synchronous replication, a loopback port, read_only until opened; opened when the
+# stable name points at it (server_started), else left read_only or replicating.
 # STACK_DB_ARGS adds more options (bench/run: the binary log).
 db_start() {
 	local dir=$1 pids net=(--skip-networking)
 	# the stable name points at this server unless a failover pointed it elsewhere
 	[[ -L $(db_socket "$dir") ]] || ln -s mysqld.sock "$(db_socket "$dir")"
 	db_init "$dir"
-	mapfile -t pids < <(db_pids "$dir")
+	mapfile -t pids < <(server_pids "$dir" mysqld)
 	if ((${#pids[@]})); then
-		if db_wait "$dir" 30; then
+		if server_wait "$dir" mysqld 30; then
 			log "MariaDB already running (pid ${pids[*]}), reusing it"
 			return 0
 		fi
 		log "MariaDB pid ${pids[*]} does not answer; restarting it"
 		db_stop "$dir"
 	fi
-	[[ ${STACK_REPLICA:-0} == 1 ]] && mapfile -t net < <(db_primary_args "$dir")
+	[[ ${STACK_REPLICA:-0} == 1 ]] && mapfile -t net < <(server_args "$dir" mysqld)
 	# shellcheck disable=SC2086 # STACK_DB_ARGS is a list of options
 	mariadbd_start "$dir" "$dir/mysql" "$(db_server_socket "$dir")" "$dir/run/mysqld.pid" \
 		"$dir/log/mysqld" "${net[@]}" ${STACK_DB_ARGS:-}
-	if ! db_wait "$dir" 60; then
+	if ! server_wait "$dir" mysqld 60; then
 		tail -n 30 "$dir/log/mysqld.err" >&2 2>/dev/null || true
 		die "MariaDB did not start (log: $dir/log/mysqld.err)"
 	fi
+	[[ ${STACK_REPLICA:-0} == 1 ]] && server_started "$dir" mysqld
 	log "MariaDB up on $(db_server_socket "$dir")"
 }
 
-# db_wait DIR SECONDS: wait until the server answers; gives up early when no mariadbd runs.
-db_wait() {
-	local dir=$1 deadline start=$SECONDS
-	deadline=$((SECONDS + $2))
-	while ((SECONDS < deadline)); do
-		db_ping "$dir" && return 0
-		# After a grace period, stop waiting for a server that is not there at all.
-		if ((SECONDS - start >= 2)) && [[ -z $(db_pids "$dir") ]]; then
-			return 1
-		fi
-		sleep 0.2
-	done
-	return 1
+# db_kill DIR: kill -9 of the mysqld server (a host lost); its data stays.
+db_kill() {
+	local dir=$1 pids
+	mapfile -t pids < <(db_pids "$dir")
+	((${#pids[@]})) && stop_pids KILL 10 "${pids[@]}"
+	rm -f "$(db_server_socket "$dir")" "$(db_server_socket "$dir").lock" "$dir/run/mysqld.pid"
 }
 
 # db_stop DIR: clean shutdown (SIGTERM), SIGKILL after 60 s. Keeps the data.

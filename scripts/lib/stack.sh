@@ -207,6 +207,7 @@ stack_status() {
 	if [[ -f $dir/replica.initialized ]]; then
 		p=$(replica_pids "$dir" | tr '\n' ' ')
 		echo "replica: ${p:-stopped}"
+		echo "primary: the $(primary_server "$dir") server"
 	fi
 	for pool in 1 2; do
 		[[ $pool == 2 && ! -f $(pool_file "$dir" 2 pid) ]] && continue

@@ -476,6 +476,11 @@ static int cmd_promote(const struct opts *o, bool act)
     fputs(why, stdout);
     if (!promotion_safe(v) && !(act && o->force)) {
         rc = EXIT_REFUSED;
+        /* refused: leave both servers as they were */
+        if (act && primary && sql(primary, "SET GLOBAL read_only = OFF") == 0)
+            printf("the old primary takes writes again (read_only = OFF): nothing was changed\n");
+        if (act && !primary && s.io_running && sql(replica, "START SLAVE IO_THREAD") == 0)
+            printf("the replica replicates again: nothing was changed\n");
         goto out;
     }
     if (!act) {
