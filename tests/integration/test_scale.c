@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "lib/client.h"
+#include "store/replicas.h"
 
 static const char *env_req(const char *name)
 {
@@ -134,6 +135,9 @@ static void catalog_reads_are_served_by_the_replica(void **state)
     tc_free(r);
 }
 
+/* The stack's bound on a catalog read's replica lag (replica_max_lag_ms). */
+#define MAX_LAG_MS 1000
+
 static void a_stopped_replica_lags_and_reads_fall_back(void **state)
 {
     (void)state;
@@ -141,6 +145,15 @@ static void a_stopped_replica_lags_and_reads_fall_back(void **state)
     /* the heartbeat stops advancing there: past the bound, reads go to the primary */
     int64_t lagging = metric(LAGGING);
     READ_UNTIL(metric(LAGGING) > lagging, "a read falling back from a lagging replica");
+    /* One read falling back does not mean the next one will: each worker reads the lag at
+     * most every REPLICAS_CHECK_MS and goes by its last reading meanwhile, one taken maybe
+     * while the lag was still within the bound. Once the replica's heartbeat is older than
+     * the bound by more than that period, every worker's reading shows it lagging. */
+    TC_WAIT_UNTIL_MS(20000,
+                     replica_int("SELECT TIMESTAMPDIFF(MICROSECOND, at, NOW(6)) DIV 1000"
+                                 " FROM commerce_heartbeat WHERE id = 1") >
+                         MAX_LAG_MS + 2 * REPLICAS_CHECK_MS,
+                     "the replica's heartbeat older than the bound plus two lag readings");
     /* and they are right: a product made now is listed although the replica lacks it */
     int64_t pid = tc_new_product(4242, 3);
     tc_resp_t *r = tc_getf("/products?after=%lld&limit=1", (long long)(pid - 1));
@@ -175,16 +188,52 @@ static void a_killed_replica_causes_no_error(void **state)
     READ_UNTIL(metric(ON_REPLICA) > served, "reads back on the restarted replica");
 }
 
+/* The primary's @@gtid_binlog_pos, as text. */
+static void primary_binlog_pos(char *pos, size_t cap)
+{
+    MYSQL *my = mysql_init(NULL);
+    assert_non_null(my);
+    if (!mysql_real_connect(my, NULL, tc_db_admin(), NULL, NULL, 0,
+                            env_req("COMMERCE_TEST_DB_SOCKET"), 0))
+        fail_msg("primary: %s", mysql_error(my));
+    assert_int_equal(mysql_query(my, "SELECT @@gtid_binlog_pos"), 0);
+    MYSQL_RES *res = mysql_store_result(my);
+    MYSQL_ROW row = mysql_fetch_row(res);
+    snprintf(pos, cap, "%s", row && row[0] ? row[0] : "");
+    mysql_free_result(res);
+    mysql_close(my);
+}
+
 static void no_write_ever_reaches_the_replica(void **state)
 {
+    char pos[512], path[1024], pass[256] = "";
     (void)state;
     assert_int_equal(replica_int("SELECT @@read_only"), 1);
-    /* nothing was ever written there but by replication: the replica keeps a
-     * binary log of its own writes only (log_slave_updates is off), and it is
-     * empty, while it has applied the primary's transactions */
-    assert_int_equal(replica_int("SELECT @@log_slave_updates"), 0);
-    assert_int_equal(replica_int("SELECT @@gtid_binlog_pos = ''"), 1);
+    /* nothing is written there but by replication: it logs what it applies
+     * (log_slave_updates, so that it can be promoted and the old primary
+     * replicate from it), and once caught up its log ends exactly where the
+     * primary's does: no transaction of its own after the primary's last */
+    assert_int_equal(replica_int("SELECT @@log_slave_updates"), 1);
     assert_int_equal(replica_int("SELECT @@gtid_slave_pos <> ''"), 1);
+    tc_new_user();
+    replica_caught_up();
+    primary_binlog_pos(pos, sizeof(pos));
+    assert_int_equal(replica_int("SELECT @@gtid_binlog_pos = '%s'", pos), 1);
+    /* and the workers' account could not write there: read_only refuses it */
+    snprintf(path, sizeof(path), "%s/secrets/fcgi-db-password", env_req("COMMERCE_TEST_STATE_DIR"));
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(pass, sizeof(pass), f));
+    fclose(f);
+    pass[strcspn(pass, "\n")] = '\0';
+    MYSQL *my = mysql_init(NULL);
+    assert_non_null(my);
+    if (!mysql_real_connect(my, NULL, "commerce_fcgi", pass, env_req("COMMERCE_TEST_DB_NAME"), 0,
+                            env_req("COMMERCE_TEST_REPLICA_SOCKET"), 0))
+        fail_msg("replica as commerce_fcgi: %s", mysql_error(my));
+    assert_int_not_equal(mysql_query(my, "INSERT INTO users (name) VALUES ('on the replica')"), 0);
+    assert_int_equal(mysql_errno(my), 1290); /* ER_OPTION_PREVENTS_STATEMENT: read_only */
+    mysql_close(my);
     /* the workers' replica account can only read the catalog */
     assert_int_equal(replica_int("SELECT COUNT(*) FROM information_schema.USER_PRIVILEGES"
                                  " WHERE GRANTEE LIKE '''commerce_read''@%%'"
