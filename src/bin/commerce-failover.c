@@ -172,8 +172,8 @@ static int slave_status(MYSQL *my, struct slave *s)
                 snprintf(host, sizeof(host), "%s", v);
             else if (!strcmp(n, "Master_Port"))
                 snprintf(port, sizeof(port), "%s", v);
-            else if (!strcmp(n, "Slave_IO_Running"))
-                s->io_running = !strcmp(v, "Yes");
+            else if (!strcmp(n, "Slave_IO_Running")) /* Yes, or Connecting: not stopped */
+                s->io_running = strcmp(v, "No") != 0;
             else if (!strcmp(n, "Slave_SQL_Running"))
                 s->sql_running = !strcmp(v, "Yes");
             else if (!strcmp(n, "Master_Log_File"))
@@ -448,7 +448,7 @@ static int cmd_promote(const struct opts *o, bool act)
         goto out;
     }
     printf("replica: replicating from %s (IO thread %s, SQL thread %s)\n", s.master,
-           s.io_running ? "running" : "stopped", s.sql_running ? "running" : "stopped");
+           s.io_running ? "on" : "stopped", s.sql_running ? "running" : "stopped");
     if (o->primary_socket || o->primary_host) {
         primary = connect_to(o, o->primary_socket, o->primary_host, (unsigned)o->wait_s + 30);
         if (!primary)

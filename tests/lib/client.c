@@ -569,6 +569,35 @@ int tc_stack(const char *cmd)
     return rc;
 }
 
+int tc_stack_out(const char *cmd, char *out, size_t cap)
+{
+    char line[2048];
+    size_t n = 0;
+    snprintf(line, sizeof(line), "'%s' '%s' %s 2>&1",
+             env_or("COMMERCE_TEST_STACK", "scripts/stack"), env_or("COMMERCE_TEST_STATE_DIR", "."),
+             cmd);
+    fflush(NULL);
+    FILE *p = popen(line, "r");
+    if (!p) {
+        fprintf(stderr, "%s: %s\n", line, strerror(errno));
+        tc_fail();
+    }
+    while (cap && n + 1 < cap) {
+        size_t k = fread(out + n, 1, cap - 1 - n, p);
+        if (k == 0)
+            break;
+        n += k;
+    }
+    if (cap)
+        out[n] = '\0';
+    char drain[512];
+    while (fread(drain, 1, sizeof(drain), p) > 0)
+        ;
+    int rc = pclose(p);
+    fprintf(stderr, "--- scripts/stack %s (exit %d):\n%s", cmd, rc, cap ? out : "");
+    return rc;
+}
+
 void tc_assert_problem(const tc_resp_t *r, long status, const char *code, const char *file,
                        int line)
 {

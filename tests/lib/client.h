@@ -184,6 +184,9 @@ void tc_wait_gave_up(const char *file, int line, int ms, const char *fmt, ...)
 /* Run `scripts/stack STATE_DIR cmd` on the test's own stack (db-stop,
  * workers-restart, relay-start, …); its exit status, 0 when it worked. */
 int tc_stack(const char *cmd);
+/* The same, its output (stdout and stderr) into out (cap bytes, NUL-terminated;
+ * also copied to stderr for the test's log); its exit status. */
+int tc_stack_out(const char *cmd, char *out, size_t cap);
 
 /* The response must be 201 (else the test fails, showing the body): the
  * integer member `key` of its body. Frees r. */
