@@ -277,7 +277,9 @@ CREATE OR REPLACE VIEW payment AS
 -- The rules are decided in C between the two (src/core/order.c); these only
 -- read and write. Errors of their own: 45062 (the Idempotency-Key is taken),
 -- 45025 (a stock would go below zero), 45063 (the order id was taken: the
--- sequence was moved past it, run again).
+-- sequence was moved past it, run again); with replication_policy = durability
+-- (@commerce_durable set by the worker), 45503 (no replica acknowledges: nothing
+-- done) and 45504 (committed, but no replica acknowledged it in time).
 DELIMITER //
 
 -- Start the transaction (p_begin: unless the caller has, e.g. a checkout that
@@ -298,6 +300,22 @@ BEGIN
   DECLARE v_value BIGINT DEFAULT NULL;
   DECLARE v_type VARCHAR(8) DEFAULT '';
   DECLARE v_id BIGINT DEFAULT NEXTVAL(orders_id_seq);
+  DECLARE v_semi_on, v_semi_clients BIGINT DEFAULT 0;
+  -- replication_policy = durability (the worker set @commerce_durable): only while a replica
+  -- acknowledges commits, and remember how many went unacknowledged so far (checked after
+  -- the COMMIT, in commerce_order_write)
+  IF @commerce_durable THEN
+    SELECT MAX(IF(VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_STATUS', VARIABLE_VALUE = 'ON', 0)),
+           MAX(IF(VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_CLIENTS', CAST(VARIABLE_VALUE AS INT), 0)),
+           MAX(IF(VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_NO_TX', CAST(VARIABLE_VALUE AS INT), -1))
+      INTO v_semi_on, v_semi_clients, @commerce_no_tx
+      FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME IN
+        ('RPL_SEMI_SYNC_MASTER_STATUS', 'RPL_SEMI_SYNC_MASTER_CLIENTS', 'RPL_SEMI_SYNC_MASTER_NO_TX');
+    IF NOT v_semi_on OR v_semi_clients < 1 THEN
+      SIGNAL SQLSTATE '45000' SET MYSQL_ERRNO = 45503,
+        MESSAGE_TEXT = 'commerce: no replica acknowledges commits (replication_policy=durability)';
+    END IF;
+  END IF;
   IF p_begin THEN
     START TRANSACTION;
   END IF;
@@ -402,6 +420,15 @@ BEGIN
     END IF;
   END;
   COMMIT;
+  -- durability: answered as of unknown outcome when a commit went unacknowledged meanwhile
+  -- (this one may exist on the primary only)
+  IF @commerce_durable THEN
+    IF (SELECT CAST(VARIABLE_VALUE AS INT) FROM information_schema.GLOBAL_STATUS
+        WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_NO_TX') <> @commerce_no_tx THEN
+      SIGNAL SQLSTATE '45000' SET MYSQL_ERRNO = 45504,
+        MESSAGE_TEXT = 'commerce: committed, but no replica acknowledged it in time';
+    END IF;
+  END IF;
 END //
 
 DELIMITER ;

@@ -48,7 +48,8 @@ secret_file() {
 
 # write_config DIR ADMIN_TOKEN DATA_PLATFORM_URL: write DIR/commerce.conf (the workers'),
 # DIR/relay.conf and DIR/popular.conf: the same settings, each program with its own
-# database account. Secrets go to DIR/secrets, the files name them (*_file keys).
+# database account; STACK_REPLICATION_POLICY (availability, the default, or durability) for the
+# workers and the relay. Secrets go to DIR/secrets, the files name them (*_file keys).
 # Token keys: STACK_AUTH=hs256 (default: a secret in DIR/secrets, as the dev stack uses;
 # STACK_AUTH_HS256_SECRET sets it) or jwks (DIR/auth/jwks.json, made by tests/lib/mkkeys:
 # the test stack), with STACK_AUTH_ISSUER and STACK_AUTH_AUDIENCE.
@@ -88,6 +89,8 @@ write_config() {
 					echo "replica_max_lag_ms=${STACK_REPLICA_MAX_LAG_MS:-1000}"
 				fi
 			fi
+			# what writes do while no replica acknowledges (commerce.conf(5))
+			[[ $name != popular ]] && echo "replication_policy=${STACK_REPLICATION_POLICY:-availability}"
 			# the relay signs every delivery (X-Commerce-Signature); the fake platform checks it
 			[[ $name == relay ]] && echo "data_platform_secret_file=$(secret_file "$dir" platform-secret)"
 			cat <<EOF

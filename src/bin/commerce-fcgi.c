@@ -164,6 +164,7 @@ int main(int argc, char **argv)
     app.db = db_new(&app.cfg);
     if (!app.db)
         return 1;
+    db_set_durable(app.db, config_durable(&app.cfg));
     app.replicas = replicas_new(&app.cfg); /* NULL: no replicas, every read on the primary */
     if (db_ensure(app.db) != C_OK)
         log_warn("database not reachable at start; answering 503 until it is");

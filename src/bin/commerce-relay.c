@@ -180,6 +180,7 @@ int main(int argc, char **argv)
     db = db_new(&cfg);
     if (!db)
         return 1;
+    db_set_durable(db, config_durable(&cfg));
     /* Claims lock only the rows they take: under REPEATABLE READ the range
      * scan of FOR UPDATE SKIP LOCKED would also take gap locks, and an order
      * inserting its outbox row would wait for the claim to commit. */

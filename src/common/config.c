@@ -59,6 +59,7 @@ static const struct key keys[] = {
     SECRET(db_replica_password, F),
     STR(db_replica_password_file, "", 0, F),
     INT(replica_max_lag_ms, 1, 3600000, "1000", F),
+    STR(replication_policy, "availability", 1, F | R),
     SECRET(admin_token, F),
     STR(admin_token_file, "", 0, F),
     STR(auth, "on", 1, F),
@@ -241,6 +242,11 @@ int config_parse(config_t *cfg, const char *text, config_getenv_fn env, config_r
         strcmp(cfg->log_level, "warn") && strcmp(cfg->log_level, "error"))
         reportf(report, arg, &problems, "config: log_level: '%s' is not debug, info, warn or error",
                 cfg->log_level);
+    if (strcmp(cfg->replication_policy, "availability") &&
+        strcmp(cfg->replication_policy, "durability"))
+        reportf(report, arg, &problems,
+                "config: replication_policy: '%s' is not availability or durability",
+                cfg->replication_policy);
     if (strcmp(cfg->auth, "on") && strcmp(cfg->auth, "off"))
         reportf(report, arg, &problems, "config: auth: '%s' is not on or off", cfg->auth);
     if (cfg->relay_lease_ms <= 2 * (cfg->relay_timeout_ms + cfg->relay_connect_timeout_ms))
@@ -255,6 +261,11 @@ int config_parse(config_t *cfg, const char *text, config_getenv_fn env, config_r
 }
 
 int config_auth_off(const config_t *cfg) { return strcmp(cfg->auth, "off") == 0; }
+
+int config_durable(const config_t *cfg)
+{
+    return strcmp(cfg->replication_policy, "durability") == 0;
+}
 
 /* Is the host libcurl would connect to for this URL a loopback address
  * (127.0.0.0/8, ::1, localhost)? Asked of libcurl's own URL parser, so that

@@ -29,6 +29,7 @@ typedef struct config {
     char db_replica_password[256];
     char db_replica_password_file[256];
     int64_t replica_max_lag_ms;
+    char replication_policy[16]; /* "availability" or "durability" */
     char admin_token[256];
     char admin_token_file[256];
     char auth[8]; /* "on" or "off" */
@@ -95,6 +96,11 @@ int config_check(const config_t *cfg, enum config_role role, config_report_fn re
 
 /* Whether user routes run without tokens (auth=off: development only). */
 int config_auth_off(const config_t *cfg);
+
+/* Whether a write is acknowledged only once a replica has it
+ * (replication_policy=durability), rather than the primary going on alone
+ * while no replica acknowledges (availability, the default). */
+int config_durable(const config_t *cfg);
 
 /* Read the file named by COMMERCE_CONFIG (or the default; a missing default
  * file is not an error when the environment supplies everything), call

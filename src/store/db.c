@@ -45,8 +45,13 @@ struct db {
     int tx_committed;     /* a statement committed db_tx's transaction */
     log_streak_t down;    /* connections refused in a row: logged once, then summed up */
     log_streak_t refused; /* writes refused in a row (read-only): the same */
-    int nopen;            /* results handed out and not yet ended (db_end) */
-    unsigned last_errno;  /* of the last failed statement */
+    /* replication_policy = durability: a write transaction reads the semi-sync state
+     * before it begins and Rpl_semi_sync_master_no_tx again after its COMMIT */
+    bool durable;
+    bool semi_checked;   /* this attempt read the state before it began */
+    int64_t no_tx;       /* Rpl_semi_sync_master_no_tx then */
+    int nopen;           /* results handed out and not yet ended (db_end) */
+    unsigned last_errno; /* of the last failed statement */
     struct db_stmt cache[CACHE_SIZE];
     int ncache;
     uint64_t tick;
@@ -80,6 +85,8 @@ db_t *db_new_to(const config_t *cfg, const char *socket, const char *host, unsig
 }
 
 const char *db_where(const db_t *db) { return db->socket[0] ? db->socket : db->host; }
+
+void db_set_durable(db_t *db, bool on) { db->durable = on; }
 
 void db_set_isolation(db_t *db, const char *level) { db->isolation = level; }
 
@@ -121,6 +128,18 @@ static int classify(db_t *db, unsigned err, const char *what, const char *msg)
     case 45025: /* commerce_order_write: out of stock */
         log_debug("db: %s: %s", what, msg);
         return C_SHORT;
+    case 45503: /* commerce_order_facts, durability: no replica acknowledges */
+        log_streak_fail(&db->refused,
+                        "db: %s: no replica acknowledges commits: writes refused"
+                        " (replication_policy=durability)",
+                        db_where(db));
+        return C_READONLY;
+    case 45504: /* commerce_order_write, durability: committed, not acknowledged in time */
+        log_streak_fail(&db->refused,
+                        "db: %s: a commit no replica acknowledged in time: answered"
+                        " as of unknown outcome (replication_policy=durability)",
+                        db_where(db));
+        return C_UNACKED;
     case ER_OPTION_PREVENTS_STATEMENT: /* 1290: read_only (a server not opened, or fenced) */
         log_streak_fail(&db->refused, "db: %s takes no writes: %s", db_where(db), msg);
         /* a new connection may reach another server: the stable name may have moved to
@@ -213,6 +232,26 @@ int db_ensure(db_t *db)
         mysql_query(db->my, wait))
         return my_fail(db, "session setup");
     log_streak_ok(&db->down, "db: reachable");
+    if (db->durable) {
+        /* the order procedures check the semi-sync state themselves when this is set */
+        int64_t enabled = 1;
+        MYSQL_RES *res;
+        MYSQL_ROW row;
+        if (mysql_query(db->my, "SET @commerce_durable = 1") ||
+            mysql_query(db->my, "SELECT @@GLOBAL.rpl_semi_sync_master_enabled") ||
+            !(res = mysql_store_result(db->my)))
+            return my_fail(db, "session setup");
+        if ((row = mysql_fetch_row(res)) && row[0])
+            enabled = strtoll(row[0], NULL, 10);
+        mysql_free_result(res);
+        static bool said;
+        if (!enabled && !said)
+            log_error("db: replication_policy=durability, but %s does not replicate"
+                      " semi-synchronously (rpl_semi_sync_master_enabled is OFF): every write"
+                      " will be answered 503",
+                      db_where(db));
+        said = said || !enabled;
+    }
     return read_server(db);
 }
 
@@ -322,6 +361,73 @@ static struct db_stmt *stmt_entry(db_t *db, MYSQL_STMT *st)
 
 static int run(db_t *db, const char *sql, MYSQL_STMT *st, MYSQL_BIND *b, MYSQL_STMT **out);
 
+/* The primary's semi-synchronous replication state: whether it is ON, how many
+ * replicas acknowledge, and Rpl_semi_sync_master_no_tx (commits that went
+ * unacknowledged). One read of information_schema.GLOBAL_STATUS (about 0.2 ms
+ * of the server's CPU: docs/BENCHMARKS.md). */
+static int semi_sync_state(db_t *db, int *on, int64_t *clients, int64_t *no_tx)
+{
+    static const char sql[] =
+        "SELECT MAX(IF(VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_STATUS', VARIABLE_VALUE = 'ON', 0)),"
+        " MAX(IF(VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_CLIENTS', CAST(VARIABLE_VALUE AS INT), 0)),"
+        " MAX(IF(VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_NO_TX', CAST(VARIABLE_VALUE AS INT), -1))"
+        " FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME IN"
+        " ('RPL_SEMI_SYNC_MASTER_STATUS', 'RPL_SEMI_SYNC_MASTER_CLIENTS',"
+        " 'RPL_SEMI_SYNC_MASTER_NO_TX')";
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+
+    if (mysql_query(db->my, sql) != 0 || !(res = mysql_store_result(db->my)))
+        return my_fail(db, "semi-sync state");
+    row = mysql_fetch_row(res);
+    *on = row && row[0] && strcmp(row[0], "1") == 0;
+    *clients = row && row[1] ? strtoll(row[1], NULL, 10) : 0;
+    *no_tx = row && row[2] ? strtoll(row[2], NULL, 10) : -1;
+    mysql_free_result(res);
+    return C_OK;
+}
+
+/* Durability, before a write transaction begins: refused (C_READONLY: 503,
+ * nothing written) unless semi-sync is ON with a replica acknowledging; and
+ * the count of unacknowledged commits, to compare after the COMMIT. */
+static int semi_sync_before(db_t *db)
+{
+    int on = 0, rc;
+    int64_t clients = 0;
+
+    if ((rc = semi_sync_state(db, &on, &clients, &db->no_tx)) != C_OK)
+        return rc;
+    if (!on || clients < 1) {
+        log_streak_fail(&db->refused,
+                        "db: %s: no replica acknowledges commits (semi-sync %s, %lld replicas):"
+                        " writes refused (replication_policy=durability)",
+                        db_where(db), on ? "ON" : "OFF", (long long)clients);
+        return C_READONLY;
+    }
+    db->semi_checked = true;
+    return C_OK;
+}
+
+/* Durability, after a COMMIT: C_OK when no commit went unacknowledged
+ * meanwhile (so this one was acknowledged by a replica: a concurrent
+ * unacknowledged commit only makes this conservative), else C_UNACKED; when
+ * the state cannot be read, C_UNKNOWN (it committed; nothing proves where). */
+static int semi_sync_after(db_t *db)
+{
+    int on = 0;
+    int64_t clients = 0, no_tx = -1;
+
+    if (semi_sync_state(db, &on, &clients, &no_tx) != C_OK)
+        return C_UNKNOWN;
+    if (no_tx == db->no_tx)
+        return C_OK;
+    log_streak_fail(&db->refused,
+                    "db: %s: a commit no replica acknowledged in time: answered as of unknown"
+                    " outcome (replication_policy=durability)",
+                    db_where(db));
+    return C_UNACKED;
+}
+
 /* Bind the parameters and execute. */
 static int execute(db_t *db, const char *sql, MYSQL_STMT **out, const db_param_t *p, int n)
 {
@@ -332,6 +438,8 @@ static int execute(db_t *db, const char *sql, MYSQL_STMT **out, const db_param_t
     if ((rc = stmt_get(db, sql, &st)) != C_OK)
         return rc;
     if (db->in_tx && db->pending_begin) {
+        if (db->durable && (rc = semi_sync_before(db)) != C_OK)
+            return rc;
         if (mysql_query(db->my, "START TRANSACTION") != 0)
             return my_fail(db, "START TRANSACTION");
         db->pending_begin = 0;
@@ -882,6 +990,7 @@ int db_tx_marked(db_t *db, db_tx_fn fn, db_marker_fn marked, void *arg)
 
         db_tx_committing(db, false);
         db->tx_committed = 0;
+        db->semi_checked = false;
         if (rc == C_OK) {
             /* START TRANSACTION goes out with the first statement (or that
              * statement starts the transaction itself) */
@@ -893,6 +1002,8 @@ int db_tx_marked(db_t *db, db_tx_fn fn, db_marker_fn marked, void *arg)
                     rc = C_DOWN;
                 else if (mysql_commit(db->my) != 0)
                     rc = my_fail(db, "COMMIT");
+                else if (db->durable && db->semi_checked)
+                    rc = semi_sync_after(db);
             }
             db->in_tx = db->pending_begin = 0;
         }

@@ -65,6 +65,15 @@ db_t *db_new_to(const config_t *cfg, const char *socket, const char *host, unsig
 const char *db_where(const db_t *db);
 void db_free(db_t *db);
 
+/* replication_policy = durability (config_durable): every write transaction
+ * on this handle (db_tx) first reads the primary's semi-synchronous state and
+ * is refused, C_READONLY, unless semi-sync is ON with a replica acknowledging;
+ * after its COMMIT it reads the count of unacknowledged commits again and
+ * answers C_UNACKED when it moved (this commit may exist on the primary
+ * only). The order procedures do the same themselves (@commerce_durable, set
+ * at connect). A server without semi-sync enabled is logged at connect. */
+void db_set_durable(db_t *db, bool on);
+
 /* The isolation level of this handle's sessions (default "REPEATABLE READ"),
  * applied at every (re)connect. `level` must be a string constant. */
 void db_set_isolation(db_t *db, const char *level);

@@ -16,6 +16,7 @@
  * Each test leaves the stack with the first primary opened and the replica
  * replicating from it. */
 #include <mysql.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -351,6 +352,109 @@ static void force_promotes_and_the_old_primary_takes_no_writes(void **state)
     assert_int_equal(on("replica", "SELECT @@read_only"), 1);
 }
 
+/* ---- replication_policy = durability ------------------------------------------- */
+
+/* Rewrite replication_policy in the workers' and the relay's configuration and
+ * restart them (both pools). */
+static int set_policy(const char *policy)
+{
+    static const char *files[] = {"commerce.conf", "relay.conf"};
+    for (size_t i = 0; i < 2; i++) {
+        char cmd[2048];
+        snprintf(cmd, sizeof(cmd),
+                 "sed -i 's/^replication_policy=.*/replication_policy=%s/' '%s/%s'", policy,
+                 env_req("COMMERCE_TEST_STATE_DIR"), files[i]);
+        if (system(cmd) != 0)
+            return -1;
+    }
+    return tc_stack("workers-start") || tc_stack("pool2-start") || tc_stack("relay-start") ? -1 : 0;
+}
+
+static int availability_again(void **state)
+{
+    return set_policy("availability") == 0 ? as_it_began(state) : -1;
+}
+
+/* The replica's mariadbd: stopped (SIGSTOP: connected, but acknowledging
+ * nothing) or continued. */
+static void replica_signal(int sig)
+{
+    char path[1024];
+    long pid = 0;
+    snprintf(path, sizeof(path), "%s/run/replica.pid", env_req("COMMERCE_TEST_STATE_DIR"));
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    assert_int_equal(fscanf(f, "%ld", &pid), 1);
+    fclose(f);
+    assert_int_equal(kill((pid_t)pid, sig), 0);
+}
+
+static long keyed_order(const char *body, const char *key, int64_t *order_id)
+{
+    tc_resp_t *r = tc_post_key("/orders", body, key);
+    long st = r->status;
+    if (st == 201 && order_id)
+        *order_id = tc_int(r, "orderId");
+    tc_free(r);
+    return st;
+}
+
+static void durability_answers_only_what_a_replica_has(void **state)
+{
+    int64_t uid = tc_new_user(), pid = tc_new_product(10, 1000), first = 0, again = 0;
+    char body[160], path[96], ra[16];
+    (void)state;
+
+    tc_charge(uid, 10000);
+    snprintf(body, sizeof(body),
+             "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}", (long long)uid,
+             (long long)pid);
+    snprintf(path, sizeof(path), "/users/%lld/points/charge", (long long)uid);
+    assert_int_equal(set_policy("durability"), 0);
+    TC_WAIT_UNTIL_MS(30000, ready(), "the workers back with replication_policy=durability");
+    /* with the replica there: acknowledged as usual */
+    assert_paid(tc_post("/orders", body), 10, 9990);
+    assert_answers(tc_post(path, "{\"amount\":10}"), 200);
+
+    /* the replica away: refused at once, 503 with Retry-After, nothing written */
+    int64_t pids[1] = {pid};
+    assert_int_equal(tc_stack("replica-stop"), 0);
+    tc_snapshot_t before = tc_snapshot(uid, 1, pids);
+    for (int i = 0; i < 8; i++) {
+        tc_resp_t *r = tc_post("/orders", body);
+        assert_problem(r, 503, "SERVICE_UNAVAILABLE");
+        assert_non_null(tc_header(r, "Retry-After", ra, sizeof(ra)));
+        tc_free(r);
+        assert_refused(tc_post(path, "{\"amount\":10}"), 503, "SERVICE_UNAVAILABLE");
+    }
+    tc_snapshot_equal(&before);
+    /* back: acknowledged again once it acknowledges */
+    assert_int_equal(tc_stack("replica-start"), 0);
+    TC_WAIT_UNTIL_MS(30000, keyed_order(body, "dur-back", NULL) == 201,
+                     "an order acknowledged with the replica back");
+
+    /* the replica connected but acknowledging nothing: the commit waits the semi-sync
+     * timeout and goes through unacknowledged; the answer says the outcome is unknown */
+    replica_signal(SIGSTOP);
+    tc_resp_t *r = tc_post_key("/orders", body, "dur-unacked");
+    replica_signal(SIGCONT);
+    assert_problem(r, 503, "OUTCOME_UNKNOWN");
+    assert_non_null(strstr(tc_str(r, "detail"), "no replica acknowledged it"));
+    tc_free(r);
+    /* it committed on the primary (and the replica has it now); the same key gets its
+     * answer once a replica acknowledges again */
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM idempotency_key WHERE user_id = %lld"
+                                " AND idem_key = 'dur-unacked'",
+                                (long long)uid),
+                     1);
+    TC_WAIT_UNTIL_MS(30000, keyed_order(body, "dur-unacked", &first) == 201,
+                     "the unacknowledged order's key answered once the replica is back");
+    assert_int_equal(keyed_order(body, "dur-unacked", &again), 201);
+    assert_int_equal(first, again);
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM orders WHERE user_id = %lld", (long long)uid),
+                     3); /* the first, dur-back, dur-unacked: once */
+}
+
 int main(void)
 {
     tc_replica_sync_reads(0); /* the replica goes away on purpose here */
@@ -358,6 +462,7 @@ int main(void)
         cmocka_unit_test_teardown(a_read_only_primary_is_503_never_500, as_it_began),
         cmocka_unit_test_teardown(promotion_is_refused_after_the_replica_was_away, as_it_began),
         cmocka_unit_test_teardown(force_promotes_and_the_old_primary_takes_no_writes, as_it_began),
+        cmocka_unit_test_teardown(durability_answers_only_what_a_replica_has, availability_again),
     };
     return cmocka_run_group_tests_name("integration/failover", tests, NULL, NULL);
 }

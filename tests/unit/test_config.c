@@ -495,6 +495,19 @@ static void max_charge_above_max_balance_reported(void **state)
     reported_once("max_charge", "max_balance");
 }
 
+static void replication_policy_is_availability_or_durability(void **state)
+{
+    no_problems(parse(MINIMAL));
+    assert_string_equal(cfg.replication_policy, "availability"); /* the default */
+    assert_false(config_durable(&cfg));
+    reset(state);
+    no_problems(parse(MINIMAL "replication_policy=durability\n"));
+    assert_true(config_durable(&cfg));
+    reset(state);
+    assert_int_equal(parse(MINIMAL "replication_policy=sync\n"), 1);
+    reported_once("replication_policy", "sync");
+}
+
 static void bad_log_level_and_url_reported(void **state)
 {
     assert_int_equal(parse(MINIMAL "log_level=verbose\n"), 1);
@@ -585,6 +598,7 @@ int main(void)
         T(missing_admin_token_reported),
         T(worker_needs_a_token_key_unless_auth_off),
         T(relay_refuses_plain_http_off_loopback),
+        T(replication_policy_is_availability_or_durability),
         T(file_secrets_are_noted_for_the_mode_check),
         T(no_database_address_reported),
         T(max_charge_above_max_balance_reported),
