@@ -3,7 +3,8 @@
 # replica, a loopback port: replica.sh), with the schema, the program accounts and demo data.
 # Also the two helpers the replica shares: mariadb_install and mariadbd_start.
 # State-directory files:
-#   DIR/mysql/                the datadir; DIR/mysql.initialized marks a complete init
+#   DIR/mysql/                the datadir; DIR/mysql.initialized marks a complete init,
+#                             DIR/mysql.replicated one made with its binary log (STACK_REPLICA=1)
 #   DIR/run/mysqld.sock       the primary's socket; DIR/run/mysqld.pid (mariadbd writes it)
 #   DIR/run/db.sock           the stable name clients use: a symlink to mysqld.sock (after
 #                             scripts/stack failover: to replica.sock)
@@ -77,6 +78,8 @@ db_init() {
 	[[ -z $(db_pids "$dir") ]] || die "a mariadbd runs on the uninitialised datadir $dir/mysql"
 	log "initialising MariaDB in $dir/mysql"
 	mariadb_install "$dir/mysql" "$dir/log/mysql-install.log"
+	# a replica is fed from the binary log since the start (replica_start): say it has one
+	[[ ${STACK_REPLICA:-0} == 1 ]] && touch "$dir/mysql.replicated"
 	touch "$dir/mysql.initialized"
 }
 
@@ -90,6 +93,11 @@ db_start() {
 	# the stable name points at this server unless a failover pointed it elsewhere
 	[[ -L $(db_socket "$dir") ]] || ln -s mysqld.sock "$(db_socket "$dir")"
 	db_init "$dir"
+	if [[ ${STACK_REPLICA:-0} == 1 && ! -f $dir/mysql.replicated ]]; then
+		die "the database in $dir was made without a replica (no binary log from its start), so" \
+			"none can be fed from it: start afresh (scripts/dev-down, then remove $dir) or use" \
+			"another state directory (COMMERCE_DEV_DIR)"
+	fi
 	mapfile -t pids < <(server_pids "$dir" mysqld)
 	if ((${#pids[@]})); then
 		if server_wait "$dir" mysqld 30; then

@@ -187,8 +187,9 @@ replica_caught_up() {
 # stack_failover DIR [--force]: promote the server that is not the primary, with
 # commerce-failover(8): it fences the old primary when it still runs (read_only: it takes no
 # more writes) and waits until the other has its last commit; otherwise it decides on the
-# evidence (the replica's copy of the heartbeat against the stack's acknowledged writes, its
-# /metrics) and refuses, naming the gap, when the replica may lack an acknowledged write.
+# evidence (the replica's copy of the heartbeat against the stack's acknowledged writes, the
+# gauge in its metrics file) and refuses, naming the gap, when the replica may lack an
+# acknowledged write.
 # --force promotes anyway. On success the stable name (db_socket) points at the new primary:
 # workers, relay and batch reconnect to it by themselves. The old primary is left as it is
 # (fenced, or down); started again it stays read_only (server_started).
@@ -199,7 +200,10 @@ stack_failover() {
 	[[ -z $force || $force == --force ]] || die "stack_failover: unknown option $force"
 	[[ -n $(server_pids "$dir" "$new") ]] || die "the $new server is not running: nothing to promote"
 	[[ -n $(server_pids "$dir" "$old") ]] && args+=(--primary-socket "$(server_socket "$dir" "$old")")
-	[[ -n ${STACK_URL:-} ]] && args+=(--metrics "$STACK_URL/metrics")
+	# the workers' and the relay's acknowledged writes: the host's shared metrics file, read
+	# directly (its /metrics through nginx waits for a worker, and right after the primary
+	# died every worker may be busy for seconds learning what became of its commit)
+	args+=(--metrics-file "$dir/run/metrics")
 	[[ -n $force ]] && args+=(--force)
 	failover_cmd --replica-socket "$(server_socket "$dir" "$new")" "${args[@]}" promote ||
 		die "no failover: commerce-failover did not promote the $new server (above)"

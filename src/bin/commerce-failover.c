@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "common/cli.h"
+#include "common/metrics.h"
 #include "common/util.h"
 #include "core/promotion.h"
 
@@ -36,8 +37,8 @@ enum { EXIT_DONE = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_FAILED = 3 };
 struct opts {
     const char *replica_socket, *replica_host, *primary_socket, *primary_host;
     const char *defaults_file, *user, *database, *acked_until;
-    const char *metrics[MAX_METRICS];
-    int nmetrics;
+    const char *metrics[MAX_METRICS], *metrics_files[MAX_METRICS];
+    int nmetrics, nfiles;
     int64_t margin_ms, wait_s;
     bool force;
 };
@@ -54,6 +55,7 @@ static const char usage[] =
     "  --replica-socket PATH | --replica-host HOST[:PORT]   the replica to promote\n"
     "  --primary-socket PATH | --primary-host HOST[:PORT]   the old primary (when reachable)\n"
     "  --metrics URL         a worker host's /metrics (repeat for every worker host)\n"
+    "  --metrics-file PATH   a host's shared metrics file (metrics_file), read directly\n"
     "  --acked-until TIME    the last acknowledged write, as Unix seconds or\n"
     "                        YYYY-MM-DDTHH:MM:SS[.ffffff]Z (instead of, or besides, --metrics)\n"
     "  --margin-ms N         clock difference and heartbeat period allowed for (default 500)\n"
@@ -284,8 +286,9 @@ static size_t collect(char *p, size_t size, size_t n, void *arg)
     return k;
 }
 
-/* commerce_db_acked_write_timestamp_seconds of one host's /metrics, in us. */
-static int scrape(const char *url, int64_t *us, char *err, size_t cap)
+/* commerce_db_acked_write_timestamp_seconds of one host's /metrics, in us:
+ * one attempt of at most timeout_ms. */
+static int scrape_once(const char *url, long timeout_ms, int64_t *us, char *err, size_t cap)
 {
     struct body *b = &scraped;
     CURL *cu = curl_easy_init();
@@ -297,7 +300,7 @@ static int scrape(const char *url, int64_t *us, char *err, size_t cap)
     if (!cu)
         return -1;
     curl_easy_setopt(cu, CURLOPT_URL, url);
-    curl_easy_setopt(cu, CURLOPT_TIMEOUT_MS, 5000L);
+    curl_easy_setopt(cu, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(cu, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, collect);
@@ -318,6 +321,24 @@ static int scrape(const char *url, int64_t *us, char *err, size_t cap)
     }
     *us = (int64_t)(strtod(p + strlen(name), NULL) * 1e6 + 0.5);
     return 0;
+}
+
+/* The same, tried again for up to wait_s: right after the primary died the
+ * host's workers may all be busy a few seconds, finding out what became of
+ * the commits they had under way (and nginx answers /metrics through them). */
+static int scrape(const char *url, int64_t wait_s, int64_t *us, char *err, size_t cap)
+{
+    int64_t deadline = util_mono_us() + wait_s * 1000000;
+    for (;;) {
+        int64_t left_ms = (deadline - util_mono_us()) / 1000;
+        if (scrape_once(url, left_ms < 10000 ? (left_ms > 1000 ? (long)left_ms : 1000L) : 10000L,
+                        us, err, cap) == 0)
+            return 0;
+        if (util_mono_us() + 1000000 >= deadline)
+            return -1;
+        fprintf(stderr, "commerce-failover: %s; trying again\n", err);
+        nap_ms(1000);
+    }
 }
 
 /* --acked-until: Unix seconds (a fraction allowed) or YYYY-MM-DDTHH:MM:SS[.f]Z. */
@@ -352,11 +373,26 @@ static void acked_writes(const struct opts *o, promotion_evidence_t *e)
 {
     char err[sizeof(e->ack_source)], t[PROMOTION_TIME_LEN];
 
-    e->ack_known = o->nmetrics > 0 || o->acked_until;
+    e->ack_known = o->nmetrics > 0 || o->nfiles > 0 || o->acked_until;
     e->ack_us = 0;
+    for (int i = 0; i < o->nfiles; i++) {
+        int64_t us = 0;
+        if (metrics_read_acked(o->metrics_files[i], &us) != 0) {
+            e->ack_known = false;
+            snprintf(e->ack_source, sizeof(e->ack_source), "%s: cannot read: %s",
+                     o->metrics_files[i], strerror(errno));
+            return;
+        }
+        promotion_fmt_time(us, t);
+        printf("  %s: writes acknowledged until %s\n", o->metrics_files[i], us ? t : "never");
+        if (us > e->ack_us) {
+            e->ack_us = us;
+            snprintf(e->ack_source, sizeof(e->ack_source), "%s", o->metrics_files[i]);
+        }
+    }
     for (int i = 0; i < o->nmetrics; i++) {
         int64_t us = 0;
-        if (scrape(o->metrics[i], &us, err, sizeof(err)) != 0) {
+        if (scrape(o->metrics[i], o->wait_s, &us, err, sizeof(err)) != 0) {
             e->ack_known = false;
             snprintf(e->ack_source, sizeof(e->ack_source), "%s", err);
             return;
@@ -593,6 +629,7 @@ int main(int argc, char **argv)
         {"primary-socket", required_argument, NULL, 'p'},
         {"primary-host", required_argument, NULL, 'P'},
         {"metrics", required_argument, NULL, 'm'},
+        {"metrics-file", required_argument, NULL, 'M'},
         {"acked-until", required_argument, NULL, 'a'},
         {"margin-ms", required_argument, NULL, 'g'},
         {"wait-s", required_argument, NULL, 'w'},
@@ -644,6 +681,13 @@ int main(int argc, char **argv)
                 return EXIT_USAGE;
             }
             o.metrics[o.nmetrics++] = optarg;
+            break;
+        case 'M':
+            if (o.nfiles == MAX_METRICS) {
+                fprintf(stderr, "commerce-failover: more than %d --metrics-file\n", MAX_METRICS);
+                return EXIT_USAGE;
+            }
+            o.metrics_files[o.nfiles++] = optarg;
             break;
         case 'g':
             if (number(optarg, 0, 600000, &o.margin_ms) != 0)

@@ -124,6 +124,28 @@ void metrics_acked_write(int64_t wall_us)
         ;
 }
 
+int metrics_read_acked(const char *path, int64_t *wall_us)
+{
+    char file[512];
+    struct stat st;
+    int fd;
+    void *p;
+
+    snprintf(file, sizeof(file), "%s.%d", path, METRICS_LAYOUT);
+    fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return C_ERR;
+    if (fstat(fd, &st) != 0 || st.st_size < (off_t)sizeof(struct shm) ||
+        (p = mmap(NULL, sizeof(struct shm), PROT_READ, MAP_SHARED, fd, 0)) == MAP_FAILED) {
+        close(fd);
+        return C_ERR;
+    }
+    close(fd);
+    *wall_us = (int64_t)__atomic_load_n(&((const struct shm *)p)->acked_write_us, __ATOMIC_RELAXED);
+    munmap(p, sizeof(struct shm));
+    return C_OK;
+}
+
 struct out {
     char *p;
     size_t len, cap;

@@ -52,6 +52,11 @@ enum metrics_read {
  * One relaxed atomic max. */
 void metrics_acked_write(int64_t wall_us);
 
+/* The gauge of acknowledged writes of the shared file at `path` (as
+ * metrics_file names it), read without a worker: *wall_us, 0 when none.
+ * C_OK, or C_ERR when the file cannot be read (no host's counters there). */
+int metrics_read_acked(const char *path, int64_t *wall_us);
+
 /* Map the shared file (created and sized on first use); "" or failure
  * falls back to private memory. C_OK when shared, else C_ERR. */
 int metrics_open(const char *path);

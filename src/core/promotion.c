@@ -112,8 +112,8 @@ enum promotion_verdict promotion_decide(const promotion_evidence_t *e, char *why
             " known until when writes were acknowledged (%s).\n",
             e->ack_source[0] ? e->ack_source : "no evidence given");
         say_heartbeat(&r, e);
-        say(&r, "  give every worker host's /metrics (--metrics URL), or the time of the last"
-                " acknowledged write (--acked-until).\n");
+        say(&r, "  give every worker host's /metrics (--metrics URL, or --metrics-file), or the"
+                " time of the last acknowledged write (--acked-until).\n");
         say_instead(&r, e);
         return PROMOTION_NO_ACK_EVIDENCE;
     }

@@ -18,7 +18,12 @@ What it does:
   3. Faults, one at a time, evenly spaced over the run: kill -9 of a worker, a clean MariaDB
      stop, kill -9 of mariadbd, kill -9 of the relay, the platform answering 500, the
      platform refusing connections, a rolling restart of the workers (outages of 3 s and
-     10 s; 2 s and 5 s in runs shorter than 120 s). Each has its own recovery measure; the
+     10 s; 2 s and 5 s in runs shorter than 120 s). With a replica (--replica), two drills
+     end the run: the replica away past the semi-sync timeout while orders are acknowledged,
+     the primary lost, the replica back and a promotion (refused, naming the gap, or keeping
+     every acknowledged effect; then the old primary's disk comes back), and the healthy
+     failover (kill -9 of the primary, promotion; the old primary started again must be
+     read-only). Each has its own recovery measure; the
      feed faults (relay and platform) must recover within 5 s. After each, the next waits
      until the stack has settled (a full pool, /readyz 200, no event pending for more than
      a second), and the load goes on past --seconds until the last one has.
@@ -65,7 +70,7 @@ def main():
     ap.add_argument("--secret", default=os.environ.get("COMMERCE_FAULTS_SECRET"),
                     help="the HS256 secret of user tokens; default: $COMMERCE_FAULTS_SECRET")
     ap.add_argument("--replica", action="store_true",
-                    help="the stack has a replica: end with the failover drill")
+                    help="the stack has a replica: end with the failover drills")
     ap.add_argument("--rate", type=float, default=560,
                     help="operations per second over all clients (560: the issue's own run,"
                          " 68,000 operations in 120 s); 0: as fast as they go")

@@ -8,10 +8,11 @@ import os
 import random
 import signal
 import subprocess
+import tempfile
 import time
 import urllib.parse
 
-from common import FEED_TARGET_S, RECOVERY_DEADLINE_S, now, wait_for
+from common import FEED_TARGET_S, RECOVERY_DEADLINE_S, Db, now, wait_for
 
 
 # ---------------------------------------------------------------------------------------------
@@ -33,6 +34,11 @@ def cmdline(pid):
         return []
 
 
+def primary_server(state_dir):
+    """The server the stack's stable name points at: "mysqld" or "replica"."""
+    return os.readlink(os.path.join(state_dir, "run", "db.sock")).removesuffix(".sock")
+
+
 def alive(pid):
     """Exists and is not a zombie."""
     try:
@@ -44,7 +50,8 @@ def alive(pid):
 
 
 class Faults:
-    """The seven faults, run one at a time on this run's own stack, and their recovery."""
+    """The seven faults (and, with a replica, the two failover drills), run one at a time on
+    this run's own stack, and their recovery."""
 
     def __init__(self, ctx, db):
         self.ctx, self.db, self.args = ctx, db, ctx.args
@@ -97,6 +104,47 @@ class Faults:
             raise RuntimeError(f"scripts/stack {cmd} exited {rc}")
         return now() - t
 
+    def stack_out(self, cmd):
+        """scripts/stack CMD whatever its exit status: (status, its output), also logged."""
+        self.stack_log.write(f"--- {time.strftime('%H:%M:%S')} scripts/stack {cmd}\n")
+        out = subprocess.run([self.args.stack, self.dir, *cmd.split()], stdin=subprocess.DEVNULL,
+                             capture_output=True, text=True, timeout=180)
+        self.stack_log.write(out.stdout + out.stderr)
+        self.stack_log.flush()
+        return out.returncode, out.stdout + out.stderr
+
+    def server(self, name):
+        """The administrator's connection to one server of the pair, by its own socket."""
+        return Db(os.path.join(self.dir, "run", f"{name}.sock"))
+
+    def semi_sync_on(self):
+        return self.db.scalar("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+                              "WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_STATUS'") == "ON"
+
+    def acked_orders_since(self, t_rel):
+        """The order ids answered 201 (not replays) from t_rel (seconds of the client log) on."""
+        return [r["resp_orderId"] for r in list(self.ctx.log.records)
+                if r["t"] >= t_rel and r["op"] in ("order", "checkout") and r["status"] == 201
+                and not r["replayed"] and r.get("resp_orderId") is not None]
+
+    def fcgi_write_refused(self, name):
+        """A write straight to server NAME as the workers' account: the error it gets (None when
+        it was taken). The password goes in a 0600 option file, never on a command line."""
+        with open(os.path.join(self.dir, "secrets", "fcgi-db-password")) as f:
+            password = f.read().strip()
+        fd, cnf = tempfile.mkstemp(prefix="faults-client-", suffix=".cnf")
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(f"[client]\nuser=commerce_fcgi\npassword={password}\n")
+            out = subprocess.run(
+                ["mariadb", f"--defaults-extra-file={cnf}", "--no-auto-rehash",
+                 f"--socket={os.path.join(self.dir, 'run', name + '.sock')}", "commerce",
+                 "-e", "INSERT INTO users (name) VALUES ('faults: a second writer')"],
+                capture_output=True, text=True, timeout=30)
+        finally:
+            os.unlink(cnf)
+        return out.stderr.strip() if out.returncode else None
+
     def platform(self, method, path, body=None):
         conn = http.client.HTTPConnection(self.platform_host, self.platform_port, timeout=10)
         try:
@@ -126,8 +174,10 @@ class Faults:
 
     def settled(self, n_workers):
         """The whole stack is back: a full pool, a database that answers and a feed that
-        has caught up (no event pending for more than a second)."""
+        has caught up (no event pending for more than a second); with a replica, one that
+        acknowledges (semi-sync ON)."""
         return (len(self.workers()) >= n_workers and self.ready()
+                and (not self.args.replica or self.semi_sync_on())
                 and int(self.db.scalar(
                     "SELECT COUNT(*) FROM outbox WHERE status = 'PENDING' "
                     "AND occurred_at < UTC_TIMESTAMP(3) - INTERVAL 1 SECOND")) == 0)
@@ -287,11 +337,99 @@ class Faults:
                     return True
             return False
         rec = wait_for(first_order, RECOVERY_DEADLINE_S, 0.01)
+        rec = None if rec is None else now() - t
+        # No second writer: the old primary started again stays read-only, refusing the
+        # workers' account.
+        self.stack("db-start")
+        read_only = self.server("mysqld").scalar("SELECT @@read_only")
+        refused = self.fcgi_write_refused("mysqld")
+        if read_only != "1" or not refused or "read-only" not in refused:
+            raise RuntimeError(f"the old primary, started again, is read_only={read_only} and a "
+                               f"write as commerce_fcgi got: {refused or 'taken'}")
         return {"detail": f"kill -9 of the primary {pids}, scripts/stack failover took "
                           f"{promote_s:.2f}s; recovery: from the kill to the first order placed"
-                          f" on the new primary",
-                "recovery_s": None if rec is None else now() - t, "t_start": t,
-                "t_back": t_back}
+                          f" on the new primary; the old primary started again is read_only "
+                          f"and refused a write as commerce_fcgi ({refused.splitlines()[-1]})",
+                "recovery_s": rec, "t_start": t, "t_back": t_back}
+
+    def replica_away_failover(self):
+        """Issue 17's drill: the replica away longer than the semi-sync timeout under load
+        (the primary goes on alone, acknowledging orders the replica never gets), the primary
+        lost (kill -9), the replica back, a promotion. Either the promoted replica holds every
+        acknowledged effect (the books, checked at the end, say so) or the promotion is refused,
+        naming the gap: then, as docs/OPERATIONS.md says to do instead, the old primary's disk
+        comes back (db-start: it is still the primary) and the replica catches up from it.
+        Recovery: from the kill to the first order placed after it."""
+        t = now()
+        self.stack("replica-stop")
+        # away until the primary went on alone, then while it acknowledged orders alone
+        if wait_for(lambda: not self.semi_sync_on(), RECOVERY_DEADLINE_S, 0.05) is None:
+            raise RuntimeError("semi-sync did not go OFF with the replica away")
+        t_alone = now() - self.ctx.log.t0
+        if wait_for(lambda: len(self.acked_orders_since(t_alone)) >= 3,
+                    RECOVERY_DEADLINE_S, 0.05) is None:
+            raise RuntimeError("no order was acknowledged with the replica away")
+        pids = self.db_pids()
+        if not pids:
+            raise RuntimeError("no primary mariadbd of this stack")
+        t_kill = now()
+        for p in pids:
+            os.kill(p, signal.SIGKILL)
+        if wait_for(lambda: not any(alive(p) for p in pids), 10) is None:
+            raise RuntimeError(f"mariadbd {pids} survived SIGKILL")
+        alone = self.acked_orders_since(t_alone)
+        try:
+            return self.after_the_kill(t, t_alone, t_kill, pids, alone)
+        except Exception:
+            # whatever went wrong, the rest of the run needs a primary: the old one's disk back
+            if not self.db_pids() and primary_server(self.dir) == "mysqld":
+                self.stack_out("db-start")
+            raise
+
+    def after_the_kill(self, t, t_alone, t_kill, pids, alone):
+        """replica_away_failover from the replica's return on."""
+        t_kill_rel = t_kill - self.ctx.log.t0
+        self.stack("replica-start")
+        rc, out = self.stack_out("failover")
+        missing = [o for o in alone if self.server("replica").scalar(
+            f"SELECT COUNT(*) FROM orders WHERE id = {int(o)}") == "0"]
+        if rc == 0:
+            # promoted: the books at the end must find every acknowledged effect; the old
+            # primary rejoins as its replica (refused if it holds what the new one lacks)
+            if missing:
+                raise RuntimeError(f"promoted although orders {missing[:5]} acknowledged with the "
+                                   f"replica away are not on it")
+            outcome = "promoted: the replica held every acknowledged order"
+            self.stack("db-start")
+            self.stack("rejoin")
+            self.stack("failover")
+            self.stack("rejoin")
+        else:
+            for says in ("REFUSED: the replica may lack acknowledged writes", "gap: ",
+                         "the transactions after "):
+                if says not in out:
+                    raise RuntimeError(f"the refusal does not say {says!r}: {out[-600:]}")
+            gap = next((ln.strip() for ln in out.splitlines() if "gap:" in ln), "")
+            outcome = (f"refused ({gap}); {len(missing)} of the {len(alone)} orders acknowledged "
+                       f"with the replica away were missing on it")
+            # what to do instead: the old primary's disk back, the replica catches up
+            self.stack("db-start")
+            if wait_for(lambda: self.semi_sync_on() and all(
+                    self.server("replica").scalar(f"SELECT COUNT(*) FROM orders WHERE id = {int(o)}")
+                    == "1" for o in alone), RECOVERY_DEADLINE_S, 0.1) is None:
+                raise RuntimeError("the replica did not catch up from the old primary")
+        t_back = now()
+
+        def first_order():
+            return bool(self.acked_orders_since(t_kill_rel))
+        rec = wait_for(first_order, RECOVERY_DEADLINE_S, 0.01)
+        return {"detail": f"replica stopped, semi-sync OFF after {t_alone - (t - self.ctx.log.t0):.2f}s, "
+                          f"{len(alone)} orders acknowledged alone, kill -9 of the primary {pids}, "
+                          f"replica back, scripts/stack failover {outcome}; recovery: from the "
+                          f"kill to the first order placed after it",
+                "recovery_s": None if rec is None else now() - t_kill, "t_start": t,
+                "t_back": t_back, "promotion": "promoted" if rc == 0 else "refused",
+                "missing_on_replica": len(missing)}
 
     PLAN = (("a", "kill -9 of one worker", "kill_worker"),
             ("b", "clean MariaDB stop", "db_stop"),
@@ -300,8 +438,11 @@ class Faults:
             ("e", "platform answers 500", "platform_fail"),
             ("f", "platform refuses connections", "platform_down"),
             ("g", "rolling restart of the workers", "workers_roll"))
-    # With a replica (--replica), last: the primary is gone for good after it.
-    DRILL = (("h", "failover: kill -9 of the primary", "failover"),)
+    # With a replica (--replica), last: the replica away then the primary lost (refused, or
+    # every acknowledged effect kept), then the healthy failover (the primary is gone for good
+    # after it).
+    DRILL = (("h", "replica away, then the primary lost", "replica_away_failover"),
+             ("i", "failover: kill -9 of the primary", "failover"))
 
     def run(self, t_load0):
         """Each fault at its slot (or later), one at a time: after a fault the stack must
