@@ -2,8 +2,9 @@
 # bench/lib/replica.sh: `bench/run replica` (its own stack: STACK_REPLICA=1; not part of
 # `all`): catalog reads (GET /products?limit=20 pages) with one replica (the workers'
 # configuration names it) and then with the primary alone (the same workers restarted without
-# it), in one run on one machine; then orders/s while the replica acknowledges each commit
-# (semi-sync, AFTER_SYNC).
+# it), in one run on one machine; then orders/s and cart writes/s while the replica
+# acknowledges each commit (semi-sync, AFTER_SYNC), under replication_policy=availability and
+# =durability (each write reading the semi-sync state before and after its commit).
 # shellcheck disable=SC2154 # dir, url, o_conns, o_secs, o_users: bench/lib/common.sh
 
 # replica_reads: the count of catalog reads the replica has served (the workers' metrics).
@@ -36,11 +37,28 @@ run_replica() {
 		"reads the replica served during the first run: $served"
 	wrk_flag "$with" && echo "FLAG: errors over 0.1 %: $with"
 	wrk_flag "$alone" && echo "FLAG: errors over 0.1 %: $alone"
-	load_data "$o_users"
-	BENCH_USERS=$o_users wrk_warm bench/order.lua
-	o=$(BENCH_USERS=$o_users wrk_run bench/order.lua)
-	echo "POST /orders with the replica acknowledging every commit (semi-sync): $(field ok_per_s "$o")/s," \
-		"p50 $(field p50_ms "$o") ms, p99 $(field p99_ms "$o") ms"
-	wrk_flag "$o" && echo "FLAG: orders: errors over 0.1 %: $o"
+	echo "-- writes with the replica acknowledging every commit (semi-sync, AFTER_SYNC), under each"
+	echo "   replication_policy (c=$o_conns, ${o_secs}s; $(durability))"
+	printf '%-52s %10s %8s %8s\n' "" "/s" "p50 ms" "p99 ms"
+	for policy in availability durability; do
+		replica_policy "$policy"
+		for w in order cart; do
+			load_data "$o_users"
+			BENCH_USERS=$o_users wrk_warm "bench/$w.lua"
+			o=$(BENCH_USERS=$o_users wrk_run "bench/$w.lua")
+			printf '%-52s %10s %8s %8s\n' \
+				"$([[ $w == order ]] && echo "POST /orders" || echo "PUT cart item"), $policy" \
+				"$(field ok_per_s "$o")" "$(field p50_ms "$o")" "$(field p99_ms "$o")"
+			wrk_flag "$o" && echo "FLAG: $w, $policy: errors over 0.1 %: $o"
+		done
+	done
+	replica_policy availability
 	return 0
+}
+
+# replica_policy POLICY: the workers and the relay restarted with replication_policy=POLICY.
+replica_policy() {
+	sed -i "s/^replication_policy=.*/replication_policy=$1/" "$dir/commerce.conf" "$dir/relay.conf"
+	relay_start "$dir" 2>/dev/null
+	bench_workers "$STACK_WORKERS"
 }
