@@ -616,6 +616,17 @@ static int cmd_fence(const struct opts *o)
 
 /* ---- main -------------------------------------------------------------------- */
 
+/* One more --metrics or --metrics-file. */
+static int add_source(const char **list, int *n, const char *arg, const char *option)
+{
+    if (*n == MAX_METRICS) {
+        fprintf(stderr, "commerce-failover: more than %d %s\n", MAX_METRICS, option);
+        return -1;
+    }
+    list[(*n)++] = arg;
+    return 0;
+}
+
 static int number(const char *s, int64_t lo, int64_t hi, int64_t *out)
 {
     return util_parse_i64(s, out) == 0 && *out >= lo && *out <= hi ? 0 : -1;
@@ -676,18 +687,12 @@ int main(int argc, char **argv)
             o.database = optarg;
             break;
         case 'm':
-            if (o.nmetrics == MAX_METRICS) {
-                fprintf(stderr, "commerce-failover: more than %d --metrics\n", MAX_METRICS);
+            if (add_source(o.metrics, &o.nmetrics, optarg, "--metrics") != 0)
                 return EXIT_USAGE;
-            }
-            o.metrics[o.nmetrics++] = optarg;
             break;
         case 'M':
-            if (o.nfiles == MAX_METRICS) {
-                fprintf(stderr, "commerce-failover: more than %d --metrics-file\n", MAX_METRICS);
+            if (add_source(o.metrics_files, &o.nfiles, optarg, "--metrics-file") != 0)
                 return EXIT_USAGE;
-            }
-            o.metrics_files[o.nfiles++] = optarg;
             break;
         case 'g':
             if (number(optarg, 0, 600000, &o.margin_ms) != 0)

@@ -105,23 +105,6 @@ static void the_log_directory_is_the_owners(void **state)
     " IN ('mysql_native_password', 'mysql_old_password')"                                          \
     " AND COALESCE(JSON_VALUE(Priv, '$.authentication_string'), '') = ''"
 
-/* One integer from SQL as the administrator over a socket. */
-static int64_t admin_int(const char *socket, const char *sql)
-{
-    MYSQL *my = mysql_init(NULL);
-    assert_non_null(my);
-    if (!mysql_real_connect(my, NULL, tc_db_admin(), NULL, NULL, 0, socket, 0))
-        fail_msg("%s: %s", socket, mysql_error(my));
-    if (mysql_query(my, sql) != 0)
-        fail_msg("%s: %s", sql, mysql_error(my));
-    MYSQL_RES *res = mysql_store_result(my);
-    MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
-    int64_t v = row && row[0] ? strtoll(row[0], NULL, 10) : -1;
-    mysql_free_result(res);
-    mysql_close(my);
-    return v;
-}
-
 static void no_database_account_without_a_password(void **state)
 {
     const char *replica = getenv("COMMERCE_TEST_REPLICA_SOCKET");
@@ -133,7 +116,7 @@ static void no_database_account_without_a_password(void **state)
                                 " AND (Host <> 'localhost' OR Priv NOT LIKE '%%unix_socket%%')"),
                      0);
     if (replica && *replica)
-        assert_int_equal(admin_int(replica, NO_PASSWORD), 0);
+        assert_int_equal(tc_sql_int_at(replica, NO_PASSWORD), 0);
 }
 
 static void root_over_tcp_is_refused(void **state)

@@ -50,47 +50,15 @@ static const char *sock_of(const char *name)
     return path[i];
 }
 
-/* One integer from SQL on a server as the administrator (-1 for NULL, no row,
- * or a server that cannot be reached). */
-static int64_t on(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int64_t on(const char *name, const char *fmt, ...)
-{
-    char q[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(q, sizeof(q), fmt, ap);
-    va_end(ap);
-    MYSQL *my = mysql_init(NULL);
-    assert_non_null(my);
-    int64_t v = -1;
-    if (mysql_real_connect(my, NULL, tc_db_admin(), NULL, env_req("COMMERCE_TEST_DB_NAME"), 0,
-                           sock_of(name), 0) &&
-        mysql_query(my, q) == 0) {
-        MYSQL_RES *res = mysql_store_result(my);
-        MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
-        if (row && row[0])
-            v = strtoll(row[0], NULL, 10);
-        mysql_free_result(res);
-    } else {
-        fprintf(stderr, "%s: %s: %s\n", name, q, mysql_error(my));
-    }
-    mysql_close(my);
-    return v;
-}
+/* One integer, or text, from SQL on server NAME as the administrator. */
+#define on(name, ...) tc_sql_int_at(sock_of(name), __VA_ARGS__)
+#define text_on(name, q, out, cap) tc_sql_text_at(sock_of(name), (out), (cap), "%s", (q))
 
-/* One text value from SQL on a server as the administrator. */
-static void text_on(const char *name, const char *q, char *out, size_t cap)
+/* POST /orders of one unit of pid for uid. */
+static void order_body(char *buf, size_t cap, int64_t uid, int64_t pid)
 {
-    MYSQL *my = mysql_init(NULL);
-    assert_non_null(my);
-    if (!mysql_real_connect(my, NULL, tc_db_admin(), NULL, NULL, 0, sock_of(name), 0) ||
-        mysql_query(my, q) != 0)
-        fail_msg("%s: %s: %s", name, q, mysql_error(my));
-    MYSQL_RES *res = mysql_store_result(my);
-    MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
-    snprintf(out, cap, "%s", row && row[0] ? row[0] : "");
-    mysql_free_result(res);
-    mysql_close(my);
+    snprintf(buf, cap, "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}",
+             (long long)uid, (long long)pid);
 }
 
 /* Whether server NAME replicates from another (SHOW SLAVE STATUS has a row). */
@@ -152,9 +120,7 @@ static void a_read_only_primary_is_503_never_500(void **state)
     (void)state;
 
     tc_charge(uid, 1000);
-    snprintf(body, sizeof(body),
-             "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}", (long long)uid,
-             (long long)pid);
+    order_body(body, sizeof(body), uid, pid);
     int64_t pids[1] = {pid};
     tc_snapshot_t before = tc_snapshot(uid, 1, pids);
     tc_sql("SET GLOBAL read_only = ON");
@@ -186,9 +152,7 @@ static void promotion_is_refused_after_the_replica_was_away(void **state)
     (void)state;
 
     tc_charge(uid, 100000);
-    snprintf(body, sizeof(body),
-             "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}", (long long)uid,
-             (long long)pid);
+    order_body(body, sizeof(body), uid, pid);
     caught_up("replica", "mysqld");
     /* the replica away: the first order waits the semi-sync timeout, then the primary goes
      * on alone, acknowledging orders the replica never gets */
@@ -434,9 +398,7 @@ static void durability_answers_only_what_a_replica_has(void **state)
     (void)state;
 
     tc_charge(uid, 10000);
-    snprintf(body, sizeof(body),
-             "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}", (long long)uid,
-             (long long)pid);
+    order_body(body, sizeof(body), uid, pid);
     snprintf(path, sizeof(path), "/users/%lld/points/charge", (long long)uid);
     assert_int_equal(set_policy("durability"), 0);
     TC_WAIT_UNTIL_MS(30000, ready(), "the workers back with replication_policy=durability");

@@ -30,32 +30,8 @@ static const char *env_req(const char *name)
     return v;
 }
 
-/* One integer from SQL run on the replica as root (NULL reads as -1). */
-static int64_t replica_int(const char *fmt, ...)
-{
-    char sql[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof(sql), fmt, ap);
-    va_end(ap);
-    MYSQL *my = mysql_init(NULL);
-    assert_non_null(my);
-    if (!mysql_real_connect(my, NULL, tc_db_admin(), NULL, env_req("COMMERCE_TEST_DB_NAME"), 0,
-                            env_req("COMMERCE_TEST_REPLICA_SOCKET"), 0))
-        fail_msg("replica: %s", mysql_error(my));
-    if (mysql_query(my, sql) != 0)
-        fail_msg("replica: %s: %s", sql, mysql_error(my));
-    int64_t v = -1;
-    MYSQL_RES *res = mysql_store_result(my);
-    if (res) {
-        MYSQL_ROW row = mysql_fetch_row(res);
-        if (row && row[0])
-            v = strtoll(row[0], NULL, 10);
-        mysql_free_result(res);
-    }
-    mysql_close(my);
-    return v;
-}
+/* One integer from SQL run on the replica as the administrator (NULL reads as -1). */
+#define replica_int(...) tc_sql_int_at(env_req("COMMERCE_TEST_REPLICA_SOCKET"), __VA_ARGS__)
 
 /* The value of one /metrics sample (0 when absent). */
 static int64_t metric(const char *series)
@@ -90,26 +66,13 @@ static int read_once(void)
 /* Read (a GET /products each poll) until cond holds; fail after 20 s. */
 #define READ_UNTIL(cond, what) TC_WAIT_UNTIL_MS(20000, read_once() && (cond), "%s", what)
 
-/* The replica has applied everything the primary has committed. */
+/* The replica has applied everything the primary has committed (10 s at most). */
 static void replica_caught_up(void)
 {
     char pos[512];
-    snprintf(pos, sizeof(pos), "%s", "");
-    int64_t ok = 0;
-    /* MASTER_GTID_WAIT on the primary's position: 0 when reached (10 s at most) */
-    MYSQL *my = mysql_init(NULL);
-    assert_non_null(my);
-    if (!mysql_real_connect(my, NULL, tc_db_admin(), NULL, NULL, 0,
-                            env_req("COMMERCE_TEST_DB_SOCKET"), 0))
-        fail_msg("primary: %s", mysql_error(my));
-    assert_int_equal(mysql_query(my, "SELECT @@gtid_binlog_pos"), 0);
-    MYSQL_RES *res = mysql_store_result(my);
-    MYSQL_ROW row = mysql_fetch_row(res);
-    snprintf(pos, sizeof(pos), "%s", row && row[0] ? row[0] : "");
-    mysql_free_result(res);
-    mysql_close(my);
-    ok = replica_int("SELECT MASTER_GTID_WAIT('%s', 10)", pos);
-    assert_int_equal(ok, 0);
+    tc_sql_text_at(env_req("COMMERCE_TEST_DB_SOCKET"), pos, sizeof(pos),
+                   "SELECT @@gtid_binlog_pos");
+    assert_int_equal(replica_int("SELECT MASTER_GTID_WAIT('%s', 10)", pos), 0);
 }
 
 static void catalog_reads_are_served_by_the_replica(void **state)
@@ -188,22 +151,6 @@ static void a_killed_replica_causes_no_error(void **state)
     READ_UNTIL(metric(ON_REPLICA) > served, "reads back on the restarted replica");
 }
 
-/* The primary's @@gtid_binlog_pos, as text. */
-static void primary_binlog_pos(char *pos, size_t cap)
-{
-    MYSQL *my = mysql_init(NULL);
-    assert_non_null(my);
-    if (!mysql_real_connect(my, NULL, tc_db_admin(), NULL, NULL, 0,
-                            env_req("COMMERCE_TEST_DB_SOCKET"), 0))
-        fail_msg("primary: %s", mysql_error(my));
-    assert_int_equal(mysql_query(my, "SELECT @@gtid_binlog_pos"), 0);
-    MYSQL_RES *res = mysql_store_result(my);
-    MYSQL_ROW row = mysql_fetch_row(res);
-    snprintf(pos, cap, "%s", row && row[0] ? row[0] : "");
-    mysql_free_result(res);
-    mysql_close(my);
-}
-
 static void no_write_ever_reaches_the_replica(void **state)
 {
     char pos[512], path[1024], pass[256] = "";
@@ -217,7 +164,8 @@ static void no_write_ever_reaches_the_replica(void **state)
     assert_int_equal(replica_int("SELECT @@gtid_slave_pos <> ''"), 1);
     tc_new_user();
     replica_caught_up();
-    primary_binlog_pos(pos, sizeof(pos));
+    tc_sql_text_at(env_req("COMMERCE_TEST_DB_SOCKET"), pos, sizeof(pos),
+                   "SELECT @@gtid_binlog_pos");
     assert_int_equal(replica_int("SELECT @@gtid_binlog_pos = '%s'", pos), 1);
     /* and the workers' account could not write there: read_only refuses it */
     snprintf(path, sizeof(path), "%s/secrets/fcgi-db-password", env_req("COMMERCE_TEST_STATE_DIR"));

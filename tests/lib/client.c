@@ -683,6 +683,50 @@ const char *tc_db_admin(void)
     return pw ? pw->pw_name : "root";
 }
 
+/* A connection as the administrator to the server on `socket` (the test's
+ * database); the test fails when there is none. */
+static MYSQL *admin_at(const char *socket)
+{
+    MYSQL *m = mysql_init(NULL);
+    if (!m || !mysql_real_connect(m, NULL, tc_db_admin(), NULL,
+                                  env_or("COMMERCE_TEST_DB_NAME", "commerce"), 0, socket, 0)) {
+        fprintf(stderr, "%s: %s\n", socket, m ? mysql_error(m) : "out of memory");
+        tc_fail();
+    }
+    return m;
+}
+
+void tc_sql_text_at(const char *socket, char *out, size_t cap, const char *fmt, ...)
+{
+    char q[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(q, sizeof(q), fmt, ap);
+    va_end(ap);
+    MYSQL *m = admin_at(socket);
+    if (mysql_query(m, q) != 0) {
+        fprintf(stderr, "%s: %s: %s\n", socket, q, mysql_error(m));
+        mysql_close(m);
+        tc_fail();
+    }
+    MYSQL_RES *res = mysql_store_result(m);
+    MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
+    snprintf(out, cap, "%s", row && row[0] ? row[0] : "");
+    mysql_free_result(res);
+    mysql_close(m);
+}
+
+int64_t tc_sql_int_at(const char *socket, const char *fmt, ...)
+{
+    char q[4096], v[64];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(q, sizeof(q), fmt, ap);
+    va_end(ap);
+    tc_sql_text_at(socket, v, sizeof(v), "%s", q);
+    return v[0] ? strtoll(v, NULL, 10) : -1;
+}
+
 static MYSQL *db(void)
 {
     if (!my || my_pid != getpid()) {

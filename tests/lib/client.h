@@ -118,6 +118,14 @@ const char *tc_db_admin(void);
 int64_t tc_sql_int(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Run a statement with no result. */
 void tc_sql(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* SQL on another server (the replica, the pair's other server) by its socket, as the
+ * administrator, in the test's database: the first column of the first row as an
+ * integer (-1 for NULL, no row, or a statement without a result), or as text ("" for
+ * those) into out. The test fails when the server cannot be reached or refuses it. */
+int64_t tc_sql_int_at(const char *socket, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void tc_sql_text_at(const char *socket, char *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* The response must have this status, else the test fails at the caller's
  * file:line, printing the request, the status and the body. tc_expect_statusf
