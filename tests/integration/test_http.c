@@ -355,8 +355,8 @@ static tc_resp_t *raw_request(const char *text)
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     ssize_t n;
 
-    assert_non_null(colon);
-    assert_true(r && buf && fd >= 0);
+    if (!colon || !r || !buf || fd < 0)
+        fail_msg("raw_request: no URL, memory or socket");
     sa.sin_port = htons((uint16_t)atoi(colon + 1));
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
@@ -371,6 +371,8 @@ static tc_resp_t *raw_request(const char *text)
     r->status = strtol(buf + 9, NULL, 10);
     r->headers = strndup(eol + 2, (size_t)(eoh + 2 - (eol + 2)));
     r->body = strdup(eoh + 4);
+    if (!r->body || !r->headers || !r->request)
+        fail_msg("raw_request: out of memory");
     r->len = strlen(r->body);
     r->json = json_tokener_parse(r->body);
     free(buf);
