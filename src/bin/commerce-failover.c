@@ -375,33 +375,26 @@ static void acked_writes(const struct opts *o, promotion_evidence_t *e)
 
     e->ack_known = o->nmetrics > 0 || o->nfiles > 0 || o->acked_until;
     e->ack_us = 0;
-    for (int i = 0; i < o->nfiles; i++) {
+    for (int k = 0; k < o->nfiles + o->nmetrics; k++) {
+        bool file = k < o->nfiles;
+        const char *src = file ? o->metrics_files[k] : o->metrics[k - o->nfiles];
         int64_t us = 0;
-        if (metrics_read_acked(o->metrics_files[i], &us) != 0) {
+        int failed =
+            file ? metrics_read_acked(src, &us) : scrape(src, o->wait_s, &us, err, sizeof(err));
+        if (failed) {
             e->ack_known = false;
-            snprintf(e->ack_source, sizeof(e->ack_source), "%s: cannot read: %s",
-                     o->metrics_files[i], strerror(errno));
+            if (file)
+                snprintf(e->ack_source, sizeof(e->ack_source), "%s: cannot read: %s", src,
+                         strerror(errno));
+            else
+                snprintf(e->ack_source, sizeof(e->ack_source), "%s", err);
             return;
         }
         promotion_fmt_time(us, t);
-        printf("  %s: writes acknowledged until %s\n", o->metrics_files[i], us ? t : "never");
+        printf("  %s: writes acknowledged until %s\n", src, us ? t : "never");
         if (us > e->ack_us) {
             e->ack_us = us;
-            snprintf(e->ack_source, sizeof(e->ack_source), "%s", o->metrics_files[i]);
-        }
-    }
-    for (int i = 0; i < o->nmetrics; i++) {
-        int64_t us = 0;
-        if (scrape(o->metrics[i], o->wait_s, &us, err, sizeof(err)) != 0) {
-            e->ack_known = false;
-            snprintf(e->ack_source, sizeof(e->ack_source), "%s", err);
-            return;
-        }
-        promotion_fmt_time(us, t);
-        printf("  %s: writes acknowledged until %s\n", o->metrics[i], us ? t : "never");
-        if (us > e->ack_us) {
-            e->ack_us = us;
-            snprintf(e->ack_source, sizeof(e->ack_source), "%s", o->metrics[i]);
+            snprintf(e->ack_source, sizeof(e->ack_source), "%s", src);
         }
     }
     if (o->acked_until) {
@@ -540,6 +533,22 @@ out:
     return rc;
 }
 
+/* The server --primary-... names, for CMD: NULL with *rc the exit status
+ * when it is not named or cannot be reached. */
+static MYSQL *the_primary(const struct opts *o, const char *cmd, int *rc)
+{
+    MYSQL *my;
+
+    if (!o->primary_socket && !o->primary_host) {
+        fprintf(stderr, "commerce-failover: %s needs --primary-socket or --primary-host\n", cmd);
+        *rc = EXIT_USAGE;
+        return NULL;
+    }
+    if (!(my = connect_to(o, o->primary_socket, o->primary_host, 30)))
+        *rc = EXIT_FAILED;
+    return my;
+}
+
 static int cmd_open(const struct opts *o)
 {
     struct slave s;
@@ -547,12 +556,8 @@ static int cmd_open(const struct opts *o)
     MYSQL *my, *peer;
     int rc = EXIT_FAILED;
 
-    if (!o->primary_socket && !o->primary_host) {
-        fprintf(stderr, "commerce-failover: open needs --primary-socket or --primary-host\n");
-        return EXIT_USAGE;
-    }
-    if (!(my = connect_to(o, o->primary_socket, o->primary_host, 30)))
-        return EXIT_FAILED;
+    if (!(my = the_primary(o, "open", &rc)))
+        return rc;
     if (slave_status(my, &s) != 0)
         goto out;
     if (s.found) {
@@ -599,12 +604,8 @@ static int cmd_fence(const struct opts *o)
     MYSQL *my;
     int rc = EXIT_FAILED;
 
-    if (!o->primary_socket && !o->primary_host) {
-        fprintf(stderr, "commerce-failover: fence needs --primary-socket or --primary-host\n");
-        return EXIT_USAGE;
-    }
-    if (!(my = connect_to(o, o->primary_socket, o->primary_host, 30)))
-        return EXIT_FAILED;
+    if (!(my = the_primary(o, "fence", &rc)))
+        return rc;
     if (sql(my, "SET GLOBAL read_only = ON") == 0 &&
         sql_text(my, "SELECT @@GLOBAL.gtid_binlog_pos", pos, sizeof(pos)) == 0) {
         printf("fenced: read_only = ON; its last commit: %s\n", pos[0] ? pos : "(none)");

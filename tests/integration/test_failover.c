@@ -232,15 +232,10 @@ static int failover_cmd(const char *args, char *out, size_t cap)
 /* The workers' database layer, as their account, pointed at server NAME. */
 static int worker_insert_on(const char *name)
 {
-    char text[2048], path[1024], pass[256] = "";
+    char text[2048], pass[256] = "";
     config_t cfg;
 
-    snprintf(path, sizeof(path), "%s/secrets/fcgi-db-password", env_req("COMMERCE_TEST_STATE_DIR"));
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    assert_non_null(fgets(pass, sizeof(pass), f));
-    fclose(f);
-    pass[strcspn(pass, "\n")] = '\0';
+    tc_secret("fcgi-db-password", pass, sizeof(pass));
     snprintf(text, sizeof(text),
              "db_socket=%s\ndb_user=commerce_fcgi\ndb_password=%s\ndb_name=%s\n", sock_of(name),
              pass, env_req("COMMERCE_TEST_DB_NAME"));

@@ -153,7 +153,7 @@ static void a_killed_replica_causes_no_error(void **state)
 
 static void no_write_ever_reaches_the_replica(void **state)
 {
-    char pos[512], path[1024], pass[256] = "";
+    char pos[512], pass[256] = "";
     (void)state;
     assert_int_equal(replica_int("SELECT @@read_only"), 1);
     /* nothing is written there but by replication: it logs what it applies
@@ -168,12 +168,7 @@ static void no_write_ever_reaches_the_replica(void **state)
                    "SELECT @@gtid_binlog_pos");
     assert_int_equal(replica_int("SELECT @@gtid_binlog_pos = '%s'", pos), 1);
     /* and the workers' account could not write there: read_only refuses it */
-    snprintf(path, sizeof(path), "%s/secrets/fcgi-db-password", env_req("COMMERCE_TEST_STATE_DIR"));
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    assert_non_null(fgets(pass, sizeof(pass), f));
-    fclose(f);
-    pass[strcspn(pass, "\n")] = '\0';
+    tc_secret("fcgi-db-password", pass, sizeof(pass));
     MYSQL *my = mysql_init(NULL);
     assert_non_null(my);
     if (!mysql_real_connect(my, NULL, "commerce_fcgi", pass, env_req("COMMERCE_TEST_DB_NAME"), 0,

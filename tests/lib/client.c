@@ -716,6 +716,21 @@ void tc_sql_text_at(const char *socket, char *out, size_t cap, const char *fmt, 
     mysql_close(m);
 }
 
+void tc_secret(const char *name, char *out, size_t cap)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/secrets/%s", env_or("COMMERCE_TEST_STATE_DIR", "."), name);
+    FILE *f = fopen(path, "r");
+    if (!f || !fgets(out, (int)cap, f)) {
+        fprintf(stderr, "%s: cannot read\n", path);
+        if (f)
+            fclose(f);
+        tc_fail();
+    }
+    fclose(f);
+    out[strcspn(out, "\n")] = '\0';
+}
+
 int64_t tc_sql_int_at(const char *socket, const char *fmt, ...)
 {
     char q[4096], v[64];

@@ -118,6 +118,8 @@ const char *tc_db_admin(void);
 int64_t tc_sql_int(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Run a statement with no result. */
 void tc_sql(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A secret of the stack (DIR/secrets/NAME, e.g. "fcgi-db-password"), one line, into out. */
+void tc_secret(const char *name, char *out, size_t cap);
 /* SQL on another server (the replica, the pair's other server) by its socket, as the
  * administrator, in the test's database: the first column of the first row as an
  * integer (-1 for NULL, no row, or a statement without a result), or as text ("" for
