@@ -68,6 +68,11 @@ failover_cmd() {
 # waiting after the binary log is synced (AFTER_SYNC: a commit a client saw acknowledged is on
 # the replica), STACK_SEMI_SYNC_TIMEOUT_MS at most (then the primary goes on alone,
 # asynchronously, until the replica is back; docs/OPERATIONS.md), and read_only until opened.
+# A server that is not the primary starts with init_rpl_role=SLAVE: after a crash, its
+# recovery drops the transactions at the tail of its binary log that no replica acknowledged
+# (prepared, never committed: AFTER_SYNC held them, and nobody was told of them), so that an
+# old primary killed in a failover holds nothing the new one lacks and can rejoin as its
+# replica.
 server_args() {
 	local dir=$1 name=$2
 	printf '%s\n' --bind-address=127.0.0.1 "--port=$(server_port "$dir" "$name")" \
@@ -77,6 +82,7 @@ server_args() {
 		"--rpl-semi-sync-master-timeout=${STACK_SEMI_SYNC_TIMEOUT_MS:-2000}" \
 		--rpl-semi-sync-master-wait-point=AFTER_SYNC --rpl-semi-sync-master-wait-no-slave=OFF \
 		--rpl-semi-sync-slave-enabled=ON --skip-slave-start --relay-log-recovery=ON
+	[[ $(primary_server "$dir") == "$name" ]] || echo --init-rpl-role=SLAVE
 }
 
 # server_wait DIR NAME SECONDS: wait until the server answers on its own socket; gives up early

@@ -280,9 +280,19 @@ static void force_promotes_and_the_old_primary_takes_no_writes(void **state)
 
     tc_charge(uid, 500);
     caught_up("replica", "mysqld");
-    /* the worker hosts cannot be asked, the primary is lost */
+    /* the primary is lost while a commit waits for an acknowledgement the replica will
+     * never send (its IO thread stopped; the relay's heartbeat commits every 100 ms): that
+     * commit is in the old primary's binary log, not on the replica, and nobody was told */
+    on("replica", "STOP SLAVE IO_THREAD");
+    TC_WAIT_UNTIL_MS(10000,
+                     tc_sql_int("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS"
+                                " WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_WAIT_SESSIONS'") > 0,
+                     "a commit waiting for an acknowledgement");
+    /* and the worker hosts cannot be asked */
     metrics_file_away(1);
-    assert_int_equal(tc_stack("db-kill"), 0);
+    int killed = tc_stack("db-kill");
+    on("replica", "START SLAVE IO_THREAD");
+    assert_int_equal(killed, 0);
     int refused = tc_stack_out("failover", out, sizeof(out));
     int forced =
         refused ? tc_stack_out("failover --force", out + strlen(out), sizeof(out) - strlen(out))
@@ -319,8 +329,10 @@ static void force_promotes_and_the_old_primary_takes_no_writes(void **state)
         on("replica", "SELECT balance FROM point WHERE user_id = %lld", (long long)uid), 510);
 
     /* back as it began: the old primary rejoins as the new one's replica (nothing was lost
-     * here: it was caught up when killed), a planned failover back finds it reachable,
-     * fences the other and waits until it has its last commit, the other rejoins */
+     * here: it was caught up when killed, and the commit that waited for an acknowledgement
+     * was dropped by its crash recovery, as a server that is not the primary starts with
+     * init_rpl_role=SLAVE), a planned failover back finds it reachable, fences the other
+     * and waits until it has its last commit, the other rejoins */
     assert_int_equal(tc_stack("rejoin"), 0);
     assert_int_equal(on("mysqld", "SELECT balance FROM point WHERE user_id = %lld", (long long)uid),
                      510);
