@@ -28,6 +28,8 @@
 #   DIR/log/                  mysqld.err, replica.err, worker.log, nginx-error.log,
 #                             nginx-access.log, relay.log, platform.log, platform-events.jsonl
 #   DIR/nginx/, DIR/nginx.d/  nginx's temp paths; more locations for its server block
+#   DIR/docs/                 the docs nginx serves (/docs, /openapi.yaml): copies, never the
+#                             repository, which may be private (the dev preset's page has a token)
 #   DIR/nginx.conf            rendered from nginx/dev.conf.in
 #   DIR/commerce.conf         the workers' configuration (COMMERCE_CONFIG of commerce-fcgi)
 #   DIR/relay.conf, DIR/popular.conf   commerce-relay's and commerce-popular's
