@@ -155,10 +155,11 @@ class Runner:
     def __init__(self, args):
         self.root, self.api, self.platform = args.root, args.api, args.platform
         self.spec = Spec(args.spec)
-        self.tmp = tempfile.mkdtemp(prefix="commerce-examples.")
-        with open(os.path.join(self.tmp, ".curlrc"), "w") as f:
+        # curl reads CURL_HOME/.curlrc: the --write-out that reports each request
+        self.tmp = tempfile.TemporaryDirectory(prefix="commerce-examples.")
+        with open(os.path.join(self.tmp.name, ".curlrc"), "w") as f:
             f.write(CURLRC)
-        self.env = dict(os.environ, CURL_HOME=self.tmp, COMMERCE_DEV_DIR=args.dev_dir)
+        self.env = dict(os.environ, CURL_HOME=self.tmp.name, COMMERCE_DEV_DIR=args.dev_dir)
         self.run_count = self.failed = 0
 
     def ports(self, text):
