@@ -36,7 +36,8 @@ build_page() {
 		die "npm pack swagger-ui-dist@$SWAGGER_UI_VERSION failed"
 	}
 	tar -xzf "$dir/swagger-ui-dist-$SWAGGER_UI_VERSION.tgz" -C "$dir" \
-		package/swagger-ui-bundle.js package/swagger-ui.css
+		package/swagger-ui-bundle.js package/swagger-ui.css package/LICENSE package/NOTICE \
+		package/swagger-ui-bundle.js.LICENSE.txt
 	sha=$(sha256sum "$spec" | cut -d' ' -f1)
 	cat >"$dir/header" <<EOF
 <!--

@@ -15,7 +15,10 @@ from nginx_blocks import location_block, read_uncommented
 
 
 PLACEHOLDERS = ("@HEADER@", "@TITLE@", "@VERSION@", "@SWAGGER_CSS@", "@PAGE_CSS@", "@SPEC_JSON@",
-                "@SWAGGER_JS@", "@INIT_JS@")
+                "@SWAGGER_JS@", "@INIT_JS@", "@LICENSES@")
+# Swagger UI's license texts, shipped with the page it is part of (Apache-2.0 asks for the
+# license and the NOTICE; the bundle's modules have their notices in the third file).
+LICENSE_FILES = ("LICENSE", "NOTICE", "swagger-ui-bundle.js.LICENSE.txt")
 # The line of the committed page that the dev stack replaces with its token (scripts/lib/nginx.sh).
 DEV_TOKEN_SLOT = "<!-- commerce-dev-token: scripts/lib/nginx.sh replaces this line on the dev stack only -->"
 SOURCE_MAP = re.compile(r"\n?/[/*]# sourceMappingURL=[^\n]*$")
@@ -40,10 +43,10 @@ def inline_hashes(page):
 
 
 def build(spec_json, dist, template, page_css, init_js, header, out):
-    """Write OUT, the self-contained explorer: TEMPLATE with Swagger UI's bundle and stylesheet
-    (from the unpacked npm package DIST), the page's own stylesheet and start script, the
-    bundled spec as a JSON data block and HEADER (the provenance comment) filled in. Prints the
-    CSP source lists of its inline scripts and styles, one line each."""
+    """Write OUT, the self-contained explorer: TEMPLATE with Swagger UI's bundle, stylesheet and
+    license texts (from the unpacked npm package DIST), the page's own stylesheet and start
+    script, the bundled spec as a JSON data block and HEADER (the provenance comment) filled in.
+    Prints the CSP source lists of its inline scripts and styles, one line each."""
     with open(spec_json, encoding="utf-8") as f:
         spec = json.load(f)
     info = spec.get("info", {})
@@ -60,7 +63,10 @@ def build(spec_json, dist, template, page_css, init_js, header, out):
         "@SPEC_JSON@": data,
         "@SWAGGER_JS@": SOURCE_MAP.sub("", _read(os.path.join(dist, "swagger-ui-bundle.js")).rstrip()),
         "@INIT_JS@": _read(init_js),
+        "@LICENSES@": "\n".join(_read(os.path.join(dist, f)).rstrip() for f in LICENSE_FILES),
     }
+    if re.search(r"--!?>", parts["@LICENSES@"]):
+        die("the license texts contain '-->': they cannot go into a comment as they are")
     for key in ("@SWAGGER_JS@", "@INIT_JS@"):
         if re.search(r"</script", parts[key], re.I):
             die("%s contains '</script': it cannot be inlined as is" % key)
