@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "common/rc.h"
+#include "common/revision.h"
 #include "common/util.h"
 #include "store/schema.h"
 
@@ -308,10 +309,10 @@ int migrate_status(db_t *db, const migration_set_t *set, const migrate_opts_t *o
     judge(&s, set, o->db_name, out);
     if (schema_compatible(&sch, SCHEMA_NEEDS, "commerce-fcgi", o->db_name, why, sizeof(why)) ==
         C_OK)
-        fprintf(out, "the programs of release %s (they need %s) run on it\n", PACKAGE_VERSION,
+        fprintf(out, "the programs of release %s (they need %s) run on it\n", COMMERCE_VERSION,
                 SCHEMA_NEEDS);
     else
-        fprintf(out, "the programs of release %s refuse it as it is: %s\n", PACKAGE_VERSION, why);
+        fprintf(out, "the programs of release %s refuse it as it is: %s\n", COMMERCE_VERSION, why);
     rc = s.problems ? MIGRATE_REFUSED : s.pending ? MIGRATE_PENDING : MIGRATE_OK;
     state_free(&s);
     return rc;
@@ -375,7 +376,7 @@ static int record(db_t *db, const migration_t *m, const char *how, int64_t ms)
         " duration_ms) VALUES (?, ?, ?, ?, ?, ?, CONCAT(CURRENT_USER(), ' (commerce-migrate ', ?,"
         " ')'), ?)";
     return db_exec(db, sql, NULL, NULL, "lsslnssl", (int64_t)m->id, m->name, m->checksum,
-                   (int64_t)m->online, (int64_t)m->breaks_below, how, PACKAGE_VERSION, ms);
+                   (int64_t)m->online, (int64_t)m->breaks_below, how, COMMERCE_VERSION, ms);
 }
 
 static int lock_database(db_t *db, const migrate_opts_t *o, FILE *out)

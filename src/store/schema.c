@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "common/rc.h"
+#include "common/revision.h"
 
 int schema_number(const char *name)
 {
@@ -55,14 +56,14 @@ int schema_compatible(const schema_state_t *s, const char *need, const char *pro
         snprintf(why, cap,
                  "%s %s needs schema %s, and database %s has no migration record it can read: "
                  "apply the migrations (commerce-migrate apply), then grants.sql",
-                 program, PACKAGE_VERSION, need, db_name);
+                 program, COMMERCE_VERSION, need, db_name);
         return DB_REFUSED;
     }
     if (s->applied < n) {
         snprintf(why, cap,
                  "%s %s needs schema %s, and database %s is at %s: apply %s "
                  "(commerce-migrate apply) before starting it",
-                 program, PACKAGE_VERSION, need, db_name, s->name, need);
+                 program, COMMERCE_VERSION, need, db_name, s->name, need);
         return DB_REFUSED;
     }
     if (s->breaks_below > n) {
@@ -70,7 +71,7 @@ int schema_compatible(const schema_state_t *s, const char *need, const char *pro
                  "%s %s needs schema %s, and migration %s of database %s removed what it uses "
                  "(it leaves only programs that need %04d or later): run the release that "
                  "applied it",
-                 program, PACKAGE_VERSION, need, s->contract, db_name, s->breaks_below);
+                 program, COMMERCE_VERSION, need, s->contract, db_name, s->breaks_below);
         return DB_REFUSED;
     }
     return C_OK;
