@@ -55,8 +55,8 @@ def query(socket, db, sql):
     return rows
 
 
-def canonical(socket, db):
-    """The database's schema as one text."""
+def canonical(socket, db, skip=()):
+    """The database's schema as one text (without the tables and views named in skip)."""
     def q(sql):
         return query(socket, db, sql)
 
@@ -65,6 +65,7 @@ def canonical(socket, db):
     parts = []
     kinds = q("SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES "
               f"WHERE TABLE_SCHEMA = '{db}' ORDER BY TABLE_TYPE, TABLE_NAME")
+    kinds = [(name, kind) for name, kind in kinds if name not in skip]
     for name, kind in kinds:
         if kind == "BASE TABLE":
             text = q(f"SHOW CREATE TABLE `{name}`")[0][1]

@@ -154,10 +154,11 @@ db_schema() {
 # db_migrate DIR COMMAND [OPTION...]: commerce-migrate (of stack_bin) with the migrations of
 # stack_sql, as the DDL account commerce_migrate (made or updated first by
 # migrate-account.sql, its password from DIR/secrets): e.g. db_migrate DIR apply, or
-# db_migrate DIR status. Its output goes to stderr (the caller's log), and its exit status is
-# commerce-migrate's.
+# db_migrate DIR status. On the database DB_MIGRATE_NAME (default the shop's);
+# COMMERCE_MIGRATE_WRAPPER (optional) prefixes it like COMMERCE_WORKER_WRAPPER the workers. Its
+# output goes to stderr (the caller's log), and its exit status is commerce-migrate's.
 db_migrate() {
-	local dir=$1 p sql
+	local dir=$1 p sql db=${DB_MIGRATE_NAME:-$COMMERCE_DB_NAME}
 	shift
 	sql=$(stack_sql "$dir")
 	write_migrate_config "$dir"
@@ -165,9 +166,10 @@ db_migrate() {
 	{
 		printf "SET @migrate_password = '%s', @account_host = 'localhost';\n" "$p" # base64url
 		cat "$sql/migrate-account.sql"
-	} | db_sql "$dir" "$COMMERCE_DB_NAME" || die "$sql/migrate-account.sql failed"
-	COMMERCE_CONFIG=$dir/migrate.conf "$(stack_bin "$dir")/commerce-migrate" \
-		--dir "$sql/migrations" "$@" >&2
+	} | db_sql "$dir" "$db" || die "$sql/migrate-account.sql failed"
+	# shellcheck disable=SC2086 # the wrapper is a command prefix
+	COMMERCE_CONFIG=$dir/migrate.conf COMMERCE_DB_NAME=$db ${COMMERCE_MIGRATE_WRAPPER:-} \
+		"$(stack_bin "$dir")/commerce-migrate" --dir "$sql/migrations" "$@" >&2
 }
 
 # db_accounts DIR: the program accounts (fcgi, relay, popular, read) and their grants

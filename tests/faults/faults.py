@@ -100,6 +100,29 @@ def main():
             json.dump(report, f, indent=2)
 
 
+def check_books(ctx, db, faults):
+    """After the load stopped: wait for the feed to drain, then every check of the books and
+    the answers (also the upgrade drill's, tests/upgrade/drill.py). Returns the Checks."""
+    drained = wait_for(lambda: int(db.scalar(
+        "SELECT COUNT(*) FROM outbox WHERE status = 'PENDING'")) == 0, DRAIN_DEADLINE_S, 0.1)
+    print(f"  feed drained: {'no' if drained is None else f'{drained:.1f}s'}", flush=True)
+
+    all_outcomes = outcomes_by_request(ctx.log.records)
+    money, orders = check_money(db, ctx)
+    checks = [money, check_stock(db, ctx), check_order_lines(db, ctx),
+              check_coupons(db, ctx, all_outcomes), check_keys(db, ctx, all_outcomes, orders),
+              check_feed(db, ctx, faults, orders), check_no_5xx(all_outcomes),
+              check_503_truth(db, ctx, all_outcomes, orders)]
+    drain = Check("feed drained", f"no PENDING event {DRAIN_DEADLINE_S}s after the load")
+    if drained is None:
+        left = db.scalar("SELECT COUNT(*) FROM outbox WHERE status = 'PENDING'")
+        drain.fail(f"{left} events still PENDING")
+    clients_ok = Check("clients ran", "no client thread crashed")
+    for e in ctx.thread_errors:
+        clients_ok.fail(e)
+    return checks + [drain, clients_ok]
+
+
 def run(ctx, db, args, report):
     stock = args.stock or 3000 + 40 * args.seconds
     print(f"faults: {args.clients} clients, {args.products} products of stock {stock} "
@@ -124,26 +147,9 @@ def run(ctx, db, args, report):
     load_s = now() - t_load0
     print(f"  load stopped after {load_s:.1f}s", flush=True)
 
-    drained = wait_for(lambda: int(db.scalar(
-        "SELECT COUNT(*) FROM outbox WHERE status = 'PENDING'")) == 0, DRAIN_DEADLINE_S, 0.1)
-    print(f"  feed drained: {'no' if drained is None else f'{drained:.1f}s'}", flush=True)
-
+    checks = check_books(ctx, db, faults)
     records = ctx.log.records
     outcomes = [o for o in outcomes_by_request(records) if o.attempts[0]["thread"] != "setup"]
-    all_outcomes = outcomes_by_request(records)
-    money, orders = check_money(db, ctx)
-    checks = [money, check_stock(db, ctx), check_order_lines(db, ctx),
-              check_coupons(db, ctx, all_outcomes), check_keys(db, ctx, all_outcomes, orders),
-              check_feed(db, ctx, faults, orders), check_no_5xx(all_outcomes),
-              check_503_truth(db, ctx, all_outcomes, orders)]
-    drain = Check("feed drained", f"no PENDING event {DRAIN_DEADLINE_S}s after the load")
-    if drained is None:
-        left = db.scalar("SELECT COUNT(*) FROM outbox WHERE status = 'PENDING'")
-        drain.fail(f"{left} events still PENDING")
-    clients_ok = Check("clients ran", "no client thread crashed")
-    for e in ctx.thread_errors:
-        clients_ok.fail(e)
-    checks += [drain, clients_ok]
 
     # --- the figures
     ops = collections.defaultdict(collections.Counter)
