@@ -110,21 +110,19 @@ void db_free(db_t *db)
     free(db);
 }
 
-static int classify(db_t *db, unsigned err, const char *what, const char *msg)
+/* What an error number means, as an rc.h code. */
+static int kind_of(unsigned err)
 {
-    db->last_errno = err;
     switch (err) {
     case ER_LOCK_DEADLOCK:
     case ER_LOCK_WAIT_TIMEOUT:
     case ER_CHECKREAD:
     case 45063: /* commerce_order_write: the order id was taken (the sequence moved on) */
-        log_debug("db: %s: transient %u: %s", what, err, msg);
         return C_RETRY;
     case ER_DUP_ENTRY:
     case 45062: /* commerce_order_write: the Idempotency-Key is taken */
         return C_DUP;
     case 45025: /* commerce_order_write: out of stock */
-        log_debug("db: %s: %s", what, msg);
         return C_SHORT;
     case CR_SERVER_GONE_ERROR:
     case CR_SERVER_LOST:
@@ -134,13 +132,28 @@ static int classify(db_t *db, unsigned err, const char *what, const char *msg)
     case ER_CONNECTION_KILLED:
     case ER_SERVER_SHUTDOWN:
     case 4031: /* ER_CLIENT_INTERACTION_TIMEOUT */
-        log_warn("db: %s: connection lost (%u: %s)", what, err, msg);
-        db_disconnect(db);
         return C_DOWN;
     default:
-        log_error("db: %s: error %u: %s", what, err, msg);
         return C_ERR;
     }
+}
+
+/* kind_of(err), logged; a lost connection is closed (the next call reopens it). */
+static int classify(db_t *db, unsigned err, const char *what, const char *msg)
+{
+    int rc = kind_of(err);
+
+    db->last_errno = err;
+    if (rc == C_RETRY)
+        log_debug("db: %s: transient %u: %s", what, err, msg);
+    else if (rc == C_SHORT)
+        log_debug("db: %s: %s", what, msg);
+    else if (rc == C_DOWN) {
+        log_warn("db: %s: connection lost (%u: %s)", what, err, msg);
+        db_disconnect(db);
+    } else if (rc == C_ERR)
+        log_error("db: %s: error %u: %s", what, err, msg);
+    return rc;
 }
 
 static int my_fail(db_t *db, const char *what)
@@ -256,22 +269,10 @@ int db_run(db_t *db, const char *sql, size_t len, db_error_t *err)
         err->code = code;
         snprintf(err->message, sizeof(err->message), "%s", mysql_error(db->my));
     }
-    switch (code) {
-    case ER_LOCK_DEADLOCK:
-    case ER_LOCK_WAIT_TIMEOUT:
-        return C_RETRY;
-    case CR_SERVER_GONE_ERROR:
-    case CR_SERVER_LOST:
-    case CR_CONNECTION_ERROR:
-    case CR_CONN_HOST_ERROR:
-    case CR_SERVER_LOST_EXTENDED:
-    case ER_CONNECTION_KILLED:
-    case ER_SERVER_SHUTDOWN:
+    rc = kind_of(code);
+    if (rc == C_DOWN)
         db_disconnect(db);
-        return C_DOWN;
-    default:
-        return C_ERR;
-    }
+    return rc == C_RETRY || rc == C_DOWN ? rc : C_ERR;
 }
 
 int db_ping(db_t *db)

@@ -29,17 +29,14 @@ library only.
 import argparse
 import json
 import os
-import random
-import signal
 import sys
 import time
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "faults"))
-from client import Ctx  # noqa: E402  (the fault test's modules: reused, not copied)
-from common import Check, Db, now  # noqa: E402
-from faults import check_books  # noqa: E402
+from common import Check, now  # noqa: E402  (the fault test's modules: reused, not copied)
+from faults import add_load_args, check_books, logged, start  # noqa: E402
 from inject import Faults  # noqa: E402
 from load import Client, setup  # noqa: E402
 from report import percentile, print_checks  # noqa: E402
@@ -51,15 +48,7 @@ ROLL_STEP = "roll the workers (workers-restart)"
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--dir", required=True, help="the stack's state dir")
-    ap.add_argument("--url", required=True)
-    ap.add_argument("--admin-token", default=os.environ.get("COMMERCE_FAULTS_ADMIN_TOKEN"))
-    ap.add_argument("--secret", default=os.environ.get("COMMERCE_FAULTS_SECRET"))
-    ap.add_argument("--issuer", required=True)
-    ap.add_argument("--audience", required=True)
-    ap.add_argument("--platform", required=True)
-    ap.add_argument("--db-socket", required=True)
-    ap.add_argument("--stack", required=True, help="path of scripts/stack")
+    add_load_args(ap)
     ap.add_argument("--steps", required=True, help="the wrapper's timed steps (TSV)")
     ap.add_argument("--from", dest="from_version", required=True)
     ap.add_argument("--to", dest="to_version", required=True)
@@ -69,29 +58,12 @@ def main():
                     help="seconds of load after the last step")
     ap.add_argument("--deadline", type=float, default=600.0,
                     help="give up waiting for the upgrade after this many seconds")
-    ap.add_argument("--rate", type=float, default=560)
-    ap.add_argument("--clients", type=int, default=24)
-    ap.add_argument("--products", type=int, default=20)
-    ap.add_argument("--seed", type=int, default=None)
     args = ap.parse_args()
-    # what the fault test's modules read from their own arguments
+    # what the fault test's modules read from their own arguments (the tokens' lifetime)
     args.seconds = int(args.baseline + args.after + args.deadline)
-    args.stock = 0
-    args.replica = False
-    if args.seed is None:
-        args.seed = random.randrange(1 << 31)
-    random.seed(args.seed)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-
-    ctx = Ctx(args)
-    db = Db(args.db_socket)
+    ctx, db = start(args)
     report = {"from": args.from_version, "to": args.to_version, "seed": args.seed}
-    try:
-        return run(ctx, db, args, report)
-    finally:
-        ctx.log.write(os.path.join(args.dir, "log", "upgrade-client.jsonl"))
-        with open(os.path.join(args.dir, "log", "upgrade-report.json"), "w") as f:
-            json.dump(report, f, indent=2)
+    return logged(args, ctx, "upgrade", report, lambda: run(ctx, db, args, report))
 
 
 def run(ctx, db, args, report):

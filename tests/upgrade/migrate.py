@@ -169,6 +169,15 @@ def migrations_dir(env, name, extra):
     return d
 
 
+def apply_new(env, name, extra, *args):
+    """apply (with args) on a new scratch database, from sql/migrations plus extra:
+    (db, the migrations' directory, exit status, output)."""
+    db = env.new_db(name)
+    d = migrations_dir(env, name, extra)
+    rc, out = env.migrate(db, "apply", *args, migrations=d)
+    return db, d, rc, out
+
+
 def schema_text(env, db, skip=()):
     return schema.canonical(env.sock, db, skip)
 
@@ -255,11 +264,9 @@ def check_refusals(env):
                f"{cmd} with a changed 0001: exit {rc}\n{out}")
     notes.append("a changed checksum")
     # offline without the flag, then with it
-    db = env.new_db("offline")
-    d = migrations_dir(env, "offline", {"0002-offline.sql": (
+    db, d, rc, out = apply_new(env, "offline", {"0002-offline.sql": (
         "-- online: no: a test migration that says it cannot run under load\n"
         "-- step: expand\n-- adds a table\nCREATE TABLE IF NOT EXISTS mt_offline (a INT);\n")})
-    rc, out = env.migrate(db, "apply", migrations=d)
     expect(rc == 3 and "--offline" in out and "0002-offline" in out,
            f"an offline migration without --offline: exit {rc}\n{out}")
     expect(env.tables(db) == [], f"the refused apply changed the database: {env.tables(db)}")
@@ -269,13 +276,11 @@ def check_refusals(env):
            "the record of the offline migration")
     notes.append("offline without --offline")
     # out of order, and --to
-    db = env.new_db("order")
     step = ("-- online: yes\n-- step: expand\n-- a test table\n"
             "CREATE TABLE IF NOT EXISTS mt_{0} (a INT);\n")
-    d = migrations_dir(env, "order", {"0002-b.sql": step.format("b"),
-                                      "0003-c.sql": step.format("c"),
-                                      "0004-d.sql": step.format("d")})
-    rc, out = env.migrate(db, "apply", "--to", "2", migrations=d)
+    db, d, rc, out = apply_new(env, "order", {f"000{n}-{c}.sql": step.format(c)
+                                              for n, c in ((2, "b"), (3, "c"), (4, "d"))},
+                               "--to", "2")
     expect(rc == 0 and env.scalar("SELECT MAX(id) FROM schema_migration", db) == "2",
            f"apply --to 2: exit {rc}\n{out}")
     os.unlink(os.path.join(d, "0003-c.sql"))
@@ -303,11 +308,9 @@ def check_refusals(env):
         holder.wait(timeout=30)
     notes.append("a second run at once")
     # a file marked online that could lock a table: refused before connecting
-    db = env.new_db("lint")
-    d = migrations_dir(env, "lint", {"0002-lock.sql": (
+    db, d, rc, out = apply_new(env, "lint", {"0002-lock.sql": (
         "-- online: yes\n-- step: expand\n-- an index built the locking way\n"
         "ALTER TABLE orders ADD INDEX mt_i (total);\n")})
-    rc, out = env.migrate(db, "apply", migrations=d)
     expect(rc == 2 and "0002-lock.sql: line 4: ALTER TABLE without ALGORITHM" in out,
            f"an online migration with a locking ALTER: exit {rc}\n{out}")
     expect(env.tables(db) == [], "the refused directory changed the database")
