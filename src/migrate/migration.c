@@ -44,6 +44,7 @@ static int parse_header(migration_t *m, const char *file, char *err, size_t cap)
 {
     const char *p = m->text, *end = m->text + m->len;
     int n = 0, described = 0, step = 0;
+    bool says_expand = false, says_contract = false; /* in its words */
 
     while (p < end && strncmp(p, "--", 2) == 0) {
         const char *eol = memchr(p, '\n', (size_t)(end - p));
@@ -80,14 +81,20 @@ static int parse_header(migration_t *m, const char *file, char *err, size_t cap)
                 return C_ERR;
             }
             step++;
-        } else if (strspn(line, "- ") < strlen(line))
+        } else if (strspn(line, "- ") < strlen(line)) {
             described++;
+            says_expand = says_expand || strcasestr(line, "expand step");
+            says_contract = says_contract || strcasestr(line, "contract step");
+        }
         p = eol ? eol + 1 : end;
     }
-    if (step != 1 || !described) {
+    /* Without a "-- step:" line, a description that calls it an expand step says enough;
+     * a contract step must name the schema it leaves working. */
+    if (step > 1 || !described || (step == 0 && (!says_expand || says_contract))) {
         snprintf(err, cap,
-                 "%s: the header (the comment lines at the top) needs one \"-- step:\" line and "
-                 "a line saying what the migration changes and why",
+                 "%s: the header (the comment lines at the top) needs a line saying what the "
+                 "migration changes and why, and one \"-- step: expand\" or \"-- step: contract "
+                 "NNNN\" line (an expand step may say \"Expand step\" in its description instead)",
                  file);
         return C_ERR;
     }

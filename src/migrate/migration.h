@@ -9,7 +9,8 @@
  *                                       still work on the schema after it
  *   -- step: contract NNNN              after it, only programs that need
  *                                       schema NNNN or later work
- *   -- what it changes and why (at least one line)
+ *   -- what it changes and why (at least one line; instead of the step line,
+ *      an expand step may say "Expand step" here)
  *
  * in that block of comment lines at the top, the online line first. Then SQL
  * as the mariadb client reads it (sqlsplit.h), safe to run again after a

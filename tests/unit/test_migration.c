@@ -176,6 +176,21 @@ static void the_header_is_required(void **state)
                      C_ERR);
     assert_int_equal(
         parse("0002-a.sql", "-- online: yes\n-- step: expand\nSELECT 1;", err, sizeof(err)), C_ERR);
+    /* an expand step may say so in its words; a contract step needs its line */
+    assert_int_equal(parse("0002-a.sql",
+                           "-- online: yes\n-- adds t. Expand step: nothing old uses it.\n"
+                           "CREATE TABLE t (a INT);",
+                           err, sizeof(err)),
+                     C_OK);
+    assert_int_equal(parse("0002-a.sql",
+                           "-- online: yes\n-- drops t. Contract step: 0.1 used it.\n"
+                           "DROP TABLE t;",
+                           err, sizeof(err)),
+                     C_ERR);
+    assert_int_equal(parse("0002-a.sql",
+                           "-- online: yes\n-- step: expand\n-- step: expand\n-- x\nSELECT 1;", err,
+                           sizeof(err)),
+                     C_ERR);
     /* a contract names a schema no later than itself */
     assert_int_equal(parse("0002-a.sql", "-- online: yes\n-- step: contract 0003\n-- x\nSELECT 1;",
                            err, sizeof(err)),
