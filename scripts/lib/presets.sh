@@ -11,6 +11,9 @@ STACK_PARAMS=(STACK_PORT STACK_WORKERS STACK_ADMIN_TOKEN STACK_PLATFORM_URL STAC
 	STACK_RELAY_MAX_ATTEMPTS STACK_RELAY_CONNECT_TIMEOUT_MS STACK_RELAY_TIMEOUT_MS
 	STACK_RELAY_LEASE_MS STACK_RELAY_RETRY_BASE_MS STACK_RELAY_RETRY_MAX_MS STACK_POOLS STACK_REPLICA
 	STACK_SEMI_SYNC_TIMEOUT_MS STACK_REPLICA_MAX_LAG_MS STACK_DOCS_DEV_TOKEN)
+# Which programs and SQL the stack runs (config.sh: stack_bin, stack_sql); the build tree's
+# unless set (the upgrade drill starts a stack of the previous release: upgrade.sh).
+STACK_PARAMS+=(STACK_BIN STACK_SQL)
 
 # stack_preset NAME [STACK_VAR=VALUE...]: set every STACK_* parameter of stack_up: first the
 # preset NAME, then the assignments in order (empty arguments are skipped, so that

@@ -27,6 +27,7 @@
 #include "common/util.h"
 #include "store/db.h"
 #include "store/popular.h"
+#include "store/schema.h"
 
 static int parse_date(const char *s, struct tm *tm)
 {
@@ -89,6 +90,7 @@ static const char usage[] =
 int main(int argc, char **argv)
 {
     struct popular_build b;
+    schema_guard_t guard;
     const char *as_of = NULL;
     int force = 0;
     char zone[128];
@@ -154,7 +156,11 @@ int main(int argc, char **argv)
 
     if (mysql_library_init(0, NULL, NULL) != 0 || !(db = db_new(&cfg)))
         return 1;
-    rc = db_tx(db, build_tx, &b);
+    schema_guard(db, &guard, "commerce-popular", cfg.db_name);
+    if (db_ensure(db) != C_OK && guard.refused) /* logged: the migration to apply */
+        rc = C_DOWN;
+    else
+        rc = db_tx(db, build_tx, &b);
     if (rc == C_OK) {
         printf("popular products as of %s (%s..%s, %s, UTC [%s, %s)): snapshot %lld,", b.as_of,
                b.from_day, b.to_day, cfg.time_zone, b.start_utc, b.end_utc,
@@ -163,7 +169,7 @@ int main(int argc, char **argv)
             printf(" #%d product %lld (%lld sold)", i + 1, (long long)b.product_id[i],
                    (long long)b.sold[i]);
         printf("%s\n", b.n ? "" : " no sales");
-    } else {
+    } else if (!guard.refused) {
         log_error("rebuild failed (%d); the served list is unchanged", rc);
     }
     db_free(db);
