@@ -1025,3 +1025,49 @@ void tc_load_books(const tc_load_t *l)
     assert_int_equal(tc_stock(l->pid), l->stock - sold);
     unlink(l->done);
 }
+
+/* http://host:port of COMMERCE_TEST_PLATFORM_URL (which ends in /events) */
+const char *tc_platform_base(void)
+{
+    static char base[512];
+    const char *u = getenv("COMMERCE_TEST_PLATFORM_URL");
+
+    if (!u || !*u) {
+        fprintf(stderr, "COMMERCE_TEST_PLATFORM_URL is not set (run through scripts/test)\n");
+        tc_fail();
+    }
+    const char *host = strstr(u, "://");
+    const char *slash = strchr(host ? host + 3 : u, '/');
+    snprintf(base, sizeof(base), "%.*s", slash ? (int)(slash - u) : (int)strlen(u), u);
+    return base;
+}
+
+json_object *tc_platform(const char *method, const char *path, const char *body)
+{
+    static const char *const json[] = {"Content-Type: application/json", NULL};
+    tc_resp_t *r = tc_req_at(tc_platform_base(), method, path, body, body ? json : NULL);
+
+    tc_expect_statusf(r, 200, "platform %s %s", method, path);
+    if (!r->json) {
+        fprintf(stderr, "platform %s %s: not JSON: %s\n", method, path, r->body);
+        tc_fail();
+    }
+    json_object *o = json_object_get(r->json);
+    tc_free(r);
+    return o;
+}
+
+void tc_platform_mode(const char *mode)
+{
+    char body[64];
+    snprintf(body, sizeof(body), "{\"mode\":\"%s\"}", mode);
+    json_object_put(tc_platform("POST", "/_mode", body));
+}
+
+int64_t tc_platform_state(const char *key)
+{
+    json_object *o = tc_platform("GET", "/_state", NULL);
+    int64_t n = tc_jint(o, key);
+    json_object_put(o);
+    return n;
+}

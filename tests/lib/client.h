@@ -180,6 +180,16 @@ void tc_wait_gave_up(const char *file, int line, int ms, const char *fmt, ...)
  * workers-restart, relay-start, …); its exit status, 0 when it worked. */
 int tc_stack(const char *cmd);
 
+/* The fake data platform the stack's relay delivers to (scripts/fake-platform.py),
+ * through its control API at the host of COMMERCE_TEST_PLATFORM_URL: a request that
+ * must answer 200 with JSON (the document, which the caller puts); its mode ("ok",
+ * "fail", "hang"); an integer member of GET /_state. tc_platform_base: its
+ * http://host:port. */
+const char *tc_platform_base(void);
+json_object *tc_platform(const char *method, const char *path, const char *body);
+void tc_platform_mode(const char *mode);
+int64_t tc_platform_state(const char *key);
+
 /* The response must be 201 (else the test fails, showing the body): the
  * integer member `key` of its body. Frees r. */
 int64_t tc_created_id(tc_resp_t *r, const char *key);
