@@ -63,7 +63,7 @@ rebuild_docs() {
 	log "rebuilding docs/api.html and docs/commerce.http from docs/openapi.yaml"
 	build_page "$tmp/api.html"
 	bundle_json "$tmp/rebuild.json" || die "redocly bundle failed"
-	python3 "$root/scripts/gen-http" "$tmp/rebuild.json" >"$tmp/commerce.http"
+	python3 "$root/scripts/docs/gen-http.py" "$tmp/rebuild.json" >"$tmp/commerce.http"
 	cp "$tmp/api.html" "$page.tmp" && mv -f "$page.tmp" "$page"
 	cp "$tmp/commerce.http" "$http.tmp" && mv -f "$http.tmp" "$http"
 	log "wrote docs/api.html ($(($(stat -c %s "$page") / 1024)) KiB) and docs/commerce.http"
