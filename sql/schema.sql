@@ -121,7 +121,9 @@ CREATE TABLE IF NOT EXISTS outbox (
   platform_failed TINYINT(1)  NOT NULL DEFAULT 0,
   PRIMARY KEY (id),
   UNIQUE KEY outbox_event (event_id),
-  KEY outbox_due (status, next_attempt_at)
+  KEY outbox_due (status, next_attempt_at),
+  -- an order's events, for the operator (GET /admin/orders/{orderId})
+  KEY outbox_order (order_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 -- Idempotency-Key: stored in the same transaction as the effect. `request`
@@ -250,6 +252,8 @@ BEGIN NOT ATOMIC
   -- claims carry the relay's identity; platform failures are told from refusals
   ALTER TABLE outbox ADD COLUMN IF NOT EXISTS claimed_by VARCHAR(64) NULL AFTER last_error,
     ADD COLUMN IF NOT EXISTS platform_failed TINYINT(1) NOT NULL DEFAULT 0 AFTER claimed_by;
+  -- an order's events, for the operator (sql/migrations/0201-outbox-order.sql)
+  ALTER TABLE outbox ADD INDEX IF NOT EXISTS outbox_order (order_id);
 END //
 DELIMITER ;
 
