@@ -368,6 +368,19 @@ static void administration(void)
     ADMIN("POST", "/admin/outbox/replay", "{}", 200, NULL);
     ADMIN("POST", "/admin/outbox/replay", "{\"eventId\":\"00000000-0000-4000-8000-000000000000\"}",
           404, "NOT_FOUND");
+    /* the operator's view of an order (its events), and the search */
+    int64_t oid = new_order(f.user, f.product, 1);
+    ADMIN("GET", fmt("/admin/orders/%lld", (long long)oid), NULL, 200, NULL);
+    ADMIN("GET", fmt("/admin/orders/%lld", NOWHERE), NULL, 404, "ORDER_NOT_FOUND");
+    ADMIN("GET", "/admin/orders", NULL, 200, NULL);
+    ADMIN("GET", fmt("/admin/orders?before=%lld&limit=3&status=PAID", (long long)oid), NULL, 200,
+          NULL);
+    ADMIN("GET", "/admin/orders?from=2026-01-01&to=2026-01-02T00%3A00%3A00.000Z", NULL, 200, NULL);
+    ADMIN("GET", fmt("/admin/orders?userId=%lld&status=CANCELLED", (long long)f.user), NULL, 200,
+          NULL);
+    ADMIN("GET", fmt("/admin/orders?userId=%lld", NOWHERE), NULL, 404, "USER_NOT_FOUND");
+    ADMIN("GET", "/admin/orders?from=tomorrow", NULL, 400, "INVALID_REQUEST");
+    ADMIN("GET", fmt("/admin/orders?before=%lld", NOWHERE), NULL, 400, "INVALID_REQUEST");
 }
 
 /* Every route that takes a token refuses a request without one, or with a bad one. */
