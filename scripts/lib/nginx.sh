@@ -4,6 +4,7 @@
 # State-directory files:
 #   DIR/nginx.conf            rendered from nginx/dev.conf.in (nginx_render)
 #   DIR/nginx-upstream.conf   the worker pools behind the upstream (one line per pool)
+#   DIR/commerce-console.conf nginx/commerce-console.conf with the repository's paths
 #   DIR/fastcgi_params        a link to Debian's /etc/nginx/fastcgi_params
 #   DIR/nginx.d/              more locations for the server block (bench/run adds its peers)
 #   DIR/nginx/                nginx's temp paths
@@ -46,6 +47,10 @@ nginx_render() {
 		echo "server unix:$(pool_file "$dir" 1 sock) max_fails=1 fail_timeout=5s;"
 		[[ ${STACK_POOLS:-1} == 2 ]] && echo "server unix:$(pool_file "$dir" 2 sock) max_fails=1 fail_timeout=5s;"
 	} >"$dir/nginx-upstream.conf"
+	# the operator console's locations, reading the repository's www/console/
+	sed -e "s|/usr/share/commerce/console/|$COMMERCE_ROOT/www/console/|g" \
+		-e "s|snippets/commerce-allow.conf|$COMMERCE_ROOT/nginx/commerce-allow.conf|g" \
+		"$COMMERCE_ROOT/nginx/commerce-console.conf" >"$dir/commerce-console.conf"
 	# the snippets include fastcgi_params relative to the configuration's directory
 	ln -sfn /etc/nginx/fastcgi_params "$dir/fastcgi_params"
 	if grep -n '@[A-Z_]*@' "$dir/nginx.conf.tmp" >&2; then
