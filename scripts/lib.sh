@@ -12,6 +12,7 @@
 #   presets.sh   the named parameter sets (dev, test, bench, faults)
 #   stack.sh     the stack's life: up, down, status, logs, env; the test harness's helpers
 #   browser.sh   the browser tests: Debian's chromium and puppeteer-core (tests/browser)
+#   shop.sh      the demo storefront at /shop on a development stack
 #
 # A "stack" lives entirely in one state directory DIR (each part's header lists its files):
 #   DIR/mysql/                the primary's datadir (DIR/mysql.initialized marks a complete init)
@@ -29,6 +30,8 @@
 #                             nginx-access.log, relay.log, platform.log, platform-events.jsonl
 #   DIR/nginx/, DIR/nginx.d/  nginx's temp paths; more locations for its server block
 #   DIR/nginx.conf            rendered from nginx/dev.conf.in
+#   DIR/commerce-console.conf the operator console's locations (nginx/commerce-console.conf)
+#   DIR/nginx.d/shop.conf     the demo storefront and its session, 0600 (shop.sh)
 #   DIR/commerce.conf         the workers' configuration (COMMERCE_CONFIG of commerce-fcgi)
 #   DIR/relay.conf, DIR/popular.conf   commerce-relay's and commerce-popular's
 #   DIR/secrets/              0700: the database passwords, the admin token, the HS256 token
@@ -74,3 +77,5 @@ source "$COMMERCE_ROOT/scripts/lib/presets.sh"
 source "$COMMERCE_ROOT/scripts/lib/stack.sh"
 # shellcheck source=scripts/lib/browser.sh
 source "$COMMERCE_ROOT/scripts/lib/browser.sh"
+# shellcheck source=scripts/lib/shop.sh
+source "$COMMERCE_ROOT/scripts/lib/shop.sh"
