@@ -30,7 +30,8 @@ nginx_user() {
 	if getent group nogroup >/dev/null 2>&1; then echo "nobody nogroup"; else echo nobody; fi
 }
 
-# nginx_render DIR PORT RATE BURST: render nginx/dev.conf.in into DIR/nginx.conf.
+# nginx_render DIR PORT RATE BURST: render nginx/dev.conf.in into DIR/nginx.conf. The limit per
+# access token is STACK_TOKEN_RATE and STACK_TOKEN_BURST (default: RATE and BURST).
 nginx_render() {
 	local dir=$1 port=$2 rate=$3 burst=$4 user
 	user=$(nginx_user "$dir")
@@ -39,6 +40,8 @@ nginx_render() {
 		-e "s|@PORT@|$port|g" \
 		-e "s|@RATE@|$rate|g" \
 		-e "s|@BURST@|$burst|g" \
+		-e "s|@TOKEN_RATE@|${STACK_TOKEN_RATE:-$rate}|g" \
+		-e "s|@TOKEN_BURST@|${STACK_TOKEN_BURST:-$burst}|g" \
 		-e "s|@USER@|$user|g" \
 		-e "s|@ROOT@|$COMMERCE_ROOT|g" \
 		"$COMMERCE_ROOT/nginx/dev.conf.in" >"$dir/nginx.conf.tmp"

@@ -272,6 +272,14 @@ static void replica_sync(void)
         mysql_free_result(res);
 }
 
+/* "host!ADDRESS" for CURLOPT_INTERFACE, "" for the default (tc_source_address). */
+static char source_address[64];
+
+void tc_source_address(const char *ip)
+{
+    snprintf(source_address, sizeof(source_address), "%s%s", ip ? "host!" : "", ip ? ip : "");
+}
+
 tc_resp_t *tc_req_at(const char *base, const char *method, const char *path, const char *body,
                      const char *const *headers)
 {
@@ -306,6 +314,8 @@ tc_resp_t *tc_req_at(const char *base, const char *method, const char *path, con
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_data);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &hb);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
+    if (source_address[0])
+        curl_easy_setopt(curl, CURLOPT_INTERFACE, source_address);
     if (strcmp(method, "HEAD") == 0)
         curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
     hl = curl_slist_append(hl, "Expect:"); /* no 100-continue round trip */

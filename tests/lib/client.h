@@ -54,6 +54,10 @@ char *tc_key_pem(const char *name);
  * replica's own behaviour). */
 void tc_replica_sync_reads(int on);
 
+/* The local address requests of this process are sent from (a loopback one such as
+ * "127.0.0.2" reaches the stack as another client address); NULL: the default. */
+void tc_source_address(const char *ip);
+
 /* JSON conveniences: Content-Type: application/json is added. */
 tc_resp_t *tc_get(const char *path);
 tc_resp_t *tc_post(const char *path, const char *json);
