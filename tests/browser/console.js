@@ -10,7 +10,7 @@
 // (scripts/test runs it with browser_test; the screenshot defaults to the stack's log dir.)
 'use strict';
 const path = require('path');
-const { launch, open, check, main } = require('./browser');
+const { withPage, check, main } = require('./browser');
 const stack = require('./stack');
 
 main(async () => {
@@ -38,10 +38,7 @@ main(async () => {
     throw e;
   }
 
-  const browser = await launch();
-  let page;
-  try {
-    page = await open(browser);
+  await withPage(shot, async (page) => {
     const urls = [];
     page.on('request', (r) => urls.push(r.url()));
     const resp = await page.goto(`${base}/admin/console`, { waitUntil: 'networkidle0' });
@@ -96,21 +93,12 @@ main(async () => {
     check(await page.$eval('#legend-orders', (l) => l.textContent.includes('paid')), 'the orders chart names the paid outcome');
     check(await page.$eval('#legend-rps', (l) => l.textContent.includes('orders_create')), 'the requests chart shows POST /orders');
 
-    await page.screenshot({ path: shot, fullPage: true });
-    console.log(`screenshot: ${shot}`);
+    await page.shoot();
 
     // the token stays out of every URL; forgetting it clears the storage
     check(urls.every((u) => !u.includes(adminToken)), 'the admin token never appears in a URL');
     await page.click('#token-forget');
     check(await page.evaluate(() => sessionStorage.getItem('commerce.console.adminToken')) === null,
       'forget clears sessionStorage');
-    check(page.problems().length === 0, `no console errors or failed requests: ${page.problems().join('; ')}`);
-  } catch (e) {
-    if (page) await page.screenshot({ path: shot.replace(/\.png$/, '-failed.png'), fullPage: true });
-    if (page) console.error(`problems on the page: ${page.problems().join('; ') || 'none'}`);
-    throw e;
-  } finally {
-    await browser.close();
-    await stack.platformMode('ok');
-  }
+  }, () => stack.platformMode('ok'));
 });

@@ -10,7 +10,7 @@
 'use strict';
 const path = require('path');
 const { execFileSync } = require('child_process');
-const { launch, open, check, main } = require('./browser');
+const { withPage, check, main } = require('./browser');
 const stack = require('./stack');
 
 const root = path.resolve(__dirname, '../..');
@@ -35,10 +35,7 @@ main(async () => {
   const teeStock = (await stack.admin('GET', `/products/${tee}`)).doc.stock;
   shop('on', uid, couponId);
 
-  const browser = await launch();
-  let page;
-  try {
-    page = await open(browser);
+  await withPage(shot, async (page) => {
     // (the test's products are the newest of a long catalogue: the page starts the list after
     // the one before them, as /shop?after=N does)
     const resp = await page.goto(`${base}/shop?after=${mug - 1}`, { waitUntil: 'networkidle0' });
@@ -94,15 +91,5 @@ main(async () => {
     await page.waitForFunction(() => document.getElementById('balance').textContent.startsWith('10,000'));
     check(await page.$(`#products li[data-product-id="${mug}"]`), 'the other product shows too');
 
-    await page.screenshot({ path: shot, fullPage: true });
-    console.log(`screenshot: ${shot}`);
-    check(page.problems().length === 0, `no console errors or failed requests: ${page.problems().join('; ')}`);
-  } catch (e) {
-    if (page) await page.screenshot({ path: shot.replace(/\.png$/, '-failed.png'), fullPage: true });
-    if (page) console.error(`problems on the page: ${page.problems().join('; ') || 'none'}`);
-    throw e;
-  } finally {
-    await browser.close();
-    shop('off');
-  }
+  }, () => shop('off'));
 });

@@ -23,12 +23,31 @@
 #define CHILDREN 10
 #define EACH 30 /* requests per child: a flood of 300 */
 
+/* The site's numbers, from the environment (group setup). */
+static struct {
+    int64_t addr_rate, addr_burst, token_rate, token_burst;
+} site;
+
 static int64_t limit(const char *name)
 {
     const char *v = getenv(name);
-    if (!v || atoll(v) < 1)
-        fail_msg("%s is not set (run through scripts/check-ratelimit)", name);
+    if (!v || atoll(v) < 1) {
+        fprintf(stderr, "%s is not set (run through scripts/check-ratelimit)\n", name);
+        return -1;
+    }
     return atoll(v);
+}
+
+static int read_site(void **state)
+{
+    (void)state;
+    site.addr_rate = limit("COMMERCE_LIMIT_ADDR_RATE");
+    site.addr_burst = limit("COMMERCE_LIMIT_ADDR_BURST");
+    site.token_rate = limit("COMMERCE_LIMIT_TOKEN_RATE");
+    site.token_burst = limit("COMMERCE_LIMIT_TOKEN_BURST");
+    return site.addr_rate > 0 && site.addr_burst > 0 && site.token_rate > 0 && site.token_burst > 0
+               ? 0
+               : -1;
 }
 
 /* What a flood's children do: `each` GETs of path with the user's token, from an address. */
@@ -109,28 +128,25 @@ static int one_child_gets(const char *address, int64_t uid, const char *path, in
 
 static void a_flooding_user_does_not_starve_another_from_the_same_address(void **state)
 {
-    int64_t token_rate = limit("COMMERCE_LIMIT_TOKEN_RATE");
-    int64_t token_burst = limit("COMMERCE_LIMIT_TOKEN_BURST");
-    int64_t addr_burst = limit("COMMERCE_LIMIT_ADDR_BURST");
     struct flood f = {0};
     double secs;
     (void)state;
 
     /* the flood is bigger than the address's own burst: without a limit per token, user A
      * would take all the address allows and leave user B nothing */
-    assert_true(CHILDREN * EACH > addr_burst + 1);
+    assert_true(CHILDREN * EACH > site.addr_burst + 1);
     int64_t a = tc_new_user(), b = tc_new_user();
     f.uid = a;
     snprintf(f.path, sizeof(f.path), "/users/%lld/points", (long long)a);
     for (int i = 0; i < CHILDREN; i++)
         f.addresses[i] = "127.0.0.2";
     int ok = run_flood(&f, &secs);
-    assert_limited(ok, secs, token_rate, token_burst, "user A from 127.0.0.2");
+    assert_limited(ok, secs, site.token_rate, site.token_burst, "user A from 127.0.0.2");
 
     /* user B, from the same address right after: every request answered */
     char path[128];
     snprintf(path, sizeof(path), "/users/%lld/points", (long long)b);
-    int n = (int)(token_burst < 20 ? token_burst : 20);
+    int n = (int)(site.token_burst < 20 ? site.token_burst : 20);
     assert_int_equal(one_child_gets("127.0.0.2", b, path, n), n);
 }
 
@@ -139,21 +155,18 @@ static void a_user_is_limited_across_addresses(void **state)
     static const char *const addresses[CHILDREN] = {
         "127.0.0.11", "127.0.0.12", "127.0.0.13", "127.0.0.14", "127.0.0.15",
         "127.0.0.16", "127.0.0.17", "127.0.0.18", "127.0.0.19", "127.0.0.20"};
-    int64_t token_rate = limit("COMMERCE_LIMIT_TOKEN_RATE");
-    int64_t token_burst = limit("COMMERCE_LIMIT_TOKEN_BURST");
-    int64_t addr_burst = limit("COMMERCE_LIMIT_ADDR_BURST");
     struct flood f = {0};
     double secs;
     (void)state;
 
     /* no address sends more than its own burst: only the limit per token can refuse */
-    assert_true(EACH <= addr_burst + 1);
+    assert_true(EACH <= site.addr_burst + 1);
     int64_t c = tc_new_user(), d = tc_new_user();
     f.uid = c;
     snprintf(f.path, sizeof(f.path), "/users/%lld/points", (long long)c);
     memcpy(f.addresses, addresses, sizeof(addresses));
     int ok = run_flood(&f, &secs);
-    assert_limited(ok, secs, token_rate, token_burst, "user C from 10 addresses");
+    assert_limited(ok, secs, site.token_rate, site.token_burst, "user C from 10 addresses");
 
     /* the addresses themselves are not limited: another user from one of them is answered */
     char path[128];
@@ -164,8 +177,6 @@ static void a_user_is_limited_across_addresses(void **state)
 /* The limit per address still holds for requests without a token (a public route). */
 static void the_address_limit_still_holds(void **state)
 {
-    int64_t addr_rate = limit("COMMERCE_LIMIT_ADDR_RATE");
-    int64_t addr_burst = limit("COMMERCE_LIMIT_ADDR_BURST");
     struct flood f = {0};
     double secs;
     (void)state;
@@ -177,7 +188,7 @@ static void the_address_limit_still_holds(void **state)
     tc_replica_sync_reads(0); /* a catalog read, sent as it is */
     int ok = run_flood(&f, &secs);
     tc_replica_sync_reads(1);
-    assert_limited(ok, secs, addr_rate, addr_burst, "no token from 127.0.0.3");
+    assert_limited(ok, secs, site.addr_rate, site.addr_burst, "no token from 127.0.0.3");
 }
 
 int main(void)
@@ -187,5 +198,5 @@ int main(void)
         cmocka_unit_test(a_user_is_limited_across_addresses),
         cmocka_unit_test(the_address_limit_still_holds),
     };
-    return cmocka_run_group_tests_name("limits/user_limits", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("limits/user_limits", tests, read_site, NULL);
 }

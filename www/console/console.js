@@ -6,6 +6,7 @@
 (function () {
   const M = window.CommerceMetrics;
   const Chart = window.CommerceChart;
+  const { node, clear, badge, button, won, send } = window.Page;
   const $ = (id) => document.getElementById(id);
   const TOKEN_KEY = 'commerce.console.adminToken';
   const METRICS_MS = 5000; // a scrape
@@ -26,37 +27,12 @@
 
   // ---------------------------------------------------------------- helpers
 
+  // One API call; the admin token goes with /admin/… only.
   async function call(method, path, body) {
-    const headers = { Accept: 'application/json' };
-    if (token && path.startsWith('/admin/')) headers.Authorization = 'Bearer ' + token;
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    const r = await fetch(path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      cache: 'no-store',
-      credentials: 'omit',
-      referrerPolicy: 'no-referrer',
-    });
-    let doc = null;
-    try {
-      doc = await r.json();
-    } catch (e) {
-      doc = null;
-    }
-    if (r.status === 401 && path.startsWith('/admin/')) refused();
-    return { status: r.status, doc };
-  }
-
-  function node(tag, text, cls) {
-    const e = document.createElement(tag);
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    if (cls) e.className = cls;
-    return e;
-  }
-
-  function clear(e) {
-    while (e.firstChild) e.removeChild(e.firstChild);
+    const admin = path.startsWith('/admin/');
+    const r = await send(method, path, body, token && admin ? { Authorization: 'Bearer ' + token } : {});
+    if (r.status === 401 && admin) refused();
+    return r;
   }
 
   // "2026-11-21T10:00:00.123Z" -> "2026-11-21 10:00:00" (the page says its times are UTC)
@@ -73,16 +49,6 @@
     return Math.round(seconds / 86400) + ' days';
   }
 
-  function won(n) {
-    return n === null || n === undefined ? '–' : n.toLocaleString('en-US') + ' ₩';
-  }
-
-  function badge(state) {
-    const b = node('span', state, 'badge');
-    b.dataset.state = state;
-    return b;
-  }
-
   // A table row; a cell is a node, text, or {t: time} (kept on one line, the full time as its title).
   function row(cells) {
     const tr = document.createElement('tr');
@@ -97,13 +63,6 @@
       tr.appendChild(td);
     }
     return tr;
-  }
-
-  function button(label, onClick, cls) {
-    const b = node('button', label, cls);
-    b.type = 'button';
-    b.addEventListener('click', onClick);
-    return b;
   }
 
   function orderLink(id) {

@@ -6,6 +6,7 @@
 'use strict';
 (function () {
   const $ = (id) => document.getElementById(id);
+  const { node, clear, badge, button, won, send } = window.Page;
   const CALLS_SHOWN = 12;
   let session = null; // {userId, couponId, token}
   let couponDoc = null; // GET /coupons/{id}
@@ -14,21 +15,6 @@
   let productsNext = null;
 
   // ---------------------------------------------------------------- helpers
-
-  function node(tag, text, cls) {
-    const e = document.createElement(tag);
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    if (cls) e.className = cls;
-    return e;
-  }
-
-  function clear(e) {
-    while (e.firstChild) e.removeChild(e.firstChild);
-  }
-
-  function won(n) {
-    return (n || 0).toLocaleString('en-US') + ' ₩';
-  }
 
   function when(iso) {
     return iso ? iso.replace('T', ' ').replace(/:\d\d\.\d+Z$/, '') : '–';
@@ -50,27 +36,13 @@
   // One API call with the session's token; logged in "API calls". A problem+json answer is shown
   // as it is meant to be read: its detail.
   async function api(method, path, body, key) {
-    const headers = { Accept: 'application/json', Authorization: 'Bearer ' + session.token };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const headers = { Authorization: 'Bearer ' + session.token };
     if (key) headers['Idempotency-Key'] = key;
     const started = performance.now();
-    const r = await fetch(path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      cache: 'no-store',
-      credentials: 'omit',
-    });
-    const text = await r.text();
-    let doc = null;
-    try {
-      doc = text ? JSON.parse(text) : null;
-    } catch (e) {
-      doc = null;
-    }
-    logCall(method, path, r.status, performance.now() - started, doc);
-    if (r.status >= 400) flash(doc && doc.detail ? `${doc.code}: ${doc.detail}` : `${method} ${path}: ${r.status}`, 'bad');
-    return { status: r.status, doc };
+    const r = await send(method, path, body, headers);
+    logCall(method, path, r.status, performance.now() - started, r.doc);
+    if (r.status >= 400) flash(r.doc && r.doc.detail ? `${r.doc.code}: ${r.doc.detail}` : `${method} ${path}: ${r.status}`, 'bad');
+    return r;
   }
 
   function logCall(method, path, status, ms, doc) {
@@ -96,19 +68,6 @@
     if (doc.balance !== undefined) return `balance ${won(doc.balance)}`;
     if (doc.couponId) return `coupon ${doc.couponId}${doc.status ? ' ' + doc.status : ''}`;
     return '';
-  }
-
-  function button(label, cls, onClick) {
-    const b = node('button', label, cls);
-    b.type = 'button';
-    b.addEventListener('click', onClick);
-    return b;
-  }
-
-  function badge(status) {
-    const b = node('span', status, 'badge');
-    b.dataset.state = status;
-    return b;
   }
 
   // ---------------------------------------------------------------- the session
@@ -173,7 +132,7 @@
     qty.className = 'qty';
     qty.setAttribute('aria-label', `quantity of ${p.name}`);
     row.appendChild(qty);
-    const add = button('Add to cart', 'add', () => addToCart(p.id, Number(qty.value)));
+    const add = button('Add to cart', () => addToCart(p.id, Number(qty.value)), 'add');
     add.disabled = p.stock === 0;
     row.appendChild(add);
     li.appendChild(row);
@@ -219,10 +178,10 @@
       });
       li.appendChild(qty);
       li.appendChild(node('span', won(it.amount), 'amount'));
-      li.appendChild(button('×', 'remove', async () => {
+      li.appendChild(button('×', async () => {
         const r = await api('DELETE', `/users/${session.userId}/cart/items/${it.productId}`);
         if (r.status === 204) cart();
-      }));
+      }, 'remove'));
       list.appendChild(li);
     }
     $('cart-empty').hidden = doc.items.length > 0;
@@ -313,11 +272,11 @@
       const money = o.discount ? `${won(o.total)} (${won(o.subtotal)} − ${won(o.discount)} coupon)` : won(o.total);
       foot.appendChild(node('span', money, 'order-total'));
       if (o.status === 'PAID') {
-        foot.appendChild(button('Cancel', 'cancel secondary', async () => {
+        foot.appendChild(button('Cancel', async () => {
           const c = await api('POST', `/orders/${o.orderId}/cancel`);
           if (c.status === 200) flash(`Order ${o.orderId} cancelled: ${won(o.total)} back on the balance.`, 'ok');
           await refresh();
-        }));
+        }, 'cancel secondary'));
       } else if (o.cancelledAt) {
         foot.appendChild(node('span', `cancelled ${when(o.cancelledAt)} UTC`, 'order-time'));
       }
