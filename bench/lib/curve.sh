@@ -38,12 +38,7 @@ run_curve() {
 	echo "   the service (${STACK_WORKERS} workers), the PHP peer (PHP-FPM $php_children children),"
 	echo "   the floor (rawdb_min) and the service's own transaction (bench_rawdb); wrk with"
 	echo "   2 threads (1 at c=1); $o_users users; the relay is stopped meanwhile"
-	peers_up
-	relay_stop "$dir"
-	load_data "$o_users"
-	peer_db_reset
-	BENCH_USERS=$o_users wrk_warm bench/order.lua
-	PEER_WRK=$peers/wrk/php_order.lua wrk_warm bench/peer.lua
+	orders_setup
 	printf '# c svc_per_s svc_p99_ms php_per_s php_p99_ms floor_per_s own_per_s own_p99_ms\n' \
 		>"$dir/curve.dat"
 	for c in "${cs[@]}"; do
@@ -66,8 +61,9 @@ run_curve() {
 	mkdir -p "$out"
 	cp "$dir/curve.dat" "$out/orders-curve.dat"
 	title="bench/run orders --curve, $(date -u +%F), $(nproc) cores${BENCH_LABEL:+, $BENCH_LABEL}"
-	gnuplot -e "data='$out/orders-curve.dat'; dir='$out'; label='$title'" "$BENCH_DIR/curve.gp" ||
-		die "gnuplot failed"
+	# gnuplot's single-quoted strings write a quote twice
+	gnuplot -e "data='${out//\'/\'\'}/orders-curve.dat'; dir='${out//\'/\'\'}'; label='${title//\'/\'\'}'" \
+		"$BENCH_DIR/curve.gp" || die "gnuplot failed"
 	echo
 	echo "plots: $out/orders-throughput.svg $out/orders-p99.svg (data: $out/orders-curve.dat)"
 	load_data
