@@ -50,11 +50,16 @@
     const py = (v) => H - PAD.bottom - (v / top) * (H - PAD.top - PAD.bottom);
 
     const axes = el('g', { class: 'axes' }, svg);
-    for (let i = 0; i <= 4; i++) {
-      const v = (top * i) / 4;
+    // round steps: a top of 5 in fifths, of 1 or 2 in quarters (0.25, 0.5, 2.5 … as written)
+    const lead = Math.round(top / 10 ** Math.floor(Math.log10(top)));
+    const steps = lead === 5 ? 5 : 4;
+    const ystep = top / steps;
+    const places = [0, 1, 2].find((d) => Math.abs(Math.round(ystep * 10 ** d) - ystep * 10 ** d) < 1e-9) ?? 3;
+    for (let i = 0; i <= steps; i++) {
+      const v = ystep * i;
       el('line', { x1: PAD.left, x2: W - PAD.right, y1: py(v), y2: py(v), class: i ? 'gridline' : 'baseline' }, axes);
       const t = el('text', { x: PAD.left - 6, y: py(v) + 4, 'text-anchor': 'end', class: 'tick' }, axes);
-      t.textContent = fmt(v, v < 10 && top <= 2 ? 2 : digits);
+      t.textContent = fmt(v, places);
     }
     // time ticks back from now, at most 6 of them
     const step = [10, 15, 30, 60, 120].map((x) => x * 1000).find((x) => opts.span / x <= 6) || 300000;

@@ -114,7 +114,11 @@
   function productTile(p) {
     const li = node('li', null, 'product');
     li.dataset.productId = p.id;
-    const initials = p.name.split(/\s+/).slice(0, 2).map((w) => w.slice(0, 1)).join('').toUpperCase();
+    // a tile's letters: "Product 10" -> P10, "Browser mug" -> BM
+    const words = p.name.trim().split(/\s+/);
+    const last = words[words.length - 1];
+    const initials = (/^\d{1,3}$/.test(last) && words.length > 1 ? words[0].slice(0, 1) + last
+      : words.slice(0, 2).map((w) => w.slice(0, 1)).join('')).toUpperCase();
     const art = node('div', initials, `art hue-${p.id % 8}`);
     art.setAttribute('aria-hidden', 'true');
     li.appendChild(art);
