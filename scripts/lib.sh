@@ -31,6 +31,7 @@
 #   DIR/nginx/, DIR/nginx.d/  nginx's temp paths; more locations for its server block
 #   DIR/nginx.conf            rendered from nginx/dev.conf.in
 #   DIR/commerce-console.conf the operator console's locations (nginx/commerce-console.conf)
+#   DIR/www/console/, DIR/www/shop/   copies of the pages nginx serves (nginx.sh, shop.sh)
 #   DIR/nginx.d/shop.conf     the demo storefront and its session, 0600 (shop.sh)
 #   DIR/commerce.conf         the workers' configuration (COMMERCE_CONFIG of commerce-fcgi)
 #   DIR/relay.conf, DIR/popular.conf   commerce-relay's and commerce-popular's

@@ -6,6 +6,8 @@
 # State-directory files:
 #   DIR/nginx.d/shop.conf     nginx/shop.conf.in rendered with the session, mode 0600 (it holds
 #                             the token; only nginx's master reads it)
+#   DIR/www/shop/             a copy of the page's files (www/shop/ and www/console/page.js):
+#                             nginx's workers read the state directory, never the repository
 
 # shop_on DIR USER COUPON: serve the storefront acting as USER, whose access token comes on
 # stdin (never in argv), offering coupon COUPON; reload nginx and wait until it serves them.
@@ -16,8 +18,12 @@ shop_on() {
 	[[ $token =~ ^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$ ]] ||
 		die "shop_on: no access token on stdin"
 	session="{\"userId\":$user,\"couponId\":$coupon,\"token\":\"$token\"}"
+	rm -rf "$dir/www/shop"
+	mkdir -p "$dir/www/shop"
+	chmod 755 "$dir/www" "$dir/www/shop"
+	install -m 644 "$COMMERCE_ROOT"/www/shop/* "$COMMERCE_ROOT/www/console/page.js" "$dir/www/shop/"
 	tpl=$(<"$COMMERCE_ROOT/nginx/shop.conf.in")
-	tpl=${tpl//@ROOT@/$COMMERCE_ROOT}
+	tpl=${tpl//@WWW@/$dir/www/shop}
 	(umask 077 && printf '%s\n' "${tpl//@SESSION@/$session}" >"$dir/nginx.d/shop.conf.tmp")
 	mv -f "$dir/nginx.d/shop.conf.tmp" "$dir/nginx.d/shop.conf"
 	shop_reload "$dir" "\"userId\":$user,"
@@ -28,6 +34,7 @@ shop_on() {
 shop_off() {
 	local dir=$1
 	rm -f "$dir/nginx.d/shop.conf"
+	rm -rf "$dir/www/shop"
 	shop_reload "$dir" ""
 }
 
