@@ -391,6 +391,7 @@ int orders_cancel(db_t *db, struct order_cancel *c)
     db_end(st);
     if (rc < 0)
         return rc;
+    c->owner = rc == DB_END ? 0 : user_id;
     if (rc == DB_END || (c->user_id && user_id != c->user_id)) {
         c->outcome = ORDER_NOT_FOUND;
         return DB_REFUSED;

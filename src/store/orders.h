@@ -77,6 +77,7 @@ struct order_cancel {
     int64_t order_id;           /* in */
     int64_t user_id;            /* in: the order must be this user's (0: anyone's) */
     enum order_outcome outcome; /* out */
+    int64_t owner;              /* out: the order's user (0: no such order) */
     order_t *order;             /* out: the order after the cancel */
     db_time_t at;               /* out: the cancel's time */
     char event_id[37];          /* out: its ORDER_CANCELLED event (the caller stores it) */

@@ -566,6 +566,20 @@ void tc_wait_gave_up(const char *file, int line, int ms, const char *fmt, ...)
     abort(); /* tc_fail does not return */
 }
 
+int tc_worker_log_has(const char *s)
+{
+    char path[512], line[4096];
+    int found = 0;
+    snprintf(path, sizeof(path), "%s/log/worker.log", env_or("COMMERCE_TEST_STATE_DIR", "."));
+    FILE *f = fopen(path, "r");
+    if (!f)
+        fail_msg("cannot read %s", path);
+    while (!found && fgets(line, sizeof(line), f))
+        found = strstr(line, s) != NULL;
+    fclose(f);
+    return found;
+}
+
 int tc_stack(const char *cmd)
 {
     char line[2048];

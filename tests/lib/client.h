@@ -180,6 +180,9 @@ void tc_wait_gave_up(const char *file, int line, int ms, const char *fmt, ...)
         }                                                                                          \
     } while (0)
 
+/* Whether the workers' log (STATE_DIR/log/worker.log) has a line containing s. */
+int tc_worker_log_has(const char *s);
+
 /* Run `scripts/stack STATE_DIR cmd` on the test's own stack (db-stop,
  * workers-restart, relay-start, …); its exit status, 0 when it worked. */
 int tc_stack(const char *cmd);
