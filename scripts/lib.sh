@@ -13,6 +13,7 @@
 #   stack.sh     the stack's life: up, down, status, logs, env; the test harness's helpers
 #   browser.sh   the browser tests: Debian's chromium and puppeteer-core (tests/browser)
 #   upgrade.sh   the upgrade drill's releases: a previous one built from history, installed
+#   shop.sh      the demo storefront at /shop on a development stack
 #
 # A "stack" lives entirely in one state directory DIR (each part's header lists its files):
 #   DIR/mysql/                the primary's datadir (DIR/mysql.initialized marks a complete init)
@@ -32,6 +33,9 @@
 #   DIR/docs/                 the docs nginx serves (/docs, /openapi.yaml): copies, never the
 #                             repository, which may be private (the dev preset's page has a token)
 #   DIR/nginx.conf            rendered from nginx/dev.conf.in
+#   DIR/commerce-console.conf the operator console's locations (nginx/commerce-console.conf)
+#   DIR/www/console/, DIR/www/shop/   copies of the pages nginx serves (nginx.sh, shop.sh)
+#   DIR/nginx.d/shop.conf     the demo storefront and its session, 0600 (shop.sh)
 #   DIR/commerce.conf         the workers' configuration (COMMERCE_CONFIG of commerce-fcgi)
 #   DIR/relay.conf, DIR/popular.conf   commerce-relay's and commerce-popular's
 #   DIR/secrets/              0700: the database passwords, the admin token, the HS256 token
@@ -81,3 +85,5 @@ source "$COMMERCE_ROOT/scripts/lib/stack.sh"
 source "$COMMERCE_ROOT/scripts/lib/browser.sh"
 # shellcheck source=scripts/lib/upgrade.sh
 source "$COMMERCE_ROOT/scripts/lib/upgrade.sh"
+# shellcheck source=scripts/lib/shop.sh
+source "$COMMERCE_ROOT/scripts/lib/shop.sh"

@@ -112,7 +112,8 @@ CREATE TABLE `outbox` (
   `platform_failed` tinyint(1) NOT NULL DEFAULT 0,
   PRIMARY KEY (`id`),
   UNIQUE KEY `outbox_event` (`event_id`),
-  KEY `outbox_due` (`status`,`next_attempt_at`)
+  KEY `outbox_due` (`status`,`next_attempt_at`),
+  KEY `outbox_order` (`order_id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 -- table point

@@ -51,7 +51,7 @@ scratch_site() {
 	cp "$page" "$spec" "$scratch_nginx/doc/"
 	chmod 644 "$scratch_nginx"/doc/*
 	ln -s /etc/nginx/fastcgi_params /etc/nginx/mime.types "$scratch_nginx/"
-	cp "$root"/nginx/commerce-{allow,fastcgi}.conf "$scratch_nginx/snippets/"
+	cp "$root"/nginx/commerce-{allow,fastcgi,console}.conf "$scratch_nginx/snippets/"
 	sed "s|/usr/share/commerce/docs/|$scratch_nginx/doc/|g" "$root/nginx/commerce-docs.conf" \
 		>"$scratch_nginx/snippets/commerce-docs.conf"
 	port=$(free_port)

@@ -4,6 +4,8 @@
 # State-directory files:
 #   DIR/nginx.conf            rendered from nginx/dev.conf.in (nginx_render)
 #   DIR/nginx-upstream.conf   the worker pools behind the upstream (one line per pool)
+#   DIR/commerce-console.conf nginx/commerce-console.conf, reading DIR/www/console/
+#   DIR/www/console/          a copy of the operator console's files (www_install)
 #   DIR/fastcgi_params        a link to Debian's /etc/nginx/fastcgi_params
 #   DIR/nginx.d/              more locations for the server block (bench/run adds its peers)
 #   DIR/docs/                 what /docs and /openapi.yaml serve: copies of docs/api.html and
@@ -65,8 +67,22 @@ docs_install() {
 	mv -f "$dir/docs/api.html.tmp" "$dir/docs/api.html"
 }
 
+# www_install DIR: DIR/www/console/, a copy of the operator console's files (www/console/) for
+# the rendered nginx/commerce-console.conf to serve. nginx's workers read the state directory,
+# never the repository, which may sit in a directory only its owner can read.
+www_install() {
+	local dir=$1
+	rm -rf "$dir/www/console.new"
+	mkdir -p "$dir/www/console.new"
+	chmod 755 "$dir/www" "$dir/www/console.new"
+	install -m 644 "$COMMERCE_ROOT"/www/console/* "$dir/www/console.new/"
+	rm -rf "$dir/www/console"
+	mv "$dir/www/console.new" "$dir/www/console"
+}
+
 # nginx_render DIR PORT RATE BURST: render nginx/dev.conf.in into DIR/nginx.conf, and put the
-# docs it serves into DIR/docs/ (docs_install).
+# docs it serves into DIR/docs/ (docs_install). The limit per access token is STACK_TOKEN_RATE and
+# STACK_TOKEN_BURST (default: RATE and BURST).
 nginx_render() {
 	local dir=$1 port=$2 rate=$3 burst=$4 user
 	user=$(nginx_user "$dir")
@@ -76,6 +92,8 @@ nginx_render() {
 		-e "s|@PORT@|$port|g" \
 		-e "s|@RATE@|$rate|g" \
 		-e "s|@BURST@|$burst|g" \
+		-e "s|@TOKEN_RATE@|${STACK_TOKEN_RATE:-$rate}|g" \
+		-e "s|@TOKEN_BURST@|${STACK_TOKEN_BURST:-$burst}|g" \
 		-e "s|@USER@|$user|g" \
 		-e "s|@ROOT@|$COMMERCE_ROOT|g" \
 		"$COMMERCE_ROOT/nginx/dev.conf.in" >"$dir/nginx.conf.tmp"
@@ -84,6 +102,11 @@ nginx_render() {
 		echo "server unix:$(pool_file "$dir" 1 sock) max_fails=1 fail_timeout=5s;"
 		[[ ${STACK_POOLS:-1} == 2 ]] && echo "server unix:$(pool_file "$dir" 2 sock) max_fails=1 fail_timeout=5s;"
 	} >"$dir/nginx-upstream.conf"
+	# the operator console's locations, reading a copy of www/console/
+	www_install "$dir"
+	sed -e "s|/usr/share/commerce/console/|$dir/www/console/|g" \
+		-e "s|snippets/commerce-allow.conf|$COMMERCE_ROOT/nginx/commerce-allow.conf|g" \
+		"$COMMERCE_ROOT/nginx/commerce-console.conf" >"$dir/commerce-console.conf"
 	# the snippets include fastcgi_params relative to the configuration's directory
 	ln -sfn /etc/nginx/fastcgi_params "$dir/fastcgi_params"
 	if grep -n '@[A-Z_]*@' "$dir/nginx.conf.tmp" >&2; then

@@ -273,3 +273,7 @@ int orders_cancel_h(req_t *r)
     metrics_cancel();
     return resp_json(r, 200, render(c.order));
 }
+
+json_object *orders_render(const order_t *o) { return render(o); }
+
+int orders_not_found(req_t *r, int64_t id) { return no_order(r, id); }

@@ -17,7 +17,7 @@
 
 #include "store/db.h"
 
-#define SCHEMA_NEEDS "0001-baseline"
+#define SCHEMA_NEEDS "0002-outbox-order"
 
 /* The table commerce-migrate keeps its record in. */
 #define SCHEMA_TABLE "schema_migration"

@@ -29,6 +29,7 @@ Prints one line per check and exits 1 when any failed. Python 3 standard library
 
 import argparse
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -41,6 +42,16 @@ sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import schema  # noqa: E402  (scripts/schema.py: the canonical SHOW CREATE text)
 MIGRATIONS = os.path.join(ROOT, "sql", "migrations")
 PREFIX = "commerce_mt_"
+# The last migration's number (the test's own files come after it), and the one this build's
+# programs need (src/store/schema.h).
+LAST = max(int(f[:4]) for f in os.listdir(MIGRATIONS) if f[:4].isdigit() and f.endswith(".sql"))
+with open(os.path.join(ROOT, "src", "store", "schema.h")) as _h:
+    NEEDS = re.search(r'#define SCHEMA_NEEDS "([^"]+)"', _h.read()).group(1)
+
+
+def later(k):
+    """The number of the test's k-th own migration (1, 2, …: after the real ones), 4 digits."""
+    return "%04d" % (LAST + k)
 
 
 class Failed(Exception):
@@ -225,12 +236,18 @@ def check_recognises_010(env, fresh_db):
     rc, out = env.migrate(db, "status")
     expect(rc == 4 and "recognised" in out, f"status of a 0.1.0 database: exit {rc}\n{out}")
     for _ in range(2):
-        rc, out = env.migrate(db, "apply")
-        expect(rc == 0, f"apply on a 0.1.0 database: exit {rc}\n{out}")
+        rc, out = env.migrate(db, "apply", "--to", "1")
+        expect(rc == 0, f"apply --to 1 on a 0.1.0 database: exit {rc}\n{out}")
     rec = env.must("SELECT id, how FROM schema_migration", db).split()
     expect(rec == ["1", "recognised"], f"the record: {rec}")
     expect(schema_text(env, db, skip=("schema_migration",)) == before,
            "recognising it changed an object")
+    # then the migrations after 0001, applied as on any database
+    rc, out = env.migrate(db, "apply")
+    expect(rc == 0, f"apply on the recognised database: exit {rc}\n{out}")
+    rec = env.must("SELECT id, how FROM schema_migration", db).split()
+    expect(rec == ["1", "recognised"] + [x for n in range(2, LAST + 1) for x in (str(n), "applied")],
+           f"the record: {rec}")
     after = schema_text(env, db)
     expect(next_order_id(env, db) == seq, f"the order id sequence moved: {seq} -> "
                                           f"{next_order_id(env, db)}")
@@ -264,31 +281,31 @@ def check_refusals(env):
                f"{cmd} with a changed 0001: exit {rc}\n{out}")
     notes.append("a changed checksum")
     # offline without the flag, then with it
-    db, d, rc, out = apply_new(env, "offline", {"0002-offline.sql": (
+    db, d, rc, out = apply_new(env, "offline", {f"{later(1)}-offline.sql": (
         "-- online: no: a test migration that says it cannot run under load\n"
         "-- step: expand\n-- adds a table\nCREATE TABLE IF NOT EXISTS mt_offline (a INT);\n")})
-    expect(rc == 3 and "--offline" in out and "0002-offline" in out,
+    expect(rc == 3 and "--offline" in out and f"{later(1)}-offline" in out,
            f"an offline migration without --offline: exit {rc}\n{out}")
     expect(env.tables(db) == [], f"the refused apply changed the database: {env.tables(db)}")
     rc, out = env.migrate(db, "apply", "--offline", migrations=d)
     expect(rc == 0 and "mt_offline" in env.tables(db), f"apply --offline: exit {rc}\n{out}")
-    expect(env.scalar("SELECT online FROM schema_migration WHERE id = 2", db) == "0",
+    expect(env.scalar(f"SELECT online FROM schema_migration WHERE id = {LAST + 1}", db) == "0",
            "the record of the offline migration")
     notes.append("offline without --offline")
     # out of order, and --to
     step = ("-- online: yes\n-- step: expand\n-- a test table\n"
             "CREATE TABLE IF NOT EXISTS mt_{0} (a INT);\n")
-    db, d, rc, out = apply_new(env, "order", {f"000{n}-{c}.sql": step.format(c)
-                                              for n, c in ((2, "b"), (3, "c"), (4, "d"))},
-                               "--to", "2")
-    expect(rc == 0 and env.scalar("SELECT MAX(id) FROM schema_migration", db) == "2",
-           f"apply --to 2: exit {rc}\n{out}")
-    os.unlink(os.path.join(d, "0003-c.sql"))
-    expect(env.migrate(db, "apply", migrations=d)[0] == 0, "apply up to 0004")
-    with open(os.path.join(d, "0003-c.sql"), "w") as f:
+    db, d, rc, out = apply_new(env, "order", {f"{later(k)}-{c}.sql": step.format(c)
+                                              for k, c in ((1, "b"), (2, "c"), (3, "d"))},
+                               "--to", str(LAST + 1))
+    expect(rc == 0 and env.scalar("SELECT MAX(id) FROM schema_migration", db) == str(LAST + 1),
+           f"apply --to {LAST + 1}: exit {rc}\n{out}")
+    os.unlink(os.path.join(d, f"{later(2)}-c.sql"))
+    expect(env.migrate(db, "apply", migrations=d)[0] == 0, f"apply up to {later(3)}")
+    with open(os.path.join(d, f"{later(2)}-c.sql"), "w") as f:
         f.write(step.format("c"))
     rc, out = env.migrate(db, "apply", migrations=d)
-    expect(rc == 3 and "0003-c is pending, but 0004 is applied" in out,
+    expect(rc == 3 and f"{later(2)}-c is pending, but {later(3)} is applied" in out,
            f"a migration merged out of order: exit {rc}\n{out}")
     expect("mt_c" not in env.tables(db), "the out-of-order migration ran")
     notes.append("out of order")
@@ -308,10 +325,10 @@ def check_refusals(env):
         holder.wait(timeout=30)
     notes.append("a second run at once")
     # a file marked online that could lock a table: refused before connecting
-    db, d, rc, out = apply_new(env, "lint", {"0002-lock.sql": (
+    db, d, rc, out = apply_new(env, "lint", {f"{later(1)}-lock.sql": (
         "-- online: yes\n-- step: expand\n-- an index built the locking way\n"
         "ALTER TABLE orders ADD INDEX mt_i (total);\n")})
-    expect(rc == 2 and "0002-lock.sql: line 4: ALTER TABLE without ALGORITHM" in out,
+    expect(rc == 2 and f"{later(1)}-lock.sql: line 4: ALTER TABLE without ALGORITHM" in out,
            f"an online migration with a locking ALTER: exit {rc}\n{out}")
     expect(env.tables(db) == [], "the refused directory changed the database")
     notes.append("a locking ALTER marked online")
@@ -331,13 +348,13 @@ def check_programs(env, fresh_db):
     db = env.new_db("p010")
     env.must(release_010_schema(), db)
     ready, log = env.fcgi(db)
-    expect(not ready and "needs schema 0001-baseline" in log and "commerce-migrate apply" in log,
+    expect(not ready and f"needs schema {NEEDS}" in log and "commerce-migrate apply" in log,
            f"commerce-fcgi on a 0.1.0 database:\n{log}")
     for prog, args in (("commerce-relay", ["status"]), ("commerce-popular", [])):
         rc, out = env.run(prog, db, *args)
-        expect(rc == 1 and "needs schema 0001-baseline" in out,
+        expect(rc == 1 and f"needs schema {NEEDS}" in out,
                f"{prog} on a 0.1.0 database: exit {rc}\n{out}")
-    notes.append("refuse a 0.1.0 database, naming 0001-baseline")
+    notes.append(f"refuse a 0.1.0 database, naming {NEEDS}")
     # the schema they need, and a newer expanded one
     db = env.new_db("newer")
     d = migrations_dir(env, "newer", {"9001-future.sql": FUTURE})
