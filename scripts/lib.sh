@@ -12,6 +12,8 @@
 #   presets.sh   the named parameter sets (dev, test, bench, faults)
 #   stack.sh     the stack's life: up, down, status, logs, env; the test harness's helpers
 #   browser.sh   the browser tests: Debian's chromium and puppeteer-core (tests/browser)
+#   upgrade.sh   the upgrade drill's releases: a previous one built from history, installed
+#   shop.sh      the demo storefront at /shop on a development stack
 #
 # A "stack" lives entirely in one state directory DIR (each part's header lists its files). Only
 # its owner and nginx's workers get in (state_prepare: DIR and DIR/run 0710 with nginx's group,
@@ -31,13 +33,20 @@
 #   DIR/log/                  mysqld.err, replica.err, worker.log, nginx-error.log,
 #                             nginx-access.log, relay.log, platform.log, platform-events.jsonl
 #   DIR/nginx/, DIR/nginx.d/  nginx's temp paths; more locations for its server block
+#   DIR/docs/                 the docs nginx serves (/docs, /openapi.yaml): copies, never the
+#                             repository, which may be private (the dev preset's page has a token)
 #   DIR/nginx.conf            rendered from nginx/dev.conf.in
+#   DIR/commerce-console.conf the operator console's locations (nginx/commerce-console.conf)
+#   DIR/www/console/, DIR/www/shop/   copies of the pages nginx serves (nginx.sh, shop.sh)
+#   DIR/nginx.d/shop.conf     the demo storefront and its session, 0600 (shop.sh)
 #   DIR/commerce.conf         the workers' configuration (COMMERCE_CONFIG of commerce-fcgi)
 #   DIR/relay.conf, DIR/popular.conf   commerce-relay's and commerce-popular's
 #   DIR/secrets/              0700: the database passwords, the admin token, the HS256 token
 #                             secret, the platform's signing secret
 #   DIR/auth/                 the test stack's token keys (jwks.json and private PEMs)
 #   DIR/stack.env             the parameters the stack was started with (read by scripts/stack)
+#   DIR/migrate.conf          commerce-migrate's configuration (the DDL account)
+#   DIR/bin/, DIR/sql/, DIR/old/   the upgrade drill's installed release and the previous one
 #
 # Every *_start is idempotent and survives a previous crash: it finds what runs from the same DIR
 # (by pid file checked against the command line, or by the exact --datadir argument), reuses a
@@ -77,3 +86,7 @@ source "$COMMERCE_ROOT/scripts/lib/presets.sh"
 source "$COMMERCE_ROOT/scripts/lib/stack.sh"
 # shellcheck source=scripts/lib/browser.sh
 source "$COMMERCE_ROOT/scripts/lib/browser.sh"
+# shellcheck source=scripts/lib/upgrade.sh
+source "$COMMERCE_ROOT/scripts/lib/upgrade.sh"
+# shellcheck source=scripts/lib/shop.sh
+source "$COMMERCE_ROOT/scripts/lib/shop.sh"

@@ -9,7 +9,7 @@
 --   commerce_read     the workers' connections to replicas (catalog reads): SELECT on
 --                     the catalog only; made when @read_password is set
 --
--- Apply it as an administrator, after schema.sql, in the shop's database, with the
+-- Apply it as an administrator, after commerce-migrate apply, in the shop's database, with the
 -- passwords and the host the programs connect from set in the session first, e.g.
 --   mariadb commerce <<'SQL'
 --   SET @fcgi_password = '…', @relay_password = '…', @popular_password = '…',
@@ -19,7 +19,10 @@
 -- (a here-document or a pipe: never put passwords on a command line). @account_host
 -- is 'localhost' for the unix socket, or the workers' network ('10.0.0.%') over TCP.
 -- Applying it again sets the passwords and the exact grants anew: rights a
--- previous version granted and this one does not are revoked.
+-- previous version granted and this one does not are revoked. It grants first and
+-- revokes what is no longer wanted last, so the running programs never miss a right
+-- they use: it may be applied while orders flow (an upgrade does, after
+-- commerce-migrate apply).
 
 DELIMITER //
 BEGIN NOT ATOMIC
@@ -41,24 +44,25 @@ BEGIN NOT ATOMIC
                            ' IDENTIFIED BY ', QUOTE(@relay_password));
   EXECUTE IMMEDIATE CONCAT('ALTER USER ''commerce_popular''@', QUOTE(host),
                            ' IDENTIFIED BY ', QUOTE(@popular_password));
-  EXECUTE IMMEDIATE CONCAT('REVOKE ALL PRIVILEGES, GRANT OPTION FROM ''commerce_fcgi''@',
-                           QUOTE(host), ', ''commerce_relay''@', QUOTE(host),
-                           ', ''commerce_popular''@', QUOTE(host));
   IF COALESCE(@read_password, '') <> '' THEN
     EXECUTE IMMEDIATE CONCAT('CREATE USER IF NOT EXISTS ''commerce_read''@', QUOTE(host));
     EXECUTE IMMEDIATE CONCAT('ALTER USER ''commerce_read''@', QUOTE(host),
                              ' IDENTIFIED BY ', QUOTE(@read_password));
-    EXECUTE IMMEDIATE CONCAT('REVOKE ALL PRIVILEGES, GRANT OPTION FROM ''commerce_read''@',
-                             QUOTE(host));
   END IF;
   SET @commerce_db = DATABASE();
+  -- every right granted below, so that the end of the file revokes the others
+  CREATE OR REPLACE TEMPORARY TABLE commerce_wanted (
+    grantee VARCHAR(200) NOT NULL, obj VARCHAR(64) NOT NULL, privs VARCHAR(255) NOT NULL);
 END //
 
--- One GRANT per program and table, in the current database.
+-- One GRANT per program and table (or procedure: EXECUTE), in the current database.
 CREATE OR REPLACE PROCEDURE commerce_grant(who VARCHAR(64), privs VARCHAR(255), tbl VARCHAR(64))
 BEGIN
-  EXECUTE IMMEDIATE CONCAT('GRANT ', privs, ' ON `', REPLACE(@commerce_db, '`', '``'), '`.`', tbl,
-                           '` TO ''', who, '''@', QUOTE(COALESCE(@account_host, 'localhost')));
+  DECLARE grantee VARCHAR(200) DEFAULT
+    CONCAT(QUOTE(who), '@', QUOTE(COALESCE(@account_host, 'localhost')));
+  EXECUTE IMMEDIATE CONCAT('GRANT ', privs, ' ON ', IF(privs = 'EXECUTE', 'PROCEDURE ', ''),
+                           '`', REPLACE(@commerce_db, '`', '``'), '`.`', tbl, '` TO ', grantee);
+  INSERT INTO commerce_wanted VALUES (grantee, tbl, REPLACE(UPPER(privs), ' ', ''));
 END //
 DELIMITER ;
 
@@ -80,10 +84,12 @@ CALL commerce_grant('commerce_fcgi', 'SELECT', 'popular_snapshot');
 CALL commerce_grant('commerce_fcgi', 'SELECT', 'popular_item');
 CALL commerce_grant('commerce_fcgi', 'SELECT', 'popular_current');
 -- the order transaction's procedures (they run with the caller's rights)
-EXECUTE IMMEDIATE CONCAT('GRANT EXECUTE ON PROCEDURE `', REPLACE(DATABASE(), '`', '``'),
-  '`.commerce_order_facts TO ''commerce_fcgi''@', QUOTE(COALESCE(@account_host, 'localhost')));
-EXECUTE IMMEDIATE CONCAT('GRANT EXECUTE ON PROCEDURE `', REPLACE(DATABASE(), '`', '``'),
-  '`.commerce_order_write TO ''commerce_fcgi''@', QUOTE(COALESCE(@account_host, 'localhost')));
+CALL commerce_grant('commerce_fcgi', 'EXECUTE', 'commerce_order_facts');
+CALL commerce_grant('commerce_fcgi', 'EXECUTE', 'commerce_order_write');
+-- The schema's version, read at every connect (src/store/schema.h): every program.
+CALL commerce_grant('commerce_fcgi', 'SELECT', 'schema_migration');
+CALL commerce_grant('commerce_relay', 'SELECT', 'schema_migration');
+CALL commerce_grant('commerce_popular', 'SELECT', 'schema_migration');
 
 -- The relay: claims, outcomes, replay and the purge of delivered events; the purge
 -- of Idempotency-Keys past their retention.
@@ -112,6 +118,70 @@ BEGIN NOT ATOMIC
     CALL commerce_grant('commerce_read', 'SELECT', 'popular_current');
     CALL commerce_grant('commerce_read', 'SELECT', 'commerce_heartbeat');
   END IF;
+END //
+DELIMITER ;
+
+-- Last, revoke every right of these accounts that was not granted above: on tables,
+-- columns, routines, the database and globally, each on its own. The rights the programs
+-- use were never away.
+DELIMITER //
+BEGIN NOT ATOMIC
+  DECLARE CONTINUE HANDLER FOR 1141, 1147 BEGIN END; -- gone with an earlier REVOKE
+  CREATE OR REPLACE TEMPORARY TABLE commerce_extra (stmt TEXT NOT NULL);
+  CREATE OR REPLACE TEMPORARY TABLE commerce_grantee (grantee VARCHAR(200) NOT NULL PRIMARY KEY)
+    SELECT DISTINCT grantee FROM commerce_wanted;
+  INSERT INTO commerce_extra
+    SELECT CONCAT('REVOKE ', p.PRIVILEGE_TYPE, ' ON `', REPLACE(p.TABLE_SCHEMA, '`', '``'), '`.`',
+                  REPLACE(p.TABLE_NAME, '`', '``'), '` FROM ', p.GRANTEE)
+    FROM information_schema.TABLE_PRIVILEGES p
+    LEFT JOIN commerce_wanted w ON w.grantee = p.GRANTEE AND w.obj = p.TABLE_NAME
+    WHERE p.GRANTEE IN (SELECT grantee FROM commerce_grantee) AND p.TABLE_SCHEMA = @commerce_db
+      AND (w.obj IS NULL OR NOT FIND_IN_SET(REPLACE(p.PRIVILEGE_TYPE, ' ', ''), w.privs));
+  INSERT INTO commerce_extra
+    SELECT CONCAT('REVOKE ', PRIVILEGE_TYPE, ' (`', COLUMN_NAME, '`) ON `',
+                  REPLACE(TABLE_SCHEMA, '`', '``'), '`.`', TABLE_NAME, '` FROM ', GRANTEE)
+    FROM information_schema.COLUMN_PRIVILEGES
+    WHERE GRANTEE IN (SELECT grantee FROM commerce_grantee) AND TABLE_SCHEMA = @commerce_db;
+  INSERT INTO commerce_extra
+    SELECT DISTINCT CONCAT('REVOKE ALL PRIVILEGES ON `', REPLACE(TABLE_SCHEMA, '`', '``'),
+                           '`.* FROM ', GRANTEE)
+    FROM information_schema.SCHEMA_PRIVILEGES
+    WHERE GRANTEE IN (SELECT grantee FROM commerce_grantee);
+  INSERT INTO commerce_extra
+    SELECT DISTINCT CONCAT('REVOKE ALL PRIVILEGES ON *.* FROM ', GRANTEE)
+    FROM information_schema.USER_PRIVILEGES
+    WHERE GRANTEE IN (SELECT grantee FROM commerce_grantee) AND PRIVILEGE_TYPE <> 'USAGE';
+  -- the right to grant, wherever it was given
+  INSERT INTO commerce_extra
+    SELECT DISTINCT CONCAT('REVOKE GRANT OPTION ON `', REPLACE(TABLE_SCHEMA, '`', '``'), '`.`',
+                           REPLACE(TABLE_NAME, '`', '``'), '` FROM ', GRANTEE)
+    FROM information_schema.TABLE_PRIVILEGES
+    WHERE GRANTEE IN (SELECT grantee FROM commerce_grantee) AND IS_GRANTABLE = 'YES';
+  INSERT INTO commerce_extra
+    SELECT DISTINCT CONCAT('REVOKE GRANT OPTION ON `', REPLACE(TABLE_SCHEMA, '`', '``'),
+                           '`.* FROM ', GRANTEE)
+    FROM information_schema.SCHEMA_PRIVILEGES
+    WHERE GRANTEE IN (SELECT grantee FROM commerce_grantee) AND IS_GRANTABLE = 'YES';
+  INSERT INTO commerce_extra
+    SELECT DISTINCT CONCAT('REVOKE GRANT OPTION ON *.* FROM ', GRANTEE)
+    FROM information_schema.USER_PRIVILEGES
+    WHERE GRANTEE IN (SELECT grantee FROM commerce_grantee) AND IS_GRANTABLE = 'YES';
+  INSERT INTO commerce_extra
+    SELECT CONCAT('REVOKE ', IF(w.obj IS NULL, 'ALL PRIVILEGES', CONCAT_WS(', ',
+                    IF(FIND_IN_SET('Alter Routine', r.Proc_priv), 'ALTER ROUTINE', NULL),
+                    IF(FIND_IN_SET('Grant', r.Proc_priv), 'GRANT OPTION', NULL))),
+                  ' ON ', r.Routine_type, ' `', REPLACE(r.Db, '`', '``'), '`.`', r.Routine_name,
+                  '` FROM ', QUOTE(r.User), '@', QUOTE(r.Host))
+    FROM mysql.procs_priv r
+    LEFT JOIN commerce_wanted w ON w.grantee = CONCAT(QUOTE(r.User), '@', QUOTE(r.Host))
+                                   AND w.obj = r.Routine_name AND r.Db = @commerce_db
+    WHERE CONCAT(QUOTE(r.User), '@', QUOTE(r.Host)) IN (SELECT grantee FROM commerce_grantee)
+      AND (w.obj IS NULL OR FIND_IN_SET('Alter Routine', r.Proc_priv)
+           OR FIND_IN_SET('Grant', r.Proc_priv));
+  FOR r IN (SELECT stmt FROM commerce_extra) DO
+    EXECUTE IMMEDIATE r.stmt;
+  END FOR;
+  DROP TEMPORARY TABLE commerce_extra, commerce_grantee, commerce_wanted;
 END //
 DELIMITER ;
 

@@ -1,298 +1,232 @@
--- commerce schema. Idempotent: safe to apply to an existing database, and it
--- upgrades an older one (see the end of the file).
--- All times are DATETIME(3) in UTC (every connection sets time_zone '+00:00').
--- Money and stock are BIGINT won / units; CHECK constraints back the rules the
--- service enforces, so a bug cannot drive a balance or a stock negative.
--- Foreign keys are kept off the hot order tables on purpose: their shared
--- locks on parent rows would add lock edges outside the documented global
--- lock order (point -> user coupon -> inventory; see src/store/orders.h).
+-- The schema of a new commerce database: what `commerce-migrate apply` makes of the migrations
+-- in sql/migrations/, as MariaDB shows it (SHOW CREATE; no AUTO_INCREMENT counters, no
+-- DEFINER). The why of each table, column and procedure is in the migration that made it.
+--
+-- Generated: do not edit it, and do not apply it (commerce-migrate makes and upgrades
+-- schemas). To change the schema, add a migration (HACKING.md, "Adding a migration"), then
+-- rewrite this file from a stack made with it: scripts/schema.py check --write --socket
+-- DIR/run/db.sock --db commerce. scripts/test fails while it is out of date.
 
-CREATE TABLE IF NOT EXISTS users (
-  id         BIGINT       NOT NULL AUTO_INCREMENT,
-  name       VARCHAR(100) NOT NULL,
-  created_at DATETIME(3)  NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
-  PRIMARY KEY (id)
+-- table cart_item
+CREATE TABLE `cart_item` (
+  `user_id` bigint(20) NOT NULL,
+  `product_id` bigint(20) NOT NULL,
+  `quantity` int(11) NOT NULL,
+  `added_at` datetime(3) NOT NULL DEFAULT current_timestamp(3),
+  `updated_at` datetime(3) NOT NULL DEFAULT current_timestamp(3),
+  PRIMARY KEY (`user_id`,`product_id`),
+  CONSTRAINT `cart_item_qty` CHECK (`quantity` between 1 and 1000)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
--- The balance: one row per user, locked FOR UPDATE by every change.
-CREATE TABLE IF NOT EXISTS point (
-  user_id    BIGINT      NOT NULL,
-  balance    BIGINT      NOT NULL DEFAULT 0,
-  updated_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
-  PRIMARY KEY (user_id),
-  CONSTRAINT point_balance_nonneg CHECK (balance >= 0)
-) ENGINE=InnoDB;
-
--- Exactly one row per balance change, written in the same transaction.
-CREATE TABLE IF NOT EXISTS point_history (
-  id            BIGINT      NOT NULL AUTO_INCREMENT,
-  user_id       BIGINT      NOT NULL,
-  type          ENUM('CHARGE','USE','REFUND') NOT NULL,
-  amount        BIGINT      NOT NULL,
-  balance_after BIGINT      NOT NULL,
-  order_id      BIGINT      NULL,
-  created_at    DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
-  PRIMARY KEY (id),
-  KEY point_history_user (user_id, id),
-  CONSTRAINT point_history_amount_pos CHECK (amount > 0)
-) ENGINE=InnoDB;
-
-CREATE TABLE IF NOT EXISTS product (
-  id         BIGINT       NOT NULL AUTO_INCREMENT,
-  name       VARCHAR(200) NOT NULL,
-  price      BIGINT       NOT NULL,
-  created_at DATETIME(3)  NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
-  updated_at DATETIME(3)  NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
-  PRIMARY KEY (id),
-  CONSTRAINT product_price_nonneg CHECK (price >= 0)
+-- table commerce_heartbeat
+CREATE TABLE `commerce_heartbeat` (
+  `id` tinyint(4) NOT NULL,
+  `at` datetime(6) NOT NULL,
+  `semi_sync` tinyint(4) DEFAULT NULL,
+  `semi_sync_clients` int(11) DEFAULT NULL,
+  `semi_sync_timeout_ms` int(11) DEFAULT NULL,
+  `semi_sync_at` datetime(6) DEFAULT NULL,
+  PRIMARY KEY (`id`),
+  CONSTRAINT `commerce_heartbeat_one` CHECK (`id` = 1)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
--- Stock lives apart from the catalogue row, so that order traffic locks only
--- this narrow row and catalogue reads never wait on it.
-CREATE TABLE IF NOT EXISTS inventory (
-  product_id BIGINT      NOT NULL,
-  stock      BIGINT      NOT NULL,
-  updated_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
-  PRIMARY KEY (product_id),
-  CONSTRAINT inventory_stock_nonneg CHECK (stock >= 0)
-) ENGINE=InnoDB;
-
--- Orders. `status` (the order's life) and `payment_status` (the money's) are
--- separate so that refunds and later states fit without overloading one.
--- balance_after / refund_balance_after: the user's balance right after the
--- payment and right after the refund, as the API reports them.
-CREATE TABLE IF NOT EXISTS orders (
-  id                   BIGINT      NOT NULL AUTO_INCREMENT,
-  user_id              BIGINT      NOT NULL,
-  status               ENUM('PAID','CANCELLED') NOT NULL,
-  payment_status       ENUM('PAID','REFUNDED')  NOT NULL,
-  subtotal             BIGINT      NOT NULL,
-  discount             BIGINT      NOT NULL DEFAULT 0,
-  total                BIGINT      NOT NULL,
-  coupon_id            BIGINT      NULL,
-  balance_after        BIGINT      NOT NULL,
-  refund_balance_after BIGINT      NULL,
-  created_at           DATETIME(3) NOT NULL,
-  cancelled_at         DATETIME(3) NULL,
-  PRIMARY KEY (id),
-  KEY orders_user (user_id, id),
-  KEY orders_created (created_at, status),
-  CONSTRAINT orders_total CHECK (total = subtotal - discount AND total >= 0)
-) ENGINE=InnoDB;
-
--- Order ids: taken with the order's first statement (NEXTVAL), so the order's
--- document (with its id) is written in the same round trip as the order.
--- Never behind MAX(orders.id): the upgrade block below moves it forward.
-CREATE SEQUENCE IF NOT EXISTS orders_id_seq START WITH 1 INCREMENT BY 1 CACHE 1000;
-
--- One row per line, in the order the client sent them; name and unit price
--- are copied at order time.
-CREATE TABLE IF NOT EXISTS order_item (
-  order_id   BIGINT       NOT NULL,
-  line_no    SMALLINT     NOT NULL,
-  product_id BIGINT       NOT NULL,
-  name       VARCHAR(200) NOT NULL,
-  quantity   INT          NOT NULL,
-  unit_price BIGINT       NOT NULL,
-  amount     BIGINT       NOT NULL,
-  PRIMARY KEY (order_id, line_no),
-  CONSTRAINT order_item_qty CHECK (quantity BETWEEN 1 AND 1000)
+-- table coupon
+CREATE TABLE `coupon` (
+  `id` bigint(20) NOT NULL AUTO_INCREMENT,
+  `name` varchar(100) NOT NULL,
+  `type` enum('FIXED','PERCENT') NOT NULL,
+  `value` bigint(20) NOT NULL,
+  `total_quantity` bigint(20) NOT NULL,
+  `issued_quantity` bigint(20) NOT NULL DEFAULT 0,
+  `created_at` datetime(3) NOT NULL DEFAULT current_timestamp(3),
+  `expires_at` datetime(3) NOT NULL,
+  PRIMARY KEY (`id`),
+  CONSTRAINT `coupon_issued` CHECK (`issued_quantity` between 0 and `total_quantity`),
+  CONSTRAINT `coupon_value` CHECK (`value` > 0 and (`type` = 'FIXED' or `value` <= 100))
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
--- Transactional outbox: written in the order's own transaction, delivered by
--- commerce-relay. payload is the order document; the relay wraps it in the
--- event envelope {"eventId","type","occurredAt","order"}.
-CREATE TABLE IF NOT EXISTS outbox (
-  id              BIGINT      NOT NULL AUTO_INCREMENT,
-  event_id        CHAR(36)    NOT NULL,
-  type            VARCHAR(32) NOT NULL,
-  order_id        BIGINT      NOT NULL,
-  payload         MEDIUMTEXT  NOT NULL,
-  occurred_at     DATETIME(3) NOT NULL,
-  status          ENUM('PENDING','DELIVERED','FAILED') NOT NULL DEFAULT 'PENDING',
-  attempts        INT         NOT NULL DEFAULT 0,
-  next_attempt_at DATETIME(3) NOT NULL,
-  delivered_at    DATETIME(3) NULL,
-  last_error      VARCHAR(500) NULL,
-  -- the relay (relay_id) whose claim holds the row now; NULL when unclaimed
-  claimed_by      VARCHAR(64) NULL,
-  -- its last attempt failed because the platform was unwell (not a refusal of
-  -- the event): due again at once when the platform answers again
-  platform_failed TINYINT(1)  NOT NULL DEFAULT 0,
-  PRIMARY KEY (id),
-  UNIQUE KEY outbox_event (event_id),
-  KEY outbox_due (status, next_attempt_at)
+-- table idempotency_key
+CREATE TABLE `idempotency_key` (
+  `user_id` bigint(20) NOT NULL,
+  `idem_key` varchar(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  `request` mediumblob NOT NULL,
+  `status_code` smallint(6) NOT NULL,
+  `response` mediumblob NOT NULL,
+  `created_at` datetime(3) NOT NULL DEFAULT current_timestamp(3),
+  PRIMARY KEY (`user_id`,`idem_key`),
+  KEY `idempotency_created` (`created_at`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
--- Idempotency-Key: stored in the same transaction as the effect. `request`
--- is route, path and body; a replay must match it byte for byte.
-CREATE TABLE IF NOT EXISTS idempotency_key (
-  user_id     BIGINT       NOT NULL,
-  idem_key    VARCHAR(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
-  request     MEDIUMBLOB   NOT NULL,
-  status_code SMALLINT     NOT NULL,
-  response    MEDIUMBLOB   NOT NULL,
-  created_at  DATETIME(3)  NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
-  PRIMARY KEY (user_id, idem_key),
-  KEY idempotency_created (created_at)
-) ENGINE=InnoDB;
-
-CREATE TABLE IF NOT EXISTS cart_item (
-  user_id    BIGINT      NOT NULL,
-  product_id BIGINT      NOT NULL,
-  quantity   INT         NOT NULL,
-  added_at   DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
-  updated_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
-  PRIMARY KEY (user_id, product_id),
-  CONSTRAINT cart_item_qty CHECK (quantity BETWEEN 1 AND 1000)
-) ENGINE=InnoDB;
-
--- First-come coupons. issued_quantity only moves through the conditional
--- UPDATE ... WHERE issued_quantity < total_quantity, and the CHECK makes an
--- over-issue impossible even for a buggy writer.
-CREATE TABLE IF NOT EXISTS coupon (
-  id              BIGINT       NOT NULL AUTO_INCREMENT,
-  name            VARCHAR(100) NOT NULL,
-  type            ENUM('FIXED','PERCENT') NOT NULL,
-  value           BIGINT       NOT NULL,
-  total_quantity  BIGINT       NOT NULL,
-  issued_quantity BIGINT       NOT NULL DEFAULT 0,
-  created_at      DATETIME(3)  NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
-  expires_at      DATETIME(3)  NOT NULL,
-  PRIMARY KEY (id),
-  CONSTRAINT coupon_issued CHECK (issued_quantity BETWEEN 0 AND total_quantity),
-  CONSTRAINT coupon_value CHECK (value > 0 AND (type = 'FIXED' OR value <= 100))
+-- table inventory
+CREATE TABLE `inventory` (
+  `product_id` bigint(20) NOT NULL,
+  `stock` bigint(20) NOT NULL,
+  `updated_at` datetime(3) NOT NULL DEFAULT current_timestamp(3),
+  PRIMARY KEY (`product_id`),
+  CONSTRAINT `inventory_stock_nonneg` CHECK (`stock` >= 0)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
--- One row per (coupon, user): the unique key is the "at most one per user"
--- rule, on any number of hosts.
-CREATE TABLE IF NOT EXISTS user_coupon (
-  coupon_id     BIGINT      NOT NULL,
-  user_id       BIGINT      NOT NULL,
-  status        ENUM('AVAILABLE','USED') NOT NULL DEFAULT 'AVAILABLE',
-  used_order_id BIGINT      NULL,
-  issued_at     DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
-  used_at       DATETIME(3) NULL,
-  PRIMARY KEY (coupon_id, user_id),
-  KEY user_coupon_user (user_id, coupon_id)
-) ENGINE=InnoDB;
+-- table orders
+CREATE TABLE `orders` (
+  `id` bigint(20) NOT NULL AUTO_INCREMENT,
+  `user_id` bigint(20) NOT NULL,
+  `status` enum('PAID','CANCELLED') NOT NULL,
+  `payment_status` enum('PAID','REFUNDED') NOT NULL,
+  `subtotal` bigint(20) NOT NULL,
+  `discount` bigint(20) NOT NULL DEFAULT 0,
+  `total` bigint(20) NOT NULL,
+  `coupon_id` bigint(20) DEFAULT NULL,
+  `balance_after` bigint(20) NOT NULL,
+  `refund_balance_after` bigint(20) DEFAULT NULL,
+  `created_at` datetime(3) NOT NULL,
+  `cancelled_at` datetime(3) DEFAULT NULL,
+  PRIMARY KEY (`id`),
+  KEY `orders_user` (`user_id`,`id`),
+  KEY `orders_created` (`created_at`,`status`),
+  CONSTRAINT `orders_total` CHECK (`total` = `subtotal` - `discount` and `total` >= 0)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
--- Popular products, rebuilt by commerce-popular. Each run writes a new
--- snapshot and repoints popular_current in the same transaction; the API
--- reads current + snapshot + items in one statement, so a reader sees the
--- old list or the new one, never a mix or an empty one. popular_current's
--- single row is also what two concurrent runs serialise on.
-CREATE TABLE IF NOT EXISTS popular_snapshot (
-  id          BIGINT      NOT NULL AUTO_INCREMENT,
-  as_of       DATE        NOT NULL,
-  from_day    DATE        NOT NULL,
-  to_day      DATE        NOT NULL,
-  days        INT         NOT NULL,
-  computed_at DATETIME(3) NOT NULL,
-  PRIMARY KEY (id)
-) ENGINE=InnoDB;
+-- table order_item
+CREATE TABLE `order_item` (
+  `order_id` bigint(20) NOT NULL,
+  `line_no` smallint(6) NOT NULL,
+  `product_id` bigint(20) NOT NULL,
+  `name` varchar(200) NOT NULL,
+  `quantity` int(11) NOT NULL,
+  `unit_price` bigint(20) NOT NULL,
+  `amount` bigint(20) NOT NULL,
+  PRIMARY KEY (`order_id`,`line_no`),
+  CONSTRAINT `order_item_qty` CHECK (`quantity` between 1 and 1000)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
-CREATE TABLE IF NOT EXISTS popular_item (
-  snapshot_id   BIGINT  NOT NULL,
-  `rank`        TINYINT NOT NULL,
-  product_id    BIGINT  NOT NULL,
-  sold_quantity BIGINT  NOT NULL,
-  PRIMARY KEY (snapshot_id, `rank`)
-) ENGINE=InnoDB;
+-- table outbox
+CREATE TABLE `outbox` (
+  `id` bigint(20) NOT NULL AUTO_INCREMENT,
+  `event_id` char(36) NOT NULL,
+  `type` varchar(32) NOT NULL,
+  `order_id` bigint(20) NOT NULL,
+  `payload` mediumtext NOT NULL,
+  `occurred_at` datetime(3) NOT NULL,
+  `status` enum('PENDING','DELIVERED','FAILED') NOT NULL DEFAULT 'PENDING',
+  `attempts` int(11) NOT NULL DEFAULT 0,
+  `next_attempt_at` datetime(3) NOT NULL,
+  `delivered_at` datetime(3) DEFAULT NULL,
+  `last_error` varchar(500) DEFAULT NULL,
+  `claimed_by` varchar(64) DEFAULT NULL,
+  `platform_failed` tinyint(1) NOT NULL DEFAULT 0,
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `outbox_event` (`event_id`),
+  KEY `outbox_due` (`status`,`next_attempt_at`),
+  KEY `outbox_order` (`order_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
-CREATE TABLE IF NOT EXISTS popular_current (
-  id          TINYINT NOT NULL,
-  snapshot_id BIGINT  NULL,
-  PRIMARY KEY (id),
-  CONSTRAINT popular_current_one CHECK (id = 1)
-) ENGINE=InnoDB;
-INSERT IGNORE INTO popular_current (id, snapshot_id) VALUES (1, NULL);
+-- table point
+CREATE TABLE `point` (
+  `user_id` bigint(20) NOT NULL,
+  `balance` bigint(20) NOT NULL DEFAULT 0,
+  `updated_at` datetime(3) NOT NULL DEFAULT current_timestamp(3),
+  PRIMARY KEY (`user_id`),
+  CONSTRAINT `point_balance_nonneg` CHECK (`balance` >= 0)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
--- The replicas' lag (src/store/replicas.h): commerce-relay writes NOW(6) here
--- every 100 ms; on a replica, NOW(6) minus this row is how far behind it is.
--- With it, the primary's semi-synchronous replication state at that moment
--- (ON or OFF, the replicas acknowledging, the timeout; semi_sync_at = at when
--- the same beat wrote both): a replica's copy says up to when it provably
--- held every acknowledged commit (commerce-failover(8)).
-CREATE TABLE IF NOT EXISTS commerce_heartbeat (
-  id                   TINYINT     NOT NULL,
-  at                   DATETIME(6) NOT NULL,
-  semi_sync            TINYINT     NULL,
-  semi_sync_clients    INT         NULL,
-  semi_sync_timeout_ms INT         NULL,
-  semi_sync_at         DATETIME(6) NULL,
-  PRIMARY KEY (id),
-  CONSTRAINT commerce_heartbeat_one CHECK (id = 1)
-) ENGINE=InnoDB;
-INSERT IGNORE INTO commerce_heartbeat (id, at) VALUES (1, UTC_TIMESTAMP(6));
+-- table point_history
+CREATE TABLE `point_history` (
+  `id` bigint(20) NOT NULL AUTO_INCREMENT,
+  `user_id` bigint(20) NOT NULL,
+  `type` enum('CHARGE','USE','REFUND') NOT NULL,
+  `amount` bigint(20) NOT NULL,
+  `balance_after` bigint(20) NOT NULL,
+  `order_id` bigint(20) DEFAULT NULL,
+  `created_at` datetime(3) NOT NULL DEFAULT current_timestamp(3),
+  PRIMARY KEY (`id`),
+  KEY `point_history_user` (`user_id`,`id`),
+  CONSTRAINT `point_history_amount_pos` CHECK (`amount` > 0)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
--- Upgrades of existing tables: each block checks the catalogue first, so
--- applying this file to any older commerce schema brings it up to date and
--- applying it again does nothing.
+-- table popular_current
+CREATE TABLE `popular_current` (
+  `id` tinyint(4) NOT NULL,
+  `snapshot_id` bigint(20) DEFAULT NULL,
+  PRIMARY KEY (`id`),
+  CONSTRAINT `popular_current_one` CHECK (`id` = 1)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- table popular_item
+CREATE TABLE `popular_item` (
+  `snapshot_id` bigint(20) NOT NULL,
+  `rank` tinyint(4) NOT NULL,
+  `product_id` bigint(20) NOT NULL,
+  `sold_quantity` bigint(20) NOT NULL,
+  PRIMARY KEY (`snapshot_id`,`rank`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- table popular_snapshot
+CREATE TABLE `popular_snapshot` (
+  `id` bigint(20) NOT NULL AUTO_INCREMENT,
+  `as_of` date NOT NULL,
+  `from_day` date NOT NULL,
+  `to_day` date NOT NULL,
+  `days` int(11) NOT NULL,
+  `computed_at` datetime(3) NOT NULL,
+  PRIMARY KEY (`id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- table product
+CREATE TABLE `product` (
+  `id` bigint(20) NOT NULL AUTO_INCREMENT,
+  `name` varchar(200) NOT NULL,
+  `price` bigint(20) NOT NULL,
+  `created_at` datetime(3) NOT NULL DEFAULT current_timestamp(3),
+  `updated_at` datetime(3) NOT NULL DEFAULT current_timestamp(3),
+  PRIMARY KEY (`id`),
+  CONSTRAINT `product_price_nonneg` CHECK (`price` >= 0)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- table schema_migration
+CREATE TABLE `schema_migration` (
+  `id` int(11) NOT NULL COMMENT 'NNNN of sql/migrations/NNNN-name.sql',
+  `name` varchar(96) NOT NULL COMMENT 'the file name without .sql',
+  `checksum` char(64) CHARACTER SET ascii COLLATE ascii_general_ci NOT NULL COMMENT 'SHA-256 of the file',
+  `online` tinyint(1) NOT NULL COMMENT 'it may run while orders flow',
+  `breaks_below` int(11) DEFAULT NULL COMMENT 'a contract step: programs that need an older schema stop working',
+  `how` enum('applied','recognised') NOT NULL COMMENT 'recognised: made by 0.1.0''s schema.sql, recorded without running',
+  `applied_at` datetime(3) NOT NULL DEFAULT current_timestamp(3) COMMENT 'UTC',
+  `applied_by` varchar(200) NOT NULL COMMENT 'the account and the program',
+  `duration_ms` bigint(20) NOT NULL,
+  PRIMARY KEY (`id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- table users
+CREATE TABLE `users` (
+  `id` bigint(20) NOT NULL AUTO_INCREMENT,
+  `name` varchar(100) NOT NULL,
+  `created_at` datetime(3) NOT NULL DEFAULT current_timestamp(3),
+  PRIMARY KEY (`id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- table user_coupon
+CREATE TABLE `user_coupon` (
+  `coupon_id` bigint(20) NOT NULL,
+  `user_id` bigint(20) NOT NULL,
+  `status` enum('AVAILABLE','USED') NOT NULL DEFAULT 'AVAILABLE',
+  `used_order_id` bigint(20) DEFAULT NULL,
+  `issued_at` datetime(3) NOT NULL DEFAULT current_timestamp(3),
+  `used_at` datetime(3) DEFAULT NULL,
+  PRIMARY KEY (`coupon_id`,`user_id`),
+  KEY `user_coupon_user` (`user_id`,`coupon_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- sequence orders_id_seq
+CREATE SEQUENCE `orders_id_seq` start with 1 minvalue 1 maxvalue 9223372036854775806 increment by 1 cache 1000 nocycle ENGINE=InnoDB;
+
+-- view payment
+CREATE ALGORITHM=UNDEFINED SQL SECURITY DEFINER VIEW `payment` AS select `orders`.`id` AS `order_id`,`orders`.`user_id` AS `user_id`,`orders`.`total` AS `amount`,`orders`.`payment_status` AS `status`,`orders`.`created_at` AS `created_at`,if(`orders`.`payment_status` = 'REFUNDED',`orders`.`cancelled_at`,NULL) AS `refunded_at` from `orders`;
+
+-- procedure commerce_order_facts (sql_mode STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION)
 DELIMITER //
-BEGIN NOT ATOMIC
-  -- payment was a table that repeated the order's columns row for row; the
-  -- order row is the payment record now (one write less per order), and
-  -- `payment` a view of it with the same columns.
-  IF EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE()
-             AND table_name = 'payment' AND table_type = 'BASE TABLE') THEN
-    DROP TABLE payment;
-  END IF;
-  -- order_item_product served no query and cost an index entry per line.
-  ALTER TABLE order_item DROP INDEX IF EXISTS order_item_product;
-  -- orders_id_seq never hands out an id an order already has (orders made
-  -- before the sequence existed, or inserted with explicit ids). Behind, it
-  -- jumps a million ahead: workers of the previous version, which take ids
-  -- from AUTO_INCREMENT during a rolling upgrade, stay below it.
-  SET @commerce_max_order = (SELECT COALESCE(MAX(id), 0) FROM orders);
-  IF NEXTVAL(orders_id_seq) <= @commerce_max_order THEN
-    EXECUTE IMMEDIATE CONCAT('DO SETVAL(orders_id_seq, ', @commerce_max_order + 1000000, ')');
-  END IF;
-  -- orders_created gained `status` (the popular batch reads through it).
-  IF NOT EXISTS (SELECT 1 FROM information_schema.statistics
-                 WHERE table_schema = DATABASE() AND table_name = 'orders'
-                   AND index_name = 'orders_created' AND column_name = 'status') THEN
-    ALTER TABLE orders DROP INDEX IF EXISTS orders_created,
-      ADD INDEX orders_created (created_at, status);
-  END IF;
-  -- the heartbeat carries the primary's semi-sync state (sql/migrations/0101)
-  ALTER TABLE commerce_heartbeat ADD COLUMN IF NOT EXISTS semi_sync TINYINT NULL,
-    ADD COLUMN IF NOT EXISTS semi_sync_clients INT NULL,
-    ADD COLUMN IF NOT EXISTS semi_sync_timeout_ms INT NULL,
-    ADD COLUMN IF NOT EXISTS semi_sync_at DATETIME(6) NULL, ALGORITHM=INSTANT;
-  -- claims carry the relay's identity; platform failures are told from refusals
-  ALTER TABLE outbox ADD COLUMN IF NOT EXISTS claimed_by VARCHAR(64) NULL AFTER last_error,
-    ADD COLUMN IF NOT EXISTS platform_failed TINYINT(1) NOT NULL DEFAULT 0 AFTER claimed_by;
-END //
-DELIMITER ;
-
--- The payment of each order from the balance: the order row's payment columns.
-CREATE OR REPLACE VIEW payment AS
-  SELECT id AS order_id, user_id, total AS amount, payment_status AS status,
-         created_at, IF(payment_status = 'REFUNDED', cancelled_at, NULL) AS refunded_at
-  FROM orders;
-
--- The order transaction's two round trips (src/store/orders.c). They run with
--- the caller's rights (SQL SECURITY INVOKER: commerce_fcgi's grants apply).
--- The rules are decided in C between the two (src/core/order.c); these only
--- read and write. Errors of their own: 45062 (the Idempotency-Key is taken),
--- 45025 (a stock would go below zero), 45063 (the order id was taken: the
--- sequence was moved past it, run again); with replication_policy = durability
--- (@commerce_durable set by the worker), 45503 (no replica acknowledges: nothing
--- done) and 45504 (committed, but no replica acknowledged it in time).
-DELIMITER //
-
--- Start the transaction (p_begin: unless the caller has, e.g. a checkout that
--- locked its cart first); lock the buyer's point row (the global lock order:
--- point -> user coupon -> inventory) and read the clock once it is held; lock
--- the user coupon and read the coupon's terms; take the new order's id; and
--- answer one row per product with all of these and the product's name, price
--- and stock, read without a lock. No row: no product exists. The products:
--- p_product for an order of one line (the common case: constant lookups),
--- else p_ids, a JSON array of ids.
-CREATE OR REPLACE PROCEDURE commerce_order_facts(p_begin BOOLEAN, p_user BIGINT, p_coupon BIGINT,
+CREATE PROCEDURE `commerce_order_facts`(p_begin BOOLEAN, p_user BIGINT, p_coupon BIGINT,
                                                  p_product BIGINT, p_ids TEXT)
-SQL SECURITY INVOKER
+    SQL SECURITY INVOKER
 BEGIN
   DECLARE v_balance BIGINT DEFAULT NULL;
   DECLARE v_at DATETIME(3) DEFAULT NULL;
@@ -337,20 +271,17 @@ BEGIN
       WHERE p.id IN (SELECT j.id FROM JSON_TABLE(p_ids, '$[*]' COLUMNS (id BIGINT PATH '$')) AS j);
   END IF;
 END //
+DELIMITER ;
 
--- Write the order decided in C and commit: the order, its items (p_items: a
--- JSON array of {"p","n","q","u","a"} in the client's order), the balance and
--- its USE row, the coupon's USED mark, the ORDER_PAID event, the emptied cart
--- (checkout), the Idempotency-Key with its response, and last the stock of
--- each line in ascending product order: the hot rows are locked only for the
--- end of the transaction. inventory's CHECK (stock >= 0) refuses a short line.
-CREATE OR REPLACE PROCEDURE commerce_order_write(
+-- procedure commerce_order_write (sql_mode STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION)
+DELIMITER //
+CREATE PROCEDURE `commerce_order_write`(
   p_order BIGINT, p_user BIGINT, p_subtotal BIGINT, p_discount BIGINT, p_total BIGINT,
   p_coupon BIGINT, p_balance BIGINT, p_at DATETIME(3), p_items MEDIUMTEXT,
   p_event CHAR(36), p_payload MEDIUMTEXT,
   p_key VARCHAR(255) CHARACTER SET ascii, p_request MEDIUMBLOB, p_response MEDIUMBLOB,
   p_cart_user BIGINT)
-SQL SECURITY INVOKER
+    SQL SECURITY INVOKER
 BEGIN
   BEGIN
     DECLARE m BIGINT;
@@ -430,5 +361,4 @@ BEGIN
     END IF;
   END IF;
 END //
-
 DELIMITER ;

@@ -110,21 +110,26 @@ read_round() {
 	record "$r" read floor "$line"
 }
 
-# run_orders: the comparison: peers up, the relay stopped (the peers have none, and its
-# deliveries would take CPU from whichever run follows), a short warm-up, two rounds of
-# service / PHP peer / floor (/ own transaction, fcgi-hello), then the table.
+# orders_setup: peers up, the relay stopped (the peers have none, and its deliveries would take
+# CPU from whichever run follows), fresh data, and a short warm-up: statement caches, PHP's
+# opcache, the buffer pool. (run_orders, and run_curve in bench/lib/curve.sh)
+orders_setup() {
+	peers_up
+	relay_stop "$dir"
+	load_data "$o_users"
+	peer_db_reset
+	BENCH_USERS=$o_users wrk_warm bench/order.lua
+	PEER_WRK=$peers/wrk/php_order.lua wrk_warm bench/peer.lua
+}
+
+# run_orders: the comparison: orders_setup, two rounds of service / PHP peer / floor (/ own
+# transaction, fcgi-hello), then the table.
 run_orders() {
 	local r
 	echo "-- orders: the service vs peers measured in the same run, twice. c=$o_conns (wrk 2 threads; raw"
 	echo "   clients: $o_conns processes or threads), ${o_secs}s per run, ${STACK_WORKERS} workers, PHP-FPM $php_children"
 	echo "   children, 2 fcgi-hello; $o_users users, $products products; the relay is stopped meanwhile"
-	peers_up
-	relay_stop "$dir"
-	load_data "$o_users"
-	peer_db_reset
-	# warm-up: statement caches, PHP's opcache, the buffer pool
-	BENCH_USERS=$o_users wrk_warm bench/order.lua
-	PEER_WRK=$peers/wrk/php_order.lua wrk_warm bench/peer.lua
+	orders_setup
 	for r in 1 2; do
 		orders_round "$r" random ""
 		orders_round "$r" hot 1

@@ -2,8 +2,13 @@
 # scripts/docs/build.sh: how scripts/check-docs builds from docs/openapi.yaml: the pinned
 # Redocly CLI (redocly), the spec as one JSON document (bundle_json) and the self-contained
 # explorer page docs/api.html (build_page, as check-docs' header says), and --rebuild, which
-# writes docs/api.html and docs/commerce.http (rebuild_docs).
-# shellcheck disable=SC2154 # root, tmp, spec, page, http, REDOCLY_CLI_VERSION, CDN_PREFIX: scripts/check-docs
+# writes docs/api.html and docs/commerce.http and the page's CSP hashes into the nginx
+# locations of /docs (rebuild_docs).
+# shellcheck disable=SC2154 # root, tmp, spec, page, http: scripts/check-docs
+
+# The pinned tools: the Redocly CLI (lint, bundle) and Swagger UI (the explorer).
+REDOCLY_CLI_VERSION=1.34.20
+SWAGGER_UI_VERSION=5.35.0
 
 # redocly ARGS...: the pinned Redocly CLI, quiet about updates and without telemetry.
 redocly() {
@@ -15,38 +20,41 @@ redocly() {
 # helper COMMAND ARGS...: the Python helpers (scripts/docs/helper.py, standard library only).
 helper() { python3 "$root/scripts/docs/helper.py" "$@"; }
 
-# build_page OUT: docs/api.html from docs/openapi.yaml, as the header of scripts/check-docs says.
+# explorer_sources_sha: one sha256 over the page's own sources (template, stylesheet, script).
+explorer_sources_sha() {
+	cat "$root"/scripts/docs/explorer.{html.in,css,js} | sha256sum | cut -d' ' -f1
+}
+
+# build_page OUT: docs/api.html from docs/openapi.yaml, as the header of scripts/check-docs
+# says; OUT.csp gets the CSP source lists of its inline scripts and styles (helper build).
 build_page() {
-	local out=$1 built=$tmp/build/page.html ver sha
-	mkdir -p "$tmp/build"
-	if ! (cd "$root" && redocly build-docs docs/openapi.yaml --disableGoogleFont \
-		-o "$built") >"$tmp/build/log" 2>&1; then
-		cat "$tmp/build/log" >&2
-		die "redocly build-docs failed"
-	fi
-	ver=$(grep -o "<script src=\"${CDN_PREFIX//./\\.}[0-9][^\"/]*/bundles/redoc\.standalone\.js\"" "$built" |
-		sed -e "s|^<script src=\"${CDN_PREFIX}||" -e 's|/bundles/.*||') ||
-		die "build-docs output references no Redoc bundle on the CDN: cannot inline it"
-	[[ $ver =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "unexpected Redoc version in build-docs output: $ver"
-	(cd "$tmp/build" && npm pack --silent "redoc@$ver" >/dev/null 2>"$tmp/build/pack.log") || {
-		cat "$tmp/build/pack.log" >&2
-		die "npm pack redoc@$ver failed"
+	local out=$1 dir=$tmp/build sha
+	mkdir -p "$dir"
+	bundle_json "$dir/openapi.json" || die "redocly bundle failed"
+	(cd "$dir" && npm pack --silent "swagger-ui-dist@$SWAGGER_UI_VERSION" >/dev/null 2>"$dir/pack.log") || {
+		cat "$dir/pack.log" >&2
+		die "npm pack swagger-ui-dist@$SWAGGER_UI_VERSION failed"
 	}
-	tar -xzf "$tmp/build/redoc-$ver.tgz" -C "$tmp/build" package/bundles/redoc.standalone.js
+	tar -xzf "$dir/swagger-ui-dist-$SWAGGER_UI_VERSION.tgz" -C "$dir" \
+		package/swagger-ui-bundle.js package/swagger-ui.css package/LICENSE package/NOTICE \
+		package/swagger-ui-bundle.js.LICENSE.txt
 	sha=$(sha256sum "$spec" | cut -d' ' -f1)
-	cat >"$tmp/build/header" <<EOF
+	cat >"$dir/header" <<EOF
 <!--
   commerce API explorer: generated from docs/openapi.yaml by scripts/check-docs --rebuild; do not edit.
-  Built $(date -u +%Y-%m-%d) (UTC) as
-    npx -y @redocly/cli@$REDOCLY_CLI_VERSION build-docs docs/openapi.yaml --disableGoogleFont -o api.html
-  with its <script src="$CDN_PREFIX$ver/bundles/redoc.standalone.js"> replaced by that
-  file from the npm package redoc@$ver, inline: the page loads nothing from elsewhere.
+  Swagger UI (swagger-ui-bundle.js and swagger-ui.css of the npm package
+  swagger-ui-dist@$SWAGGER_UI_VERSION) and the page's own scripts/docs/explorer.html.in, .css and .js,
+  all inline, with the spec (docs/openapi.yaml bundled by @redocly/cli@$REDOCLY_CLI_VERSION) as the
+  JSON data block #commerce-spec: the page loads nothing from elsewhere. The /docs locations of
+  the nginx sites allow exactly its inline scripts and styles, by their hashes.
   openapi-sha256: $sha
-  tools: @redocly/cli@$REDOCLY_CLI_VERSION redoc@$ver
+  sources-sha256: $(explorer_sources_sha)
+  tools: swagger-ui-dist@$SWAGGER_UI_VERSION @redocly/cli@$REDOCLY_CLI_VERSION
 -->
 EOF
-	helper inline "$built" "$tmp/build/package/bundles/redoc.standalone.js" "$out" \
-		"$tmp/build/header" "$CDN_PREFIX"
+	helper build "$dir/openapi.json" "$dir/package" "$root/scripts/docs/explorer.html.in" \
+		"$root/scripts/docs/explorer.css" "$root/scripts/docs/explorer.js" "$dir/header" "$out" \
+		>"$out.csp"
 }
 
 # bundle_json OUT: docs/openapi.yaml as one JSON document (internal $refs kept).
@@ -57,8 +65,19 @@ bundle_json() {
 	}
 }
 
+# csp_update FILE CSP_FILE: the script-src and style-src lists of the /docs
+# Content-Security-Policy in FILE set to those of CSP_FILE (build_page's OUT.csp; base64 has no
+# '|').
+csp_update() {
+	local file=$1 scripts styles
+	scripts=$(sed -n 's/^script-src //p' "$2")
+	styles=$(sed -n 's/^style-src //p' "$2")
+	sed -i -E "/Content-Security-Policy \"default-src 'none'; script-src/{s|script-src [^;]*;|script-src $scripts;|;s|style-src [^;]*;|style-src $styles;|}" "$file"
+}
+
 # rebuild_docs: --rebuild: docs/api.html and docs/commerce.http from docs/openapi.yaml, each
-# replaced whole (a copy next to it, then a rename).
+# replaced whole (a copy next to it, then a rename), and the hashes of the page's inline
+# scripts and styles written into the /docs CSP of nginx/commerce-docs.conf and nginx/dev.conf.in.
 rebuild_docs() {
 	log "rebuilding docs/api.html and docs/commerce.http from docs/openapi.yaml"
 	build_page "$tmp/api.html"
@@ -66,5 +85,8 @@ rebuild_docs() {
 	python3 "$root/scripts/docs/gen-http.py" "$tmp/rebuild.json" >"$tmp/commerce.http"
 	cp "$tmp/api.html" "$page.tmp" && mv -f "$page.tmp" "$page"
 	cp "$tmp/commerce.http" "$http.tmp" && mv -f "$http.tmp" "$http"
-	log "wrote docs/api.html ($(($(stat -c %s "$page") / 1024)) KiB) and docs/commerce.http"
+	csp_update "$root/nginx/commerce-docs.conf" "$tmp/api.html.csp"
+	csp_update "$root/nginx/dev.conf.in" "$tmp/api.html.csp"
+	log "wrote docs/api.html ($(($(stat -c %s "$page") / 1024)) KiB), docs/commerce.http, and the" \
+		"page's hashes into the /docs CSP of nginx/commerce-docs.conf and nginx/dev.conf.in"
 }

@@ -4,9 +4,11 @@
     helper.py routes ROUTES_C                 the route table: 'METHOD PATH' lines    (spec.py)
     helper.py spec-ops SPEC_JSON              the spec's operations, tab-separated    (spec.py)
     helper.py compare ROUTES_TXT OPS_TSV      (c): the table = the operations         (spec.py)
-    helper.py inline BUILT BUNDLE OUT HEADER CDN_PREFIX   the self-contained page     (page.py)
-    helper.py page-meta PAGE                  (b): its spec sha256 and tools          (page.py)
-    helper.py dom DOM ORIGIN ROUTES_TXT OPS_TSV   (e): every route shown          (rendered.py)
+    helper.py spec-version SPEC_JSON          its info.version                        (spec.py)
+    helper.py build SPEC_JSON DIST TEMPLATE CSS JS HEADER OUT   the explorer page     (page.py)
+    helper.py page-meta PAGE                  (b): its sha256s and tools, self-contained (page.py)
+    helper.py csp PAGE PROD_CONF DEV_CONF     (b): the /docs CSPs allow its inline code (page.py)
+    helper.py dom DOM VERSION ROUTES_TXT OPS_TSV  (e): every route shown          (rendered.py)
     helper.py console CHROMIUM_LOG            (e): no console error               (rendered.py)
     helper.py nginx-blocks FILE DIRECTORY     (f): the docs locations         (nginx_blocks.py)
 """
@@ -15,16 +17,18 @@ import sys
 
 from common import die
 from nginx_blocks import nginx_blocks
-from page import inline, page_meta
+from page import build, csp, page_meta
 from rendered import console, dom
-from spec import compare, routes, spec_ops
+from spec import compare, routes, spec_ops, spec_version
 
 COMMANDS = {
     "routes": (routes, 1),
     "spec-ops": (spec_ops, 1),
     "compare": (compare, 2),
-    "inline": (inline, 5),
+    "spec-version": (spec_version, 1),
+    "build": (build, 7),
     "page-meta": (page_meta, 1),
+    "csp": (csp, 3),
     "dom": (dom, 4),
     "console": (console, 1),
     "nginx-blocks": (nginx_blocks, 2),

@@ -1,12 +1,14 @@
 # shellcheck shell=bash
 # scripts/docs/served.sh: the docs as they are served, for scripts/check-docs: what a server
-# answers for /docs and /openapi.yaml (check_served), the production site with the docs
-# snippet run by a scratch nginx (check_nginx, check (f)), and the explorer rendered by headless
-# Chromium from a running stack (check_explorer, check (e)).
+# answers for /docs, /docs/ and /openapi.yaml (check_served), the production site with the docs
+# snippet run by a scratch nginx (check_nginx, check (f)), the explorer rendered by headless
+# Chromium from a running stack (check_explorer, check (e)), and the stack's nginx serving the
+# docs of a checkout nobody else may read (check_private_checkout, check (g)).
 # shellcheck disable=SC2154 # root, tmp, spec, page, have_json, scratch_nginx: scripts/check-docs
 
 # check_served BASE: GET BASE/docs and BASE/openapi.yaml are the repository's files, with the
-# types and headers of nginx/commerce-docs.conf; a POST is refused. Prints what is wrong.
+# types and headers of nginx/commerce-docs.conf; BASE/docs/ redirects to /docs; a POST is
+# refused. Prints what is wrong.
 check_served() {
 	local base=$1 bad=0 code f name want type
 	for name in docs openapi.yaml; do
@@ -32,6 +34,8 @@ check_served() {
 	done
 	grep -qi "^content-security-policy: .*default-src 'none'" "$tmp/h.docs" 2>/dev/null ||
 		{ echo "  GET /docs: no Content-Security-Policy with default-src 'none'" && bad=1; }
+	code=$(curl -s --max-time 20 -o /dev/null -w '%{http_code} %{redirect_url}' "$base/docs/" || true)
+	[[ $code == "301 $base/docs" ]] || { echo "  GET /docs/: '$code', not a 301 to /docs" && bad=1; }
 	code=$(curl -s --max-time 20 -o /dev/null -w '%{http_code}' -X POST -d x "$base/docs" || true)
 	[[ $code == 405 ]] || { echo "  POST /docs: status $code, not 405" && bad=1; }
 	return "$bad"
@@ -47,7 +51,7 @@ scratch_site() {
 	cp "$page" "$spec" "$scratch_nginx/doc/"
 	chmod 644 "$scratch_nginx"/doc/*
 	ln -s /etc/nginx/fastcgi_params /etc/nginx/mime.types "$scratch_nginx/"
-	cp "$root"/nginx/commerce-{allow,fastcgi}.conf "$scratch_nginx/snippets/"
+	cp "$root"/nginx/commerce-{allow,fastcgi,console}.conf "$scratch_nginx/snippets/"
 	sed "s|/usr/share/commerce/docs/|$scratch_nginx/doc/|g" "$root/nginx/commerce-docs.conf" \
 		>"$scratch_nginx/snippets/commerce-docs.conf"
 	port=$(free_port)
@@ -71,7 +75,7 @@ check_nginx() {
 	local ok=1 out deadline
 	log "(f) nginx: nginx/commerce-docs.conf = the docs locations of nginx/dev.conf.in; the site serves them"
 	helper nginx-blocks "$root/nginx/commerce-docs.conf" /usr/share/commerce/docs/ >"$tmp/prod.blocks"
-	helper nginx-blocks "$root/nginx/dev.conf.in" @ROOT@/docs/ >"$tmp/dev.blocks"
+	helper nginx-blocks "$root/nginx/dev.conf.in" @STATE_DIR@/docs/ >"$tmp/dev.blocks"
 	if ! diff -u --label nginx/commerce-docs.conf --label nginx/dev.conf.in \
 		"$tmp/prod.blocks" "$tmp/dev.blocks" >"$tmp/blocks.diff"; then
 		cat "$tmp/blocks.diff" >&2
@@ -124,8 +128,8 @@ ensure_chromium() {
 }
 
 # check_explorer URL: (e): URL serves /docs and /openapi.yaml as the repository has them, and
-# headless Chromium renders URL/docs with no console error and every route shown (routes.txt
-# and ops.tsv of check (c)). Calls fail for each problem.
+# headless Chromium renders URL/docs with no console error, every route shown (routes.txt and
+# ops.tsv of check (c)), the spec's version, and no dev token. Calls fail for each problem.
 check_explorer() {
 	local url=$1
 	log "(e) the explorer at $url/docs"
@@ -134,8 +138,8 @@ check_explorer() {
 		fail "(e) $url does not serve /docs and /openapi.yaml as the repository has them (above)"
 	fi
 	ensure_chromium
-	# --virtual-time-budget: run the page's timers (Redoc renders after load) in virtual time,
-	# then dump the DOM. Console messages go to stderr (--enable-logging=stderr).
+	# --virtual-time-budget: run the page's timers (Swagger UI renders after load) in virtual
+	# time, then dump the DOM. Console messages go to stderr (--enable-logging=stderr).
 	if ! timeout 120 chromium --headless --no-sandbox --disable-gpu --no-first-run \
 		--user-data-dir="$tmp/chromium" --disable-extensions --disable-dev-shm-usage \
 		--enable-logging=stderr --v=0 --virtual-time-budget=15000 \
@@ -147,14 +151,69 @@ check_explorer() {
 	helper console "$tmp/chromium.log" >"$tmp/console.log" ||
 		fail "(e) the page logs errors in the browser (CSP or script errors, above)"
 	cat "$tmp/console.log" >&2
+	local version=""
 	if [[ -z $have_json ]]; then
-		log "(e) no readable spec: the routes' methods, paths and URLs only, not their summaries"
+		log "(e) no readable spec: the routes' methods and paths only, not their summaries nor the version"
 		: >"$tmp/ops.tsv"
+	else
+		version=$(helper spec-version "$tmp/openapi.json")
 	fi
-	if helper dom "$tmp/dom.html" "$url" "$tmp/routes.txt" "$tmp/ops.tsv" >"$tmp/dom.log"; then
+	if helper dom "$tmp/dom.html" "$version" "$tmp/routes.txt" "$tmp/ops.tsv" >"$tmp/dom.log"; then
 		log "(e) ok:$(tail -n 1 "$tmp/dom.log")"
 	else
 		cat "$tmp/dom.log" >&2
 		fail "(e) the rendered explorer does not show every route (above)"
 	fi
+}
+
+# private_nginx COPY STATE PORT: the stack's nginx for the checkout COPY on PORT, its state
+# directory STATE (in a subshell: nginx_start dies on failure).
+private_nginx() {
+	# shellcheck disable=SC2034 # read by nginx_start and its parts (dynamic scope)
+	local COMMERCE_ROOT=$1
+	state_prepare "$2"
+	nginx_start "$2" "$3" 1000 1000
+}
+
+# check_private_checkout: (g): a copy of the tree (tracked and new files, as check-package takes
+# it) in a mode-0700 directory, and the stack's nginx (scripts/lib/nginx.sh, COMMERCE_ROOT the
+# copy) rendered and started for a state directory in TMPDIR, as scripts/test's stack is (its
+# workers run as nobody there): /docs and /openapi.yaml are the copy's files (check_served).
+# No workers are needed: nginx serves both itself. Calls fail when it does not.
+check_private_checkout() {
+	local private copy state port ok=1
+	log "(g) /docs from a checkout in a mode-0700 directory"
+	private=$(mktemp -d "${TMPDIR:-/tmp}/commerce-private.XXXXXX")
+	chmod 700 "$private"
+	copy=$private/commerce
+	mkdir "$copy"
+	if git -C "$root" rev-parse --git-dir >/dev/null 2>&1; then
+		git -C "$root" ls-files -co --exclude-standard -z | (cd "$root" && tar --null -T - -cf -) |
+			tar -xf - -C "$copy"
+	else
+		tar -C "$root" --exclude=./.git -cf - . | tar -xf - -C "$copy"
+	fi
+	# like scripts/test's: its own directory in TMPDIR, which state_prepare opens (0755)
+	state=$(mktemp -d "${TMPDIR:-/tmp}/commerce-private-stack.XXXXXX")
+	port=$(free_port)
+	if ! (private_nginx "$copy" "$state" "$port") >"$tmp/private.log" 2>&1; then
+		cat "$tmp/private.log" >&2
+		fail "(g) nginx for a private checkout does not start"
+		ok=""
+	else
+		if ! grep -q '^user nobody' "$state/nginx.conf"; then
+			log "(g) nginx's workers do not run as nobody here ($(grep '^user' "$state/nginx.conf")): the check proves less"
+		fi
+		# served from the copy: compare with its files
+		if ! (root=$copy page=$copy/docs/api.html spec=$copy/docs/openapi.yaml &&
+			check_served "http://127.0.0.1:$port") >"$tmp/private-served.log"; then
+			cat "$tmp/private-served.log" "$state/log/nginx-error.log" >&2
+			fail "(g) a checkout in a mode-0700 directory does not serve /docs and /openapi.yaml (above)"
+			ok=""
+		fi
+	fi
+	nginx_stop "$state" || true
+	rm -rf "$private" "$state"
+	[[ -n $ok ]] && log "(g) ok: a checkout in a mode-0700 directory serves /docs and /openapi.yaml"
+	return 0
 }

@@ -60,6 +60,15 @@ def spec_ops(path):
                                          " ".join(op.get("summary", "").split())))
 
 
+def spec_version(path):
+    """The bundled spec's info.version."""
+    with open(path, encoding="utf-8") as f:
+        version = json.load(f).get("info", {}).get("version")
+    if not version:
+        die("%s has no info.version" % path)
+    print(version)
+
+
 def _lines(path):
     with open(path) as f:
         return [line for line in f if line.strip()]

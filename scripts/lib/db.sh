@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # The MariaDB primary: a throwaway mariadbd per stack, on a unix socket (and, when it feeds a
-# replica, a loopback port: replica.sh), with the schema, the program accounts and demo data.
+# replica, a loopback port: replica.sh), with the schema (commerce-migrate), the program
+# accounts and demo data.
 # Also the two helpers the replica shares: mariadb_install and mariadbd_start.
 # State-directory files:
 #   DIR/mysql/                the datadir; DIR/mysql.initialized marks a complete init,
@@ -36,7 +37,8 @@ mariadb_at() {
 	mariadb --no-defaults --socket="$sock" --user="$(db_admin)" --default-character-set=utf8mb4 "$@"
 }
 
-# db_sql DIR [mariadb args...]: the mariadb client as root on the primary (the stable name).
+# db_sql DIR [mariadb args...]: the mariadb client as the administrator on the primary (the
+# stable name).
 db_sql() {
 	local dir=$1
 	shift
@@ -137,13 +139,41 @@ db_stop() {
 	rm -f "$(db_server_socket "$dir")" "$(db_server_socket "$dir").lock" "$dir/run/mysqld.pid"
 }
 
-# db_schema DIR: create the database and apply sql/schema.sql (idempotent).
+# db_schema DIR: create the database and bring its schema up to date (db_migrate); for a
+# release before the migrations (stack_sql has no migrations/: the upgrade drill's 0.1.0),
+# apply its schema.sql as the administrator, the way that release did.
 db_schema() {
-	local dir=$1 schema=$COMMERCE_ROOT/sql/schema.sql
-	[[ -f $schema ]] || die "missing $schema"
+	local dir=$1 sql
+	sql=$(stack_sql "$dir")
 	db_sql "$dir" -e "CREATE DATABASE IF NOT EXISTS \`$COMMERCE_DB_NAME\`
 		CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
-	db_sql "$dir" "$COMMERCE_DB_NAME" <"$schema"
+	if [[ -d $sql/migrations ]]; then
+		db_migrate "$dir" apply
+	else
+		[[ -f $sql/schema.sql ]] || die "neither $sql/migrations nor $sql/schema.sql"
+		db_sql "$dir" "$COMMERCE_DB_NAME" <"$sql/schema.sql"
+	fi
+}
+
+# db_migrate DIR COMMAND [OPTION...]: commerce-migrate (of stack_bin) with the migrations of
+# stack_sql, as the DDL account commerce_migrate (made or updated first by
+# migrate-account.sql, its password from DIR/secrets): e.g. db_migrate DIR apply, or
+# db_migrate DIR status. On the database DB_MIGRATE_NAME (default the shop's);
+# COMMERCE_MIGRATE_WRAPPER (optional) prefixes it like COMMERCE_WORKER_WRAPPER the workers. Its
+# output goes to stderr (the caller's log), and its exit status is commerce-migrate's.
+db_migrate() {
+	local dir=$1 p sql db=${DB_MIGRATE_NAME:-$COMMERCE_DB_NAME}
+	shift
+	sql=$(stack_sql "$dir")
+	write_migrate_config "$dir"
+	p=$(<"$(secret_file "$dir" migrate-db-password)")
+	{
+		printf "SET @migrate_password = '%s', @account_host = 'localhost';\n" "$p" # base64url
+		cat "$sql/migrate-account.sql"
+	} | db_sql "$dir" "$db" || die "$sql/migrate-account.sql failed"
+	# shellcheck disable=SC2086 # the wrapper is a command prefix
+	COMMERCE_CONFIG=$dir/migrate.conf COMMERCE_DB_NAME=$db ${COMMERCE_MIGRATE_WRAPPER:-} \
+		"$(stack_bin "$dir")/commerce-migrate" --dir "$sql/migrations" "$@" >&2
 }
 
 # db_secure_admin DIR: the administrator accounts of a datadir made before mariadb_install used
@@ -162,10 +192,11 @@ db_secure_admin() {
 }
 
 # db_accounts DIR: the program accounts (fcgi, relay, popular, read) and their grants
-# (sql/grants.sql), with passwords from DIR/secrets (made on first use: secret_file,
+# (grants.sql of stack_sql), with passwords from DIR/secrets (made on first use: secret_file,
 # config.sh). The passwords go to the client on stdin.
 db_accounts() {
-	local dir=$1 p name sql=$COMMERCE_ROOT/sql/grants.sql
+	local dir=$1 p name sql
+	sql=$(stack_sql "$dir")/grants.sql
 	[[ -f $sql ]] || die "missing $sql"
 	{
 		for name in fcgi relay popular read; do

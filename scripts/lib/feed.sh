@@ -40,7 +40,8 @@ platform_stop() {
 # relay_start DIR: (re)start commerce-relay; COMMERCE_RELAY_WRAPPER (optional) prefixes it like
 # COMMERCE_WORKER_WRAPPER the workers (split on spaces).
 relay_start() {
-	local dir=$1 relay=$COMMERCE_ROOT/commerce-relay
+	local dir=$1 relay
+	relay=$(stack_bin "$dir")/commerce-relay
 	relay_stop "$dir"
 	[[ -x $relay ]] || die "missing $relay (build failed?)"
 	# shellcheck disable=SC2086 # the wrapper is a command prefix
@@ -50,7 +51,7 @@ relay_start() {
 }
 
 relay_stop() {
-	stop_group "$1/run/relay.pid" "$COMMERCE_ROOT/commerce-relay" TERM 15
+	stop_group "$1/run/relay.pid" "$(stack_bin "$1")/commerce-relay" TERM 15
 }
 
 # extras_start DIR: the fake platform (unless STACK_FAKE_PLATFORM=0) and the relay.

@@ -6,17 +6,23 @@
 # The parameters stack_up reads (and writes to DIR/stack.env), besides the optional relay tuning
 # STACK_RELAY_* and STACK_DB_ARGS (more mariadbd options).
 STACK_PARAMS=(STACK_PORT STACK_WORKERS STACK_ADMIN_TOKEN STACK_PLATFORM_URL STACK_RATE STACK_BURST
+	STACK_TOKEN_RATE STACK_TOKEN_BURST
 	STACK_DEMO STACK_FAKE_PLATFORM STACK_LOCK_WAIT_S STACK_DB_ARGS STACK_AUTH STACK_AUTH_HS256_SECRET
 	STACK_AUTH_ISSUER STACK_AUTH_AUDIENCE STACK_RELAY_BATCH STACK_RELAY_POLL_MS
 	STACK_RELAY_MAX_ATTEMPTS STACK_RELAY_CONNECT_TIMEOUT_MS STACK_RELAY_TIMEOUT_MS
 	STACK_RELAY_LEASE_MS STACK_RELAY_RETRY_BASE_MS STACK_RELAY_RETRY_MAX_MS STACK_POOLS STACK_REPLICA
-	STACK_SEMI_SYNC_TIMEOUT_MS STACK_REPLICA_MAX_LAG_MS STACK_REPLICATION_POLICY)
+	STACK_SEMI_SYNC_TIMEOUT_MS STACK_REPLICA_MAX_LAG_MS STACK_REPLICATION_POLICY
+	STACK_DOCS_DEV_TOKEN)
+# Which programs and SQL the stack runs (config.sh: stack_bin, stack_sql); the build tree's
+# unless set (the upgrade drill starts a stack of the previous release: upgrade.sh).
+STACK_PARAMS+=(STACK_BIN STACK_SQL)
 
 # stack_preset NAME [STACK_VAR=VALUE...]: set every STACK_* parameter of stack_up: first the
 # preset NAME, then the assignments in order (empty arguments are skipped, so that
 # "${X:+STACK_Y=$X}" passes an override only when X is set). Presets:
 #   dev     scripts/dev-up: port 8080, 8 workers, demo data, fake platform on 8099, HS256
-#           tokens (a random secret kept in DIR/secrets), issuer commerce-dev
+#           tokens (a random secret kept in DIR/secrets), issuer commerce-dev; the explorer at
+#           /docs offers a token for user 1 (STACK_DOCS_DEV_TOKEN, scripts/lib/nginx.sh)
 #   test    scripts/test, scripts/valgrind-check: free ports, 4 workers, lock wait 2 s, JWKS
 #           tokens (RS256 and ES256 keys stack_up makes with tests/lib/mkkeys), a quick relay
 #   bench   bench/run: free ports, 8 workers, nginx rate limit out of the way
@@ -38,6 +44,7 @@ stack_preset() {
 		STACK_PORT=8080 STACK_WORKERS=8 STACK_ADMIN_TOKEN=dev-admin-token STACK_DEMO=1
 		STACK_PLATFORM_URL=http://127.0.0.1:8099/events
 		STACK_AUTH=hs256 STACK_AUTH_ISSUER=commerce-dev STACK_AUTH_AUDIENCE=commerce
+		STACK_DOCS_DEV_TOKEN=1
 		;;
 	test)
 		STACK_WORKERS=4 STACK_ADMIN_TOKEN=test-admin-token

@@ -17,13 +17,14 @@
 # pool stands in for a second worker host behind the same nginx upstream).
 pool_file() { if [[ ${2:-1} == 1 ]]; then echo "$1/run/fcgi.$3"; else echo "$1/run/fcgi$2.$3"; fi; }
 
-# workers_start DIR N [CONFIG] [POOL]: (re)start N commerce-fcgi workers under multiwatch on
-# the pool's socket (pool_file), with CONFIG (default DIR/commerce.conf).
+# workers_start DIR N [CONFIG] [POOL]: (re)start N commerce-fcgi workers (of stack_bin) under
+# multiwatch on the pool's socket (pool_file), with CONFIG (default DIR/commerce.conf).
 # Always restarts, so a rebuilt binary or a new configuration takes effect.
 # COMMERCE_WORKER_WRAPPER (optional) prefixes each worker, e.g. "/usr/bin/valgrind --leak-check=full"
 # (an absolute path: multiwatch does not search PATH; the value is split on spaces).
 workers_start() {
-	local dir=$1 n=$2 conf=${3:-$1/commerce.conf} pool=${4:-1} bin=$COMMERCE_ROOT/commerce-fcgi
+	local dir=$1 n=$2 conf=${3:-$1/commerce.conf} pool=${4:-1} bin
+	bin=$(stack_bin "$dir")/commerce-fcgi
 	local sock pidfile group=()
 	sock=$(pool_file "$dir" "$pool" sock)
 	pidfile=$(pool_file "$dir" "$pool" pid)
@@ -69,7 +70,7 @@ workers_roll() {
 # whole pool at once (a worker host lost).
 workers_stop() {
 	local dir=$1 pool=${2:-1} sig=${3:-TERM}
-	stop_group "$(pool_file "$dir" "$pool" pid)" "$COMMERCE_ROOT/commerce-fcgi" "$sig" 15
+	stop_group "$(pool_file "$dir" "$pool" pid)" "$(stack_bin "$dir")/commerce-fcgi" "$sig" 15
 	# a pool killed (KILL) leaves its socket: nginx's connections to it are refused, as to a
 	# host that died
 	[[ $sig == KILL ]] || rm -f "$(pool_file "$dir" "$pool" sock)"

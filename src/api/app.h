@@ -48,7 +48,7 @@ typedef struct page {
 
 /* Start a page from the query: the positive id `cursor` ("after" or "before";
  * absent: dflt), then ?limit (1..100, default 20). C_OK, or C_REJECT with the
- * 400 naming the parameter. */
+ * 400 naming the parameter; the other cursor given is such a 400 too. */
 int page_begin(req_t *r, page_t *pg, const char *cursor, int64_t dflt);
 
 /* Empty the page again (a read that failed halfway runs again). */

@@ -1,6 +1,7 @@
 #include "api/app.h"
 
 #include <inttypes.h>
+#include <string.h>
 
 #include "common/rc.h"
 #include "store/users.h"
@@ -22,9 +23,18 @@ void jput_id(json_object *o, const char *key, int64_t v)
 
 int page_begin(req_t *r, page_t *pg, const char *cursor, int64_t dflt)
 {
+    int asc = strcmp(cursor, "after") == 0;
+    const char *other = asc ? "before" : "after";
+    size_t len;
     int rc;
 
     *pg = (page_t){0};
+    /* The other direction's cursor would be ignored, and the client would page
+     * from the start without knowing: refused instead (API.md). */
+    if (query_find(r->query, other, &len))
+        return invalid(r, other,
+                       "'%s' is not a cursor of this list, which is %s: page it with '%s'", other,
+                       asc ? "in ascending order" : "newest first", cursor);
     if ((rc = query_cursor(r, cursor, dflt, &pg->cursor)) != C_OK ||
         (rc = query_limit(r, &pg->limit)) != C_OK)
         return rc;

@@ -3,6 +3,7 @@
 #include "api/app.h"
 #include "common/metrics.h"
 #include "common/rc.h"
+#include "common/revision.h"
 #include "store/outbox.h"
 #include "store/popular.h"
 
@@ -14,7 +15,7 @@ int ops_index_h(req_t *r)
 {
     json_object *o = json_object_new_object();
     jput_s(o, "name", "commerce");
-    jput_s(o, "version", PACKAGE_VERSION);
+    jput_s(o, "version", COMMERCE_VERSION);
     jput_s(o, "docs", "/docs");
     jput_s(o, "openapi", "/openapi.yaml");
     jput_s(o, "livez", "/livez");

@@ -6,6 +6,7 @@
 
 #include "api/app.h"
 #include "common/jsonx.h"
+#include "common/log.h"
 #include "common/metrics.h"
 #include "common/rc.h"
 #include "store/outbox.h"
@@ -190,6 +191,16 @@ int orders_create_h(req_t *r)
     return rc;
 }
 
+/* Another user's order is answered as an unknown one (API.md); the worker log says why, at
+ * info with the request id, for the developer who wonders. */
+static int not_theirs(req_t *r, int64_t order_id, int64_t owner)
+{
+    log_info("%s %s: answered 404 as if order %" PRId64 " did not exist: it is user %" PRId64
+             "'s, and the access token is user %" PRId64 "'s",
+             r->method, r->path, order_id, owner, r->user_id);
+    return no_order(r, order_id);
+}
+
 int orders_get_h(req_t *r)
 {
     order_t *o = req_scratch(r, sizeof(*o));
@@ -197,8 +208,10 @@ int orders_get_h(req_t *r)
 
     if (rc != C_OK)
         return rc;
-    if (!found || (r->user_id && o->user_id != r->user_id)) /* another's: as unknown */
+    if (!found)
         return no_order(r, r->ids[0]);
+    if (r->user_id && o->user_id != r->user_id) /* another's: as unknown */
+        return not_theirs(r, r->ids[0], o->user_id);
     return resp_json(r, 200, render(o));
 }
 
@@ -250,7 +263,7 @@ int orders_cancel_h(req_t *r)
     int rc = c.order ? db_tx_marked(db_of(r), cancel_tx, cancel_marked, &c) : C_ERR;
 
     if (rc == DB_REFUSED && c.outcome == ORDER_NOT_FOUND)
-        return no_order(r, c.order_id);
+        return c.owner ? not_theirs(r, c.order_id, c.owner) : no_order(r, c.order_id);
     if (rc == DB_REFUSED)
         return problem(r, P_ORDER_NOT_CANCELLABLE, NULL,
                        "order %" PRId64 " is already cancelled; only PAID orders can be cancelled",
@@ -260,3 +273,7 @@ int orders_cancel_h(req_t *r)
     metrics_cancel();
     return resp_json(r, 200, render(c.order));
 }
+
+json_object *orders_render(const order_t *o) { return render(o); }
+
+int orders_not_found(req_t *r, int64_t id) { return no_order(r, id); }

@@ -39,4 +39,16 @@ int orders_read_coupon(req_t *r, struct order_place *p);
  * "items[2].quantity"). */
 int orders_read_items(req_t *r, order_req_line_t *lines, int *n);
 
+/* The order's document, as every order route answers it (caller owns it). */
+json_object *orders_render(const order_t *o);
+
+/* 404 ORDER_NOT_FOUND naming the order: C_REJECT. */
+int orders_not_found(req_t *r, int64_t id);
+
+/* GET /admin/orders/{orderId}: the order and where each of its events stands
+ * on the way to the data platform; GET /admin/orders: the operator's search
+ * (orders_admin.c). */
+int orders_admin_get_h(req_t *r);
+int orders_admin_list_h(req_t *r);
+
 #endif

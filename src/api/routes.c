@@ -47,6 +47,8 @@ static const route_t routes[] = {
     {"POST", "/admin/products", admin_create_product_h, ACCESS_ADMIN, R_BODY, "admin_products"},
     {"PATCH", "/admin/products/{productId}", admin_patch_product_h, ACCESS_ADMIN, R_BODY,
      "admin_patch_product"},
+    {"GET", "/admin/orders", orders_admin_list_h, ACCESS_ADMIN, 0, "admin_orders_list"},
+    {"GET", "/admin/orders/{orderId}", orders_admin_get_h, ACCESS_ADMIN, 0, "admin_orders_get"},
 };
 
 /* GET /metrics keeps a row of counters per route in a file shared by the

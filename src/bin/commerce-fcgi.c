@@ -19,6 +19,7 @@
 #include "common/util.h"
 #include "http/fcgi.h"
 #include "http/router.h"
+#include "store/schema.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -130,6 +131,7 @@ static const char usage[] =
 int main(int argc, char **argv)
 {
     app_t app;
+    schema_guard_t guard;
     FCGX_Request fr;
     size_t nroutes;
     const route_t *routes = routes_table(&nroutes);
@@ -166,8 +168,12 @@ int main(int argc, char **argv)
         return 1;
     db_set_durable(app.db, config_durable(&app.cfg));
     app.replicas = replicas_new(&app.cfg); /* NULL: no replicas, every read on the primary */
-    if (db_ensure(app.db) != C_OK)
+    schema_guard(app.db, &guard, "commerce-fcgi", app.cfg.db_name);
+    if (db_ensure(app.db) != C_OK) {
+        if (guard.refused) /* logged: the migration to apply */
+            return start_failed(1);
         log_warn("database not reachable at start; answering 503 until it is");
+    }
     install_signals();
     /* libfcgi closes a connection with a lingering close (shutdown, then
      * wait for the peer's EOF) so that TCP cannot reset a response away; on a

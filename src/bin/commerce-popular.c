@@ -2,7 +2,11 @@
  * sold in PAID orders over the 3 full days before its as-of date, in the
  * configured time zone, and swaps the served list atomically.
  *
- *   commerce-popular [--as-of YYYY-MM-DD]     (default: today in time_zone)
+ *   commerce-popular [--as-of YYYY-MM-DD [--force]]   (default: today in time_zone)
+ *
+ * A day after today is refused (exit 2) unless --force: its window would hold
+ * days that have not happened, and the list it made would replace the one
+ * served.
  *
  * Safe to re-run (same window, same list) and to run on two hosts at once
  * (the runs serialise on the popular_current row). Its cost is the orders of
@@ -23,6 +27,7 @@
 #include "common/util.h"
 #include "store/db.h"
 #include "store/popular.h"
+#include "store/schema.h"
 
 static int parse_date(const char *s, struct tm *tm)
 {
@@ -74,16 +79,20 @@ static void day_at(const struct tm *base, int days, char date[11], char utc[UTIL
 static int build_tx(db_t *db, void *arg) { return popular_build_tx(db, arg); }
 
 static const char usage[] =
-    "usage: commerce-popular [--as-of YYYY-MM-DD] | --help | --version\n"
+    "usage: commerce-popular [--as-of YYYY-MM-DD [--force]] | --help | --version\n"
     "Rebuilds the top 5 products of the 3 full days before today (or --as-of) in the\n"
     "configured time_zone, and points the API at the new list; prints one summary line.\n"
     "Run nightly (commerce-popular.timer or /etc/cron.d/commerce); a re-run is harmless.\n"
-    "  --as-of DATE    the day to compute the list for (default: today)";
+    "  --as-of DATE    the day to compute the list for (default: today)\n"
+    "  --force         build it even when DATE is after today (refused otherwise: the\n"
+    "                  list served would count days that have not happened)";
 
 int main(int argc, char **argv)
 {
     struct popular_build b;
+    schema_guard_t guard;
     const char *as_of = NULL;
+    int force = 0;
     char zone[128];
     config_t cfg;
     struct tm base;
@@ -94,12 +103,18 @@ int main(int argc, char **argv)
     if (argc == 2 && cli_standard(argv[1], "commerce-popular", usage, CONFIG_FOR_POPULAR))
         return 0;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--as-of") == 0 && i + 1 < argc)
+        if (strcmp(argv[i], "--as-of") == 0 && i + 1 < argc && !as_of)
             as_of = argv[++i];
+        else if (strcmp(argv[i], "--force") == 0 && !force)
+            force = 1;
         else {
             fprintf(stderr, "%s\n", usage);
             return 2;
         }
+    }
+    if (force && !as_of) {
+        fprintf(stderr, "%s\n", usage);
+        return 2;
     }
     if (config_load(&cfg, CONFIG_TOOL) != C_OK) {
         log_error("invalid configuration; see the lines above");
@@ -114,14 +129,25 @@ int main(int argc, char **argv)
     }
     setenv("TZ", cfg.time_zone, 1);
     tzset();
+    time_t now = time(NULL);
+    struct tm today;
+    localtime_r(&now, &today);
     if (as_of) {
         if (parse_date(as_of, &base) != 0) {
             log_error("--as-of: '%s' is not a date YYYY-MM-DD", as_of);
             return 2;
         }
+        if (!force && (base.tm_year != today.tm_year ? base.tm_year > today.tm_year
+                       : base.tm_mon != today.tm_mon ? base.tm_mon > today.tm_mon
+                                                     : base.tm_mday > today.tm_mday)) {
+            log_error("--as-of: %s is after today (%04d-%02d-%02d in %s): its window would hold"
+                      " days that have not happened, and its list would replace the one served;"
+                      " add --force to build it all the same",
+                      as_of, today.tm_year + 1900, today.tm_mon + 1, today.tm_mday, cfg.time_zone);
+            return 2;
+        }
     } else {
-        time_t now = time(NULL);
-        localtime_r(&now, &base);
+        base = today;
     }
     memset(&b, 0, sizeof(b));
     day_at(&base, 0, b.as_of, b.end_utc);
@@ -130,7 +156,11 @@ int main(int argc, char **argv)
 
     if (mysql_library_init(0, NULL, NULL) != 0 || !(db = db_new(&cfg)))
         return 1;
-    rc = db_tx(db, build_tx, &b);
+    schema_guard(db, &guard, "commerce-popular", cfg.db_name);
+    if (db_ensure(db) != C_OK && guard.refused) /* logged: the migration to apply */
+        rc = C_DOWN;
+    else
+        rc = db_tx(db, build_tx, &b);
     if (rc == C_OK) {
         printf("popular products as of %s (%s..%s, %s, UTC [%s, %s)): snapshot %lld,", b.as_of,
                b.from_day, b.to_day, cfg.time_zone, b.start_utc, b.end_utc,
@@ -139,7 +169,7 @@ int main(int argc, char **argv)
             printf(" #%d product %lld (%lld sold)", i + 1, (long long)b.product_id[i],
                    (long long)b.sold[i]);
         printf("%s\n", b.n ? "" : " no sales");
-    } else {
+    } else if (!guard.refused) {
         log_error("rebuild failed (%d); the served list is unchanged", rc);
     }
     db_free(db);

@@ -31,6 +31,7 @@
 #include "store/idem.h"
 #include "store/outbox.h"
 #include "store/replicas.h"
+#include "store/schema.h"
 
 static volatile sig_atomic_t stop;
 
@@ -158,6 +159,7 @@ static const char usage[] =
 int main(int argc, char **argv)
 {
     config_t cfg;
+    schema_guard_t guard;
     db_t *db;
     int rc;
 
@@ -185,7 +187,10 @@ int main(int argc, char **argv)
      * scan of FOR UPDATE SKIP LOCKED would also take gap locks, and an order
      * inserting its outbox row would wait for the claim to commit. */
     db_set_isolation(db, "READ COMMITTED");
-    if (argc == 1)
+    schema_guard(db, &guard, "commerce-relay", cfg.db_name);
+    if (db_ensure(db) != C_OK && guard.refused) /* logged: the migration to apply */
+        rc = 1;
+    else if (argc == 1)
         rc = run(&cfg, db);
     else if (strcmp(argv[1], "status") == 0)
         rc = cmd_status(db);

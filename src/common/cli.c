@@ -12,9 +12,9 @@ int cli_standard(const char *arg, const char *name, const char *usage, unsigned 
         return 0;
     if (strcmp(arg, "--version") == 0 || strcmp(arg, "-V") == 0) {
         if (strcmp(COMMERCE_REVISION, "release") == 0)
-            printf("%s (commerce) %s\n", name, PACKAGE_VERSION);
+            printf("%s (commerce) %s\n", name, COMMERCE_VERSION);
         else
-            printf("%s (commerce) %s, git %s\n", name, PACKAGE_VERSION, COMMERCE_REVISION);
+            printf("%s (commerce) %s, git %s\n", name, COMMERCE_VERSION, COMMERCE_REVISION);
         return 1;
     }
     if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {

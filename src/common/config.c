@@ -32,7 +32,8 @@ struct key {
 #define F CONFIG_FOR_FCGI
 #define R CONFIG_FOR_RELAY
 #define P CONFIG_FOR_POPULAR
-#define ALL (F | R | P)
+#define M CONFIG_FOR_MIGRATE
+#define ALL (F | R | P | M)
 
 /* A row each (clang-format cannot lay out a macro that is a braced initializer). */
 /* clang-format off */
@@ -99,6 +100,7 @@ static const struct key keys[] = {
 #undef F
 #undef R
 #undef P
+#undef M
 #undef ALL
 
 static void reportf(config_report_fn report, void *arg, int *problems, const char *fmt, ...)

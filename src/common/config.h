@@ -74,7 +74,8 @@ typedef struct config {
 enum config_role {
     CONFIG_WORKER, /* commerce-fcgi: admin_token, and a token key unless auth=off */
     CONFIG_RELAY,  /* commerce-relay delivering: data_platform_url */
-    CONFIG_TOOL,   /* commerce-relay status|replay, commerce-popular: the database only */
+    CONFIG_TOOL,   /* commerce-relay status|replay, commerce-popular, commerce-migrate: the
+                      database only */
 };
 
 /* Looks up an environment variable; getenv in production, a stub in tests. */
@@ -114,6 +115,7 @@ int config_load(config_t *cfg, enum config_role role);
 #define CONFIG_FOR_FCGI 1u
 #define CONFIG_FOR_RELAY 2u
 #define CONFIG_FOR_POPULAR 4u
+#define CONFIG_FOR_MIGRATE 8u
 
 /* The name of key i of the table, NULL past the last. */
 const char *config_key(size_t i);

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "common/revision.h" /* COMMERCE_REVISION; PACKAGE_VERSION comes from configure */
+#include "common/revision.h" /* COMMERCE_VERSION, COMMERCE_REVISION */
 
 static const int statuses[] = {200, 201, 204, 400, 401, 403, 404, 405,
                                409, 413, 415, 422, 429, 500, 503, 0};
@@ -204,7 +204,7 @@ int metrics_render(char **buf, size_t *len, const char *const *route_names, int 
         "# HELP commerce_build_info The running build.\n"
         "# TYPE commerce_build_info gauge\n"
         "commerce_build_info{version=\"%s\",revision=\"%s\"} 1\n",
-        PACKAGE_VERSION, COMMERCE_REVISION);
+        COMMERCE_VERSION, COMMERCE_REVISION);
     put(&o, "# HELP commerce_http_requests_total HTTP requests by route and status.\n"
             "# TYPE commerce_http_requests_total counter\n");
     for (int r = 0; r <= METRICS_ROUTES; r++) {

@@ -152,3 +152,53 @@ void util_uuid(char out[37])
              b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
              b[14], b[15]);
 }
+
+static bool digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+int util_parse_time(const char *s, size_t len, char *sql)
+{
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0, frac = 0;
+
+    if (len < 10 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
+        !digits(s + 8, 2, &d))
+        return C_ERR;
+    if (len > 10) {
+        if (len < 20 || s[10] != 'T' || !digits(s + 11, 2, &h) || s[13] != ':' ||
+            !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &sec) ||
+            s[len - 1] != 'Z')
+            return C_ERR;
+        size_t i = 19;
+        if (s[i] == '.') {
+            for (i++; i < len - 1 && frac < 3; i++, frac++) {
+                if (s[i] < '0' || s[i] > '9')
+                    return C_ERR;
+                ms = ms * 10 + (s[i] - '0');
+            }
+            if (frac == 0)
+                return C_ERR;
+            for (int k = frac; k < 3; k++)
+                ms *= 10;
+        }
+        if (i != len - 1)
+            return C_ERR;
+    }
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (y < 1000 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+        (mo == 2 && d == 29 && !leap) || h > 23 || mi > 59 || sec > 59)
+        return C_ERR;
+    snprintf(sql, UTIL_TIME_LEN, "%04u-%02u-%02u %02u:%02u:%02u.%03u", (unsigned)y % 10000u,
+             (unsigned)mo % 100u, (unsigned)d % 100u, (unsigned)h % 100u, (unsigned)mi % 100u,
+             (unsigned)sec % 100u, (unsigned)ms % 1000u);
+    return C_OK;
+}

@@ -44,4 +44,10 @@ void util_time_sql(const char *rfc3339, char *out);
  * Unix milliseconds, then 74 random bits. */
 void util_uuid(char out[37]);
 
+/* A UTC time as a client may write it in a query: "2026-11-21" (midnight),
+ * "2026-11-21T10:00:00Z" or with 1 to 3 fraction digits ("…00.123Z"), from
+ * the year 1000 on (DATETIME's range). C_OK with the DATETIME(3) literal
+ * "2026-11-21 10:00:00.123" in sql (UTIL_TIME_LEN bytes), or C_ERR. */
+int util_parse_time(const char *s, size_t len, char *sql);
+
 #endif

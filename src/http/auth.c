@@ -492,16 +492,24 @@ out:
     return st;
 }
 
+enum auth_status auth_scheme(const char *header)
+{
+    if (!header || !*header || strcasecmp(header, "Bearer") == 0)
+        return AUTH_NO_TOKEN;
+    return strncasecmp(header, "Bearer ", 7) == 0 ? AUTH_OK : AUTH_NOT_BEARER;
+}
+
 enum auth_status auth_check(const auth_t *a, const char *header, int64_t now, int64_t *user_id)
 {
     size_t len = 0;
     const char *t = bearer(header, &len);
     char token[AUTH_MAX_TOKEN + 1];
-    enum auth_status st = AUTH_BAD_TOKEN;
+    enum auth_status st = auth_scheme(header);
 
     *user_id = 0;
-    if (!header || strncasecmp(header, "Bearer ", 7) != 0)
-        return AUTH_NO_TOKEN;
+    if (st != AUTH_OK)
+        return st;
+    st = AUTH_BAD_TOKEN;
     if (!t)
         return AUTH_BAD_TOKEN;
     memcpy(token, t, len);

@@ -33,9 +33,14 @@ typedef struct auth auth_t;
 
 enum auth_status {
     AUTH_OK,
-    AUTH_NO_TOKEN,  /* no Authorization header, or not a Bearer one */
-    AUTH_BAD_TOKEN, /* a Bearer token that does not verify (any reason) */
+    AUTH_NO_TOKEN,   /* no Authorization header (or an empty one, or "Bearer" alone) */
+    AUTH_NOT_BEARER, /* an Authorization header of another scheme: a bare token, Basic… */
+    AUTH_BAD_TOKEN,  /* a Bearer token that does not verify (any reason) */
 };
+
+/* The scheme of an Authorization header value (NULL when absent): AUTH_OK for
+ * "Bearer" (any case) and a space, else AUTH_NO_TOKEN or AUTH_NOT_BEARER. */
+enum auth_status auth_scheme(const char *header);
 
 /* Read the keys the configuration names. Returns NULL and a one-line reason
  * in err when the configuration cannot be used. With auth=off the handle
@@ -48,8 +53,9 @@ bool auth_enabled(const auth_t *a);
 /* Number of verification keys loaded (for the start-up log). */
 int auth_key_count(const auth_t *a);
 
-/* Verify an Authorization header value (NULL when absent) at Unix time now.
- * AUTH_OK sets *user_id. Pure apart from the time given. */
+/* Verify an Authorization header value (NULL when absent) at Unix time now:
+ * AUTH_NO_TOKEN or AUTH_NOT_BEARER as auth_scheme says, else AUTH_OK (which
+ * sets *user_id) or AUTH_BAD_TOKEN. Pure apart from the time given. */
 enum auth_status auth_check(const auth_t *a, const char *header, int64_t now, int64_t *user_id);
 
 #endif

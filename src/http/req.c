@@ -304,3 +304,37 @@ int query_cursor(req_t *r, const char *name, int64_t dflt, int64_t *out)
         return invalid(r, name, "'%s' must be a positive integer cursor", name);
     return C_OK;
 }
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int query_time(req_t *r, const char *name, char *sql)
+{
+    size_t len, n = 0;
+    const char *v = query_find(r->query, name, &len);
+    char text[40];
+
+    sql[0] = '\0';
+    if (!v)
+        return C_OK;
+    /* ':' arrives percent-encoded from most clients (%3A) */
+    for (size_t i = 0; i < len && n < sizeof(text); n++) {
+        int hi = v[i] == '%' && i + 2 < len ? hexval(v[i + 1]) : -1;
+        int lo = hi >= 0 ? hexval(v[i + 2]) : -1;
+        text[n] = lo >= 0 ? (char)(hi * 16 + lo) : v[i];
+        i += lo >= 0 ? 3 : 1;
+    }
+    if (n == sizeof(text) || util_parse_time(text, n, sql) != C_OK)
+        return invalid(r, name,
+                       "'%s' must be a UTC time (2026-11-21T10:00:00.000Z) or a date (2026-11-21)",
+                       name);
+    return C_OK;
+}

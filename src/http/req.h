@@ -117,6 +117,11 @@ int query_limit(req_t *r, int64_t *limit);
 /* A positive id cursor (`after` or `before`); absent leaves *out = dflt. */
 int query_cursor(req_t *r, const char *name, int64_t dflt, int64_t *out);
 
+/* An optional UTC time (util_parse_time's forms, percent-encoded or not):
+ * sql gets its DATETIME(3) literal (UTIL_TIME_LEN bytes), "" when absent.
+ * C_OK, or C_REJECT with the 400 naming the parameter. */
+int query_time(req_t *r, const char *name, char *sql);
+
 /* Reason phrase for a status code. */
 const char *http_reason(int status);
 

@@ -1,6 +1,7 @@
 #include "http/router.h"
 
 #include <ctype.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -116,10 +117,16 @@ static int check_idem_key(req_t *r)
     return C_OK;
 }
 
+/* The detail of a 401 for an Authorization header of another scheme (a bare
+ * token, Basic…): RFC 6750 sends no error code then. */
+#define NOT_BEARER                                                                                 \
+    "the Authorization header does not use the Bearer scheme: send Authorization: Bearer <token>"
+
 static int check_admin(req_t *r, const char *token)
 {
     const char *a = r->authorization;
-    if (a && strncasecmp(a, "Bearer ", 7) == 0) {
+    enum auth_status scheme = auth_scheme(a);
+    if (scheme == AUTH_OK) {
         a += 7;
         while (*a == ' ')
             a++;
@@ -127,9 +134,11 @@ static int check_admin(req_t *r, const char *token)
             return C_OK;
     }
     resp_header(r, "WWW-Authenticate",
-                a ? "Bearer realm=\"commerce\", error=\"invalid_token\""
-                  : "Bearer realm=\"commerce\"");
-    return problem(r, P_UNAUTHORIZED, NULL, "this route needs the admin bearer token");
+                scheme == AUTH_OK ? "Bearer realm=\"commerce\", error=\"invalid_token\""
+                                  : "Bearer realm=\"commerce\"");
+    return problem(r, P_UNAUTHORIZED, NULL,
+                   scheme == AUTH_NOT_BEARER ? NOT_BEARER
+                                             : "this route needs the admin bearer token");
 }
 
 /* An end user's token (RFC 6750): none, or one that does not verify, is 401. */
@@ -144,10 +153,12 @@ static int check_user(req_t *r, const auth_t *auth)
     st = auth_check(auth, r->authorization, (int64_t)now.tv_sec, &r->user_id);
     if (st == AUTH_OK)
         return C_OK;
-    if (st == AUTH_NO_TOKEN) {
+    if (st == AUTH_NO_TOKEN || st == AUTH_NOT_BEARER) {
         resp_header(r, "WWW-Authenticate", "Bearer realm=\"commerce\"");
         return problem(r, P_UNAUTHORIZED, NULL,
-                       "this route needs an access token: Authorization: Bearer <token>");
+                       st == AUTH_NOT_BEARER
+                           ? NOT_BEARER
+                           : "this route needs an access token: Authorization: Bearer <token>");
     }
     resp_header(r, "WWW-Authenticate", "Bearer realm=\"commerce\", error=\"invalid_token\"");
     return problem(r, P_UNAUTHORIZED, NULL,
@@ -188,11 +199,16 @@ static int prepare(req_t *r, const struct route_match *m, const router_env_t *en
     }
     r->nids = m->nparams;
     /* A user acts only as themself: another user's id is answered exactly as
-     * an unknown one (no enumeration). */
+     * an unknown one (no enumeration); the worker log says why, at info with
+     * the request id, for the developer who wonders. */
     for (int i = 0; i < m->nparams && r->user_id; i++)
         if (m->param_name_len[i] == 6 && memcmp(m->param_name[i], "userId", 6) == 0 &&
-            r->ids[i] != r->user_id)
+            r->ids[i] != r->user_id) {
+            log_info("%s %s: answered 404 as if user %" PRId64 " did not exist: the access token"
+                     " is user %" PRId64 "'s",
+                     r->method, r->path, r->ids[i], r->user_id);
             return problem_user_not_found(r, r->ids[i]);
+        }
     if (rt->flags & R_IDEM && check_idem_key(r) != C_OK)
         return C_REJECT;
     if (rt->flags & R_BODY) {

@@ -33,6 +33,7 @@ struct db {
     unsigned port;
     const char *user, *password;
     const char *isolation;
+    unsigned rw_timeout; /* s a read or write on the connection may take */
     MYSQL *my;
     int in_tx;
     int pending_begin; /* in db_tx, START TRANSACTION not sent yet */
@@ -48,10 +49,13 @@ struct db {
     /* replication_policy = durability: a write transaction reads the semi-sync state
      * before it begins and Rpl_semi_sync_master_no_tx again after its COMMIT */
     bool durable;
-    bool semi_checked;   /* this attempt read the state before it began */
-    int64_t no_tx;       /* Rpl_semi_sync_master_no_tx then */
-    int nopen;           /* results handed out and not yet ended (db_end) */
-    unsigned last_errno; /* of the last failed statement */
+    bool semi_checked;        /* this attempt read the state before it began */
+    int64_t no_tx;            /* Rpl_semi_sync_master_no_tx then */
+    int nopen;                /* results handed out and not yet ended (db_end) */
+    unsigned last_errno;      /* of the last failed statement */
+    db_connect_fn on_connect; /* run after each connect (db_on_connect) */
+    void *on_connect_arg;
+    int connecting; /* on_connect runs: its statements use the new connection */
     struct db_stmt cache[CACHE_SIZE];
     int ncache;
     uint64_t tick;
@@ -75,6 +79,7 @@ db_t *db_new_to(const config_t *cfg, const char *socket, const char *host, unsig
     if (db) {
         db->cfg = cfg;
         db->isolation = "REPEATABLE READ";
+        db->rw_timeout = 30;
         snprintf(db->socket, sizeof(db->socket), "%s", socket ? socket : "");
         snprintf(db->host, sizeof(db->host), "%s", host ? host : "");
         db->port = port ? port : 3306;
@@ -89,6 +94,8 @@ const char *db_where(const db_t *db) { return db->socket[0] ? db->socket : db->h
 void db_set_durable(db_t *db, bool on) { db->durable = on; }
 
 void db_set_isolation(db_t *db, const char *level) { db->isolation = level; }
+
+void db_set_timeout(db_t *db, unsigned seconds) { db->rw_timeout = seconds; }
 
 static void db_disconnect(db_t *db)
 {
@@ -112,40 +119,25 @@ void db_free(db_t *db)
     free(db);
 }
 
-static int classify(db_t *db, unsigned err, const char *what, const char *msg)
+/* What an error number means, as an rc.h code. */
+static int kind_of(unsigned err)
 {
-    db->last_errno = err;
     switch (err) {
     case ER_LOCK_DEADLOCK:
     case ER_LOCK_WAIT_TIMEOUT:
     case ER_CHECKREAD:
     case 45063: /* commerce_order_write: the order id was taken (the sequence moved on) */
-        log_debug("db: %s: transient %u: %s", what, err, msg);
         return C_RETRY;
     case ER_DUP_ENTRY:
     case 45062: /* commerce_order_write: the Idempotency-Key is taken */
         return C_DUP;
     case 45025: /* commerce_order_write: out of stock */
-        log_debug("db: %s: %s", what, msg);
         return C_SHORT;
     case 45503: /* commerce_order_facts, durability: no replica acknowledges */
-        log_streak_fail(&db->refused,
-                        "db: %s: no replica acknowledges commits: writes refused"
-                        " (replication_policy=durability)",
-                        db_where(db));
+    case ER_OPTION_PREVENTS_STATEMENT: /* 1290: read_only (a server not opened, or fenced) */
         return C_READONLY;
     case 45504: /* commerce_order_write, durability: committed, not acknowledged in time */
-        log_streak_fail(&db->refused,
-                        "db: %s: a commit no replica acknowledged in time: answered"
-                        " as of unknown outcome (replication_policy=durability)",
-                        db_where(db));
         return C_UNACKED;
-    case ER_OPTION_PREVENTS_STATEMENT: /* 1290: read_only (a server not opened, or fenced) */
-        log_streak_fail(&db->refused, "db: %s takes no writes: %s", db_where(db), msg);
-        /* a new connection may reach another server: the stable name may have moved to
-         * the promoted one while this connection stayed on the fenced one */
-        db_disconnect(db);
-        return C_READONLY;
     case CR_SERVER_GONE_ERROR:
     case CR_SERVER_LOST:
     case CR_CONNECTION_ERROR:
@@ -154,13 +146,43 @@ static int classify(db_t *db, unsigned err, const char *what, const char *msg)
     case ER_CONNECTION_KILLED:
     case ER_SERVER_SHUTDOWN:
     case 4031: /* ER_CLIENT_INTERACTION_TIMEOUT */
-        log_warn("db: %s: connection lost (%u: %s)", what, err, msg);
-        db_disconnect(db);
         return C_DOWN;
     default:
-        log_error("db: %s: error %u: %s", what, err, msg);
         return C_ERR;
     }
+}
+
+/* kind_of(err), logged; a lost connection is closed (the next call reopens it). */
+static int classify(db_t *db, unsigned err, const char *what, const char *msg)
+{
+    int rc = kind_of(err);
+
+    db->last_errno = err;
+    if (rc == C_RETRY)
+        log_debug("db: %s: transient %u: %s", what, err, msg);
+    else if (rc == C_SHORT)
+        log_debug("db: %s: %s", what, msg);
+    else if (rc == C_DOWN) {
+        log_warn("db: %s: connection lost (%u: %s)", what, err, msg);
+        db_disconnect(db);
+    } else if (rc == C_READONLY && err == ER_OPTION_PREVENTS_STATEMENT) {
+        log_streak_fail(&db->refused, "db: %s takes no writes: %s", db_where(db), msg);
+        /* a new connection may reach another server: the stable name may have moved to
+         * the promoted one while this connection stayed on the fenced one */
+        db_disconnect(db);
+    } else if (rc == C_READONLY)
+        log_streak_fail(&db->refused,
+                        "db: %s: no replica acknowledges commits: writes refused"
+                        " (replication_policy=durability)",
+                        db_where(db));
+    else if (rc == C_UNACKED)
+        log_streak_fail(&db->refused,
+                        "db: %s: a commit no replica acknowledged in time: answered"
+                        " as of unknown outcome (replication_policy=durability)",
+                        db_where(db));
+    else if (rc == C_ERR)
+        log_error("db: %s: error %u: %s", what, err, msg);
+    return rc;
 }
 
 static int my_fail(db_t *db, const char *what)
@@ -196,7 +218,7 @@ static int read_server(db_t *db)
 int db_ensure(db_t *db)
 {
     const config_t *c = db->cfg;
-    unsigned int timeout = 2, rw_timeout = 30;
+    unsigned int timeout = 2, rw_timeout = db->rw_timeout;
 
     if (db->my)
         return C_OK;
@@ -252,7 +274,56 @@ int db_ensure(db_t *db)
                       db_where(db));
         said = said || !enabled;
     }
-    return read_server(db);
+    int rc = read_server(db);
+    if (rc == C_OK && db->on_connect && !db->connecting) {
+        db->connecting = 1;
+        rc = db->on_connect(db, db->on_connect_arg);
+        db->connecting = 0;
+        if (rc != C_OK && db->my) {
+            db_disconnect(db);
+            rc = C_DOWN;
+        }
+    }
+    return rc;
+}
+
+void db_on_connect(db_t *db, db_connect_fn fn, void *arg)
+{
+    db->on_connect = fn;
+    db->on_connect_arg = arg;
+}
+
+int db_run(db_t *db, const char *sql, size_t len, db_error_t *err)
+{
+    int rc = db_ensure(db), status;
+
+    if (err) {
+        err->code = 0;
+        err->message[0] = '\0';
+    }
+    if (rc != C_OK)
+        return rc;
+    status = mysql_real_query(db->my, sql, (unsigned long)len);
+    /* every result of the statement (a CALL, a block), read and dropped */
+    while (status == 0) {
+        MYSQL_RES *res = mysql_store_result(db->my);
+        if (res)
+            mysql_free_result(res);
+        else if (mysql_field_count(db->my) != 0)
+            break;
+        status = mysql_next_result(db->my);
+        if (status == -1)
+            return C_OK;
+    }
+    unsigned code = mysql_errno(db->my);
+    if (err) {
+        err->code = code;
+        snprintf(err->message, sizeof(err->message), "%s", mysql_error(db->my));
+    }
+    rc = kind_of(code);
+    if (rc == C_DOWN)
+        db_disconnect(db);
+    return rc == C_RETRY || rc == C_DOWN ? rc : C_ERR;
 }
 
 int db_ping(db_t *db)

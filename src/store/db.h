@@ -78,8 +78,29 @@ void db_set_durable(db_t *db, bool on);
  * applied at every (re)connect. `level` must be a string constant. */
 void db_set_isolation(db_t *db, const char *level);
 
+/* How long one read or write on the connection may take (default 30 s; a
+ * schema change that rebuilds a table needs longer), from the next connect. */
+void db_set_timeout(db_t *db, unsigned seconds);
+
 /* Connect if not connected. */
 int db_ensure(db_t *db);
+
+/* Run fn(db, arg) after each connect, before any statement of the caller's:
+ * a check the connection must pass (the schema's version: store/schema.h).
+ * When fn fails, the connection is closed and db_ensure answers C_DOWN. */
+typedef int (*db_connect_fn)(db_t *db, void *arg);
+void db_on_connect(db_t *db, db_connect_fn fn, void *arg);
+
+/* Run one statement as text, the way the mariadb client sends it (what
+ * cannot be prepared: DDL, CREATE PROCEDURE, a BEGIN NOT ATOMIC block), and
+ * read and drop its results. C_OK; C_RETRY for a lock wait timeout or a
+ * deadlock; C_DOWN when the connection is lost; C_ERR for any other error.
+ * The server's error, if any, goes to *err (may be NULL); nothing is logged. */
+typedef struct db_error {
+    unsigned code;
+    char message[512];
+} db_error_t;
+int db_run(db_t *db, const char *sql, size_t len, db_error_t *err);
 
 /* Round trip to the server (for /readyz). */
 int db_ping(db_t *db);

@@ -329,6 +329,25 @@ int orders_load(db_t *db, int64_t id, order_t *o, int *found)
     return rc ? load_lines(db, o) : C_OK;
 }
 
+/* Read each header row of st, then its lines, and pass the order on; ends st. */
+static int each_order(db_t *db, db_stmt_t *st, order_t *buf,
+                      void (*each)(void *arg, const order_t *o), void *arg, int *count)
+{
+    int rc, n = 0;
+
+    /* The header rows stay buffered in their statement while each order's
+     * lines are read with another (a primary-key range read per order). */
+    while ((rc = db_row(st, ORDER_ROW_FMT, ORDER_ROW_ARGS(buf))) == DB_ROW) {
+        if ((rc = load_lines(db, buf)) != C_OK)
+            break;
+        each(arg, buf);
+        n++;
+    }
+    db_end(st);
+    *count = n;
+    return rc < 0 ? rc : C_OK;
+}
+
 int orders_list(db_t *db, int64_t user_id, int64_t before, int64_t limit, order_t *buf,
                 void (*each)(void *arg, const order_t *o), void *arg, int *count)
 {
@@ -342,18 +361,10 @@ int orders_list(db_t *db, int64_t user_id, int64_t before, int64_t limit, order_
     rc = db_query(db, &st, sql, "lll", user_id, before, limit);
     if (rc != C_OK)
         return rc;
-    /* The header rows stay buffered in their statement while each order's
-     * lines are read with another (a primary-key range read per order). */
-    while ((rc = db_row(st, ORDER_ROW_FMT, ORDER_ROW_ARGS(buf))) == DB_ROW) {
-        if ((rc = load_lines(db, buf)) != C_OK)
-            break;
-        each(arg, buf);
-        n++;
-    }
-    db_end(st);
+    rc = each_order(db, st, buf, each, arg, &n);
     if (count)
         *count = n;
-    return rc < 0 ? rc : C_OK;
+    return rc;
 }
 
 int orders_cancel(db_t *db, struct order_cancel *c)
@@ -380,6 +391,7 @@ int orders_cancel(db_t *db, struct order_cancel *c)
     db_end(st);
     if (rc < 0)
         return rc;
+    c->owner = rc == DB_END ? 0 : user_id;
     if (rc == DB_END || (c->user_id && user_id != c->user_id)) {
         c->outcome = ORDER_NOT_FOUND;
         return DB_REFUSED;
@@ -412,4 +424,128 @@ int orders_cancel(db_t *db, struct order_cancel *c)
     memcpy(o->cancelled_at, c->at.rfc3339, sizeof(o->cancelled_at));
     o->balance = balance;
     return C_OK;
+}
+
+/* The keyset range of a search: the window [from, to) and the orders after
+ * the cursor (at, id) in (created_at DESC, id DESC) order. */
+#define SEARCH_RANGE                                                                               \
+    "created_at >= ? AND created_at < ? AND (created_at < ? OR (created_at = ? AND id < ?))"
+
+struct hit {
+    int64_t id;
+    char at[UTIL_TIME_LEN]; /* created_at, SQL form: sorts as the time does */
+    char status[12];
+};
+
+static int newest_first(const void *a, const void *b)
+{
+    const struct hit *x = a, *y = b;
+    int c = strcmp(y->at, x->at);
+    return c ? c : (y->id > x->id) - (y->id < x->id);
+}
+
+/* Up to ORDERS_SEARCH_WINDOW entries of orders_created after the cursor, in
+ * the index's own order (created_at, status, id: read backwards, nothing
+ * sorted); a full window ends inside the group of its last millisecond,
+ * which is left for the next page unless it is all there is (then that
+ * group alone, sorted by id: the orders of one millisecond). Into h, sorted
+ * newest first; *n of them, *full when the window was full. */
+static int search_window(db_t *db, const char *from, const char *to, const db_time_t *at,
+                         int64_t before, struct hit *h, int *n, bool *full)
+{
+    static const char window[] =
+        "SELECT id, created_at, status FROM orders FORCE INDEX (orders_created) WHERE " SEARCH_RANGE
+        " ORDER BY created_at DESC, status DESC, id DESC LIMIT ?";
+    static const char group[] = "SELECT id, created_at, status FROM orders FORCE INDEX"
+                                " (orders_created) WHERE created_at = ? AND id < ?"
+                                " ORDER BY id DESC LIMIT ?";
+    db_time_t t;
+    db_stmt_t *st;
+    int rc, k = 0;
+
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 0)
+            rc = db_query(db, &st, window, "ssssll", from, to, at->sql, at->sql, before,
+                          (int64_t)ORDERS_SEARCH_WINDOW);
+        else
+            rc = db_query(db, &st, group, "sll", h[0].at,
+                          strcmp(h[0].at, at->sql) == 0 ? before : INT64_MAX,
+                          (int64_t)ORDERS_SEARCH_WINDOW);
+        if (rc != C_OK)
+            return rc;
+        k = 0;
+        while (k < ORDERS_SEARCH_WINDOW &&
+               (rc = db_row(st, "lTs", &h[k].id, &t, h[k].status, sizeof(h[k].status))) == DB_ROW)
+            memcpy(h[k++].at, t.sql, sizeof(h[0].at));
+        db_end(st);
+        if (rc < 0)
+            return rc;
+        *full = k == ORDERS_SEARCH_WINDOW;
+        if (!*full || pass == 1 || strcmp(h[0].at, h[k - 1].at) != 0)
+            break;
+    }
+    if (*full && strcmp(h[0].at, h[k - 1].at) != 0)
+        while (strcmp(h[k - 1].at, h[ORDERS_SEARCH_WINDOW - 1].at) == 0)
+            k--; /* the last millisecond, perhaps cut short: the next page's */
+    qsort(h, (size_t)k, sizeof(*h), newest_first);
+    *n = k;
+    return C_OK;
+}
+
+int orders_search(db_t *db, struct orders_query *q, order_t *buf,
+                  void (*each)(void *arg, const order_t *o), void *arg, int *before_found)
+{
+    static char sql[512];
+    db_time_t at = {.sql = "9999-12-31 23:59:59.999"};
+    int64_t before = q->before ? q->before : INT64_MAX;
+    const char *from = q->from[0] ? q->from : "1000-01-01 00:00:00.000";
+    const char *to = q->to[0] ? q->to : "9999-12-31 23:59:59.999";
+    db_stmt_t *st;
+    int rc, n;
+
+    if (!sql[0])
+        snprintf(sql, sizeof(sql),
+                 "%s WHERE user_id = ? AND status IN (?, ?) AND " SEARCH_RANGE
+                 " ORDER BY created_at DESC, id DESC LIMIT ?",
+                 order_cols);
+    q->resume = 0;
+    *before_found = 1;
+    if (q->before) {
+        static const char cursor[] = "SELECT created_at FROM orders WHERE id = ?";
+        if ((rc = db_query(db, &st, cursor, "l", q->before)) != C_OK)
+            return rc;
+        rc = db_row(st, "T", &at);
+        db_end(st);
+        if (rc < 0)
+            return rc;
+        if (rc == DB_END) {
+            *before_found = 0;
+            return C_OK;
+        }
+    }
+    if (q->user_id) {
+        const char *s1 = q->status ? q->status : "PAID", *s2 = q->status ? s1 : "CANCELLED";
+        rc = db_query(db, &st, sql, "lssssssll", q->user_id, s1, s2, from, to, at.sql, at.sql,
+                      before, q->limit);
+        return rc == C_OK ? each_order(db, st, buf, each, arg, &n) : rc;
+    }
+    struct hit *h = malloc(sizeof(*h) * ORDERS_SEARCH_WINDOW);
+    bool full = false;
+    int64_t taken = 0;
+    if (!h)
+        return C_ERR;
+    rc = search_window(db, from, to, &at, before, h, &n, &full);
+    for (int i = 0; rc == C_OK && i < n && taken < q->limit; i++) {
+        int found;
+        if (q->status && strcmp(h[i].status, q->status) != 0)
+            continue;
+        if ((rc = orders_load(db, h[i].id, buf, &found)) == C_OK && found) {
+            each(arg, buf);
+            taken++;
+        }
+    }
+    if (rc == C_OK && taken < q->limit && full && n > 0)
+        q->resume = h[n - 1].id;
+    free(h);
+    return rc;
 }

@@ -77,6 +77,7 @@ struct order_cancel {
     int64_t order_id;           /* in */
     int64_t user_id;            /* in: the order must be this user's (0: anyone's) */
     enum order_outcome outcome; /* out */
+    int64_t owner;              /* out: the order's user (0: no such order) */
     order_t *order;             /* out: the order after the cancel */
     db_time_t at;               /* out: the cancel's time */
     char event_id[37];          /* out: its ORDER_CANCELLED event (the caller stores it) */
@@ -100,5 +101,31 @@ int orders_load(db_t *db, int64_t id, order_t *o, int *found);
  * how many. */
 int orders_list(db_t *db, int64_t user_id, int64_t before, int64_t limit, order_t *buf,
                 void (*each)(void *arg, const order_t *o), void *arg, int *count);
+
+/* The operator's search (GET /admin/orders): orders newest first, by
+ * created_at then id, both descending, filtered; a keyset page after the
+ * order `before`. It uses only the indexes the order path keeps anyway:
+ *   - for one user, orders_user (user_id, id): that user's orders in the
+ *     window, sorted (a user has few);
+ *   - for every user, orders_created (created_at, status) read backwards in
+ *     its own order, at most ORDERS_SEARCH_WINDOW entries a page: a filter
+ *     that matches few orders ends a page early (resume says where the next
+ *     one starts), never reads the whole table.
+ * Each order is read into *buf in turn and passed to each(). */
+#define ORDERS_SEARCH_WINDOW 1000
+struct orders_query {
+    int64_t user_id;          /* 0: every user */
+    const char *status;       /* "PAID", "CANCELLED" or NULL: any */
+    char from[UTIL_TIME_LEN]; /* created_at >= from (DATETIME(3) literal; "": no bound) */
+    char to[UTIL_TIME_LEN];   /* created_at < to ("": no bound) */
+    int64_t before;           /* the previous page's last order (0: the first page) */
+    int64_t limit;            /* orders to read (a page's limit + 1, the look-ahead) */
+    int64_t resume;           /* out: fewer than limit read because the window ended:
+                                 the order the next page starts after (0: the end) */
+};
+
+/* C_OK with *before_found 0 (and nothing read) when `before` names no order. */
+int orders_search(db_t *db, struct orders_query *q, order_t *buf,
+                  void (*each)(void *arg, const order_t *o), void *arg, int *before_found);
 
 #endif

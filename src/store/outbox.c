@@ -287,3 +287,34 @@ int outbox_purge_delivered(db_t *db, int64_t hours, int64_t batch, int *count)
                               " AND delivered_at < NOW(3) - INTERVAL ? HOUR LIMIT ?";
     return db_exec_count(db, sql, count, "ll", hours, batch);
 }
+
+int outbox_of_order(db_t *db, int64_t order_id, outbox_order_event_t *out, int max, int *count)
+{
+    static const char sql[] =
+        "SELECT event_id, type,"
+        " CASE WHEN status <> 'PENDING' THEN status"
+        "  WHEN claimed_by IS NULL AND next_attempt_at > NOW(3) THEN 'IN_BACKOFF'"
+        "  ELSE 'PENDING' END,"
+        " attempts, COALESCE(last_error, ''), occurred_at,"
+        " IF(status = 'PENDING', next_attempt_at, NULL), delivered_at, COALESCE(claimed_by, '')"
+        " FROM outbox WHERE order_id = ? ORDER BY id";
+    db_stmt_t *st;
+    int rc, n = 0;
+
+    if ((rc = db_query(db, &st, sql, "l", order_id)) != C_OK)
+        return rc;
+    for (;;) {
+        outbox_order_event_t *e = &out[n < max ? n : max - 1];
+        rc = db_row(st, "ssslsttts", e->event_id, sizeof(e->event_id), e->type, sizeof(e->type),
+                    e->state, sizeof(e->state), &e->attempts, e->last_error, sizeof(e->last_error),
+                    e->occurred_at, e->next_attempt_at, e->delivered_at, e->claimed_by,
+                    sizeof(e->claimed_by));
+        if (rc != DB_ROW)
+            break;
+        if (n < max)
+            n++;
+    }
+    db_end(st);
+    *count = n;
+    return rc < 0 ? rc : C_OK;
+}

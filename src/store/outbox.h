@@ -94,6 +94,25 @@ int outbox_failed_list(db_t *db, int64_t after, int64_t limit,
                        void (*each)(void *arg, const outbox_event_t *e, const char *error),
                        void *arg, int *count);
 
+/* One event of an order as an operator sees it: where it stands, by the
+ * database's clock. state: "PENDING" (due, or being delivered: claimed_by
+ * names the relay), "IN_BACKOFF" (an attempt failed; due again at
+ * next_attempt_at), "DELIVERED" or "FAILED" (parked). Times RFC 3339, ""
+ * when NULL (next_attempt_at is "" unless PENDING or IN_BACKOFF). */
+typedef struct outbox_order_event {
+    char event_id[40];
+    char type[32];
+    char state[16];
+    int64_t attempts;
+    char last_error[512];
+    char occurred_at[UTIL_TIME_LEN], next_attempt_at[UTIL_TIME_LEN], delivered_at[UTIL_TIME_LEN];
+    char claimed_by[72];
+} outbox_order_event_t;
+
+/* The events of order_id still in the outbox, oldest first (the index
+ * outbox_order), at most max of them into out; *count gets how many. */
+int outbox_of_order(db_t *db, int64_t order_id, outbox_order_event_t *out, int max, int *count);
+
 /* Delete DELIVERED events older than `hours`, at most `batch`; *count gets how many. */
 int outbox_purge_delivered(db_t *db, int64_t hours, int64_t batch, int *count);
 

@@ -38,6 +38,38 @@ exports.open = async (browser, url) => {
   return page;
 };
 
+// withPage(shot, body, cleanup): launch Chromium, open a page, run await body(page); then save a
+// full-page screenshot to shot (a look at the page is part of the test: the body may take it
+// earlier, at the moment worth seeing, with await page.shoot()) and fail on any console error or
+// failed request the page recorded. On a failure the screenshot goes to shot's -failed.png and
+// the page's problems are printed. The browser is closed and await cleanup() runs (when given)
+// in any case.
+exports.withPage = async (shot, body, cleanup) => {
+  const browser = await exports.launch();
+  let page;
+  let shotTaken = false;
+  try {
+    page = await exports.open(browser);
+    page.shoot = async () => {
+      await page.screenshot({ path: shot, fullPage: true });
+      console.log(`screenshot: ${shot}`);
+      shotTaken = true;
+    };
+    await body(page);
+    if (!shotTaken) await page.shoot();
+    exports.check(page.problems().length === 0, `no console errors or failed requests: ${page.problems().join('; ')}`);
+  } catch (e) {
+    if (page) {
+      await page.screenshot({ path: shot.replace(/\.png$/, '-failed.png'), fullPage: true });
+      console.error(`problems on the page: ${page.problems().join('; ') || 'none'}`);
+    }
+    throw e;
+  } finally {
+    await browser.close();
+    if (cleanup) await cleanup();
+  }
+};
+
 // check(cond, what): fail the test with `what` unless cond holds.
 exports.check = (cond, what) => {
   if (!cond) throw new Error(`check failed: ${what}`);

@@ -62,6 +62,21 @@ from report import delivery_latency, print_report
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_load_args(ap)
+    ap.add_argument("--replica", action="store_true",
+                    help="the stack has a replica: end with the failover drills")
+    ap.add_argument("--seconds", type=int, default=30)
+    ap.add_argument("--stock", type=int, default=0,
+                    help="initial stock of the plentiful products (default: 3000 + 40 per second)")
+    args = ap.parse_args()
+    ctx, db = start(args)
+    report = {"seconds": args.seconds, "clients": args.clients, "seed": args.seed}
+    return logged(args, ctx, "faults", report, lambda: run(ctx, db, args, report))
+
+
+def add_load_args(ap):
+    """The arguments the fault test and the upgrade drill (tests/upgrade/drill.py) share: the
+    stack, the secrets, the load."""
     ap.add_argument("--dir", required=True, help="the stack's state dir")
     ap.add_argument("--url", required=True, help="the stack's nginx, http://127.0.0.1:PORT")
     # Secrets come from the environment, never argv (ps shows argv to every user).
@@ -69,40 +84,64 @@ def main():
                     help="default: $COMMERCE_FAULTS_ADMIN_TOKEN")
     ap.add_argument("--secret", default=os.environ.get("COMMERCE_FAULTS_SECRET"),
                     help="the HS256 secret of user tokens; default: $COMMERCE_FAULTS_SECRET")
-    ap.add_argument("--replica", action="store_true",
-                    help="the stack has a replica: end with the failover drills")
     ap.add_argument("--rate", type=float, default=560,
                     help="operations per second over all clients (560: the issue's own run,"
                          " 68,000 operations in 120 s); 0: as fast as they go")
     ap.add_argument("--issuer", required=True)
     ap.add_argument("--audience", required=True)
     ap.add_argument("--platform", required=True, help="the fake platform's event URL")
-    ap.add_argument("--seconds", type=int, default=30)
     ap.add_argument("--db-socket", required=True)
     ap.add_argument("--stack", required=True, help="path of scripts/stack")
     ap.add_argument("--clients", type=int, default=24)
     ap.add_argument("--products", type=int, default=20)
-    ap.add_argument("--stock", type=int, default=0,
-                    help="initial stock of the plentiful products (default: 3000 + 40 per second)")
     ap.add_argument("--seed", type=int, default=None,
                     help="for the clients' choices and the fault victims (default: random)")
-    args = ap.parse_args()
+
+
+def start(args):
+    """The seed (a random one unless given), SIGTERM as an exit, and what the run shares: the
+    clients' context and the database. Returns (ctx, db)."""
     if args.seed is None:
         args.seed = random.randrange(1 << 31)
     random.seed(args.seed)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    os.makedirs(os.path.join(args.dir, "log"), exist_ok=True)
+    return Ctx(args), Db(args.db_socket)
 
-    ctx = Ctx(args)
-    db = Db(args.db_socket)
+
+def logged(args, ctx, name, report, body):
+    """body()'s result; whatever happens, every HTTP attempt then goes to
+    DIR/log/NAME-client.jsonl and the report to DIR/log/NAME-report.json."""
     logdir = os.path.join(args.dir, "log")
-    os.makedirs(logdir, exist_ok=True)
-    report = {"seconds": args.seconds, "clients": args.clients, "seed": args.seed}
     try:
-        return run(ctx, db, args, report)
+        return body()
     finally:
-        ctx.log.write(os.path.join(logdir, "faults-client.jsonl"))
-        with open(os.path.join(logdir, "faults-report.json"), "w") as f:
+        ctx.log.write(os.path.join(logdir, f"{name}-client.jsonl"))
+        with open(os.path.join(logdir, f"{name}-report.json"), "w") as f:
             json.dump(report, f, indent=2)
+
+
+def check_books(ctx, db, faults):
+    """After the load stopped: wait for the feed to drain, then every check of the books and
+    the answers (also the upgrade drill's, tests/upgrade/drill.py). Returns the Checks."""
+    drained = wait_for(lambda: int(db.scalar(
+        "SELECT COUNT(*) FROM outbox WHERE status = 'PENDING'")) == 0, DRAIN_DEADLINE_S, 0.1)
+    print(f"  feed drained: {'no' if drained is None else f'{drained:.1f}s'}", flush=True)
+
+    all_outcomes = outcomes_by_request(ctx.log.records)
+    money, orders = check_money(db, ctx)
+    checks = [money, check_stock(db, ctx), check_order_lines(db, ctx),
+              check_coupons(db, ctx, all_outcomes), check_keys(db, ctx, all_outcomes, orders),
+              check_feed(db, ctx, faults, orders), check_no_5xx(all_outcomes),
+              check_503_truth(db, ctx, all_outcomes, orders)]
+    drain = Check("feed drained", f"no PENDING event {DRAIN_DEADLINE_S}s after the load")
+    if drained is None:
+        left = db.scalar("SELECT COUNT(*) FROM outbox WHERE status = 'PENDING'")
+        drain.fail(f"{left} events still PENDING")
+    clients_ok = Check("clients ran", "no client thread crashed")
+    for e in ctx.thread_errors:
+        clients_ok.fail(e)
+    return checks + [drain, clients_ok]
 
 
 def run(ctx, db, args, report):
@@ -129,26 +168,9 @@ def run(ctx, db, args, report):
     load_s = now() - t_load0
     print(f"  load stopped after {load_s:.1f}s", flush=True)
 
-    drained = wait_for(lambda: int(db.scalar(
-        "SELECT COUNT(*) FROM outbox WHERE status = 'PENDING'")) == 0, DRAIN_DEADLINE_S, 0.1)
-    print(f"  feed drained: {'no' if drained is None else f'{drained:.1f}s'}", flush=True)
-
+    checks = check_books(ctx, db, faults)
     records = ctx.log.records
     outcomes = [o for o in outcomes_by_request(records) if o.attempts[0]["thread"] != "setup"]
-    all_outcomes = outcomes_by_request(records)
-    money, orders = check_money(db, ctx)
-    checks = [money, check_stock(db, ctx), check_order_lines(db, ctx),
-              check_coupons(db, ctx, all_outcomes), check_keys(db, ctx, all_outcomes, orders),
-              check_feed(db, ctx, faults, orders), check_no_5xx(all_outcomes),
-              check_503_truth(db, ctx, all_outcomes, orders)]
-    drain = Check("feed drained", f"no PENDING event {DRAIN_DEADLINE_S}s after the load")
-    if drained is None:
-        left = db.scalar("SELECT COUNT(*) FROM outbox WHERE status = 'PENDING'")
-        drain.fail(f"{left} events still PENDING")
-    clients_ok = Check("clients ran", "no client thread crashed")
-    for e in ctx.thread_errors:
-        clients_ok.fail(e)
-    checks += [drain, clients_ok]
 
     # --- the figures
     ops = collections.defaultdict(collections.Counter)

@@ -67,12 +67,17 @@ def print_report(rep):
         what = "all events" if k == "all" else "calm: outside the fault windows"
         print(f"delivery latency ({what}): {v['events']} events, "
               f"p50 {fmt(v['p50_ms'])}, p99 {fmt(v['p99_ms'])}, max {fmt(v['max_ms'])}")
+    print_checks(rep["checks"])
+    print(f"result: {rep['result']}", flush=True)
+
+
+def print_checks(checks):
+    """The checks (Check.as_dict()), one line each with their notes and first violations."""
     print("checks:")
-    for c in rep["checks"]:
+    for c in checks:
         print(f"  {'PASS' if c['ok'] else 'FAIL'} {c['check']}: {c['what']}"
               + (f" ({c['violations']} violations)" if not c["ok"] else ""))
         for n in c["notes"]:
             print(f"       {n}")
         for v in c["first"]:
             print(f"       - {v}")
-    print(f"result: {rep['result']}", flush=True)

@@ -259,13 +259,20 @@ static void another_users_token_sees_nothing_and_changes_nothing(void **state)
     }
     tc_snapshot_equal(&before);
 
-    /* "as if it did not exist": the same answer as for an unknown user */
-    char line[4200];
+    /* "as if it did not exist": the same answer as for an unknown user; the
+     * worker log tells the developer why, at info, with the request id */
+    char line[4200], rid[64], why[256];
     snprintf(line, sizeof(line), "Authorization: %s", theirs);
-    const char *hs[] = {line, NULL};
+    snprintf(rid, sizeof(rid), "X-Request-Id: not-theirs-%ld-%d", (long)time(NULL), rand());
+    const char *hs[] = {line, rid, NULL};
     char path[64];
     snprintf(path, sizeof(path), "/users/%lld/points", (long long)user_a);
     tc_resp_t *other = tc_req("GET", path, NULL, hs);
+    snprintf(why, sizeof(why),
+             "info: [%s] GET %s: answered 404 as if user %lld did not exist: the access token is"
+             " user %lld's",
+             rid + strlen("X-Request-Id: "), path, (long long)user_a, (long long)user_b);
+    TC_WAIT_UNTIL_MS(5000, tc_worker_log_has(why), "the worker log line: %s", why);
     int64_t ghost = user_b + 1000000;
     tc_resp_t *unknown = tc_getf("/users/%lld/points", (long long)ghost);
     assert_problem(unknown, 404, "USER_NOT_FOUND");
@@ -282,8 +289,52 @@ static void another_users_token_sees_nothing_and_changes_nothing(void **state)
     tc_resp_t *missing = tc_getf("/orders/%lld", (long long)order_a + 1000000);
     assert_problem(other, 404, "ORDER_NOT_FOUND");
     assert_problem(missing, 404, "ORDER_NOT_FOUND");
+    snprintf(why, sizeof(why),
+             "info: [%s] GET %s: answered 404 as if order %lld did not exist: it is user %lld's,"
+             " and the access token is user %lld's",
+             rid + strlen("X-Request-Id: "), path, (long long)order_a, (long long)user_a,
+             (long long)user_b);
+    TC_WAIT_UNTIL_MS(5000, tc_worker_log_has(why), "the worker log line: %s", why);
     tc_free(other);
     tc_free(missing);
+}
+
+/* An Authorization header without the Bearer scheme (the bare token, as one
+ * pastes it, or Basic) is 401 saying the scheme is missing, on user and admin
+ * routes alike; no header at all still says a token is needed. */
+static void a_token_without_the_bearer_scheme_is_told_so(void **state)
+{
+    char bare[4200], path[64], wa[256];
+    const char *basic = "Authorization: Basic dXNlcjpwdw==";
+    snprintf(bare, sizeof(bare), "Authorization: %s", tc_token(user_a));
+    snprintf(path, sizeof(path), "/users/%lld/points", (long long)user_a);
+    const char *without[][2] = {{bare, NULL}, {basic, NULL}};
+    for (int i = 0; i < 2; i++) {
+        tc_resp_t *r = tc_req("GET", path, NULL, without[i]);
+        assert_problem(r, 401, "UNAUTHORIZED");
+        assert_string_equal(tc_str(r, "detail"), "the Authorization header does not use the Bearer"
+                                                 " scheme: send Authorization: Bearer <token>");
+        assert_non_null(tc_header(r, "WWW-Authenticate", wa, sizeof(wa)));
+        assert_string_equal(wa, "Bearer realm=\"commerce\"");
+        tc_free(r);
+    }
+    char admin[256];
+    snprintf(admin, sizeof(admin), "Authorization: %s", getenv("COMMERCE_TEST_ADMIN_TOKEN"));
+    const char *ah[] = {"Content-Type: application/json", admin, NULL};
+    tc_snapshot_t before = tc_snapshot(0, 0, NULL);
+    tc_resp_t *r = tc_req("POST", "/admin/users", "{\"name\":\"no scheme\"}", ah);
+    assert_problem(r, 401, "UNAUTHORIZED");
+    assert_string_equal(tc_str(r, "detail"), "the Authorization header does not use the Bearer"
+                                             " scheme: send Authorization: Bearer <token>");
+    tc_free(r);
+    tc_snapshot_equal(&before);
+    tc_auto_token(0);
+    r = tc_getf("/users/%lld/points", (long long)user_a);
+    tc_auto_token(1);
+    assert_problem(r, 401, "UNAUTHORIZED");
+    assert_string_equal(tc_str(r, "detail"),
+                        "this route needs an access token: Authorization: Bearer <token>");
+    tc_free(r);
 }
 
 static void rs256_and_es256_from_the_jwks_both_verify(void **state)
@@ -355,6 +406,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_user_route_refuses_bad_tokens_and_changes_nothing),
         cmocka_unit_test(another_users_token_sees_nothing_and_changes_nothing),
+        cmocka_unit_test(a_token_without_the_bearer_scheme_is_told_so),
         cmocka_unit_test(rs256_and_es256_from_the_jwks_both_verify),
         cmocka_unit_test(idempotency_keys_are_scoped_by_the_tokens_user),
     };

@@ -48,64 +48,15 @@ static const char *env(const char *name)
 /* ---------------------------------------------------------------------------
  * the fake data platform's control API */
 
-/* http://host:port of COMMERCE_TEST_PLATFORM_URL (which ends in /events) */
-static const char *platform_base(void)
-{
-    static char base[512];
-    if (!base[0]) {
-        const char *u = env("COMMERCE_TEST_PLATFORM_URL");
-        const char *host = strstr(u, "://");
-        const char *slash = strchr(host ? host + 3 : u, '/');
-        size_t n = slash ? (size_t)(slash - u) : strlen(u);
-        assert_true(n < sizeof(base));
-        memcpy(base, u, n);
-        base[n] = '\0';
-    }
-    return base;
-}
-
-/* A control request; answers 200 with JSON, or the test fails. Caller puts the result. */
-static json_object *platform(const char *method, const char *path, const char *body)
-{
-    static const char *const json[] = {"Content-Type: application/json", NULL};
-    tc_resp_t *r = tc_req_at(platform_base(), method, path, body, body ? json : NULL);
-
-    tc_expect_statusf(r, 200, "platform %s %s", method, path);
-    assert_non_null(r->json);
-    json_object *o = json_object_get(r->json);
-    tc_free(r);
-    return o;
-}
-
-static int64_t platform_state(const char *key)
-{
-    json_object *o = platform("GET", "/_state", NULL), *v = NULL;
-    if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int)) {
-        fprintf(stderr, "/_state has no integer '%s': %s\n", key, json_object_to_json_string(o));
-        json_object_put(o);
-        fail();
-    }
-    int64_t n = json_object_get_int64(v);
-    json_object_put(o);
-    return n;
-}
-
-static void platform_mode(const char *mode)
-{
-    char body[64];
-    snprintf(body, sizeof(body), "{\"mode\":\"%s\"}", mode);
-    json_object_put(platform("POST", "/_mode", body));
-}
-
 /* Forget everything, mode ok; requests held by an earlier "hang" are let go. */
 static void platform_reset(void)
 {
-    json_object_put(platform("POST", "/_reset", "{}"));
-    WAIT_UNTIL(platform_state("hanging") == 0, "the platform to let go of held requests");
+    json_object_put(tc_platform("POST", "/_reset", "{}"));
+    WAIT_UNTIL(tc_platform_state("hanging") == 0, "the platform to let go of held requests");
 }
 
 /* {"events":[...]}: caller puts it; events_of() is the array inside. */
-static json_object *platform_events(void) { return platform("GET", "/_events", NULL); }
+static json_object *platform_events(void) { return tc_platform("GET", "/_events", NULL); }
 
 static json_object *events_of(json_object *doc)
 {
@@ -277,7 +228,7 @@ static struct fx fresh_orders(const char *mode, int n)
 {
     platform_reset();
     struct fx f = fixture();
-    platform_mode(mode);
+    tc_platform_mode(mode);
     for (int i = 0; i < n; i++)
         place(&f, 1, NULL);
     return f;
@@ -354,7 +305,7 @@ static int restore_stack(void **state)
         stack("relay-start");
         WAIT_UNTIL(stack_relay_pid() > 0, "the restarted relay to run");
     }
-    json_object_put(platform("POST", "/_mode", "{\"mode\":\"ok\"}"));
+    json_object_put(tc_platform("POST", "/_mode", "{\"mode\":\"ok\"}"));
     return 0;
 }
 
@@ -517,9 +468,9 @@ static void paid_and_cancelled_orders_are_delivered(void **state)
     /* the platform checks X-Commerce-Signature (HMAC-SHA256 of "t.body" with the
      * stack's data_platform_secret) and refuses a bad one with 401: every event
      * came signed, none was refused */
-    assert_int_equal(platform_state("badSignatures"), 0);
-    assert_true(platform_state("signed") >= N + 3);
-    assert_int_equal(platform_state("signed"), platform_state("received"));
+    assert_int_equal(tc_platform_state("badSignatures"), 0);
+    assert_true(tc_platform_state("signed") >= N + 3);
+    assert_int_equal(tc_platform_state("signed"), tc_platform_state("received"));
 
     /* and the check is real: a forged or unsigned delivery is refused */
     static const char forged_ev[] =
@@ -529,12 +480,12 @@ static void paid_and_cancelled_orders_are_delivered(void **state)
     const char *forged[] = {"Content-Type: application/json", "Idempotency-Key: forged-1", sig,
                             NULL};
     const char *unsigned_[] = {"Content-Type: application/json", "Idempotency-Key: forged-1", NULL};
-    int64_t bad = platform_state("badSignatures");
-    tc_resp_t *r = tc_req_at(platform_base(), "POST", "/events", forged_ev, forged);
+    int64_t bad = tc_platform_state("badSignatures");
+    tc_resp_t *r = tc_req_at(tc_platform_base(), "POST", "/events", forged_ev, forged);
     assert_int_equal(r->status, 401);
     tc_free(r);
-    assert_answers(tc_req_at(platform_base(), "POST", "/events", forged_ev, unsigned_), 401);
-    assert_int_equal(platform_state("badSignatures"), bad + 2);
+    assert_answers(tc_req_at(tc_platform_base(), "POST", "/events", forged_ev, unsigned_), 401);
+    assert_int_equal(tc_platform_state("badSignatures"), bad + 2);
 }
 
 /* ---------------------------------------------------------------------------
@@ -546,15 +497,15 @@ static void failing_platform_loses_nothing(void **state)
     (void)state;
 
     struct fx f = fresh_orders("fail", N);
-    WAIT_UNTIL(platform_state("failed") >= N && user_count(f.uid, "attempts >= 1") >= 1,
-               "10 refused deliveries (%lld so far)", (long long)platform_state("failed"));
+    WAIT_UNTIL(tc_platform_state("failed") >= N && user_count(f.uid, "attempts >= 1") >= 1,
+               "10 refused deliveries (%lld so far)", (long long)tc_platform_state("failed"));
     /* refused, so still pending: neither delivered nor parked */
     assert_int_equal(user_count(f.uid, "status = 'PENDING'"), N);
     assert_int_equal(user_count(f.uid, "last_error = 'HTTP 500'"),
                      user_count(f.uid, "attempts >= 1"));
-    assert_int_equal(platform_state("unique"), 0);
+    assert_int_equal(tc_platform_state("unique"), 0);
 
-    platform_mode("ok");
+    tc_platform_mode("ok");
     wait_all_delivered(f.uid, N);
     assert_int_equal(user_count(f.uid, "status = 'DELIVERED'"), N);
     /* the refused ones were delivered on a later attempt */
@@ -571,16 +522,16 @@ static void hanging_platform_does_not_hold_orders(void **state)
     (void)state;
 
     struct fx f = fresh_orders("hang", 1); /* gives the relay something to be stuck on */
-    WAIT_UNTIL(platform_state("hanging") >= 1, "the relay to be stuck in a request");
+    WAIT_UNTIL(tc_platform_state("hanging") >= 1, "the relay to be stuck in a request");
     for (int i = 0; i < N; i++)
         place(&f, 1, NULL); /* each asserts 201 */
     /* the orders are all done and the platform has still not answered */
-    assert_true(platform_state("hanging") >= 1);
-    assert_int_equal(platform_state("received"), 0);
+    assert_true(tc_platform_state("hanging") >= 1);
+    assert_int_equal(tc_platform_state("received"), 0);
     assert_int_equal(user_count(f.uid, "status = 'PENDING'"), N + 1);
     assert_int_equal(user_count(f.uid, "1"), N + 1);
 
-    platform_mode("ok");
+    tc_platform_mode("ok");
     wait_all_delivered(f.uid, N + 1);
 }
 
@@ -682,7 +633,7 @@ static void relay_killed_mid_batch_loses_nothing(void **state)
     (void)state;
 
     struct fx f = fresh_orders("hang", N);
-    WAIT_UNTIL(platform_state("hanging") >= 1, "the relay to be inside a request");
+    WAIT_UNTIL(tc_platform_state("hanging") >= 1, "the relay to be inside a request");
     pid_t pid = stack_relay_pid();
     assert_true(pid > 0);
     /* claimed (leased) and not delivered: the relay holds part of the batch */
@@ -697,13 +648,13 @@ static void relay_killed_mid_batch_loses_nothing(void **state)
     assert_int_equal(kill(pid, SIGKILL), 0);
     WAIT_UNTIL(!pid_running(pid), "relay %d to die", (int)pid);
 
-    platform_mode("ok");
+    tc_platform_mode("ok");
     stack("relay-start");
     /* the pid file is written before the new process has exec'd the relay */
     WAIT_UNTIL(stack_relay_pid() > 0, "the restarted relay to run");
     assert_true(stack_relay_pid() != pid);
     wait_all_delivered(f.uid, N); /* at least once: duplicates are allowed here */
-    assert_true(platform_state("unique") >= N);
+    assert_true(tc_platform_state("unique") >= N);
     /* the restarted relay (the same identity) took its claims back at once:
      * every event it had claimed went out before that lease would have ended */
     char cond[96];
@@ -759,7 +710,7 @@ static void parked_event_is_listed_and_replayed(void **state)
 
     platform_reset();
     struct fx f = fixture();
-    platform_mode("fail");
+    tc_platform_mode("fail");
     int64_t oid = place(&f, 3, &total);
     WAIT_UNTIL(user_count(f.uid, "attempts >= 1") == 1, "the first refused attempt");
     assert_int_equal(user_rows(f.uid, rows, 4), 1);
@@ -781,7 +732,7 @@ static void parked_event_is_listed_and_replayed(void **state)
     json_object_put(entry);
 
     /* the platform is well again, but a parked event waits for a replay */
-    platform_mode("ok");
+    tc_platform_mode("ok");
     assert_string_equal(event_status(id), "FAILED");
 
     /* no token, a wrong token: 401, nothing replayed */

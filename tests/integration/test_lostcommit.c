@@ -53,20 +53,6 @@ static void arm(const char *mode)
 /* The armed fault did happen (the proxy took it). */
 static void assert_fault_taken(void) { assert_int_equal(access(arm_path, F_OK), -1); }
 
-/* Whether the workers' log (DIR/log/worker.log) has a line containing s. */
-static int worker_log_has(const char *s)
-{
-    char path[512], line[4096];
-    int found = 0;
-    snprintf(path, sizeof(path), "%s/log/worker.log", getenv("COMMERCE_TEST_STATE_DIR"));
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    while (!found && fgets(line, sizeof(line), f))
-        found = strstr(line, s) != NULL;
-    fclose(f);
-    return found;
-}
-
 static void order_body(char *buf, size_t cap, int64_t uid, int64_t pid)
 {
     snprintf(buf, cap, "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}",
@@ -131,8 +117,8 @@ static void order_after_commit_is_its_success(void **state)
                                                          "X-Request-Id: lost-commit-probe", NULL}));
     assert_int_equal(r->status, 201);
     tc_free(r);
-    assert_true(worker_log_has("[lost-commit-probe] db: the connection was lost while"
-                               " committing; the commit had landed"));
+    assert_true(tc_worker_log_has("[lost-commit-probe] db: the connection was lost while"
+                                  " committing; the commit had landed"));
     assert_books(b.uid, b.pid, 2, 800, 8);
     assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM outbox o JOIN orders d ON d.id = o.order_id"
                                 " WHERE d.user_id = %lld AND o.type = 'ORDER_PAID'",

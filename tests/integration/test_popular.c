@@ -728,7 +728,8 @@ static void bad_as_of_exits_2_and_changes_nothing(void **state)
     static const char *const a2[] = {"--asof", "2020-08-10", NULL};
     static const char *const a3[] = {"2020-08-10", NULL};
     static const char *const a4[] = {"--as-of", "2020-08-10", "extra", NULL};
-    static const char *const *const args[] = {a1, a2, a3, a4};
+    static const char *const a5[] = {"--force", NULL};
+    static const char *const *const args[] = {a1, a2, a3, a4, a5};
     for (size_t i = 0; i < sizeof(args) / sizeof(args[0]); i++) {
         int rc = batch_argv(args[i], 0);
         if (rc != 2) {
@@ -744,6 +745,47 @@ static void bad_as_of_exits_2_and_changes_nothing(void **state)
     assert_int_equal(tc_sql_int("SELECT snapshot_id FROM popular_current WHERE id = 1"), current);
     tc_free(before);
     tc_free(after);
+}
+
+/* An as-of day after today (in Asia/Seoul) is refused with exit 2 and the
+ * served list stays; --force builds it. Two days ahead: after today on both
+ * sides of a Seoul midnight the test may straddle. */
+static void a_future_as_of_needs_force(void **state)
+{
+    int64_t uid = rich_user(), top[5], sold[5];
+    char future[11], last_day[11];
+    time_t t = time(NULL) + 9 * 3600 + 2 * 86400, y = t - 86400; /* Seoul wall clock */
+    struct tm g;
+
+    gmtime_r(&t, &g);
+    strftime(future, sizeof(future), "%Y-%m-%d", &g);
+    gmtime_r(&y, &g);
+    strftime(last_day, sizeof(last_day), "%Y-%m-%d", &g);
+    clear_range("2020-09-05", "2020-09-15");
+    seed_window(uid, "2020-09-07 00:00:00.000", top, sold);
+    assert_int_equal(batch("2020-09-10"), 0);
+    tc_resp_t *before = get_popular();
+    assert_window(before, "2020-09-07", "2020-09-09");
+    int64_t snaps = tc_sql_int("SELECT COUNT(*) FROM popular_snapshot");
+
+    assert_int_equal(batch(future), 2);
+    tc_resp_t *after = get_popular();
+    assert_string_equal(after->body, before->body);
+    assert_int_equal(tc_sql_int("SELECT COUNT(*) FROM popular_snapshot"), snaps);
+    tc_free(after);
+
+    const char *forced[] = {"--as-of", future, "--force", NULL};
+    assert_int_equal(batch_argv(forced, 0), 0);
+    after = get_popular();
+    assert_string_equal(tc_jstr(after->json, "to"), last_day);
+    tc_free(after);
+
+    /* the list as the other tests leave it: a past window */
+    assert_int_equal(batch("2020-09-10"), 0);
+    after = get_popular();
+    assert_window(after, "2020-09-07", "2020-09-09");
+    tc_free(after);
+    tc_free(before);
 }
 
 /* Before the batch has ever run (no current snapshot): 200, an empty list,
@@ -807,6 +849,7 @@ int main(void)
         cmocka_unit_test(reads_during_alternating_rebuilds_see_one_whole_list),
         cmocka_unit_test(concurrent_batches_all_succeed),
         cmocka_unit_test(bad_as_of_exits_2_and_changes_nothing),
+        cmocka_unit_test(a_future_as_of_needs_force),
         cmocka_unit_test(default_as_of_is_today_in_seoul),
     };
     return cmocka_run_group_tests_name("integration/popular", tests, NULL, NULL);

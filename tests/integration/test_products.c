@@ -258,6 +258,33 @@ static void after_must_be_a_positive_id(void **state)
     assert_invalid(tc_get("/products?limit=5&after=0"), "after");
 }
 
+/* The product list is ascending: its cursor is `after`. `before`, the cursor
+ * of the newest-first lists, is refused rather than ignored (a client would
+ * page from the start without knowing), with `after` or without; and the
+ * newest-first lists refuse `after` alike. */
+static void the_other_lists_cursor_is_400(void **state)
+{
+    static const char *q[] = {"?before=5", "?before=5&limit=2", "?after=1&before=5", "?before="};
+    for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+        tc_resp_t *r = tc_getf("/products%s", q[i]);
+        assert_invalid(r, "before");
+    }
+    tc_resp_t *r = tc_get("/products?before=5");
+    assert_string_equal(tc_str(r, "detail"), "'before' is not a cursor of this list, which is in"
+                                             " ascending order: page it with 'after'");
+    tc_free(r);
+    int64_t uid = tc_new_user();
+    assert_invalid(tc_getf("/users/%lld/orders?after=1", (long long)uid), "after");
+    assert_invalid(tc_getf("/users/%lld/points/history?after=1", (long long)uid), "after");
+    /* their own cursors still page */
+    r = tc_get("/products?after=1&limit=1");
+    assert_int_equal(r->status, 200);
+    tc_free(r);
+    r = tc_getf("/users/%lld/orders?before=5", (long long)uid);
+    assert_int_equal(r->status, 200);
+    tc_free(r);
+}
+
 static void stock_is_exact_after_restock(void **state)
 {
     int64_t id = tc_new_product(2500, 5);
@@ -309,6 +336,7 @@ int main(void)
         cmocka_unit_test(list_default_limit_is_20_and_whole_walk_sees_everything),
         cmocka_unit_test(limit_bounds),
         cmocka_unit_test(after_must_be_a_positive_id),
+        cmocka_unit_test(the_other_lists_cursor_is_400),
         cmocka_unit_test(stock_is_exact_after_restock),
         cmocka_unit_test(stock_is_read_at_request_time),
     };

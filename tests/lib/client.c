@@ -273,6 +273,14 @@ static void replica_sync(void)
         mysql_free_result(res);
 }
 
+/* "host!ADDRESS" for CURLOPT_INTERFACE, "" for the default (tc_source_address). */
+static char source_address[64];
+
+void tc_source_address(const char *ip)
+{
+    snprintf(source_address, sizeof(source_address), "%s%s", ip ? "host!" : "", ip ? ip : "");
+}
+
 tc_resp_t *tc_req_at(const char *base, const char *method, const char *path, const char *body,
                      const char *const *headers)
 {
@@ -307,6 +315,8 @@ tc_resp_t *tc_req_at(const char *base, const char *method, const char *path, con
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_data);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &hb);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
+    if (source_address[0])
+        curl_easy_setopt(curl, CURLOPT_INTERFACE, source_address);
     if (strcmp(method, "HEAD") == 0)
         curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
     hl = curl_slist_append(hl, "Expect:"); /* no 100-continue round trip */
@@ -555,6 +565,20 @@ void tc_wait_gave_up(const char *file, int line, int ms, const char *fmt, ...)
     fprintf(stderr, "\n");
     tc_fail();
     abort(); /* tc_fail does not return */
+}
+
+int tc_worker_log_has(const char *s)
+{
+    char path[512], line[4096];
+    int found = 0;
+    snprintf(path, sizeof(path), "%s/log/worker.log", env_or("COMMERCE_TEST_STATE_DIR", "."));
+    FILE *f = fopen(path, "r");
+    if (!f)
+        fail_msg("cannot read %s", path);
+    while (!found && fgets(line, sizeof(line), f))
+        found = strstr(line, s) != NULL;
+    fclose(f);
+    return found;
 }
 
 int tc_stack(const char *cmd)
@@ -1120,4 +1144,50 @@ void tc_load_books(const tc_load_t *l)
     }
     assert_int_equal(tc_stock(l->pid), l->stock - sold);
     unlink(l->done);
+}
+
+/* http://host:port of COMMERCE_TEST_PLATFORM_URL (which ends in /events) */
+const char *tc_platform_base(void)
+{
+    static char base[512];
+    const char *u = getenv("COMMERCE_TEST_PLATFORM_URL");
+
+    if (!u || !*u) {
+        fprintf(stderr, "COMMERCE_TEST_PLATFORM_URL is not set (run through scripts/test)\n");
+        tc_fail();
+    }
+    const char *host = strstr(u, "://");
+    const char *slash = strchr(host ? host + 3 : u, '/');
+    snprintf(base, sizeof(base), "%.*s", slash ? (int)(slash - u) : (int)strlen(u), u);
+    return base;
+}
+
+json_object *tc_platform(const char *method, const char *path, const char *body)
+{
+    static const char *const json[] = {"Content-Type: application/json", NULL};
+    tc_resp_t *r = tc_req_at(tc_platform_base(), method, path, body, body ? json : NULL);
+
+    tc_expect_statusf(r, 200, "platform %s %s", method, path);
+    if (!r->json) {
+        fprintf(stderr, "platform %s %s: not JSON: %s\n", method, path, r->body);
+        tc_fail();
+    }
+    json_object *o = json_object_get(r->json);
+    tc_free(r);
+    return o;
+}
+
+void tc_platform_mode(const char *mode)
+{
+    char body[64];
+    snprintf(body, sizeof(body), "{\"mode\":\"%s\"}", mode);
+    json_object_put(tc_platform("POST", "/_mode", body));
+}
+
+int64_t tc_platform_state(const char *key)
+{
+    json_object *o = tc_platform("GET", "/_state", NULL);
+    int64_t n = tc_jint(o, key);
+    json_object_put(o);
+    return n;
 }

@@ -54,6 +54,10 @@ char *tc_key_pem(const char *name);
  * replica's own behaviour). */
 void tc_replica_sync_reads(int on);
 
+/* The local address requests of this process are sent from (a loopback one such as
+ * "127.0.0.2" reaches the stack as another client address); NULL: the default. */
+void tc_source_address(const char *ip);
+
 /* JSON conveniences: Content-Type: application/json is added. */
 tc_resp_t *tc_get(const char *path);
 tc_resp_t *tc_post(const char *path, const char *json);
@@ -191,12 +195,25 @@ void tc_wait_gave_up(const char *file, int line, int ms, const char *fmt, ...)
         }                                                                                          \
     } while (0)
 
+/* Whether the workers' log (STATE_DIR/log/worker.log) has a line containing s. */
+int tc_worker_log_has(const char *s);
+
 /* Run `scripts/stack STATE_DIR cmd` on the test's own stack (db-stop,
  * workers-restart, relay-start, …); its exit status, 0 when it worked. */
 int tc_stack(const char *cmd);
 /* The same, its output (stdout and stderr) into out (cap bytes, NUL-terminated;
  * also copied to stderr for the test's log); its exit status. */
 int tc_stack_out(const char *cmd, char *out, size_t cap);
+
+/* The fake data platform the stack's relay delivers to (scripts/fake-platform.py),
+ * through its control API at the host of COMMERCE_TEST_PLATFORM_URL: a request that
+ * must answer 200 with JSON (the document, which the caller puts); its mode ("ok",
+ * "fail", "hang"); an integer member of GET /_state. tc_platform_base: its
+ * http://host:port. */
+const char *tc_platform_base(void);
+json_object *tc_platform(const char *method, const char *path, const char *body);
+void tc_platform_mode(const char *mode);
+int64_t tc_platform_state(const char *key);
 
 /* The response must be 201 (else the test fails, showing the body): the
  * integer member `key` of its body. Frees r. */

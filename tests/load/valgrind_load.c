@@ -368,6 +368,19 @@ static void administration(void)
     ADMIN("POST", "/admin/outbox/replay", "{}", 200, NULL);
     ADMIN("POST", "/admin/outbox/replay", "{\"eventId\":\"00000000-0000-4000-8000-000000000000\"}",
           404, "NOT_FOUND");
+    /* the operator's view of an order (its events), and the search */
+    int64_t oid = new_order(f.user, f.product, 1);
+    ADMIN("GET", fmt("/admin/orders/%lld", (long long)oid), NULL, 200, NULL);
+    ADMIN("GET", fmt("/admin/orders/%lld", NOWHERE), NULL, 404, "ORDER_NOT_FOUND");
+    ADMIN("GET", "/admin/orders", NULL, 200, NULL);
+    ADMIN("GET", fmt("/admin/orders?before=%lld&limit=3&status=PAID", (long long)oid), NULL, 200,
+          NULL);
+    ADMIN("GET", "/admin/orders?from=2026-01-01&to=2026-01-02T00%3A00%3A00.000Z", NULL, 200, NULL);
+    ADMIN("GET", fmt("/admin/orders?userId=%lld&status=CANCELLED", (long long)f.user), NULL, 200,
+          NULL);
+    ADMIN("GET", fmt("/admin/orders?userId=%lld", NOWHERE), NULL, 404, "USER_NOT_FOUND");
+    ADMIN("GET", "/admin/orders?from=tomorrow", NULL, 400, "INVALID_REQUEST");
+    ADMIN("GET", fmt("/admin/orders?before=%lld", NOWHERE), NULL, 400, "INVALID_REQUEST");
 }
 
 /* Every route that takes a token refuses a request without one, or with a bad one. */
@@ -471,33 +484,6 @@ static int db_teardown(void **state)
 /* ---------------------------------------------------------------------------
  * the relay meets a failing, a hanging, then a healthy platform */
 
-static const char *platform_base(void)
-{
-    static char base[512];
-    const char *u = getenv("COMMERCE_TEST_PLATFORM_URL");
-    assert_non_null(u);
-    const char *slash = strchr(strstr(u, "://") ? strstr(u, "://") + 3 : u, '/');
-    snprintf(base, sizeof(base), "%.*s", slash ? (int)(slash - u) : (int)strlen(u), u);
-    return base;
-}
-
-static void platform_mode(const char *mode)
-{
-    tc_resp_t *r =
-        tc_req_at(platform_base(), "POST", "/_mode", fmt("{\"mode\":\"%s\"}", mode), json);
-    tc_expect_statusf(r, 200, "platform mode %s", mode);
-    tc_free(r);
-}
-
-static int64_t platform_state(const char *key)
-{
-    tc_resp_t *r = tc_req_at(platform_base(), "GET", "/_state", NULL, NULL);
-    tc_expect_status(r, 200);
-    int64_t v = tc_int(r, key);
-    tc_free(r);
-    return v;
-}
-
 static int64_t attempts(int64_t oid)
 {
     return tc_sql_int("SELECT COALESCE(MAX(attempts), 0) FROM outbox WHERE order_id = %lld",
@@ -511,17 +497,18 @@ static int64_t undelivered(void)
 
 static void relay_through_platform_failures(void **state)
 {
-    platform_mode("fail");
+    tc_platform_mode("fail");
     int64_t a = new_order(f.user, f.product, 1);
-    TC_WAIT_UNTIL_MS(WAIT_MS, platform_state("failed") >= 1 && attempts(a) >= 1,
+    TC_WAIT_UNTIL_MS(WAIT_MS, tc_platform_state("failed") >= 1 && attempts(a) >= 1,
                      "the relay to meet a 500 for order %lld", (long long)a);
-    platform_mode("hang");
+    tc_platform_mode("hang");
     int64_t b = new_order(f.user, f.product, 1);
-    TC_WAIT_UNTIL_MS(WAIT_MS, platform_state("hanging") >= 1, "the relay to be inside a request");
+    TC_WAIT_UNTIL_MS(WAIT_MS, tc_platform_state("hanging") >= 1,
+                     "the relay to be inside a request");
     int64_t tried = attempts(a) + attempts(b);
     TC_WAIT_UNTIL_MS(WAIT_MS, attempts(a) + attempts(b) > tried,
                      "the relay to time out on the hanging platform");
-    platform_mode("ok");
+    tc_platform_mode("ok");
     TC_WAIT_UNTIL_MS(WAIT_MS, undelivered() == 0, "every event to be delivered (%lld left)",
                      (long long)undelivered());
 }

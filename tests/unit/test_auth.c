@@ -296,8 +296,13 @@ static void tampered_and_malformed_tokens(void **state)
     assert_int_equal(check_at(a, hs384, NOW, &uid), AUTH_BAD_TOKEN);
     /* not a Bearer token at all */
     assert_int_equal(check_at(a, NULL, NOW, &uid), AUTH_NO_TOKEN);
-    assert_int_equal(check_at(a, "Basic dXNlcjpwdw==", NOW, &uid), AUTH_NO_TOKEN);
+    assert_int_equal(check_at(a, "", NOW, &uid), AUTH_NO_TOKEN);
     assert_int_equal(check_at(a, "Bearer", NOW, &uid), AUTH_NO_TOKEN);
+    assert_int_equal(check_at(a, "bEARER", NOW, &uid), AUTH_NO_TOKEN);
+    /* another scheme, or none named: told apart, so the answer can say so */
+    assert_int_equal(check_at(a, "Basic dXNlcjpwdw==", NOW, &uid), AUTH_NOT_BEARER);
+    assert_int_equal(check_at(a, good, NOW, &uid), AUTH_NOT_BEARER);
+    assert_int_equal(check_at(a, "Bearer-x a.b.c", NOW, &uid), AUTH_NOT_BEARER);
     static const char *junk[] = {
         "Bearer ",      "Bearer x",       "Bearer a.b",         "Bearer a.b.c d",
         "Bearer a b.c", "Bearer a.b.c\t", "Bearer \xc3\xa9.b.c"};

@@ -1,4 +1,5 @@
-/* Money rules (overflow, the balance ceiling) and strict integer parsing. */
+/* Money rules (overflow, the balance ceiling), strict integer parsing, and
+ * the times a query may carry (util_parse_time). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -219,6 +220,68 @@ static void secret_eq(void **state)
     assert_false(util_secret_eq("x", ""));
 }
 
+/* ---- util_parse_time ------------------------------------------------------ */
+
+static const char *parsed(const char *s)
+{
+    static char sql[UTIL_TIME_LEN];
+    return util_parse_time(s, strlen(s), sql) == C_OK ? sql : "refused";
+}
+
+static void parse_time_accepts(void **state)
+{
+    (void)state;
+    assert_string_equal(parsed("2026-11-21"), "2026-11-21 00:00:00.000");
+    assert_string_equal(parsed("2026-11-21T10:00:00Z"), "2026-11-21 10:00:00.000");
+    assert_string_equal(parsed("2026-11-21T10:00:00.1Z"), "2026-11-21 10:00:00.100");
+    assert_string_equal(parsed("2026-11-21T10:00:00.12Z"), "2026-11-21 10:00:00.120");
+    assert_string_equal(parsed("2026-11-21T23:59:59.999Z"), "2026-11-21 23:59:59.999");
+    assert_string_equal(parsed("2024-02-29"), "2024-02-29 00:00:00.000");
+    assert_string_equal(parsed("2000-02-29"), "2000-02-29 00:00:00.000");
+    assert_string_equal(parsed("1000-01-01"), "1000-01-01 00:00:00.000");
+    /* only len bytes count */
+    char sql[UTIL_TIME_LEN];
+    assert_int_equal(util_parse_time("2026-11-21junk", 10, sql), C_OK);
+    assert_string_equal(sql, "2026-11-21 00:00:00.000");
+}
+
+static void parse_time_refuses(void **state)
+{
+    static const char *const bad[] = {
+        "",
+        "2026",
+        "2026-11",
+        "2026-1-21",
+        "26-11-21",
+        "2026/11/21",
+        "2026-11-21T",
+        "2026-11-21T10:00Z",
+        "2026-11-21T10:00:00",
+        "2026-11-21 10:00:00Z",
+        "2026-11-21T10:00:00+01:00",
+        "2026-11-21T10:00:00.Z",
+        "2026-11-21T10:00:00.1234Z",
+        "2026-11-21T10:00:00.12aZ",
+        "2026-11-21T24:00:00Z",
+        "2026-11-21T10:60:00Z",
+        "2026-11-21T10:00:60Z",
+        "2026-13-01",
+        "2026-00-10",
+        "2026-11-00",
+        "2026-11-31",
+        "2026-02-29",
+        "1900-02-29",
+        "0999-12-31",
+        "2026-11-21Z",
+        "+026-11-21",
+        "2026-11-2x",
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (strcmp(parsed(bad[i]), "refused") != 0)
+            fail_msg("util_parse_time accepted \"%s\" as %s", bad[i], parsed(bad[i]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -231,6 +294,8 @@ int main(void)
         cmocka_unit_test(parse_i64_refuses),
         cmocka_unit_test(parse_i64n_uses_only_len_bytes),
         cmocka_unit_test(secret_eq),
+        cmocka_unit_test(parse_time_accepts),
+        cmocka_unit_test(parse_time_refuses),
     };
     return cmocka_run_group_tests_name("unit/money", tests, NULL, NULL);
 }

@@ -547,9 +547,14 @@ static void dispatch_admin_needs_the_bearer_token(void **state)
         req_body(&r, "application/json", body);
         r.authorization = wrong[i];
         dispatch_refused(&r, 401, "UNAUTHORIZED", NULL);
-        has_header(&r, wrong[i] ? "WWW-Authenticate: Bearer realm=\"commerce\", "
-                                  "error=\"invalid_token\"\r\n"
-                                : "WWW-Authenticate: Bearer realm=\"commerce\"\r\n");
+        /* RFC 6750: an error code only for a Bearer token that is wrong, none when
+         * there is no token or another scheme */
+        has_header(&r,
+                   wrong[i] && strncmp(wrong[i], "Bearer ", 7) == 0
+                       ? "WWW-Authenticate: Bearer realm=\"commerce\", error=\"invalid_token\"\r\n"
+                       : "WWW-Authenticate: Bearer realm=\"commerce\"\r\n");
+        if (wrong[i] && strncmp(wrong[i], "Bearer", 6) != 0)
+            assert_non_null(strstr(r.resp, "does not use the Bearer scheme"));
         req_release(&r);
     }
     assert_int_equal(seen.calls, 0);
