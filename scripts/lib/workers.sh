@@ -34,8 +34,12 @@ workers_start() {
 	workers_stop "$dir" "$pool"
 	rm -f "$sock"
 	# the socket is the owner's and nginx's group's (0660): no other local user reaches the
-	# workers past nginx (its allow list guards /admin/ and /metrics)
-	[[ $(id -u) -eq 0 ]] && group=(-G "$(nginx_group "$dir")")
+	# workers past nginx (its allow list guards /admin/ and /metrics). When nginx's workers run
+	# as root (nginx_user: a state dir under a private directory) the socket stays root's own:
+	# spawn-fcgi refuses group 0, and root needs none.
+	local g
+	g=$(nginx_group "$dir")
+	[[ $(id -u) -eq 0 && $g != root ]] && group=(-G "$g")
 	# spawn-fcgi binds the socket, forks, calls setsid (so the pool is one process group whose
 	# id is in the pid file) and runs workers-exec.sh, which becomes multiwatch (same pid).
 	COMMERCE_CONFIG=$conf COMMERCE_WORKER_LOG=$dir/log/worker.log \
