@@ -126,8 +126,11 @@ write_config() {
 					echo "replica_max_lag_ms=${STACK_REPLICA_MAX_LAG_MS:-1000}"
 				fi
 			fi
-			# what writes do while no replica acknowledges (commerce.conf(5))
-			[[ $name != popular ]] && echo "replication_policy=${STACK_REPLICATION_POLICY:-availability}"
+			# what writes do while no replica acknowledges (commerce.conf(5)); written only when
+			# chosen, so that the previous release's programs (the upgrade drill's 0.1.0, which
+			# refuses keys it does not know) read the same file: the default is availability
+			[[ $name != popular && -n ${STACK_REPLICATION_POLICY:-} ]] &&
+				echo "replication_policy=$STACK_REPLICATION_POLICY"
 			# the relay signs every delivery (X-Commerce-Signature); the fake platform checks it
 			[[ $name == relay ]] && echo "data_platform_secret_file=$(secret_file "$dir" platform-secret)"
 			cat <<EOF
