@@ -196,10 +196,12 @@ static int read_state(db_t *db, struct state *s)
     if ((rc = db_query_i64(db, &n, NULL, there, "")) != C_OK)
         return rc;
     s->table = n > 0;
-    if (s->table && (rc = read_records(db, s)) != C_OK)
+    if ((s->table && (rc = read_records(db, s)) != C_OK) ||
+        (s->n == 0 && (rc = read_objects(db, s)) != C_OK)) {
+        state_free(s); /* the records read before the failure */
+        s->r = NULL;
         return rc;
-    if (s->n == 0 && (rc = read_objects(db, s)) != C_OK)
-        return rc;
+    }
     return C_OK;
 }
 

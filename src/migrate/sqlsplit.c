@@ -293,7 +293,7 @@ int sql_online_ok(const char *text, size_t len, char *err, size_t cap)
     static const char *const offline[] = {"LOCK TABLE", "LOCK TABLES", "OPTIMIZE TABLE",
                                           "TRUNCATE TABLE", "FLUSH TABLES"};
     size_t sz = len + 1;
-    char *s = malloc(sz);
+    char *s = calloc(1, sz); /* zeroed: sql_skeleton writes at most len bytes and a NUL */
 
     if (!s) {
         snprintf(err, cap, "out of memory");
