@@ -56,9 +56,14 @@ run_replica() {
 	return 0
 }
 
-# replica_policy POLICY: the workers and the relay restarted with replication_policy=POLICY.
+# replica_policy POLICY: the workers and the relay restarted with replication_policy=POLICY (the
+# stack writes the key only when STACK_REPLICATION_POLICY chose one).
 replica_policy() {
-	sed -i "s/^replication_policy=.*/replication_policy=$1/" "$dir/commerce.conf" "$dir/relay.conf"
+	local f
+	for f in "$dir/commerce.conf" "$dir/relay.conf"; do
+		sed -i '/^replication_policy=/d' "$f"
+		echo "replication_policy=$1" >>"$f"
+	done
 	relay_start "$dir" 2>/dev/null
 	bench_workers "$STACK_WORKERS"
 }

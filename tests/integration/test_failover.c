@@ -353,16 +353,18 @@ static void force_promotes_and_the_old_primary_takes_no_writes(void **state)
 
 /* ---- replication_policy = durability ------------------------------------------- */
 
-/* Rewrite replication_policy in the workers' and the relay's configuration and
- * restart them (both pools). */
+/* Set replication_policy in the workers' and the relay's configuration (the
+ * stack writes the key only when STACK_REPLICATION_POLICY chose one) and restart
+ * them (both pools). */
 static int set_policy(const char *policy)
 {
     static const char *files[] = {"commerce.conf", "relay.conf"};
     for (size_t i = 0; i < 2; i++) {
         char cmd[2048];
         snprintf(cmd, sizeof(cmd),
-                 "sed -i 's/^replication_policy=.*/replication_policy=%s/' '%s/%s'", policy,
-                 env_req("COMMERCE_TEST_STATE_DIR"), files[i]);
+                 "f='%s/%s' && sed -i '/^replication_policy=/d' \"$f\" && "
+                 "echo 'replication_policy=%s' >>\"$f\"",
+                 env_req("COMMERCE_TEST_STATE_DIR"), files[i], policy);
         if (system(cmd) != 0)
             return -1;
     }
