@@ -387,7 +387,7 @@ int relay_round(relay_t *rl, volatile sig_atomic_t *stop, int *claimed, int *del
 {
     const config_t *c = rl->cfg;
     int max = (int)(c->relay_batch_size < MAX_BATCH ? c->relay_batch_size : MAX_BATCH);
-    int64_t start = util_mono_us(), claimed_at = util_wall_us();
+    int64_t start = util_mono_us(), claimed_at;
     bool down_now = false;
     int n, rc, down;
 
@@ -398,6 +398,8 @@ int relay_round(relay_t *rl, volatile sig_atomic_t *stop, int *claimed, int *del
         rl->claims_back = false;
         return rc;
     }
+    /* after the claim committed: every event it took was committed before now */
+    claimed_at = util_wall_us();
     *claimed = n;
     if (n == 0)
         return C_OK;
