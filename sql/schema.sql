@@ -26,6 +26,7 @@ CREATE TABLE `commerce_heartbeat` (
   `semi_sync_clients` int(11) DEFAULT NULL,
   `semi_sync_timeout_ms` int(11) DEFAULT NULL,
   `semi_sync_at` datetime(6) DEFAULT NULL,
+  `acked_beat_at` datetime(6) DEFAULT NULL,
   PRIMARY KEY (`id`),
   CONSTRAINT `commerce_heartbeat_one` CHECK (`id` = 1)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

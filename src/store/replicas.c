@@ -129,19 +129,50 @@ db_t *replicas_pick(replicas_t *rs, enum replica_miss *miss)
     return NULL;
 }
 
+/* Rpl_semi_sync_master_no_tx while Rpl_semi_sync_master_status is ON; -1
+ * when it is OFF (or semi-sync is not loaded). */
+static int semi_sync_no_tx(db_t *primary, int64_t *no_tx)
+{
+    static const char sql[] =
+        "SELECT COALESCE(IF(MAX(IF(VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_STATUS',"
+        " VARIABLE_VALUE = 'ON', 0)), MAX(IF(VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_NO_TX',"
+        " CAST(VARIABLE_VALUE AS INT), NULL)), -1), -1) FROM information_schema.GLOBAL_STATUS"
+        " WHERE VARIABLE_NAME IN ('RPL_SEMI_SYNC_MASTER_STATUS', 'RPL_SEMI_SYNC_MASTER_NO_TX')";
+    return db_query_i64(primary, no_tx, NULL, sql, "");
+}
+
 int replicas_beat(db_t *primary)
 {
-    /* NOW(6) is the statement's start: the state is read after it, within the
-     * same statement (commerce-failover(8) relies on that order) */
+    /* The beat's time is taken first: the state is read after it, and the
+     * commit comes after both (commerce-failover(8) relies on that order).
+     * acked_beat_at is the last beat of this session whose commit a replica
+     * is known to have acknowledged: semi-sync ON before and after it and
+     * no commit unacknowledged in between (another session's included:
+     * conservative). Session variables: a new connection (perhaps to
+     * another server) starts again from NULL. */
+    static const char at[] = "SET @commerce_beat_at = NOW(6)";
     static const char sql[] =
-        "UPDATE commerce_heartbeat SET at = NOW(6), semi_sync_at = NOW(6),"
+        "UPDATE commerce_heartbeat SET at = COALESCE(@commerce_beat_at, NOW(6)),"
+        " semi_sync_at = COALESCE(@commerce_beat_at, NOW(6)),"
         " semi_sync = (SELECT VARIABLE_VALUE = 'ON' FROM information_schema.GLOBAL_STATUS"
         " WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_STATUS'),"
         " semi_sync_clients = (SELECT CAST(VARIABLE_VALUE AS INT)"
         " FROM information_schema.GLOBAL_STATUS"
         " WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_CLIENTS'),"
-        " semi_sync_timeout_ms = @@GLOBAL.rpl_semi_sync_master_timeout WHERE id = 1";
-    return db_exec(primary, sql, NULL, NULL, "");
+        " semi_sync_timeout_ms = @@GLOBAL.rpl_semi_sync_master_timeout,"
+        " acked_beat_at = @commerce_acked_at WHERE id = 1";
+    static const char acked[] = "SET @commerce_acked_at = @commerce_beat_at";
+    int64_t before = -1, after = -1;
+    int rc;
+
+    if ((rc = db_exec(primary, at, NULL, NULL, "")) != C_OK ||
+        (rc = semi_sync_no_tx(primary, &before)) != C_OK ||
+        (rc = db_exec(primary, sql, NULL, NULL, "")) != C_OK ||
+        (rc = semi_sync_no_tx(primary, &after)) != C_OK)
+        return rc;
+    if (before >= 0 && after == before)
+        return db_exec(primary, acked, NULL, NULL, "");
+    return C_OK;
 }
 
 void replicas_failed(replicas_t *rs, db_t *db)

@@ -42,8 +42,10 @@ void replicas_failed(replicas_t *rs, db_t *db);
 /* On the primary (commerce-relay, every REPLICAS_BEAT_MS): the heartbeat the
  * replicas' lag is measured by, with the primary's semi-synchronous
  * replication state at that moment (Rpl_semi_sync_master_status and _clients,
- * rpl_semi_sync_master_timeout): a replica's copy is the evidence
- * commerce-failover promotes on. C_OK or a failure. */
+ * rpl_semi_sync_master_timeout) and the start of the last beat a replica is
+ * known to have acknowledged (acked_beat_at): a replica's copy is the
+ * evidence commerce-failover promotes on (core/promotion.h). C_OK or a
+ * failure. */
 #define REPLICAS_BEAT_MS 100
 int replicas_beat(db_t *primary);
 

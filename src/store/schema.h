@@ -17,7 +17,7 @@
 
 #include "store/db.h"
 
-#define SCHEMA_NEEDS "0004-order-procedures-durability"
+#define SCHEMA_NEEDS "0005-heartbeat-acked-beat"
 
 /* The table commerce-migrate keeps its record in. */
 #define SCHEMA_TABLE "schema_migration"
