@@ -272,6 +272,13 @@ int metrics_render(char **buf, size_t *len, const char *const *route_names, int 
         "# TYPE commerce_db_acked_write_timestamp_seconds gauge\n"
         "commerce_db_acked_write_timestamp_seconds %llu.%06llu\n",
         (unsigned long long)(acked / 1000000), (unsigned long long)(acked % 1000000));
+    put(&o,
+        "# HELP commerce_metrics_shared 1 when this process counts in the host's shared metrics"
+        " file (metrics_file), 0 when it counts alone: then every value here is one process's"
+        " (commerce-failover refuses such an acknowledged-write gauge).\n"
+        "# TYPE commerce_metrics_shared gauge\n"
+        "commerce_metrics_shared %d\n",
+        m != &private_shm);
     if (o.failed) {
         free(o.p);
         return C_ERR;

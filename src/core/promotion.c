@@ -61,6 +61,19 @@ static void say_heartbeat(struct report *r, const promotion_evidence_t *e)
             t, e->hb_semi_on ? "ON" : "OFF", (long long)e->hb_clients, (long long)e->hb_timeout_ms);
 }
 
+/* The last beat known acknowledged, one line. */
+static void say_acked_beat(struct report *r, const promotion_evidence_t *e)
+{
+    char t[PROMOTION_TIME_LEN];
+
+    promotion_fmt_time(e->hb_acked_us, t);
+    say(r,
+        "  the last beat known acknowledged by a replica (no commit went unacknowledged across"
+        " it) began %s: a commit after it could go out without a replica no sooner than %lld ms"
+        " later\n",
+        t, (long long)e->hb_timeout_ms);
+}
+
 static void say_instead(struct report *r, const promotion_evidence_t *e)
 {
     say(r,
@@ -117,34 +130,52 @@ enum promotion_verdict promotion_decide(const promotion_evidence_t *e, char *why
         say_instead(&r, e);
         return PROMOTION_NO_ACK_EVIDENCE;
     }
-    int64_t margin = e->margin_ms * 1000, window_end = e->hb_us + e->hb_timeout_ms * 1000;
-    bool window = e->hb_semi_known && e->hb_semi_on && e->hb_clients == 1 && e->hb_timeout_ms > 0;
+    if (e->ack_us <= 0) {
+        say(&r,
+            "REFUSED: cannot prove the replica holds every acknowledged write: %s reads 0"
+            " (no write acknowledged since its metrics file was made: a host that rebooted"
+            " has lost the evidence, /run being tmpfs), which proves nothing.\n",
+            e->ack_source[0] ? e->ack_source : "the evidence");
+        say_heartbeat(&r, e);
+        say(&r, "  give the time of the last acknowledged write (--acked-until).\n");
+        say_instead(&r, e);
+        return PROMOTION_NO_ACK_EVIDENCE;
+    }
+    /* The window (see promotion.h): it opens at T_A, the last beat known
+     * acknowledged, not at the last beat seen, which a commit waiting since
+     * before it can still time out right after. */
+    int64_t margin = e->margin_ms * 1000, window_end = e->hb_acked_us + e->hb_timeout_ms * 1000;
+    bool window = e->replica_semi_sync && e->hb_semi_known && e->hb_semi_on && e->hb_clients == 1 &&
+                  e->hb_timeout_ms > 0 && e->hb_acked_known;
     promotion_fmt_time(e->ack_us, t);
-    if (e->ack_us == 0 || e->ack_us <= e->hb_us - margin) {
+    if (e->ack_us <= e->hb_us - margin) {
         say(&r, "safe: every acknowledged write precedes the replica's last heartbeat\n");
         say_heartbeat(&r, e);
-        say(&r, "  writes were acknowledged until %s (%s)\n",
-            e->ack_us ? t : "never (no write acknowledged)", e->ack_source);
+        say(&r, "  writes were acknowledged until %s (%s)\n", t, e->ack_source);
         return PROMOTION_BEFORE_HEARTBEAT;
     }
     if (window && e->ack_us < window_end - margin) {
         say(&r, "safe: every acknowledged write was acknowledged by this replica (within the"
-                " semi-sync timeout after its last heartbeat)\n");
+                " semi-sync timeout after the last acknowledged beat)\n");
         say_heartbeat(&r, e);
+        say_acked_beat(&r, e);
         say(&r,
-            "  writes were acknowledged until %s (%s), %.3f s after it, within %lld ms less"
-            " a margin of %lld ms\n",
-            t, e->ack_source, (double)(e->ack_us - e->hb_us) / 1e6, (long long)e->hb_timeout_ms,
-            (long long)e->margin_ms);
+            "  writes were acknowledged until %s (%s), %.3f s after that acknowledged beat,"
+            " within %lld ms less a margin of %lld ms\n",
+            t, e->ack_source, (double)(e->ack_us - e->hb_acked_us) / 1e6,
+            (long long)e->hb_timeout_ms, (long long)e->margin_ms);
         return PROMOTION_WITHIN_WINDOW;
     }
     say(&r, "REFUSED: the replica may lack acknowledged writes\n");
     say_heartbeat(&r, e);
+    if (e->hb_acked_known)
+        say_acked_beat(&r, e);
     say(&r, "  writes were acknowledged until %s (%s)\n", t, e->ack_source);
     if (window)
         say(&r,
-            "  gap: %.3f s of acknowledged writes after that heartbeat, %.3f s past its semi-sync"
-            " window (after it the primary may have gone on alone)\n",
+            "  gap: %.3f s of acknowledged writes after that heartbeat, %.3f s past the semi-sync"
+            " window of the last acknowledged beat (after it the primary may have gone on"
+            " alone)\n",
             (double)(e->ack_us - e->hb_us) / 1e6,
             (double)(e->ack_us - (window_end - margin)) / 1e6);
     else
@@ -152,10 +183,14 @@ enum promotion_verdict promotion_decide(const promotion_evidence_t *e, char *why
             "  gap: %.3f s of acknowledged writes after that heartbeat, and nothing proves a"
             " replica acknowledged them (%s)\n",
             (double)(e->ack_us - e->hb_us) / 1e6,
-            !e->hb_semi_known    ? "semi-sync state unknown"
-            : !e->hb_semi_on     ? "semi-sync was OFF: the primary went on alone"
-            : e->hb_clients != 1 ? "another replica may have acknowledged them"
-                                 : "no semi-sync timeout");
+            !e->replica_semi_sync   ? "this replica does not acknowledge commits:"
+                                      " rpl_semi_sync_slave_enabled is OFF"
+            : !e->hb_semi_known     ? "semi-sync state unknown"
+            : !e->hb_semi_on        ? "semi-sync was OFF: the primary went on alone"
+            : e->hb_clients != 1    ? "another replica may have acknowledged them"
+            : e->hb_timeout_ms <= 0 ? "no semi-sync timeout"
+                                    : "no beat is known acknowledged (the relay had not yet seen"
+                                      " one, or runs a release before this rule)");
     say_instead(&r, e);
     return PROMOTION_GAP;
 }

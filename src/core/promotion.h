@@ -10,14 +10,26 @@
  *      written on the primary every 100 ms with the primary's semi-sync state)
  *      says the replica held everything up to T_hb, the moment that beat began.
  *      T_ack is the latest write any host acknowledged (its metrics gauge, or
- *      the operator's word). Safe when
+ *      the operator's word; a gauge reading 0 proves nothing: refused). Safe when
  *        a. T_ack <= T_hb - margin: every acknowledged commit was written to
  *           the binary log before the beat, which the replica has; or
- *        b. the beat saw semi-sync ON with this one replica acknowledging, and
- *           T_ack < T_hb + timeout - margin: after that beat a commit could be
- *           acknowledged without this replica only once it had waited the whole
- *           timeout (then the primary goes on alone), so every write
- *           acknowledged before T_hb + timeout was acknowledged by this replica.
+ *        b. T_ack < T_A + timeout - margin, where T_A is the start of the last
+ *           beat known acknowledged by a replica: the relay reads
+ *           Rpl_semi_sync_master_status and _no_tx before and after each beat's
+ *           commit, and when semi-sync stayed ON and no commit went
+ *           unacknowledged across it, the next beat records its time
+ *           (acked_beat_at; any other session's unacknowledged commit meanwhile
+ *           only makes this conservative). Why: an acknowledgement covers
+ *           every commit before it in the binary log, so the commits before
+ *           that beat are on a replica; a commit written after it began waiting
+ *           after T_A, so the primary can go on alone (semi-sync OFF, after a
+ *           timeout) no sooner than T_A + timeout; until then every write it
+ *           acknowledged was acknowledged by a replica. It must be this one:
+ *           the replica has rpl_semi_sync_slave_enabled ON and the last beat it
+ *           holds saw semi-sync ON with exactly one replica acknowledging.
+ *           (Not T_hb + timeout: a commit that began waiting before the last
+ *           beat seen can time out just after it, while that beat still
+ *           recorded ON.)
  *      margin covers the hosts' clock difference and the heartbeat's period.
  * Anything else is refused, saying what is missing and how far behind the
  * replica may be. */
@@ -30,8 +42,9 @@
 
 typedef struct promotion_evidence {
     /* the replica */
-    char replica_pos[512]; /* its @@gtid_current_pos */
-    bool applied;          /* it applied every event it received */
+    char replica_pos[512];  /* its @@gtid_current_pos */
+    bool applied;           /* it applied every event it received */
+    bool replica_semi_sync; /* it acknowledges (@@rpl_semi_sync_slave_enabled) */
     /* the old primary, when it could be reached (then fenced) */
     bool primary_reached;
     bool primary_fenced;   /* set read_only first (a promotion; a check changes nothing) */
@@ -44,6 +57,8 @@ typedef struct promotion_evidence {
     bool hb_semi_on;       /* Rpl_semi_sync_master_status then */
     int64_t hb_clients;    /* Rpl_semi_sync_master_clients then */
     int64_t hb_timeout_ms; /* rpl_semi_sync_master_timeout then */
+    bool hb_acked_known;   /* the beat names the last beat known acknowledged */
+    int64_t hb_acked_us;   /* T_A: that beat's `at` (acked_beat_at; Unix us) */
     /* the latest acknowledged write */
     bool ack_known;       /* every source answered (a host's gauge, or the operator) */
     int64_t ack_us;       /* T_ack (Unix us); 0: no write acknowledged */

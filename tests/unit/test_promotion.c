@@ -11,19 +11,23 @@
 #define S 1000000LL
 #define T_HB (1800000000LL * S) /* the replica's last heartbeat */
 
-/* A replica that applied everything, a heartbeat with semi-sync ON (one
- * replica, 2 s timeout), writes acknowledged until `ack_us`, margin 500 ms. */
+/* A semi-sync replica that applied everything, a heartbeat with semi-sync ON
+ * (one replica, 2 s timeout) whose previous beat, 100 ms before it, is known
+ * acknowledged; writes acknowledged until `ack_us`, margin 500 ms. */
 static promotion_evidence_t evidence(int64_t ack_us)
 {
     promotion_evidence_t e;
     memset(&e, 0, sizeof(e));
     strcpy(e.replica_pos, "0-1-4711");
     e.applied = true;
+    e.replica_semi_sync = true;
     e.hb_found = true;
     e.hb_us = T_HB;
     e.hb_semi_known = e.hb_semi_on = true;
     e.hb_clients = 1;
     e.hb_timeout_ms = 2000;
+    e.hb_acked_known = true;
+    e.hb_acked_us = T_HB - 100 * 1000;
     e.ack_known = true;
     e.ack_us = ack_us;
     strcpy(e.ack_source, "http://w1/metrics");
@@ -65,10 +69,6 @@ static void writes_before_the_heartbeat_are_safe(void **state)
     /* also with semi-sync OFF then: they were all before it */
     e.hb_semi_on = false;
     assert_int_equal(decide(&e, why), PROMOTION_BEFORE_HEARTBEAT);
-    /* no write ever acknowledged */
-    e = evidence(0);
-    e.hb_semi_known = false;
-    assert_int_equal(decide(&e, why), PROMOTION_BEFORE_HEARTBEAT);
 }
 
 static void writes_within_the_semi_sync_window_are_safe(void **state)
@@ -79,11 +79,40 @@ static void writes_within_the_semi_sync_window_are_safe(void **state)
     /* the healthy failover: the primary dies ~100 ms after the last beat */
     promotion_evidence_t e = evidence(T_HB + 100 * 1000);
     assert_int_equal(decide(&e, why), PROMOTION_WITHIN_WINDOW);
-    /* up to the timeout less the margin, not beyond */
-    e.ack_us = T_HB + 1499 * 1000;
+    /* up to the timeout less the margin after the last beat known acknowledged (100 ms
+     * before the last one seen), not beyond */
+    e.ack_us = T_HB + 1399 * 1000;
     assert_int_equal(decide(&e, why), PROMOTION_WITHIN_WINDOW);
-    e.ack_us = T_HB + 1500 * 1000;
+    e.ack_us = T_HB + 1400 * 1000;
     assert_int_equal(decide(&e, why), PROMOTION_GAP);
+}
+
+/* The review's case: timeout 5 s, the replica stalls at t0 while commit C waits from t0.
+ * A beat at t0 + 4 s still sees semi-sync ON (C has not timed out yet); C times out at
+ * t0 + 5 s and order D is answered at t0 + 5.1 s without the replica. The replica then
+ * drains its backlog up to that beat and the primary dies. The last beat known
+ * acknowledged is the one before t0: the window ends 5 s after it, before D. */
+static void the_window_starts_at_the_last_beat_known_acknowledged(void **state)
+{
+    char why[4096];
+    (void)state;
+
+    promotion_evidence_t e = evidence(T_HB + 1100 * 1000); /* D */
+    e.hb_timeout_ms = 5000;
+    e.hb_acked_us = T_HB - 4000 * 1000; /* t0: no beat after it was acknowledged */
+    assert_int_equal(decide(&e, why), PROMOTION_GAP);
+    assert_non_null(strstr(why, "acknowledged beat"));
+    /* the same acknowledgement time with the beat before the last acknowledged: safe */
+    e.hb_acked_us = T_HB - 100 * 1000;
+    assert_int_equal(decide(&e, why), PROMOTION_WITHIN_WINDOW);
+    /* no beat known acknowledged (a relay before this rule, or one just started) */
+    e.hb_acked_known = false;
+    assert_int_equal(decide(&e, why), PROMOTION_GAP);
+    /* a replica that does not acknowledge (rpl_semi_sync_slave_enabled OFF) */
+    e = evidence(T_HB + 100 * 1000);
+    e.replica_semi_sync = false;
+    assert_int_equal(decide(&e, why), PROMOTION_GAP);
+    assert_non_null(strstr(why, "rpl_semi_sync_slave_enabled"));
 }
 
 static void the_window_needs_semi_sync_on_with_this_replica_alone(void **state)
@@ -122,7 +151,7 @@ static void a_gap_is_refused_and_named(void **state)
     assert_non_null(strstr(why, "2027-01-15T08:00:00.000000Z")); /* T_hb */
     assert_non_null(strstr(why, "2027-01-15T08:00:08.753000Z")); /* T_ack */
     assert_non_null(strstr(why, "8.753 s"));                     /* the gap */
-    assert_non_null(strstr(why, "7.253 s past"));                /* past the window */
+    assert_non_null(strstr(why, "7.353 s past"));                /* past the window */
     assert_non_null(strstr(why, "old primary"));                 /* what to do instead */
     assert_non_null(strstr(why, "--force"));
 }
@@ -137,6 +166,11 @@ static void missing_evidence_is_refused(void **state)
     strcpy(e.ack_source, "http://w2/metrics: connection refused");
     assert_int_equal(decide(&e, why), PROMOTION_NO_ACK_EVIDENCE);
     assert_non_null(strstr(why, "connection refused"));
+    /* a gauge that reads 0 (a host rebooted: /run is tmpfs) proves nothing */
+    e = evidence(0);
+    assert_int_equal(decide(&e, why), PROMOTION_NO_ACK_EVIDENCE);
+    e.hb_semi_known = false;
+    assert_int_equal(decide(&e, why), PROMOTION_NO_ACK_EVIDENCE);
     e = evidence(T_HB);
     e.hb_found = false;
     assert_int_equal(decide(&e, why), PROMOTION_NO_HEARTBEAT);
@@ -161,6 +195,7 @@ int main(void)
         cmocka_unit_test(writes_before_the_heartbeat_are_safe),
         cmocka_unit_test(writes_within_the_semi_sync_window_are_safe),
         cmocka_unit_test(the_window_needs_semi_sync_on_with_this_replica_alone),
+        cmocka_unit_test(the_window_starts_at_the_last_beat_known_acknowledged),
         cmocka_unit_test(a_gap_is_refused_and_named),
         cmocka_unit_test(missing_evidence_is_refused),
         cmocka_unit_test(a_short_buffer_stays_a_string),
