@@ -17,6 +17,7 @@
  * the command line. Exit status: 0 done (or safe), 1 refused, 2 usage, 3 a
  * server could not be reached or a statement failed. */
 #include <curl/curl.h>
+#include <errmsg.h>
 #include <errno.h>
 #include <getopt.h>
 #include <mysql.h>
@@ -68,14 +69,17 @@ static const char usage[] =
 
 /* ---- MariaDB ---------------------------------------------------------------- */
 
-/* Connect to a server by socket or HOST[:PORT]; NULL with a message. */
+/* Connect to a server by socket or HOST[:PORT]; NULL with a message, and
+ * *why (may be NULL) the client's error number (0: not a connect error). */
 static MYSQL *connect_to(const struct opts *o, const char *sock, const char *hostport,
-                         unsigned read_timeout_s)
+                         unsigned read_timeout_s, unsigned *why)
 {
     char host[256] = "";
     unsigned port = 0, connect_timeout = 3, rw = read_timeout_s;
     MYSQL *my = mysql_init(NULL);
 
+    if (why)
+        *why = 0;
     if (!my)
         return NULL;
     if (hostport) {
@@ -99,6 +103,8 @@ static MYSQL *connect_to(const struct opts *o, const char *sock, const char *hos
     if (!mysql_real_connect(my, sock ? NULL : host, o->user, NULL, NULL, port, sock, 0)) {
         fprintf(stderr, "commerce-failover: cannot connect to %s: %s\n", sock ? sock : hostport,
                 mysql_error(my));
+        if (why)
+            *why = mysql_errno(my);
         mysql_close(my);
         return NULL;
     }
@@ -121,29 +127,44 @@ static int sql(MYSQL *my, const char *q)
     return -1;
 }
 
-/* The first column of the first row as text ("" for NULL or no row). */
+/* The first column of the first row as text, whole: a failure when there is
+ * no row, the value is NULL or it does not fit in cap (a GTID position cut
+ * short would name an earlier position: a replica "caught up" too soon). */
 static int sql_text(MYSQL *my, const char *q, char *out, size_t cap)
 {
     MYSQL_RES *res;
     MYSQL_ROW row;
+    const char *why = NULL;
 
     out[0] = '\0';
     if (mysql_query(my, q) != 0 || !(res = mysql_store_result(my))) {
         fprintf(stderr, "commerce-failover: %s: %s\n", q, mysql_error(my));
         return -1;
     }
-    if ((row = mysql_fetch_row(res)) && row[0])
-        snprintf(out, cap, "%s", row[0]);
+    if (!(row = mysql_fetch_row(res)) || !row[0])
+        why = "no value (NULL)";
+    else if ((size_t)snprintf(out, cap, "%s", row[0]) >= cap)
+        why = "a value longer than this program takes";
     mysql_free_result(res);
+    if (why) {
+        fprintf(stderr, "commerce-failover: %s: %s\n", q, why);
+        out[0] = '\0';
+        return -1;
+    }
     return 0;
 }
 
 static int sql_int(MYSQL *my, const char *q, int64_t *out)
 {
-    char t[64];
+    char t[64], *end;
     if (sql_text(my, q, t, sizeof(t)) != 0)
         return -1;
-    *out = strtoll(t, NULL, 10);
+    errno = 0;
+    *out = strtoll(t, &end, 10);
+    if (end == t || *end || errno) {
+        fprintf(stderr, "commerce-failover: %s: not an integer: %s\n", q, t);
+        return -1;
+    }
     return 0;
 }
 
@@ -237,7 +258,9 @@ static int read_heartbeat(MYSQL *my, const char *database, promotion_evidence_t 
 
     snprintf(q, sizeof(q),
              "SELECT CAST(UNIX_TIMESTAMP(at) * 1000000 AS INTEGER), semi_sync, semi_sync_clients,"
-             " semi_sync_timeout_ms, semi_sync_at = at FROM `%s`.commerce_heartbeat WHERE id = 1",
+             " semi_sync_timeout_ms, semi_sync_at = at,"
+             " CAST(UNIX_TIMESTAMP(acked_beat_at) * 1000000 AS INTEGER)"
+             " FROM `%s`.commerce_heartbeat WHERE id = 1",
              database);
     if (mysql_query(my, q) != 0 && mysql_errno(my) == 1054) { /* a schema before the columns */
         full = false;
@@ -260,6 +283,10 @@ static int read_heartbeat(MYSQL *my, const char *database, promotion_evidence_t 
             e->hb_semi_on = strcmp(row[1], "0") != 0;
             e->hb_clients = strtoll(row[2], NULL, 10);
             e->hb_timeout_ms = strtoll(row[3], NULL, 10);
+            if (row[5]) { /* written by a relay that knew of an acknowledged beat */
+                e->hb_acked_known = true;
+                e->hb_acked_us = strtoll(row[5], NULL, 10);
+            }
         }
     }
     mysql_free_result(res);
@@ -288,7 +315,8 @@ static size_t collect(char *p, size_t size, size_t n, void *arg)
 
 /* commerce_db_acked_write_timestamp_seconds of one host's /metrics, in us:
  * one attempt of at most timeout_ms. */
-static int scrape_once(const char *url, long timeout_ms, int64_t *us, char *err, size_t cap)
+static int scrape_once(const char *url, long timeout_ms, int64_t *us, bool *shared, char *err,
+                       size_t cap)
 {
     struct body *b = &scraped;
     CURL *cu = curl_easy_init();
@@ -320,19 +348,21 @@ static int scrape_once(const char *url, long timeout_ms, int64_t *us, char *err,
         return -1;
     }
     *us = (int64_t)(strtod(p + strlen(name), NULL) * 1e6 + 0.5);
+    /* a process that could not map the host's metrics file shows its own value */
+    *shared = strstr(b->buf, "\ncommerce_metrics_shared 1\n") != NULL;
     return 0;
 }
 
 /* The same, tried again for up to wait_s: right after the primary died the
  * host's workers may all be busy a few seconds, finding out what became of
  * the commits they had under way (and nginx answers /metrics through them). */
-static int scrape(const char *url, int64_t wait_s, int64_t *us, char *err, size_t cap)
+static int scrape(const char *url, int64_t wait_s, int64_t *us, bool *shared, char *err, size_t cap)
 {
     int64_t deadline = util_mono_us() + wait_s * 1000000;
     for (;;) {
         int64_t left_ms = (deadline - util_mono_us()) / 1000;
         if (scrape_once(url, left_ms < 10000 ? (left_ms > 1000 ? (long)left_ms : 1000L) : 10000L,
-                        us, err, cap) == 0)
+                        us, shared, err, cap) == 0)
             return 0;
         if (util_mono_us() + 1000000 >= deadline)
             return -1;
@@ -341,7 +371,9 @@ static int scrape(const char *url, int64_t wait_s, int64_t *us, char *err, size_
     }
 }
 
-/* --acked-until: Unix seconds (a fraction allowed) or YYYY-MM-DDTHH:MM:SS[.f]Z. */
+/* --acked-until: Unix seconds (a fraction allowed) or YYYY-MM-DDTHH:MM:SS[.f]Z,
+ * up to the end of year 9999. */
+#define PARSE_TIME_MAX_S 253402300799.0
 static int parse_time(const char *s, int64_t *us)
 {
     struct tm tm;
@@ -349,7 +381,9 @@ static int parse_time(const char *s, int64_t *us)
 
     memset(&tm, 0, sizeof(tm));
     double d = strtod(s, &end);
-    if (end != s && *end == '\0' && d >= 0) {
+    if (end != s && *end == '\0') {
+        if (!(d >= 0 && d <= PARSE_TIME_MAX_S)) /* NaN, inf, 1e30: no int64_t of us */
+            return -1;
         *us = (int64_t)(d * 1e6 + 0.5);
         return 0;
     }
@@ -362,25 +396,32 @@ static int parse_time(const char *s, int64_t *us)
         frac = strtod(end, &after);
         end = after;
     }
-    if (strcmp(end, "Z") != 0)
+    if (strcmp(end, "Z") != 0 || !(frac >= 0 && frac < 1))
         return -1;
-    *us = (int64_t)timegm(&tm) * 1000000 + (int64_t)(frac * 1e6 + 0.5);
+    time_t secs = timegm(&tm);
+    if (secs < 0 || (double)secs > PARSE_TIME_MAX_S)
+        return -1;
+    *us = (int64_t)secs * 1000000 + (int64_t)(frac * 1e6 + 0.5);
     return 0;
 }
 
-/* T_ack: the latest of every source; ack_known only when every one answered. */
+/* T_ack: the latest of every source; ack_known only when every one answered
+ * with a host's shared gauge. A gauge reading 0 (nothing acknowledged since
+ * its metrics file was made: a host rebooted, /run being tmpfs) proves
+ * nothing: unknown, unless the operator gives --acked-until. */
 static void acked_writes(const struct opts *o, promotion_evidence_t *e)
 {
     char err[sizeof(e->ack_source)], t[PROMOTION_TIME_LEN];
+    const char *zero = NULL;
 
     e->ack_known = o->nmetrics > 0 || o->nfiles > 0 || o->acked_until;
     e->ack_us = 0;
     for (int k = 0; k < o->nfiles + o->nmetrics; k++) {
-        bool file = k < o->nfiles;
+        bool file = k < o->nfiles, shared = true;
         const char *src = file ? o->metrics_files[k] : o->metrics[k - o->nfiles];
         int64_t us = 0;
-        int failed =
-            file ? metrics_read_acked(src, &us) : scrape(src, o->wait_s, &us, err, sizeof(err));
+        int failed = file ? metrics_read_acked(src, &us)
+                          : scrape(src, o->wait_s, &us, &shared, err, sizeof(err));
         if (failed) {
             e->ack_known = false;
             if (file)
@@ -390,8 +431,18 @@ static void acked_writes(const struct opts *o, promotion_evidence_t *e)
                 snprintf(e->ack_source, sizeof(e->ack_source), "%s", err);
             return;
         }
+        if (!shared) {
+            e->ack_known = false;
+            snprintf(e->ack_source, sizeof(e->ack_source),
+                     "%s: its counters are not shared (commerce_metrics_shared is not 1:"
+                     " metrics_file unset or unusable), so it shows one process's writes",
+                     src);
+            return;
+        }
         promotion_fmt_time(us, t);
-        printf("  %s: writes acknowledged until %s\n", src, us ? t : "never");
+        printf("  %s: writes acknowledged until %s\n", src, us ? t : "never (reads 0)");
+        if (!us && !zero)
+            zero = src;
         if (us > e->ack_us) {
             e->ack_us = us;
             snprintf(e->ack_source, sizeof(e->ack_source), "%s", src);
@@ -399,7 +450,7 @@ static void acked_writes(const struct opts *o, promotion_evidence_t *e)
     }
     if (o->acked_until) {
         int64_t us = 0;
-        if (parse_time(o->acked_until, &us) != 0) {
+        if (parse_time(o->acked_until, &us) != 0) { /* main checked it */
             e->ack_known = false;
             snprintf(e->ack_source, sizeof(e->ack_source), "--acked-until %s: not a time",
                      o->acked_until);
@@ -409,25 +460,58 @@ static void acked_writes(const struct opts *o, promotion_evidence_t *e)
             e->ack_us = us;
             snprintf(e->ack_source, sizeof(e->ack_source), "--acked-until");
         }
+    } else if (zero) {
+        e->ack_known = false;
+        snprintf(e->ack_source, sizeof(e->ack_source),
+                 "%s reads 0: nothing acknowledged since its metrics file was made, which proves"
+                 " nothing (a host that rebooted lost it: /run is tmpfs)",
+                 zero);
     }
-    if (!e->ack_known)
+    if (!e->ack_known && !e->ack_source[0])
         snprintf(e->ack_source, sizeof(e->ack_source), "no --metrics and no --acked-until given");
 }
 
 /* ---- the commands ------------------------------------------------------------ */
 
+/* What a promotion changed before promoting, to undo when it refuses or
+ * fails before its own statements. */
+struct changes {
+    bool fenced;       /* it set read_only = ON on the old primary */
+    bool was_writable; /* whose @@read_only was 0 before */
+    bool io_stopped;   /* it stopped the replica's IO thread */
+};
+
+/* Put back what c says was changed; says what is left. */
+static void undo(MYSQL *primary, MYSQL *replica, const struct changes *c)
+{
+    if (c->fenced && !c->was_writable)
+        printf("the old primary stays read_only, as it was before\n");
+    else if (c->fenced && sql(primary, "SET GLOBAL read_only = OFF") == 0)
+        printf("the old primary takes writes again (read_only = OFF, as it was)\n");
+    else if (c->fenced)
+        printf("LEFT CHANGED: the old primary stays fenced (read_only = ON); `open` it to let it"
+               " take writes again\n");
+    if (c->io_stopped && sql(replica, "START SLAVE IO_THREAD") == 0)
+        printf("the replica replicates again\n");
+    else if (c->io_stopped)
+        printf("LEFT CHANGED: the replica's IO thread stays stopped; START SLAVE IO_THREAD on it"
+               " to replicate again\n");
+}
+
 /* The fenced (or, for check, merely reached) primary: its last commit, and
  * whether the replica reaches it within wait_s. */
 static int against_primary(const struct opts *o, MYSQL *primary, MYSQL *replica, bool fence,
-                           promotion_evidence_t *e)
+                           promotion_evidence_t *e, struct changes *c)
 {
     char q[700];
-    int64_t got = -1;
+    int64_t got = -1, read_only = 1;
 
     if (fence) {
-        if (sql(primary, "SET GLOBAL read_only = ON") != 0)
+        if (sql_int(primary, "SELECT @@GLOBAL.read_only", &read_only) != 0 ||
+            sql(primary, "SET GLOBAL read_only = ON") != 0)
             return -1;
-        e->primary_fenced = true;
+        c->fenced = e->primary_fenced = true;
+        c->was_writable = read_only == 0;
         printf("fenced the old primary: read_only = ON (it takes no more writes)\n");
     }
     if (sql_text(primary, "SELECT @@GLOBAL.gtid_binlog_pos", e->primary_pos,
@@ -444,12 +528,48 @@ static int against_primary(const struct opts *o, MYSQL *primary, MYSQL *replica,
     return 0;
 }
 
+/* A connect error that says the server is not there (down, its host
+ * unreachable, gone during the handshake): only then may a promotion go by
+ * the evidence. Any other (access denied, too many connections, ...) is a
+ * server that may well be up and taking writes. */
+static bool unreachable(unsigned err)
+{
+    return err == CR_CONNECTION_ERROR || err == CR_CONN_HOST_ERROR || err == CR_SERVER_GONE_ERROR ||
+           err == CR_SERVER_LOST || err == CR_SERVER_LOST_EXTENDED;
+}
+
+/* The promotion's own statements; on a failure, says what is left. */
+static int promote(MYSQL *primary, MYSQL *replica, const struct changes *c)
+{
+    static const char *const steps[] = {"STOP SLAVE", "RESET SLAVE ALL",
+                                        "SET GLOBAL read_only = OFF"};
+    static const char *const left[] = {
+        NULL,
+        "the replica's replication is stopped but not forgotten (START SLAVE resumes it)",
+        "the replica replicates from no one but is still read_only (`open` it to finish)",
+    };
+
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        if (sql(replica, steps[i]) == 0)
+            continue;
+        if (i == 0) { /* nothing of the promotion happened */
+            undo(primary, replica, c);
+        } else {
+            printf("LEFT CHANGED: the promotion stopped part-way: %s", left[i]);
+            printf(c->fenced ? "; the old primary stays fenced (read_only = ON)\n" : "\n");
+        }
+        return -1;
+    }
+    return 0;
+}
+
 static int cmd_promote(const struct opts *o, bool act)
 {
     promotion_evidence_t e;
+    struct changes c = {false, false, false};
     struct slave s;
     char why[8192];
-    int64_t read_only = 1;
+    int64_t read_only = 1, semi = 0;
     MYSQL *replica, *primary = NULL;
     int rc = EXIT_FAILED;
 
@@ -460,7 +580,8 @@ static int cmd_promote(const struct opts *o, bool act)
                 act ? "promote" : "check");
         return EXIT_USAGE;
     }
-    if (!(replica = connect_to(o, o->replica_socket, o->replica_host, (unsigned)o->wait_s + 30)))
+    if (!(replica =
+              connect_to(o, o->replica_socket, o->replica_host, (unsigned)o->wait_s + 30, NULL)))
         return EXIT_FAILED;
     if (slave_status(replica, &s) != 0 || sql_int(replica, "SELECT @@GLOBAL.read_only", &read_only))
         goto out;
@@ -479,37 +600,50 @@ static int cmd_promote(const struct opts *o, bool act)
     printf("replica: replicating from %s (IO thread %s, SQL thread %s)\n", s.master,
            s.io_running ? "on" : "stopped", s.sql_running ? "running" : "stopped");
     if (o->primary_socket || o->primary_host) {
-        primary = connect_to(o, o->primary_socket, o->primary_host, (unsigned)o->wait_s + 30);
+        unsigned err = 0;
+        primary = connect_to(o, o->primary_socket, o->primary_host, (unsigned)o->wait_s + 30, &err);
+        if (!primary && !unreachable(err)) {
+            printf("FAILED: the old primary answered but the login failed (error %u, above): it"
+                   " may be up and taking writes, so nothing is decided and nothing was changed."
+                   " Fix the account (--defaults-file, --user), or leave out --primary-... once"
+                   " it is known down\n",
+                   err);
+            goto out;
+        }
         if (!primary)
             printf("the old primary cannot be reached: deciding on the evidence\n");
     }
     if (primary) {
         e.primary_reached = true;
-        if (against_primary(o, primary, replica, act, &e) != 0)
-            goto out;
+        if (against_primary(o, primary, replica, act, &e, &c) != 0)
+            goto failed;
     } else {
-        if (act && sql(replica, "STOP SLAVE IO_THREAD") != 0)
-            goto out;
+        if (act && s.io_running) {
+            if (sql(replica, "STOP SLAVE IO_THREAD") != 0)
+                goto failed;
+            c.io_stopped = true;
+        }
         int applied = wait_applied(replica, o->wait_s);
         if (applied < 0)
-            goto out;
+            goto failed;
         e.applied = applied == 1;
-        if (read_heartbeat(replica, o->database, &e) != 0)
-            goto out;
+        if (read_heartbeat(replica, o->database, &e) != 0 ||
+            sql_int(replica,
+                    "SELECT COUNT(*) FROM information_schema.GLOBAL_VARIABLES WHERE VARIABLE_NAME"
+                    " = 'RPL_SEMI_SYNC_SLAVE_ENABLED' AND VARIABLE_VALUE = 'ON'",
+                    &semi) != 0)
+            goto failed;
+        e.replica_semi_sync = semi > 0;
         acked_writes(o, &e);
     }
     if (sql_text(replica, "SELECT @@GLOBAL.gtid_current_pos", e.replica_pos,
                  sizeof(e.replica_pos)) != 0)
-        goto out;
+        goto failed;
     enum promotion_verdict v = promotion_decide(&e, why, sizeof(why));
     fputs(why, stdout);
     if (!promotion_safe(v) && !(act && o->force)) {
         rc = EXIT_REFUSED;
-        /* refused: leave both servers as they were */
-        if (act && primary && sql(primary, "SET GLOBAL read_only = OFF") == 0)
-            printf("the old primary takes writes again (read_only = OFF): nothing was changed\n");
-        if (act && !primary && s.io_running && sql(replica, "START SLAVE IO_THREAD") == 0)
-            printf("the replica replicates again: nothing was changed\n");
+        undo(primary, replica, &c); /* refused: both servers as they were */
         goto out;
     }
     if (!act) {
@@ -519,13 +653,15 @@ static int cmd_promote(const struct opts *o, bool act)
     if (!promotion_safe(v))
         printf("--force: promoting anyway; whatever the old primary committed after %s is lost\n",
                e.replica_pos[0] ? e.replica_pos : "(nothing)");
-    if (sql(replica, "STOP SLAVE") != 0 || sql(replica, "RESET SLAVE ALL") != 0 ||
-        sql(replica, "SET GLOBAL read_only = OFF") != 0)
+    if (promote(primary, replica, &c) != 0)
         goto out;
     printf("promoted: the replica is the primary now (replication stopped and forgotten,"
            " read_only = OFF).\nPoint the programs' stable name (DNS, virtual IP) at it;"
            " keep the old primary fenced.\n");
     rc = EXIT_DONE;
+    goto out;
+failed: /* a statement failed before anything was decided: put back what was changed */
+    undo(primary, replica, &c);
 out:
     if (primary)
         mysql_close(primary);
@@ -544,7 +680,7 @@ static MYSQL *the_primary(const struct opts *o, const char *cmd, int *rc)
         *rc = EXIT_USAGE;
         return NULL;
     }
-    if (!(my = connect_to(o, o->primary_socket, o->primary_host, 30)))
+    if (!(my = connect_to(o, o->primary_socket, o->primary_host, 30, NULL)))
         *rc = EXIT_FAILED;
     return my;
 }
@@ -566,7 +702,7 @@ static int cmd_open(const struct opts *o)
         goto out;
     }
     if (o->replica_socket || o->replica_host) {
-        peer = connect_to(o, o->replica_socket, o->replica_host, 30);
+        peer = connect_to(o, o->replica_socket, o->replica_host, 30, NULL);
         if (!peer && !o->force) {
             printf("REFUSED: cannot make sure the other server (%s) takes no writes; once it is"
                    " known down, open without --replica-... (or with --force)\n",
@@ -672,9 +808,18 @@ int main(int argc, char **argv)
         case 'P':
             o.primary_host = optarg;
             break;
-        case 'a':
+        case 'a': {
+            int64_t us;
+            if (parse_time(optarg, &us) != 0) {
+                fprintf(stderr,
+                        "commerce-failover: --acked-until %s: not a time (Unix seconds, or"
+                        " YYYY-MM-DDTHH:MM:SS[.ffffff]Z, up to year 9999)\n",
+                        optarg);
+                goto bad;
+            }
             o.acked_until = optarg;
             break;
+        }
         case 'f':
             o.force = true;
             break;

@@ -593,6 +593,42 @@ int tc_stack(const char *cmd)
     return rc;
 }
 
+int tc_write_policy(const char *policy)
+{
+    static const char *files[] = {"commerce.conf", "relay.conf"};
+    for (size_t i = 0; i < 2; i++) {
+        char cmd[2048];
+        snprintf(cmd, sizeof(cmd),
+                 "f='%s/%s' && sed -i '/^replication_policy=/d' \"$f\" && "
+                 "echo 'replication_policy=%s' >>\"$f\"",
+                 env_or("COMMERCE_TEST_STATE_DIR", "."), files[i], policy);
+        if (system(cmd) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int tc_wait_ready(void)
+{
+    for (int i = 0; i < 300; i++) {
+        tc_resp_t *r = tc_get("/readyz");
+        long status = r->status;
+        tc_free(r);
+        if (status == 200)
+            return 0;
+        tc_nap(100);
+    }
+    return -1;
+}
+
+int tc_set_policy(const char *policy)
+{
+    if (tc_write_policy(policy) || tc_stack("workers-start") || tc_stack("pool2-start") ||
+        tc_stack("relay-start"))
+        return -1;
+    return tc_wait_ready();
+}
+
 int tc_stack_out(const char *cmd, char *out, size_t cap)
 {
     char line[2048];

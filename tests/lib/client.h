@@ -205,6 +205,16 @@ int tc_stack(const char *cmd);
  * also copied to stderr for the test's log); its exit status. */
 int tc_stack_out(const char *cmd, char *out, size_t cap);
 
+/* Set replication_policy (availability or durability) in the workers' and the
+ * relay's configuration files (the stack writes the key only when
+ * STACK_REPLICATION_POLICY chose one); 0 when it worked. */
+int tc_write_policy(const char *policy);
+/* Wait until /readyz answers 200 (30 s at most); 0 when it did. */
+int tc_wait_ready(void);
+/* tc_write_policy, then restart the workers (both pools) and the relay and
+ * wait until they are ready; 0 when it worked. */
+int tc_set_policy(const char *policy);
+
 /* The fake data platform the stack's relay delivers to (scripts/fake-platform.py),
  * through its control API at the host of COMMERCE_TEST_PLATFORM_URL: a request that
  * must answer 200 with JSON (the document, which the caller puts); its mode ("ok",
