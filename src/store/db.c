@@ -1030,8 +1030,14 @@ static int learn_outcome(db_t *db, db_marker_fn marked, void *arg, int64_t deadl
         if (rc == C_OK)
             rc = committer_gone(db);
         if (rc == C_OK && (rc = marked(db, arg, &found)) == C_OK && found) {
-            log_warn("db: the connection was lost while committing; the commit had landed");
-            return C_OK;
+            /* durability: nothing proves a replica has it (the committing
+             * session may have been killed while it waited, which MariaDB
+             * counts as acknowledged when semi-sync is ON): 503
+             * OUTCOME_UNKNOWN, and the client's retry with its key is
+             * answered once a replica acknowledges (semi_sync_before) */
+            log_warn("db: the connection was lost while committing; the commit had landed%s",
+                     db->durable ? ", and nothing proves a replica has it" : "");
+            return db->durable ? C_UNACKED : C_OK;
         }
         if (rc == C_OK) {
             log_warn("db: the connection was lost while committing; nothing was committed");

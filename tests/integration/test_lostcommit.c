@@ -8,7 +8,9 @@
  *   unknown  as after, and the database stays unreachable: 503 OUTCOME_UNKNOWN
  *            with Retry-After, and a retry with the same key gets the success;
  *   during   the connection goes while the server may still be committing:
- *            whatever the answer, the database agrees with it. */
+ *            whatever the answer, the database agrees with it.
+ * Under replication_policy = durability, after is 503 OUTCOME_UNKNOWN: the
+ * commit landed, but nothing proves a replica has it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -260,6 +262,50 @@ static void lost_while_committing_the_answer_is_the_truth(void **state)
                   charged);
 }
 
+/* The workers (behind the proxy, one pool) and the relay restarted with
+ * replication_policy = policy. */
+static int policy_behind_the_proxy(const char *policy)
+{
+    if (tc_write_policy(policy) || tc_stack("dbproxy-on") || tc_stack("relay-start"))
+        return -1;
+    return tc_wait_ready();
+}
+
+/* replication_policy = durability: the worker finds the order's marker, but
+ * the session that waited for the replica's acknowledgement is gone (its
+ * answer lost, or killed: MariaDB counts a waiter killed while semi-sync is ON
+ * as acknowledged), so nothing proves a replica has the order. It answers
+ * 503 OUTCOME_UNKNOWN, never a 2xx a failover could take back; the retry with
+ * the key gets the order once a replica acknowledges. */
+static void durability_a_lost_answer_is_outcome_unknown(void **state)
+{
+    struct buyer b = buyer(10, 1000);
+    char ra[16], path[96];
+    (void)state;
+
+    assert_int_equal(policy_behind_the_proxy("durability"), 0);
+    tc_resp_t *r = WITH_FAULT("after", tc_post_key("/orders", b.body, "lost-durable"));
+    assert_problem(r, 503, "OUTCOME_UNKNOWN");
+    assert_non_null(tc_header(r, "Retry-After", ra, sizeof(ra)));
+    tc_free(r);
+    assert_true(tc_worker_log_has("the commit had landed, and nothing proves a replica has it"));
+    assert_books(b.uid, b.pid, 1, 900, 9); /* on the primary: the retry's answer */
+    assert_keyed("/orders", b.body, "lost-durable", 201, 1);
+    assert_books(b.uid, b.pid, 1, 900, 9);
+    /* a charge without a key: the same */
+    snprintf(path, sizeof(path), "/users/%lld/points/charge", (long long)b.uid);
+    r = WITH_FAULT("after", tc_post(path, "{\"amount\":50}"));
+    assert_problem(r, 503, "OUTCOME_UNKNOWN");
+    tc_free(r);
+    assert_int_equal(tc_balance(b.uid), 950);
+}
+
+static int availability_again(void **state)
+{
+    (void)state;
+    return policy_behind_the_proxy("availability");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -268,6 +314,7 @@ int main(void)
         cmocka_unit_test(charge_cancel_and_the_rest_answer_their_outcome),
         cmocka_unit_test(unreachable_after_commit_is_outcome_unknown),
         cmocka_unit_test(lost_while_committing_the_answer_is_the_truth),
+        cmocka_unit_test_teardown(durability_a_lost_answer_is_outcome_unknown, availability_again),
     };
     return cmocka_run_group_tests_name("integration/lostcommit", tests, setup, teardown);
 }
