@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 void promotion_fmt_time(int64_t us, char *out)
@@ -141,9 +142,20 @@ enum promotion_verdict promotion_decide(const promotion_evidence_t *e, char *why
         say_instead(&r, e);
         return PROMOTION_NO_ACK_EVIDENCE;
     }
-    /* The window (see promotion.h): it opens at T_A, the last beat known
-     * acknowledged, not at the last beat seen, which a commit waiting since
-     * before it can still time out right after. */
+    /* The window (rule 2b of promotion.h). It opens at T_A, the start of the
+     * last beat known acknowledged by a replica (ON before and after its
+     * commit, Rpl_semi_sync_master_no_tx unchanged across it), not at T_hb:
+     *  - a replica's acknowledgement covers every commit before it in the
+     *    binary log, so every commit before beat A is on a replica;
+     *  - a commit written after A began waiting after T_A, and semi-sync goes
+     *    OFF (the primary acknowledging alone) only when a commit times out:
+     *    no sooner than T_A + timeout;
+     *  - until then every acknowledged write was a replica's, and with one
+     *    semi-sync replica (this one, rpl_semi_sync_slave_enabled) this one's.
+     * From T_hb it would be wrong: a commit that began waiting before the
+     * last beat seen can time out just after it, while that beat still
+     * recorded ON, and the writes acknowledged alone after it would fall in
+     * the window. The margin covers clock difference and the beat period. */
     int64_t margin = e->margin_ms * 1000, window_end = e->hb_acked_us + e->hb_timeout_ms * 1000;
     bool window = e->replica_semi_sync && e->hb_semi_known && e->hb_semi_on && e->hb_clients == 1 &&
                   e->hb_timeout_ms > 0 && e->hb_acked_known;
@@ -180,9 +192,12 @@ enum promotion_verdict promotion_decide(const promotion_evidence_t *e, char *why
             (double)(e->ack_us - (window_end - margin)) / 1e6);
     else
         say(&r,
-            "  gap: %.3f s of acknowledged writes after that heartbeat, and nothing proves a"
-            " replica acknowledged them (%s)\n",
-            (double)(e->ack_us - e->hb_us) / 1e6,
+            "  gap: %.3f s of acknowledged writes %s, and nothing proves a replica"
+            " acknowledged them (%s)\n",
+            (double)llabs(e->ack_us - e->hb_us) / 1e6,
+            e->ack_us > e->hb_us ? "after that heartbeat"
+                                 : "before that heartbeat, within the margin (clocks, the beat's"
+                                   " period)",
             !e->replica_semi_sync   ? "this replica does not acknowledge commits:"
                                       " rpl_semi_sync_slave_enabled is OFF"
             : !e->hb_semi_known     ? "semi-sync state unknown"
