@@ -131,14 +131,15 @@ db_t *replicas_pick(replicas_t *rs, enum replica_miss *miss)
 
 /* Rpl_semi_sync_master_no_tx while Rpl_semi_sync_master_status is ON; -1
  * when it is OFF (or semi-sync is not loaded). */
+static const char no_tx_sql[] =
+    "SELECT COALESCE(IF(MAX(IF(VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_STATUS', VARIABLE_VALUE ="
+    " 'ON', 0)), MAX(IF(VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_NO_TX', CAST(VARIABLE_VALUE AS"
+    " INT), NULL)), -1), -1) FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME IN"
+    " ('RPL_SEMI_SYNC_MASTER_STATUS', 'RPL_SEMI_SYNC_MASTER_NO_TX')";
+
 static int semi_sync_no_tx(db_t *primary, int64_t *no_tx)
 {
-    static const char sql[] =
-        "SELECT COALESCE(IF(MAX(IF(VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_STATUS',"
-        " VARIABLE_VALUE = 'ON', 0)), MAX(IF(VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_NO_TX',"
-        " CAST(VARIABLE_VALUE AS INT), NULL)), -1), -1) FROM information_schema.GLOBAL_STATUS"
-        " WHERE VARIABLE_NAME IN ('RPL_SEMI_SYNC_MASTER_STATUS', 'RPL_SEMI_SYNC_MASTER_NO_TX')";
-    return db_query_i64(primary, no_tx, NULL, sql, "");
+    return db_query_i64(primary, no_tx, NULL, no_tx_sql, "");
 }
 
 int replicas_beat(db_t *primary)
