@@ -206,9 +206,9 @@ static void promotion_is_refused_after_the_replica_was_away(void **state)
 
 /* ---- --force, and the old primary started again --------------------------------- */
 
-/* commerce-failover (the built binary beside scripts/) with ARGS; its exit status, its
- * output in out. */
-static int failover_cmd(const char *args, char *out, size_t cap)
+/* commerce-failover (the built binary beside scripts/) with ARGS, started (its
+ * output to be read by failover_end); failover_cmd runs it to its end. */
+static FILE *failover_start(const char *args)
 {
     char line[8192], root[1024];
     snprintf(root, sizeof(root), "%s", env_req("COMMERCE_TEST_STACK"));
@@ -222,11 +222,22 @@ static int failover_cmd(const char *args, char *out, size_t cap)
              args);
     FILE *p = popen(line, "r");
     assert_non_null(p);
+    return p;
+}
+
+/* ... and its end: its exit status, its output in out. */
+static int failover_end(FILE *p, const char *args, char *out, size_t cap)
+{
     size_t n = fread(out, 1, cap - 1, p);
     out[n] = '\0';
     int rc = pclose(p);
     fprintf(stderr, "--- commerce-failover %s (exit %d):\n%s", args, rc, out);
     return rc;
+}
+
+static int failover_cmd(const char *args, char *out, size_t cap)
+{
+    return failover_end(failover_start(args), args, out, cap);
 }
 
 /* The workers' database layer, as their account, pointed at server NAME. */
@@ -398,7 +409,26 @@ static void a_primary_that_answers_is_never_taken_for_dead(void **state)
     int64_t ro = on("mysqld", "SELECT @@read_only");
     on("mysqld", "SET GLOBAL read_only = OFF");
     int open_first = failover_cmd(args, out + strlen(out), sizeof(out) - strlen(out)) >> 8;
+    /* a failure after the fence (the replica's connection lost while it waits for the
+     * primary's position: exit 3) opens the primary again too */
+    snprintf(args, sizeof(args), "--replica-socket '%s' --primary-socket '%s' --wait-s 60 promote",
+             sock_of("replica"), sock_of("mysqld"));
+    FILE *running = failover_start(args);
+    TC_WAIT_UNTIL_MS(30000,
+                     on("replica", "SELECT COUNT(*) FROM information_schema.PROCESSLIST"
+                                   " WHERE INFO LIKE 'SELECT MASTER_GTID_WAIT%%'") == 1,
+                     "commerce-failover waiting for the primary's position");
+    int64_t fenced_meanwhile = on("mysqld", "SELECT @@read_only");
+    on("replica", "KILL %lld",
+       (long long)on("replica", "SELECT ID FROM information_schema.PROCESSLIST"
+                                " WHERE INFO LIKE 'SELECT MASTER_GTID_WAIT%%'"));
+    int lost = failover_end(running, args, out + strlen(out), sizeof(out) - strlen(out)) >> 8;
+    int64_t ro_after_failure = on("mysqld", "SELECT @@read_only");
+    on("mysqld", "SET GLOBAL read_only = OFF");
     on("replica", "START SLAVE IO_THREAD");
+    assert_int_equal(fenced_meanwhile, 1);
+    assert_int_equal(lost, 3);
+    assert_int_equal(ro_after_failure, 0);
     assert_int_equal(fenced_first, 1);
     assert_int_equal(ro, 1);
     assert_int_equal(open_first, 1);
