@@ -9,7 +9,8 @@
 
 # The counters of the per-order line (SHOW GLOBAL STATUS).
 STATUS_VARS=(Questions Com_stmt_execute Com_stmt_prepare Com_select Com_insert Com_update
-	Com_begin Com_commit Com_rollback Handler_write Handler_update Innodb_os_log_written)
+	Com_begin Com_commit Com_rollback Handler_write Handler_update Innodb_os_log_written
+	Innodb_data_fsyncs)
 
 # floor_run MODE: rawdb_min against the peer database; prints "floor tx_per_s=R errors=E
 # est_tx=N" and its cpu line (cpu_run). It prints only a rate of commits and a count of failed
