@@ -1,11 +1,11 @@
 #include "store/orders.h"
 
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/rc.h"
+#include "common/textbuf.h"
 #include "common/util.h"
 #include "core/money.h"
 #include "store/coupons.h"
@@ -171,24 +171,38 @@ static int orders_stock_refusal(db_t *db, struct order_place *p)
 
 /* The order's lines as commerce_order_write takes them, a JSON array of
  * {"p": product, "n": name, "q": quantity, "u": unit price, "a": amount}
- * in the client's order; malloc'd (NULL when out of memory). */
+ * in the client's order; malloc'd (NULL when out of memory). Written
+ * straight into one buffer (common/textbuf.h), not built as a json-c tree. */
 static char *items_json(const order_t *o)
 {
-    json_object *a = json_object_new_array();
-    char *out;
+    /* a line's fixed text and four integers, and its name with every byte escaped (\u00XX) */
+    size_t cap = 3 + (size_t)o->nlines * (40 + 4 * 20 + 6 * sizeof(o->lines[0].name));
+    char *out = malloc(cap);
+    tb_t b;
 
+    if (!out)
+        return NULL;
+    tb_init(&b, out, cap);
+    tb_put(&b, "[", 1);
     for (int j = 0; j < o->nlines; j++) {
         const order_line_t *l = &o->lines[j];
-        json_object *it = json_object_new_object();
-        json_object_object_add(it, "p", json_object_new_int64(l->product_id));
-        json_object_object_add(it, "n", json_object_new_string(l->name));
-        json_object_object_add(it, "q", json_object_new_int64(l->quantity));
-        json_object_object_add(it, "u", json_object_new_int64(l->unit_price));
-        json_object_object_add(it, "a", json_object_new_int64(l->amount));
-        json_object_array_add(a, it);
+        tb_str(&b, j ? ",{\"p\":" : "{\"p\":");
+        tb_i64(&b, l->product_id);
+        tb_str(&b, ",\"n\":");
+        tb_json_str(&b, l->name);
+        tb_str(&b, ",\"q\":");
+        tb_i64(&b, l->quantity);
+        tb_str(&b, ",\"u\":");
+        tb_i64(&b, l->unit_price);
+        tb_str(&b, ",\"a\":");
+        tb_i64(&b, l->amount);
+        tb_put(&b, "}", 1);
     }
-    out = strdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
-    json_object_put(a);
+    tb_put(&b, "]", 1);
+    if (b.full) { /* the bound above is wrong: never expected */
+        free(out);
+        return NULL;
+    }
     return out;
 }
 
