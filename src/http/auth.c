@@ -22,11 +22,9 @@
 
 #define AUTH_MAX_KEYS 16
 #define KEYS_FILE_MAX (1 << 20)
-/* The verified-token cache of a key set: 4,096 tokens, and 1 MiB for their
- * bytes (an RS256 token of ordinary claims is about 500 bytes, HS256 and ES256
- * about 250). Pages are touched only as tokens arrive. */
-#define CACHE_SLOTS 4096
-#define CACHE_RING (1 << 20)
+/* The verified-token cache's ring: 256 bytes a slot (an RS256 token of
+ * ordinary claims is about 500 bytes, HS256 and ES256 about 250). */
+#define CACHE_BYTES_PER_SLOT 256
 
 struct auth_key {
     char kid[128];  /* "" when the key has none */
@@ -45,7 +43,8 @@ struct auth {
      * as their time window holds, without another check. The cache lives and
      * dies with the keys: a key set read again (a worker replaced after the
      * keys rotated) starts with an empty one. auth_check fills it through the
-     * const handle: verifying changes no outcome, only its cost. */
+     * const handle: verifying changes no outcome, only its cost. NULL with
+     * auth_token_cache=0. */
     tokencache_t *cache;
 };
 
@@ -364,8 +363,10 @@ auth_t *auth_new(const config_t *cfg, char *err, size_t errcap)
         auth_free(a);
         return NULL;
     }
-    if ((a->cache = tokencache_new(CACHE_SLOTS, CACHE_RING)) == NULL) {
-        errf(err, errcap, "out of memory");
+    if (cfg->auth_token_cache > 0 &&
+        (a->cache = tokencache_new((size_t)cfg->auth_token_cache,
+                                   (size_t)cfg->auth_token_cache * CACHE_BYTES_PER_SLOT)) == NULL) {
+        errf(err, errcap, "auth_token_cache: out of memory");
         auth_free(a);
         return NULL;
     }

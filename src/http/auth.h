@@ -62,7 +62,8 @@ int auth_key_count(const auth_t *a);
  * base64, JSON or a signature check. Only tokens that verified are kept. */
 enum auth_status auth_check(const auth_t *a, const char *header, int64_t now, int64_t *user_id);
 
-/* The counters of the handle's verified-token cache (all zero with auth=off). */
+/* The counters of the handle's verified-token cache (auth_token_cache slots;
+ * all zero with auth=off or auth_token_cache=0). */
 struct tokencache_stats;
 void auth_cache_stats(const auth_t *a, struct tokencache_stats *out);
 

@@ -15,7 +15,7 @@ struct slot {
 
 struct tokencache {
     struct slot *slots;
-    size_t nsets;        /* slots / TOKENCACHE_WAYS, a power of two */
+    size_t nsets;        /* slots / TOKENCACHE_WAYS */
     unsigned char *ring; /* the tokens' bytes, written in a circle */
     size_t cap;          /* its size */
     uint64_t head;       /* bytes ever written into it (its stream's end) */
@@ -27,8 +27,9 @@ tokencache_t *tokencache_new(size_t slots, size_t ring_bytes)
 {
     tokencache_t *c;
 
-    if (slots < TOKENCACHE_WAYS || (slots & (slots - 1)) != 0 || ring_bytes < 16)
+    if (slots < TOKENCACHE_WAYS || ring_bytes < 16)
         return NULL;
+    slots -= slots % TOKENCACHE_WAYS;
     c = calloc(1, sizeof(*c));
     if (!c)
         return NULL;
@@ -64,7 +65,7 @@ static struct slot *set_of(const tokencache_t *c, const char *token, size_t len)
         h ^= (unsigned char)token[i];
         h *= 1099511628211ULL;
     }
-    return &c->slots[(size_t)((h ^ (h >> 32)) & (c->nsets - 1)) * TOKENCACHE_WAYS];
+    return &c->slots[(size_t)((h ^ (h >> 32)) % c->nsets) * TOKENCACHE_WAYS];
 }
 
 /* A slot holds a token while its bytes are still in the ring (not yet

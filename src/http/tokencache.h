@@ -33,9 +33,10 @@ struct tokencache_stats {
     size_t slots;     /* the table's fixed size */
 };
 
-/* A table of `slots` slots (a power of two, at least TOKENCACHE_WAYS) and a
- * ring of `ring_bytes` for the tokens' bytes. NULL when out of memory or the
- * sizes are not usable. Freed (and wiped) by tokencache_free. */
+/* A table of `slots` slots (at least TOKENCACHE_WAYS; rounded down to a
+ * multiple of it) and a ring of `ring_bytes` (at least 16) for the tokens'
+ * bytes. NULL when out of memory or the sizes are not usable. Freed (and
+ * wiped) by tokencache_free. */
 tokencache_t *tokencache_new(size_t slots, size_t ring_bytes);
 void tokencache_free(tokencache_t *c);
 

@@ -209,9 +209,21 @@ static void unusable_sizes_are_refused(void **state)
 {
     assert_null(tokencache_new(0, 4096));
     assert_null(tokencache_new(TOKENCACHE_WAYS - 1, 4096));
-    assert_null(tokencache_new(48, 4096)); /* not a power of two */
     assert_null(tokencache_new(64, 8));
     tokencache_free(NULL);
+    /* any size works, in whole sets */
+    tokencache_t *c = tokencache_new(4 * TOKENCACHE_WAYS + 3, 4096);
+    struct tokencache_stats s;
+    assert_non_null(c);
+    tokencache_stats(c, &s);
+    assert_int_equal(s.slots, 4 * TOKENCACHE_WAYS);
+    for (int i = 0; i < 100; i++)
+        put(c, tok(i), i + 1, NOW, NOW + 60);
+    for (int i = 0; i < 100; i++) {
+        int64_t uid = get(c, tok(i), NOW);
+        assert_true(uid == -1 || uid == i + 1);
+    }
+    tokencache_free(c);
 }
 
 /* ---- through auth_check -------------------------------------------------- */
@@ -310,7 +322,8 @@ static void a_repeated_token_is_a_hit_for_every_algorithm(void **state)
     }
     /* the scheme is still checked before the cache is asked */
     assert_int_equal(check(hs, h[0] + 7, NOW), -AUTH_NOT_BEARER);
-    for (int i = 0; i < 3; i++)
+    char *h0 = h[0]; /* for the table turned off, below */
+    for (int i = 1; i < 3; i++)
         free(h[i]);
     auth_free(hs);
     auth_free(pk);
@@ -320,6 +333,20 @@ static void a_repeated_token_is_a_hit_for_every_algorithm(void **state)
     struct tokencache_stats s;
     auth_cache_stats(off, &s);
     assert_int_equal(s.slots, 0);
+    auth_free(off);
+    /* nor has auth_token_cache=0: every check is a full one, with the same answers */
+    off = make_auth("auth_hs256_secret=" SECRET "\nauth_token_cache=0\n");
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(check(off, h0, NOW), 42);
+    auth_cache_stats(off, &s);
+    assert_int_equal(s.slots, 0);
+    assert_int_equal(s.hits, 0);
+    auth_free(off);
+    free(h0);
+    /* the table is the size configured */
+    off = make_auth("auth_hs256_secret=" SECRET "\nauth_token_cache=100\n");
+    auth_cache_stats(off, &s);
+    assert_int_equal(s.slots, 100);
     auth_free(off);
 }
 
