@@ -56,16 +56,27 @@ void tokencache_free(tokencache_t *c)
     free(c);
 }
 
-/* The set of a token: 64-bit FNV-1a of its bytes, folded. */
+/* The set of a token: FNV-1a over its bytes taken eight at a time (a byte at
+ * a time costs a multiply per byte, a third of a hit for an RS256 token), then
+ * MurmurHash3's finaliser, so that every bit of the token moves the low bits
+ * the set is chosen by. Only spreads tokens: a hit compares the bytes. */
 static struct slot *set_of(const tokencache_t *c, const char *token, size_t len)
 {
-    uint64_t h = 14695981039346656037ULL;
+    uint64_t h = 14695981039346656037ULL ^ len, w;
+    size_t i = 0;
 
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)token[i];
-        h *= 1099511628211ULL;
+    for (; i + 8 <= len; i += 8) {
+        memcpy(&w, token + i, 8);
+        h = (h ^ w) * 1099511628211ULL;
     }
-    return &c->slots[(size_t)((h ^ (h >> 32)) % c->nsets) * TOKENCACHE_WAYS];
+    for (; i < len; i++)
+        h = (h ^ (unsigned char)token[i]) * 1099511628211ULL;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return &c->slots[(size_t)(h % c->nsets) * TOKENCACHE_WAYS];
 }
 
 /* A slot holds a token while its bytes are still in the ring (not yet

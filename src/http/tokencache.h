@@ -6,7 +6,7 @@
  * they verified as and to the window [from, until) of Unix times in which
  * they verify (exp, nbf and iat with the leeway already applied). It is
  * bounded: a fixed number of slots, set-associative (TOKENCACHE_WAYS slots a
- * set, the set chosen by a 64-bit FNV-1a hash of the bytes, the least
+ * set, the set chosen by a 64-bit hash of the bytes, the least
  * recently used slot of a full set replaced), and the tokens' bytes in a ring
  * of fixed size whose overwritten bytes drop their slots. It never grows and
  * allocates nothing after tokencache_new. A hit is trusted only when the whole
