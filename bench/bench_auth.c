@@ -5,15 +5,20 @@
  *   bench_auth [--iterations N]        (default 100000)
  *
  * Per algorithm, a fresh key (RSA 2048, EC P-256, or a 39-byte HS256 secret)
- * and one token of ordinary claims (sub, iss, aud, exp an hour ahead), then N
+ * and one token of ordinary claims (sub, iss, aud, exp an hour ahead), then
  * checks of the same Authorization value on three handles:
  *   full    auth_token_cache=0: base64, libjwt's parse, the signature, json-c
  *           on the claims, every time (the cost before the cache);
  *   miss    a cache of 4 slots and 64 tokens in turn: every check misses, then
  *           stores (the cache's cost on top of the full check);
  *   cached  the default cache, warm: every check is a hit.
- * Output, one line per algorithm (CPU time of this process, per check):
- *   auth alg=HS256 token_bytes=B iterations=N full_us=F miss_us=M cached_us=C speedup=F/C
+ * cached runs N checks; full and miss run N, or as many as fill about 3 s of
+ * CPU when fewer (a public-key check costs hundreds of microseconds), at least
+ * 1,000: their counts are printed. A last line prices ES256 with a JWKS that
+ * lists an RSA key first (auth_check tries the keys in turn), as the test
+ * stack's does. Output, one line each (CPU time of this process, per check):
+ *   auth alg=A keys=K token_bytes=B full_n=N full_us=F miss_n=N miss_us=M
+ *        cached_n=N cached_us=C speedup=F/C
  * Every check must answer the token's user, or the run stops. */
 #include <getopt.h>
 #include <stdint.h>
@@ -49,22 +54,24 @@ static double cpu_us(void)
 }
 
 /* An auth handle for alg: key is the private PEM (RS256, ES256) whose public
- * half goes into a JWKS file, or NULL for HS256; cache is auth_token_cache. */
-static auth_t *handle(const char *alg, const char *key, int cache)
+ * half goes into a JWKS file as kid k1, after first's (kid k0) when not NULL,
+ * or NULL for HS256; cache is auth_token_cache. */
+static auth_t *handle(const char *key, const char *first, int cache)
 {
     char text[4096], err[256] = "", keys[256] = "auth_hs256_secret=" SECRET;
     config_t cfg;
     auth_t *a;
 
     if (key) {
-        char *jwk = tk_jwk(key, "k1"), path[128];
+        char *jwk = tk_jwk(key, "k1"), *j0 = first ? tk_jwk(first, "k0") : NULL, path[128];
         FILE *f;
-        snprintf(path, sizeof(path), "%s/%s.json", dir, alg);
-        if (!jwk || !(f = fopen(path, "w")))
+        snprintf(path, sizeof(path), "%s/jwks.json", dir);
+        if (!jwk || (first && !j0) || !(f = fopen(path, "w")))
             die("cannot write the JWKS");
-        fprintf(f, "{\"keys\":[%s]}", jwk);
+        fprintf(f, "{\"keys\":[%s%s%s]}", j0 ? j0 : "", j0 ? "," : "", jwk);
         fclose(f);
         free(jwk);
+        free(j0);
         snprintf(keys, sizeof(keys), "auth_public_keys_file=%s", path);
     }
     snprintf(text, sizeof(text),
@@ -87,14 +94,26 @@ static double run(const auth_t *a, char **headers, int n, long iterations, int64
     return (cpu_us() - t0) / (double)iterations;
 }
 
-static void bench(const char *alg, long iterations)
+/* run, for at most `most` checks: as many as fill about 3 s, at least 1,000
+ * (or `most` when fewer); *count says how many ran. */
+static double run_timed(const auth_t *a, char **headers, int n, long most, int64_t now, long *count)
+{
+    double each = run(a, headers, n, 100, now);
+    *count = (long)(3e6 / each);
+    *count = *count < 1000 ? 1000 : *count > most ? most : *count;
+    return run(a, headers, n, *count, now);
+}
+
+static void bench(const char *alg, int behind_rsa, long iterations)
 {
     const char *type = strcmp(alg, "RS256") == 0 ? "RSA" : strcmp(alg, "ES256") == 0 ? "EC" : NULL;
     char *key = type ? tk_private_pem(type) : NULL, *pool[POOL], claims[256];
+    char *rsa = behind_rsa ? tk_private_pem("RSA") : NULL;
     int64_t now = (int64_t)time(NULL);
     auth_t *full, *miss, *cached;
+    long nf, nm;
 
-    if (type && !key)
+    if ((type && !key) || (behind_rsa && !rsa))
         die("cannot make a key");
     for (int i = 0; i < POOL; i++) {
         snprintf(claims, sizeof(claims),
@@ -103,17 +122,20 @@ static void bench(const char *alg, long iterations)
         if (!(pool[i] = tk_bearer(alg, key ? key : SECRET, type ? "k1" : NULL, claims)))
             die("cannot sign a token");
     }
-    full = handle(alg, key, 0);
-    miss = handle(alg, key, 4);
-    cached = handle(alg, key, 4096);
-    run(full, pool, 1, iterations / 100 + 1, now); /* warm the libraries */
-    run(cached, pool, 1, 1, now);                  /* the token is now cached */
-    double f = run(full, pool, 1, iterations, now);
-    double m = run(miss, pool, POOL, iterations, now);
+    full = handle(key, rsa, 0);
+    miss = handle(key, rsa, 4);
+    cached = handle(key, rsa, 4096);
+    run(cached, pool, 1, 1, now); /* the token is now cached */
+    double f = run_timed(full, pool, 1, iterations, now, &nf);
+    double m = run_timed(miss, pool, POOL, iterations, now, &nm);
     double c = run(cached, pool, 1, iterations, now);
-    printf("auth alg=%s token_bytes=%zu iterations=%ld full_us=%.2f miss_us=%.2f cached_us=%.3f "
-           "speedup=%.0f\n",
-           alg, strlen(pool[0]) - 7, iterations, f, m, c, f / c);
+    printf("auth alg=%s keys=%s token_bytes=%zu full_n=%ld full_us=%.2f miss_n=%ld miss_us=%.2f "
+           "cached_n=%ld cached_us=%.3f speedup=%.0f\n",
+           alg,
+           !type        ? "secret"
+           : behind_rsa ? "RSA,EC"
+                        : type,
+           strlen(pool[0]) - 7, nf, f, nm, m, iterations, c, f / c);
     fflush(stdout);
     auth_free(full);
     auth_free(miss);
@@ -121,6 +143,7 @@ static void bench(const char *alg, long iterations)
     for (int i = 0; i < POOL; i++)
         free(pool[i]);
     free(key);
+    free(rsa);
 }
 
 int main(int argc, char **argv)
@@ -145,9 +168,10 @@ int main(int argc, char **argv)
              getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (!mkdtemp(dir))
         die("cannot make a temporary directory");
-    bench("HS256", iterations);
-    bench("RS256", iterations);
-    bench("ES256", iterations);
+    bench("HS256", 0, iterations);
+    bench("RS256", 0, iterations);
+    bench("ES256", 0, iterations);
+    bench("ES256", 1, iterations);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     return system(cmd) == 0 ? 0 : 1;
 }
