@@ -23,28 +23,24 @@
 #define AUD "commerce"
 #define LEEWAY 30
 
-static char dir[64];
+/* The private keys the auth_check cases sign with (rsa_next: the key a
+ * provider rotates to). */
 static char *rsa, *ec, *rsa_next;
 
-static int setup(void **state)
+static int make_keys(void **state)
 {
-    snprintf(dir, sizeof(dir), "/tmp/test_tokencache.XXXXXX");
-    assert_non_null(mkdtemp(dir));
     rsa = tk_private_pem("RSA");
     ec = tk_private_pem("EC");
     rsa_next = tk_private_pem("RSA");
-    assert_true(rsa && ec && rsa_next);
-    return 0;
+    return rsa && ec && rsa_next ? 0 : -1;
 }
 
-static int teardown(void **state)
+static int free_keys(void **state)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     free(rsa);
     free(ec);
     free(rsa_next);
-    return system(cmd) == 0 ? 0 : -1;
+    return 0;
 }
 
 /* ---- the table ----------------------------------------------------------- */
@@ -228,19 +224,9 @@ static void unusable_sizes_are_refused(void **state)
 
 /* ---- through auth_check -------------------------------------------------- */
 
-static char *write_tmp(const char *name, const char *text)
-{
-    static char path[128];
-    FILE *f;
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
-
-static auth_t *make_auth(const char *extra)
+/* An auth handle from the keys' configuration line(s), with the usual claims
+ * and LEEWAY. */
+static auth_t *make_auth(const char *keys)
 {
     config_t cfg;
     char text[1024], err[256] = "";
@@ -248,28 +234,34 @@ static auth_t *make_auth(const char *extra)
 
     snprintf(text, sizeof(text),
              "db_socket=/s\nauth_issuer=" ISS "\nauth_audience=" AUD "\nauth_leeway_s=%d\n%s",
-             LEEWAY, extra);
+             LEEWAY, keys);
     assert_int_equal(config_parse(&cfg, text, NULL, NULL, NULL), 0);
-    a = auth_new(&cfg, err, sizeof(err));
-    if (!a)
+    if (!(a = auth_new(&cfg, err, sizeof(err))))
         fail_msg("%s", err);
     return a;
 }
 
 static auth_t *hs_auth(void) { return make_auth("auth_hs256_secret=" SECRET "\n"); }
 
-/* An auth handle trusting a JWKS of these two keys (private PEMs) by kid. */
+/* An auth handle trusting a JWKS of these two keys (private PEMs) by kid,
+ * read from a file that is gone once it is read. */
 static auth_t *jwks_auth(const char *rsa_key, const char *ec_key)
 {
-    char *jr = tk_jwk(rsa_key, TK_RSA_KID), *je = tk_jwk(ec_key, TK_EC_KID), text[8192];
-    char extra[256];
+    char *jr = tk_jwk(rsa_key, TK_RSA_KID), *je = tk_jwk(ec_key, TK_EC_KID);
+    char path[] = "/tmp/test_tokencache.XXXXXX", line[128];
+    int fd = mkstemp(path);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    auth_t *a;
 
-    assert_true(jr && je);
-    snprintf(text, sizeof(text), "{\"keys\":[%s,%s]}", jr, je);
-    snprintf(extra, sizeof(extra), "auth_public_keys_file=%s\n", write_tmp("jwks.json", text));
+    assert_true(jr && je && f);
+    fprintf(f, "{\"keys\":[%s,%s]}", jr, je);
+    fclose(f);
+    snprintf(line, sizeof(line), "auth_public_keys_file=%s\n", path);
+    a = make_auth(line);
+    unlink(path);
     free(jr);
     free(je);
-    return make_auth(extra);
+    return a;
 }
 
 static int64_t check(const auth_t *a, const char *h, int64_t now)
@@ -290,26 +282,36 @@ static uint64_t hits(const auth_t *a)
     return s.hits;
 }
 
-static char *hs_token(const char *claims)
+/* The claims of a token for user uid that expires at exp, with `more`
+ * members (",\"nbf\":…") at the end. A static buffer. */
+static const char *claims(long long uid, long long exp, const char *more)
 {
-    char *h = tk_bearer("HS256", SECRET, NULL, claims);
+    static char c[256];
+    snprintf(c, sizeof(c),
+             "{\"sub\":\"%lld\",\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"exp\":%lld%s}", uid, exp,
+             more);
+    return c;
+}
+
+/* "Bearer <token>" signed as told (key: a private PEM, or the HS256 secret). */
+static char *token(const char *alg, const char *key, const char *kid, const char *claims)
+{
+    char *h = tk_bearer(alg, key, kid, claims);
     assert_non_null(h);
     return h;
 }
 
+static char *hs_token(const char *claims) { return token("HS256", SECRET, NULL, claims); }
+
 static void a_repeated_token_is_a_hit_for_every_algorithm(void **state)
 {
     auth_t *hs = hs_auth(), *pk = jwks_auth(rsa, ec);
-    char claims[256];
-    snprintf(claims, sizeof(claims),
-             "{\"sub\":\"42\",\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"exp\":%lld}", NOW + 600);
-    char *h[] = {hs_token(claims), tk_bearer("RS256", rsa, TK_RSA_KID, claims),
-                 tk_bearer("ES256", ec, TK_EC_KID, claims)};
+    const char *c = claims(42, NOW + 600, "");
+    char *h[] = {hs_token(c), token("RS256", rsa, TK_RSA_KID, c), token("ES256", ec, TK_EC_KID, c)};
     const auth_t *by[] = {hs, pk, pk};
 
     for (int i = 0; i < 3; i++) {
         uint64_t before = hits(by[i]);
-        assert_non_null(h[i]);
         assert_int_equal(check(by[i], h[i], NOW), 42); /* verified, then kept */
         assert_int_equal(hits(by[i]), before);
         assert_int_equal(check(by[i], h[i], NOW + 1), 42);
@@ -354,10 +356,8 @@ static void a_repeated_token_is_a_hit_for_every_algorithm(void **state)
 static void altered_tokens_are_not_hits(void **state)
 {
     auth_t *a = hs_auth();
-    char claims[256], buf[4096];
-    snprintf(claims, sizeof(claims),
-             "{\"sub\":\"5\",\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"exp\":%lld}", NOW + 600);
-    char *h = hs_token(claims);
+    char buf[4096];
+    char *h = hs_token(claims(5, NOW + 600, ""));
     size_t n = strlen(h);
 
     assert_int_equal(check(a, h, NOW), 5);
@@ -400,19 +400,15 @@ static void expiry_and_leeway_answer_as_a_full_check_would(void **state)
                                      NOW + 29,  NOW + 30,  NOW + 59,  NOW + 60,  NOW + 69,
                                      NOW + 70,  NOW + 71,  NOW + 89,  NOW + 90,  NOW + 91,
                                      NOW + 100, NOW + 599, NOW + 629, NOW + 630, NOW + 631};
-    char claims[256];
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        snprintf(claims, sizeof(claims),
-                 "{\"sub\":\"9\",\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"exp\":%lld%s}",
-                 cases[i].exp, cases[i].extra);
-        char *h = hs_token(claims);
+        char *h = hs_token(claims(9, cases[i].exp, cases[i].extra));
         for (size_t p = 0; p < sizeof(probes) / sizeof(probes[0]); p++) {
             auth_t *warm = hs_auth(), *cold = hs_auth();
             assert_int_equal(check(warm, h, cases[i].first), 9);
             int64_t want = check(cold, h, probes[p]), got = check(warm, h, probes[p]);
             if (got != want)
-                fail_msg("claims %s at now%+lld: cached %lld, full check %lld", claims,
+                fail_msg("case %zu at now%+lld: cached %lld, full check %lld", i,
                          (long long)(probes[p] - NOW), (long long)got, (long long)want);
             /* and again: a refused token was dropped, not kept */
             assert_int_equal(check(warm, h, probes[p]), want);
@@ -424,9 +420,7 @@ static void expiry_and_leeway_answer_as_a_full_check_would(void **state)
 
     /* by hand, the case the issue names: exp + leeway is the first refused second */
     auth_t *a = hs_auth();
-    snprintf(claims, sizeof(claims),
-             "{\"sub\":\"3\",\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"exp\":%lld}", NOW + 60);
-    char *h = hs_token(claims);
+    char *h = hs_token(claims(3, NOW + 60, ""));
     struct tokencache_stats s;
     assert_int_equal(check(a, h, NOW), 3);
     assert_int_equal(check(a, h, NOW + 60 + LEEWAY - 1), 3); /* a hit, inside the leeway */
@@ -441,7 +435,7 @@ static void expiry_and_leeway_answer_as_a_full_check_would(void **state)
 
     /* leeway 0: exp itself is refused, from the cache too */
     a = make_auth("auth_hs256_secret=" SECRET "\nauth_leeway_s=0\n");
-    h = hs_token(claims);
+    h = hs_token(claims(3, NOW + 60, ""));
     assert_int_equal(check(a, h, NOW + 59), 3);
     assert_int_equal(check(a, h, NOW + 59), 3);
     assert_int_equal(check(a, h, NOW + 60), -AUTH_BAD_TOKEN);
@@ -454,15 +448,12 @@ static void expiry_and_leeway_answer_as_a_full_check_would(void **state)
  * answered, and a token of the key that left is refused. */
 static void a_rotated_key_set_starts_empty(void **state)
 {
-    char claims[256];
-    snprintf(claims, sizeof(claims),
-             "{\"sub\":\"77\",\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"exp\":%lld}", NOW + 600);
-    char *old_rs = tk_bearer("RS256", rsa, TK_RSA_KID, claims);
-    char *new_rs = tk_bearer("RS256", rsa_next, TK_RSA_KID, claims);
-    char *es = tk_bearer("ES256", ec, TK_EC_KID, claims);
+    const char *c = claims(77, NOW + 600, "");
+    char *old_rs = token("RS256", rsa, TK_RSA_KID, c);
+    char *new_rs = token("RS256", rsa_next, TK_RSA_KID, c);
+    char *es = token("ES256", ec, TK_EC_KID, c);
     struct tokencache_stats s;
 
-    assert_true(old_rs && new_rs && es);
     auth_t *a = jwks_auth(rsa, ec);
     assert_int_equal(check(a, old_rs, NOW), 77);
     assert_int_equal(check(a, old_rs, NOW), 77);
@@ -497,7 +488,6 @@ static void more_tokens_than_slots_all_answer_right(void **state)
 {
     enum { N = 6000 };
     auth_t *a = hs_auth();
-    char claims[256];
     struct tokencache_stats s;
     size_t kept = 0;
 
@@ -505,10 +495,7 @@ static void more_tokens_than_slots_all_answer_right(void **state)
     for (int round = 0; round < 2; round++) {
         for (int k = 1; k <= N; k++) {
             int i = round == 0 ? k : N + 1 - k;
-            snprintf(claims, sizeof(claims),
-                     "{\"sub\":\"%d\",\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"exp\":%lld}", i,
-                     NOW + 600);
-            char *h = hs_token(claims);
+            char *h = hs_token(claims(i, NOW + 600, ""));
             int64_t uid = check(a, h, NOW);
             if (uid != i)
                 fail_msg("round %d: token of user %d answered %lld", round, i, (long long)uid);
@@ -544,5 +531,5 @@ int main(void)
         cmocka_unit_test(a_rotated_key_set_starts_empty),
         cmocka_unit_test(more_tokens_than_slots_all_answer_right),
     };
-    return cmocka_run_group_tests_name("unit/tokencache", tests, setup, teardown);
+    return cmocka_run_group_tests_name("unit/tokencache", tests, make_keys, free_keys);
 }
