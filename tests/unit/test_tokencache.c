@@ -251,16 +251,18 @@ static auth_t *jwks_auth(const char *rsa_key, const char *ec_key)
     char path[] = "/tmp/test_tokencache.XXXXXX", line[128];
     int fd = mkstemp(path);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    int ok = jr && je && f && fprintf(f, "{\"keys\":[%s,%s]}", jr, je) > 0;
     auth_t *a;
 
-    assert_true(jr && je && f);
-    fprintf(f, "{\"keys\":[%s,%s]}", jr, je);
-    fclose(f);
+    if (f)
+        ok = fclose(f) == 0 && ok;
+    free(jr);
+    free(je);
+    if (!ok)
+        fail_msg("cannot write the JWKS");
     snprintf(line, sizeof(line), "auth_public_keys_file=%s\n", path);
     a = make_auth(line);
     unlink(path);
-    free(jr);
-    free(je);
     return a;
 }
 
