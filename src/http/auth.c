@@ -23,8 +23,10 @@
 #define AUTH_MAX_KEYS 16
 #define KEYS_FILE_MAX (1 << 20)
 /* The verified-token cache's ring: 256 bytes a slot (an RS256 token of
- * ordinary claims is about 500 bytes, HS256 and ES256 about 250). */
+ * ordinary claims is about 500 bytes, HS256 and ES256 about 250), and at
+ * least 16 times the longest token, which tokencache_put then always keeps. */
 #define CACHE_BYTES_PER_SLOT 256
+#define CACHE_MIN_RING (16 * (AUTH_MAX_TOKEN + 1))
 
 struct auth_key {
     char kid[128];  /* "" when the key has none */
@@ -363,12 +365,16 @@ auth_t *auth_new(const config_t *cfg, char *err, size_t errcap)
         auth_free(a);
         return NULL;
     }
-    if (cfg->auth_token_cache > 0 &&
-        (a->cache = tokencache_new((size_t)cfg->auth_token_cache,
-                                   (size_t)cfg->auth_token_cache * CACHE_BYTES_PER_SLOT)) == NULL) {
-        errf(err, errcap, "auth_token_cache: out of memory");
-        auth_free(a);
-        return NULL;
+    if (cfg->auth_token_cache > 0) {
+        size_t slots = cfg->auth_token_cache < TOKENCACHE_WAYS ? TOKENCACHE_WAYS
+                                                               : (size_t)cfg->auth_token_cache;
+        size_t ring = slots * CACHE_BYTES_PER_SLOT;
+        if ((a->cache = tokencache_new(slots, ring < CACHE_MIN_RING ? CACHE_MIN_RING : ring)) ==
+            NULL) {
+            errf(err, errcap, "auth_token_cache: out of memory");
+            auth_free(a);
+            return NULL;
+        }
     }
     return a;
 }

@@ -244,11 +244,11 @@ static auth_t *make_auth(const char *keys)
 static auth_t *hs_auth(void) { return make_auth("auth_hs256_secret=" SECRET "\n"); }
 
 /* An auth handle trusting a JWKS of these two keys (private PEMs) by kid,
- * read from a file that is gone once it is read. */
-static auth_t *jwks_auth(const char *rsa_key, const char *ec_key)
+ * read from a file that is gone once it is read; `more` configuration lines. */
+static auth_t *jwks_auth(const char *rsa_key, const char *ec_key, const char *more)
 {
     char *jr = tk_jwk(rsa_key, TK_RSA_KID), *je = tk_jwk(ec_key, TK_EC_KID);
-    char path[] = "/tmp/test_tokencache.XXXXXX", line[128];
+    char path[] = "/tmp/test_tokencache.XXXXXX", line[256];
     int fd = mkstemp(path);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     int ok = jr && je && f && fprintf(f, "{\"keys\":[%s,%s]}", jr, je) > 0;
@@ -260,7 +260,7 @@ static auth_t *jwks_auth(const char *rsa_key, const char *ec_key)
     free(je);
     if (!ok)
         fail_msg("cannot write the JWKS");
-    snprintf(line, sizeof(line), "auth_public_keys_file=%s\n", path);
+    snprintf(line, sizeof(line), "auth_public_keys_file=%s\n%s", path, more);
     a = make_auth(line);
     unlink(path);
     return a;
@@ -307,7 +307,7 @@ static char *hs_token(const char *claims) { return token("HS256", SECRET, NULL, 
 
 static void a_repeated_token_is_a_hit_for_every_algorithm(void **state)
 {
-    auth_t *hs = hs_auth(), *pk = jwks_auth(rsa, ec);
+    auth_t *hs = hs_auth(), *pk = jwks_auth(rsa, ec, "");
     const char *c = claims(42, NOW + 600, "");
     char *h[] = {hs_token(c), token("RS256", rsa, TK_RSA_KID, c), token("ES256", ec, TK_EC_KID, c)};
     const auth_t *by[] = {hs, pk, pk};
@@ -326,9 +326,6 @@ static void a_repeated_token_is_a_hit_for_every_algorithm(void **state)
     }
     /* the scheme is still checked before the cache is asked */
     assert_int_equal(check(hs, h[0] + 7, NOW), -AUTH_NOT_BEARER);
-    char *h0 = h[0]; /* for the table turned off, below */
-    for (int i = 1; i < 3; i++)
-        free(h[i]);
     auth_free(hs);
     auth_free(pk);
 
@@ -341,17 +338,26 @@ static void a_repeated_token_is_a_hit_for_every_algorithm(void **state)
     /* nor has auth_token_cache=0: every check is a full one, with the same answers */
     off = make_auth("auth_hs256_secret=" SECRET "\nauth_token_cache=0\n");
     for (int i = 0; i < 3; i++)
-        assert_int_equal(check(off, h0, NOW), 42);
+        assert_int_equal(check(off, h[0], NOW), 42);
     auth_cache_stats(off, &s);
     assert_int_equal(s.slots, 0);
     assert_int_equal(s.hits, 0);
     auth_free(off);
-    free(h0);
-    /* the table is the size configured */
+    /* the table is the size configured (one set at the least), and even the
+     * smallest keeps an RS256 token */
     off = make_auth("auth_hs256_secret=" SECRET "\nauth_token_cache=100\n");
     auth_cache_stats(off, &s);
     assert_int_equal(s.slots, 100);
     auth_free(off);
+    off = jwks_auth(rsa, ec, "auth_token_cache=1\n");
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(check(off, h[1], NOW), 42);
+    auth_cache_stats(off, &s);
+    assert_int_equal(s.slots, TOKENCACHE_WAYS);
+    assert_int_equal(s.hits, 1);
+    auth_free(off);
+    for (int i = 0; i < 3; i++)
+        free(h[i]);
 }
 
 /* A cached token, altered in any way, is verified afresh and refused. */
@@ -456,7 +462,7 @@ static void a_rotated_key_set_starts_empty(void **state)
     char *es = token("ES256", ec, TK_EC_KID, c);
     struct tokencache_stats s;
 
-    auth_t *a = jwks_auth(rsa, ec);
+    auth_t *a = jwks_auth(rsa, ec, "");
     assert_int_equal(check(a, old_rs, NOW), 77);
     assert_int_equal(check(a, old_rs, NOW), 77);
     assert_int_equal(check(a, es, NOW), 77);
@@ -466,7 +472,7 @@ static void a_rotated_key_set_starts_empty(void **state)
     assert_int_equal(s.live, 2);
 
     /* the provider replaced its RSA key under the same kid */
-    auth_t *b = jwks_auth(rsa_next, ec);
+    auth_t *b = jwks_auth(rsa_next, ec, "");
     auth_cache_stats(b, &s);
     assert_int_equal(s.live, 0);
     assert_int_equal(s.stored, 0);
