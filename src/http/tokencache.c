@@ -86,12 +86,15 @@ static bool live(const tokencache_t *c, const struct slot *s)
     return s->len != 0 && c->head - s->pos <= c->cap;
 }
 
-/* The live slot of set that holds exactly these bytes, or NULL. */
+/* The live slot of set that holds exactly these bytes, or NULL. The bytes are
+ * compared in constant time: how long a forged token takes to miss must not
+ * tell how much of it matches another user's token in the same set. */
 static struct slot *find(const tokencache_t *c, struct slot *set, const char *token, size_t len)
 {
     for (int w = 0; w < TOKENCACHE_WAYS; w++) {
         struct slot *s = &set[w];
-        if (s->len == len && live(c, s) && memcmp(c->ring + s->pos % c->cap, token, len) == 0)
+        if (s->len == len && live(c, s) &&
+            CRYPTO_memcmp(c->ring + s->pos % c->cap, token, len) == 0)
             return s;
     }
     return NULL;
