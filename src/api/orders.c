@@ -244,7 +244,9 @@ int orders_create_h(req_t *r)
         .work = create_work, .write = create_write, .marked = create_marked, .arg = p};
     int rc;
 
-    if (!p || !(p->order = req_scratch(r, sizeof(*p->order))))
+    /* Not zeroed (85 KiB for 100 lines, every order): orders_place clears the
+     * order's head and fills each of its lines before anything reads them. */
+    if (!p || !(p->order = req_scratch_raw(r, sizeof(*p->order))))
         return C_ERR;
     if ((rc = body_int(r, "userId", 1, INT64_MAX, &p->user_id)) != C_OK ||
         (rc = req_acting_for(r, p->user_id)) != C_OK || (rc = orders_read_coupon(r, p)) != C_OK ||
