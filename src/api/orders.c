@@ -18,62 +18,32 @@
  * NOSLASHESCAPE): the one place it is formatted. NULL when out of memory. */
 static char *render_text(const order_t *o, size_t *len)
 {
-    /* the fixed text and integers, and each line's name with every byte escaped */
-    size_t cap = 512 + (size_t)o->nlines * (128 + 6 * sizeof(o->lines[0].name));
-    char *out = malloc(cap);
+    static const char *const names[5] = {"productId", "name", "quantity", "unitPrice", "amount"};
     tb_t b;
 
-    if (!out)
+    if (!tb_alloc(&b, 512 + (size_t)o->nlines * ORDERS_LINE_JSON_MAX))
         return NULL;
-    tb_init(&b, out, cap);
-    tb_str(&b, "{\"orderId\":");
-    tb_i64(&b, o->id);
-    tb_str(&b, ",\"userId\":");
-    tb_i64(&b, o->user_id);
-    tb_str(&b, ",\"status\":");
-    tb_json_str(&b, o->status);
-    tb_str(&b, ",\"items\":[");
+    tb_put(&b, "{", 1);
+    tb_key_i64(&b, "orderId", o->id);
+    tb_key_i64(&b, "userId", o->user_id);
+    tb_key_str(&b, "status", o->status);
+    tb_key(&b, "items");
+    tb_put(&b, "[", 1);
     for (int i = 0; i < o->nlines; i++) {
-        const order_line_t *l = &o->lines[i];
-        tb_str(&b, i ? ",{\"productId\":" : "{\"productId\":");
-        tb_i64(&b, l->product_id);
-        tb_str(&b, ",\"name\":");
-        tb_json_str(&b, l->name);
-        tb_str(&b, ",\"quantity\":");
-        tb_i64(&b, l->quantity);
-        tb_str(&b, ",\"unitPrice\":");
-        tb_i64(&b, l->unit_price);
-        tb_str(&b, ",\"amount\":");
-        tb_i64(&b, l->amount);
-        tb_put(&b, "}", 1);
+        if (i)
+            tb_put(&b, ",", 1);
+        orders_line_json(&b, &o->lines[i], names);
     }
-    tb_str(&b, "],\"subtotal\":");
-    tb_i64(&b, o->subtotal);
-    tb_str(&b, ",\"discount\":");
-    tb_i64(&b, o->discount);
-    tb_str(&b, ",\"total\":");
-    tb_i64(&b, o->total);
-    tb_str(&b, ",\"couponId\":");
-    if (o->coupon_id)
-        tb_i64(&b, o->coupon_id);
-    else
-        tb_str(&b, "null");
-    tb_str(&b, ",\"balance\":");
-    tb_i64(&b, o->balance);
-    tb_str(&b, ",\"createdAt\":");
-    tb_json_str(&b, o->created_at);
-    tb_str(&b, ",\"cancelledAt\":");
-    if (o->cancelled_at[0])
-        tb_json_str(&b, o->cancelled_at);
-    else
-        tb_str(&b, "null");
+    tb_put(&b, "]", 1);
+    tb_key_i64(&b, "subtotal", o->subtotal);
+    tb_key_i64(&b, "discount", o->discount);
+    tb_key_i64(&b, "total", o->total);
+    tb_key_id(&b, "couponId", o->coupon_id);
+    tb_key_i64(&b, "balance", o->balance);
+    tb_key_str(&b, "createdAt", o->created_at);
+    tb_key_str(&b, "cancelledAt", o->cancelled_at[0] ? o->cancelled_at : NULL);
     tb_put(&b, "}", 1);
-    if (b.full) { /* the bound above is wrong: never expected */
-        free(out);
-        return NULL;
-    }
-    *len = b.len;
-    return out;
+    return tb_take(&b, len);
 }
 
 /* The document as a json-c object, for the documents that hold orders (the

@@ -1,11 +1,33 @@
 #include "common/textbuf.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void tb_init(tb_t *b, char *buf, size_t cap)
 {
     *b = (tb_t){.p = buf, .len = 0, .cap = cap, .full = false};
     buf[0] = '\0';
+}
+
+bool tb_alloc(tb_t *b, size_t cap)
+{
+    char *p = malloc(cap);
+
+    if (p)
+        tb_init(b, p, cap);
+    else
+        *b = (tb_t){.full = true};
+    return p != NULL;
+}
+
+char *tb_take(tb_t *b, size_t *len)
+{
+    if (b->full) {
+        free(b->p);
+        return NULL;
+    }
+    *len = b->len;
+    return b->p;
 }
 
 void tb_put(tb_t *b, const char *s, size_t n)
@@ -40,48 +62,56 @@ void tb_i64(tb_t *b, int64_t v)
 void tb_json_str(tb_t *b, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
+    /* the characters json-c escapes by a letter, and their letters */
+    static const char named[] = "\"\\\b\f\n\r\t", letter[] = "\"\\bfnrt";
     const char *run = s;
 
     tb_put(b, "\"", 1);
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        char esc[6] = {'\\', 0, '0', '0', 0, 0};
-        size_t n = 2;
+        const char *k = strchr(named, c);
+        char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
 
-        switch (c) {
-        case '"':
-            esc[1] = '"';
-            break;
-        case '\\':
-            esc[1] = '\\';
-            break;
-        case '\b':
-            esc[1] = 'b';
-            break;
-        case '\f':
-            esc[1] = 'f';
-            break;
-        case '\n':
-            esc[1] = 'n';
-            break;
-        case '\r':
-            esc[1] = 'r';
-            break;
-        case '\t':
-            esc[1] = 't';
-            break;
-        default:
-            if (c >= 0x20)
-                continue;
-            esc[1] = 'u';
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            n = 6;
-        }
+        if (!k && c >= 0x20)
+            continue;
         tb_put(b, run, (size_t)(s - run));
-        tb_put(b, esc, n);
+        if (k)
+            esc[1] = letter[k - named];
+        tb_put(b, esc, k ? 2 : 6);
         run = s + 1;
     }
     tb_put(b, run, (size_t)(s - run));
     tb_put(b, "\"", 1);
+}
+
+void tb_key(tb_t *b, const char *name)
+{
+    if (b->len && b->p[b->len - 1] != '{' && b->p[b->len - 1] != '[')
+        tb_put(b, ",", 1);
+    tb_json_str(b, name);
+    tb_put(b, ":", 1);
+}
+
+void tb_key_i64(tb_t *b, const char *name, int64_t v)
+{
+    tb_key(b, name);
+    tb_i64(b, v);
+}
+
+void tb_key_id(tb_t *b, const char *name, int64_t v)
+{
+    tb_key(b, name);
+    if (v)
+        tb_i64(b, v);
+    else
+        tb_str(b, "null");
+}
+
+void tb_key_str(tb_t *b, const char *name, const char *v)
+{
+    tb_key(b, name);
+    if (v)
+        tb_json_str(b, v);
+    else
+        tb_str(b, "null");
 }

@@ -19,6 +19,14 @@ typedef struct {
 /* Start an empty text in buf (cap >= 1 bytes). */
 void tb_init(tb_t *b, char *buf, size_t cap);
 
+/* Start an empty text in a new malloc'd buffer of cap (>= 1) bytes; false
+ * when out of memory. tb_take hands it over. */
+bool tb_alloc(tb_t *b, size_t cap);
+
+/* The malloc'd text of tb_alloc, the caller's to free, with its length in
+ * *len; NULL (and freed) when something did not fit or it was never made. */
+char *tb_take(tb_t *b, size_t *len);
+
 /* Append n bytes. */
 void tb_put(tb_t *b, const char *s, size_t n);
 
@@ -33,5 +41,13 @@ void tb_i64(tb_t *b, int64_t v);
  * characters as \u00XX; everything else, UTF-8 included, as it is), so that
  * a document built here is byte for byte the one json-c would write. */
 void tb_json_str(tb_t *b, const char *s);
+
+/* An object's member name: "name": after a comma unless the text ends with
+ * '{' or '[' (the first member). The three after it append the value too:
+ * an integer; an id, null when 0; a string, null when NULL. */
+void tb_key(tb_t *b, const char *name);
+void tb_key_i64(tb_t *b, const char *name, int64_t v);
+void tb_key_id(tb_t *b, const char *name, int64_t v);
+void tb_key_str(tb_t *b, const char *name, const char *v);
 
 #endif

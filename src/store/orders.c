@@ -169,41 +169,37 @@ static int orders_stock_refusal(db_t *db, struct order_place *p)
     return DB_REFUSED;
 }
 
+void orders_line_json(tb_t *b, const order_line_t *l, const char *const names[5])
+{
+    tb_put(b, "{", 1);
+    tb_key_i64(b, names[0], l->product_id);
+    tb_key_str(b, names[1], l->name);
+    tb_key_i64(b, names[2], l->quantity);
+    tb_key_i64(b, names[3], l->unit_price);
+    tb_key_i64(b, names[4], l->amount);
+    tb_put(b, "}", 1);
+}
+
 /* The order's lines as commerce_order_write takes them, a JSON array of
  * {"p": product, "n": name, "q": quantity, "u": unit price, "a": amount}
  * in the client's order; malloc'd (NULL when out of memory). Written
  * straight into one buffer (common/textbuf.h), not built as a json-c tree. */
 static char *items_json(const order_t *o)
 {
-    /* a line's fixed text and four integers, and its name with every byte escaped (\u00XX) */
-    size_t cap = 3 + (size_t)o->nlines * (40 + 4 * 20 + 6 * sizeof(o->lines[0].name));
-    char *out = malloc(cap);
+    static const char *const names[5] = {"p", "n", "q", "u", "a"};
+    size_t len;
     tb_t b;
 
-    if (!out)
+    if (!tb_alloc(&b, 3 + (size_t)o->nlines * ORDERS_LINE_JSON_MAX))
         return NULL;
-    tb_init(&b, out, cap);
     tb_put(&b, "[", 1);
     for (int j = 0; j < o->nlines; j++) {
-        const order_line_t *l = &o->lines[j];
-        tb_str(&b, j ? ",{\"p\":" : "{\"p\":");
-        tb_i64(&b, l->product_id);
-        tb_str(&b, ",\"n\":");
-        tb_json_str(&b, l->name);
-        tb_str(&b, ",\"q\":");
-        tb_i64(&b, l->quantity);
-        tb_str(&b, ",\"u\":");
-        tb_i64(&b, l->unit_price);
-        tb_str(&b, ",\"a\":");
-        tb_i64(&b, l->amount);
-        tb_put(&b, "}", 1);
+        if (j)
+            tb_put(&b, ",", 1);
+        orders_line_json(&b, &o->lines[j], names);
     }
     tb_put(&b, "]", 1);
-    if (b.full) { /* the bound above is wrong: never expected */
-        free(out);
-        return NULL;
-    }
-    return out;
+    return tb_take(&b, &len);
 }
 
 int orders_write(db_t *db, struct order_place *p, const char *payload, size_t len,

@@ -633,6 +633,43 @@ static void textbuf_full(void **state)
     assert_int_equal(buf[7], '\0');
 }
 
+/* Members as json-c writes an object's, in a buffer tb_alloc made. */
+static void textbuf_members_as_json_c(void **state)
+{
+    json_object *o = json_object_new_object(), *a = json_object_new_array();
+    size_t len;
+    tb_t b;
+
+    (void)state;
+    json_object_object_add(o, "id", json_object_new_int64(7));
+    json_object_object_add(o, "none", NULL);
+    json_object_object_add(o, "name", json_object_new_string("a \"b\""));
+    json_object_object_add(o, "gone", NULL);
+    json_object_array_add(a, json_object_new_int64(1));
+    json_object_object_add(o, "list", a);
+    json_object_object_add(o, "coupon", json_object_new_int64(3));
+    assert_true(tb_alloc(&b, 256));
+    tb_put(&b, "{", 1);
+    tb_key_i64(&b, "id", 7);
+    tb_key_id(&b, "none", 0);
+    tb_key_str(&b, "name", "a \"b\"");
+    tb_key_str(&b, "gone", NULL);
+    tb_key(&b, "list");
+    tb_str(&b, "[1]");
+    tb_key_id(&b, "coupon", 3);
+    tb_put(&b, "}", 1);
+    char *text = tb_take(&b, &len);
+    assert_non_null(text);
+    assert_string_equal(text, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+    assert_int_equal(len, strlen(text));
+    free(text);
+    json_object_put(o);
+    /* too small: tb_take says so and frees it */
+    assert_true(tb_alloc(&b, 4));
+    tb_key_i64(&b, "id", 7);
+    assert_null(tb_take(&b, &len));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -663,6 +700,7 @@ int main(void)
         cmocka_unit_test(textbuf_json_str_as_json_c),
         cmocka_unit_test(textbuf_ints),
         cmocka_unit_test(textbuf_full),
+        cmocka_unit_test(textbuf_members_as_json_c),
     };
     return cmocka_run_group_tests_name("unit/jsonx", tests, NULL, NULL);
 }
