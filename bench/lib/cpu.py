@@ -18,7 +18,8 @@
       The line's CPU-seconds divided by COUNT (requests or commits), in microseconds per
       request, and the idle share of the machine over the window, as one line of text. "gone"
       is the CPU no group and no idle time holds: processes that started and exited inside
-      the window (someone else's build on the machine), and rounding; a quiet run shows ~0.
+      the window (someone else's build on the machine, PHP-FPM children it recycles),
+      interrupts, steal, and rounding.
 """
 
 import os
@@ -102,7 +103,7 @@ def per(count, line):
              for g in GROUPS if values.get("cpu_%s_s" % g, 0) > 0 or g in ("mariadbd", "nginx")]
     capacity = values["win_s"] * values["cores"]
     # what neither a group nor idle holds: processes that started and exited inside the window
-    # (another's builds or tests), and rounding
+    # (another's builds or tests, recycled PHP-FPM children), interrupts, steal, rounding
     gone = capacity - values["cpu_idle_s"] - sum(values.get("cpu_%s_s" % g, 0) for g in GROUPS)
     return "cpu us/req: %s gone %.0f | idle %.0f us/req, %.1f%% of %d cores over %.1f s" % (
         " ".join(parts), max(gone, 0) * 1e6 / count, values["cpu_idle_s"] * 1e6 / count,
