@@ -64,7 +64,7 @@ void tb_json_str(tb_t *b, const char *s)
     static const char hex[] = "0123456789abcdef";
     /* the characters json-c escapes by a letter, and their letters */
     static const char named[] = "\"\\\b\f\n\r\t", letter[] = "\"\\bfnrt";
-    const char *run = s;
+    const char *plain = s;
 
     tb_put(b, "\"", 1);
     for (; *s; s++) {
@@ -74,13 +74,13 @@ void tb_json_str(tb_t *b, const char *s)
 
         if (!k && c >= 0x20)
             continue;
-        tb_put(b, run, (size_t)(s - run));
+        tb_put(b, plain, (size_t)(s - plain));
         if (k)
             esc[1] = letter[k - named];
         tb_put(b, esc, k ? 2 : 6);
-        run = s + 1;
+        plain = s + 1;
     }
-    tb_put(b, run, (size_t)(s - run));
+    tb_put(b, plain, (size_t)(s - plain));
     tb_put(b, "\"", 1);
 }
 
