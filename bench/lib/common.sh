@@ -86,11 +86,17 @@ field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 # ratio A B: A / B with two decimals, "-" when either is missing or B is 0.
 ratio() { awk -v a="${1:-}" -v b="${2:-}" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2f\n", a / b }'; }
 
+# cpu_run COMMAND...: COMMAND under bench/lib/cpu.py, which adds a line "cpu win_s=... cpu_GROUP_s=..."
+# after COMMAND's output: the CPU-seconds each process group (mariadbd, workers, nginx, php,
+# hello, the load generator, the rest) and the idle machine took over COMMAND's run.
+cpu_run() { python3 "$BENCH_DIR/lib/cpu.py" run -- "$@"; }
+
 # wrk_run SCRIPT: one measured wrk run (2 threads, 1 for a single connection; the orders suite's
 # connections and seconds) against the stack's nginx; prints its report line
-# (bench/wrk_report.lua).
+# (bench/wrk_report.lua) and its cpu line (cpu_run).
 wrk_run() {
-	wrk -t"$((o_conns > 1 ? 2 : 1))" -c"$o_conns" -d"${o_secs}s" -s "$1" "$url" | grep '^wrk '
+	cpu_run wrk -t"$((o_conns > 1 ? 2 : 1))" -c"$o_conns" -d"${o_secs}s" -s "$1" "$url" |
+		grep -E '^(wrk|cpu) '
 }
 
 # wrk_warm SCRIPT: a 2 s run of SCRIPT with the same connections, its output dropped (statement

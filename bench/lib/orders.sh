@@ -9,28 +9,30 @@
 
 # The counters of the per-order line (SHOW GLOBAL STATUS).
 STATUS_VARS=(Questions Com_stmt_execute Com_stmt_prepare Com_select Com_insert Com_update
-	Com_begin Com_commit Com_rollback Handler_write Handler_update Innodb_os_log_written)
+	Com_begin Com_commit Com_rollback Handler_write Handler_update Innodb_os_log_written
+	Innodb_data_fsyncs)
 
 # floor_run MODE: rawdb_min against the peer database; prints "floor tx_per_s=R errors=E
-# est_tx=N". It prints only a rate of commits and a count of failed transactions, so the
-# count of commits is estimated as rate x seconds.
+# est_tx=N" and its cpu line (cpu_run). It prints only a rate of commits and a count of failed
+# transactions, so the count of commits is estimated as rate x seconds.
 floor_run() {
 	local out tps errs
-	out=$("$pdir/rawdb_min" "$sock" "$o_conns" "$o_secs" "$1")
+	out=$(cpu_run "$pdir/rawdb_min" "$sock" "$o_conns" "$o_secs" "$1")
 	tps=$(sed -n 's|.* tx/s=\([0-9.]*\).*|\1|p' <<<"$out")
 	errs=$(sed -n 's|.* errors=\([0-9]*\).*|\1|p' <<<"$out")
 	[[ -n $tps && -n $errs ]] || die "unexpected rawdb_min output: $out"
 	echo "floor $1 tx_per_s=$tps errors=$errs est_tx=$(awk -v r="$tps" -v s="$o_secs" 'BEGIN { printf "%.0f", r * s }')"
+	grep '^cpu ' <<<"$out"
 }
 
 # own_run HOT: bench_rawdb, the service's own order transaction over libmariadb with the
 # workers' own configuration (and database account), on fresh data; prints its result line
-# and, when it flagged the run, its FLAG line.
+# and, when it flagged the run, its FLAG line; then its cpu line (cpu_run).
 own_run() {
 	local hot=$1
 	load_data "$o_users"
-	bench/bench_rawdb --config "$dir/commerce.conf" --procs "$o_conns" --seconds "$o_secs" \
-		--users "$o_users" --products "$products" ${hot:+--hot "$hot"} | grep -E '^(rawdb|FLAG:) '
+	cpu_run bench/bench_rawdb --config "$dir/commerce.conf" --procs "$o_conns" --seconds "$o_secs" \
+		--users "$o_users" --products "$products" ${hot:+--hot "$hot"} | grep -E '^(rawdb|FLAG:|cpu) '
 }
 
 # db_reading TABLE FILE: the row count of TABLE and the STATUS_VARS, read in one client
@@ -147,6 +149,10 @@ run_orders() {
 		per_order "  service  r$r" "svc$r"
 		per_order "  PHP peer r$r" "php$r"
 	done
+	echo
+	echo "CPU per request by process group, over each run's window (bench/lib/cpu.py: /proc, all"
+	echo "processes; µs of CPU per 2xx response or commit; idle: the machine's unused CPU):"
+	cpu_table
 	if ((${#flags[@]})); then
 		echo
 		printf '%s\n' "${flags[@]}"

@@ -8,11 +8,29 @@
 declare -A res # "ROUND:KIND:WHO" -> result line; "ROUND:KIND:WHO:flag" -> 1 when flagged
 flags=()       # one line per run whose failures exceed 0.1 %
 
-# record ROUND KIND WHO LINE: keep a result, show it, note a flag.
+# count_of WHO LINE: the requests or commits a result line counts: 2xx responses for a wrk
+# run, commits for the raw clients (the floor's estimated from its rate).
+count_of() {
+	case $1 in
+	floor) field est_tx "$2" ;;
+	own) field tx "$(grep '^rawdb ' <<<"$2")" ;;
+	*) field ok "$(grep '^wrk ' <<<"$2")" ;;
+	esac
+}
+
+# cpu_per WHO LINE: the line's CPU per request (or commit) by process group, and the idle share
+# (bench/lib/cpu.py per).
+cpu_per() {
+	python3 "$BENCH_DIR/lib/cpu.py" per "$(count_of "$1" "$2")" "$(grep '^cpu ' <<<"$2")"
+}
+
+# record ROUND KIND WHO LINE: keep a result, show it and its CPU per request, note a flag.
 record() {
-	local key=$1:$2:$3 line=$4 flagged=""
+	local key=$1:$2:$3 line=$4 flagged="" shown
 	res[$key]=$line
-	printf '  r%s %-6s %-7s %s\n' "$1" "$2" "$3" "${line//$'\n'/ }"
+	shown=$(grep -v '^cpu ' <<<"$line")
+	printf '  r%s %-6s %-7s %s\n' "$1" "$2" "$3" "${shown//$'\n'/ }"
+	printf '  %18s%s\n' "" "$(cpu_per "$3" "$line")"
 	case $3 in
 	own) [[ $line == *FLAG:* ]] && flagged=1 ;;
 	floor)
@@ -78,6 +96,19 @@ orders_table() {
 				"$(field p99_ms "${res[$r:$kind:service]}")" "$php" "$(ratio "$svc" "$php")" \
 				"$floor" "$(ratio "$svc" "$floor")" "${own:--}" "$(ratio "$svc" "$own")" \
 				"${hello:--}" "$(ratio "$svc" "$hello")" "$mark"
+		done
+	done
+}
+
+# cpu_table: the CPU per request of every run of the two rounds, one line each.
+cpu_table() {
+	local r kind who
+	for kind in random hot read; do
+		for r in 1 2; do
+			for who in service php floor own hello; do
+				[[ -n ${res[$r:$kind:$who]:-} ]] || continue
+				printf '  %-6s r%s %-7s %s\n' "$kind" "$r" "$who" "$(cpu_per "$who" "${res[$r:$kind:$who]}")"
+			done
 		done
 	done
 }

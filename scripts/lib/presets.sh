@@ -20,12 +20,12 @@ STACK_PARAMS+=(STACK_BIN STACK_SQL)
 # stack_preset NAME [STACK_VAR=VALUE...]: set every STACK_* parameter of stack_up: first the
 # preset NAME, then the assignments in order (empty arguments are skipped, so that
 # "${X:+STACK_Y=$X}" passes an override only when X is set). Presets:
-#   dev     scripts/dev-up: port 8080, 8 workers, demo data, fake platform on 8099, HS256
+#   dev     scripts/dev-up: port 8080, 16 workers, demo data, fake platform on 8099, HS256
 #           tokens (a random secret kept in DIR/secrets), issuer commerce-dev; the explorer at
 #           /docs offers a token for user 1 (STACK_DOCS_DEV_TOKEN, scripts/lib/nginx.sh)
 #   test    scripts/test, scripts/valgrind-check: free ports, 4 workers, lock wait 2 s, JWKS
 #           tokens (RS256 and ES256 keys stack_up makes with tests/lib/mkkeys), a quick relay
-#   bench   bench/run: free ports, 8 workers, nginx rate limit out of the way
+#   bench   bench/run: free ports, 16 workers, nginx rate limit out of the way
 #   faults  tests/faults/run: free ports, 4 workers, lock wait 2 s, HS256 (pass
 #           STACK_AUTH_HS256_SECRET and STACK_ADMIN_TOKEN), production relay settings made quick
 # Parameters a preset leaves unset take write_config's defaults.
@@ -41,7 +41,7 @@ stack_preset() {
 	fi
 	case $name in
 	dev)
-		STACK_PORT=8080 STACK_WORKERS=8 STACK_ADMIN_TOKEN=dev-admin-token STACK_DEMO=1
+		STACK_PORT=8080 STACK_WORKERS=16 STACK_ADMIN_TOKEN=dev-admin-token STACK_DEMO=1
 		STACK_PLATFORM_URL=http://127.0.0.1:8099/events
 		STACK_AUTH=hs256 STACK_AUTH_ISSUER=commerce-dev STACK_AUTH_AUDIENCE=commerce
 		STACK_DOCS_DEV_TOKEN=1
@@ -60,7 +60,7 @@ stack_preset() {
 		STACK_POOLS=2 STACK_REPLICA=1
 		;;
 	bench)
-		STACK_WORKERS=8 STACK_ADMIN_TOKEN=bench-admin-token STACK_RATE=1000000 STACK_BURST=1000000
+		STACK_WORKERS=16 STACK_ADMIN_TOKEN=bench-admin-token STACK_RATE=1000000 STACK_BURST=1000000
 		;;
 	faults)
 		STACK_WORKERS=4 STACK_LOCK_WAIT_S=2

@@ -8,6 +8,14 @@
 #include "common/rc.h"
 #include "http/router.h"
 
+void effect_respond_text(struct effect *e, int status, char *body, size_t len)
+{
+    free(e->body);
+    e->body = body;
+    e->body_len = len;
+    e->status = status;
+}
+
 int effect_respond(struct effect *e, int status, json_object *obj)
 {
     size_t len = 0;
@@ -17,10 +25,7 @@ int effect_respond(struct effect *e, int status, json_object *obj)
 
     if (copy) {
         memcpy(copy, s, len + 1);
-        free(e->body);
-        e->body = copy;
-        e->body_len = len;
-        e->status = status;
+        effect_respond_text(e, status, copy, len);
     }
     json_object_put(obj);
     return copy ? C_OK : C_ERR;

@@ -48,6 +48,10 @@ struct effect {
  * C_OK or C_ERR. The body can then be reused (e.g. as an outbox payload). */
 int effect_respond(struct effect *e, int status, json_object *obj);
 
+/* The same with a document already written: takes the malloc'd body (len
+ * bytes, NUL-terminated). */
+void effect_respond_text(struct effect *e, int status, char *body, size_t len);
+
 /* Run the effect for `user_id` (the scope of the key). On success, or on a
  * replay (Idempotent-Replayed: true), the response is set and C_OK returned;
  * a key reused for another request answers 422 and returns C_REJECT. A

@@ -2,6 +2,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/app.h"
@@ -9,34 +10,63 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/rc.h"
+#include "common/textbuf.h"
 #include "store/outbox.h"
 
+/* The order's document, written straight into one malloc'd buffer
+ * (common/textbuf.h), as json-c would write it (JSON_C_TO_STRING_PLAIN |
+ * NOSLASHESCAPE): the one place it is formatted. NULL when out of memory. */
+static char *render_text(const order_t *o, size_t *len)
+{
+    static const char *const names[5] = {"productId", "name", "quantity", "unitPrice", "amount"};
+    tb_t b;
+
+    if (!tb_alloc(&b, 512 + (size_t)o->nlines * ORDERS_LINE_JSON_MAX))
+        return NULL;
+    tb_put(&b, "{", 1);
+    tb_key_i64(&b, "orderId", o->id);
+    tb_key_i64(&b, "userId", o->user_id);
+    tb_key_str(&b, "status", o->status);
+    tb_key(&b, "items");
+    tb_put(&b, "[", 1);
+    for (int i = 0; i < o->nlines; i++) {
+        if (i)
+            tb_put(&b, ",", 1);
+        orders_line_json(&b, &o->lines[i], names);
+    }
+    tb_put(&b, "]", 1);
+    tb_key_i64(&b, "subtotal", o->subtotal);
+    tb_key_i64(&b, "discount", o->discount);
+    tb_key_i64(&b, "total", o->total);
+    tb_key_id(&b, "couponId", o->coupon_id);
+    tb_key_i64(&b, "balance", o->balance);
+    tb_key_str(&b, "createdAt", o->created_at);
+    tb_key_str(&b, "cancelledAt", o->cancelled_at[0] ? o->cancelled_at : NULL);
+    tb_put(&b, "}", 1);
+    return tb_take(&b, len);
+}
+
+/* The document as a json-c object, for the documents that hold orders (the
+ * lists, the admin view): parsed from render_text. NULL when out of memory. */
 static json_object *render(const order_t *o)
 {
-    json_object *obj = json_object_new_object(), *items = json_object_new_array();
+    size_t len;
+    char *text = render_text(o, &len);
+    json_object *obj = text ? json_tokener_parse(text) : NULL;
 
-    jput_i(obj, "orderId", o->id);
-    jput_i(obj, "userId", o->user_id);
-    jput_s(obj, "status", o->status);
-    for (int i = 0; i < o->nlines; i++) {
-        const order_line_t *l = &o->lines[i];
-        json_object *it = json_object_new_object();
-        jput_i(it, "productId", l->product_id);
-        jput_s(it, "name", l->name);
-        jput_i(it, "quantity", l->quantity);
-        jput_i(it, "unitPrice", l->unit_price);
-        jput_i(it, "amount", l->amount);
-        json_object_array_add(items, it);
-    }
-    json_object_object_add(obj, "items", items);
-    jput_i(obj, "subtotal", o->subtotal);
-    jput_i(obj, "discount", o->discount);
-    jput_i(obj, "total", o->total);
-    jput_id(obj, "couponId", o->coupon_id);
-    jput_i(obj, "balance", o->balance);
-    jput_s(obj, "createdAt", o->created_at);
-    jput_s(obj, "cancelledAt", o->cancelled_at[0] ? o->cancelled_at : NULL);
+    free(text);
     return obj;
+}
+
+/* Respond with the order's document. */
+static int reply(req_t *r, int status, const order_t *o)
+{
+    size_t len;
+    char *text = render_text(o, &len);
+    int rc = text ? resp_raw(r, status, "application/json", text, len) : C_ERR;
+
+    free(text);
+    return rc;
 }
 
 static int no_order(req_t *r, int64_t id)
@@ -48,9 +78,15 @@ int orders_place_work(db_t *db, struct effect *e, struct order_place *p)
 {
     int rc;
 
+    size_t len;
+    char *text;
+
     if ((rc = orders_place(db, p)) != C_OK)
         return rc;
-    return effect_respond(e, 201, render(p->order));
+    if (!(text = render_text(p->order, &len)))
+        return C_ERR;
+    effect_respond_text(e, 201, text, len);
+    return C_OK;
 }
 
 int orders_place_write(db_t *db, struct effect *e, struct order_place *p, const struct idem *ik,
@@ -178,7 +214,9 @@ int orders_create_h(req_t *r)
         .work = create_work, .write = create_write, .marked = create_marked, .arg = p};
     int rc;
 
-    if (!p || !(p->order = req_scratch(r, sizeof(*p->order))))
+    /* Not zeroed (85 KiB for 100 lines, every order): orders_place clears the
+     * order's head and fills each of its lines before anything reads them. */
+    if (!p || !(p->order = req_scratch_raw(r, sizeof(*p->order))))
         return C_ERR;
     if ((rc = body_int(r, "userId", 1, INT64_MAX, &p->user_id)) != C_OK ||
         (rc = req_acting_for(r, p->user_id)) != C_OK || (rc = orders_read_coupon(r, p)) != C_OK ||
@@ -212,7 +250,7 @@ int orders_get_h(req_t *r)
         return no_order(r, r->ids[0]);
     if (r->user_id && o->user_id != r->user_id) /* another's: as unknown */
         return not_theirs(r, r->ids[0], o->user_id);
-    return resp_json(r, 200, render(o));
+    return reply(r, 200, o);
 }
 
 static void add_order(void *arg, const order_t *o)
@@ -242,11 +280,11 @@ static int cancel_tx(db_t *db, void *arg)
 
     if ((rc = orders_cancel(db, c)) != C_OK)
         return rc;
-    json_object *o = render(c->order);
-    const char *payload = json_object_to_json_string_length(
-        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    char *payload = render_text(c->order, &len);
+    if (!payload)
+        return C_ERR;
     rc = outbox_add(db, "ORDER_CANCELLED", c->order->id, payload, len, c->at.sql, c->event_id);
-    json_object_put(o);
+    free(payload);
     return rc == C_OK ? orders_restock(db, c) : rc; /* the hot rows last */
 }
 
@@ -271,7 +309,7 @@ int orders_cancel_h(req_t *r)
     if (rc != C_OK)
         return rc;
     metrics_cancel();
-    return resp_json(r, 200, render(c.order));
+    return reply(r, 200, c.order);
 }
 
 json_object *orders_render(const order_t *o) { return render(o); }

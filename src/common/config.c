@@ -71,6 +71,7 @@ static const struct key keys[] = {
     STR(auth_audience, "", 0, F),
     INT(auth_leeway_s, 0, 300, "30", F),
     STR(auth_user_claim, "sub", 1, F),
+    INT(auth_token_cache, 0, 65536, "4096", F),
     INT(max_charge, 1, 1000000000000000LL, "10000000", F),
     INT(max_balance, 1, 1000000000000000LL, "1000000000", F),
     STR(data_platform_url, "", 0, R),

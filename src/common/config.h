@@ -40,6 +40,7 @@ typedef struct config {
     char auth_audience[256];
     int64_t auth_leeway_s;
     char auth_user_claim[64];
+    int64_t auth_token_cache; /* verified tokens a worker remembers; 0: none */
     int64_t max_charge;
     int64_t max_balance;
     char data_platform_url[512];

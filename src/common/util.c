@@ -2,6 +2,7 @@
 #include "common/rc.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,20 +126,46 @@ void util_time_sql(const char *rfc3339, char *out)
     out[i] = '\0';
 }
 
+/* The random bytes util_uuid draws from: one getrandom(2) fills it for 256
+ * ids, not one per id (an id is not a secret: only unique). A child of fork
+ * starts it empty, so that no two processes hand out the same bytes. */
+static struct {
+    unsigned char b[4096];
+    size_t used; /* bytes handed out; sizeof(b) means empty */
+    int atfork;
+} pool = {.used = sizeof(pool.b)};
+
+static void pool_forget(void) { pool.used = sizeof(pool.b); }
+
+static void random_bytes(unsigned char *out, size_t n)
+{
+    if (!pool.atfork) {
+        pthread_atfork(NULL, NULL, pool_forget);
+        pool.atfork = 1;
+    }
+    if (sizeof(pool.b) - pool.used < n) {
+        size_t got = 0;
+        while (got < sizeof(pool.b)) {
+            ssize_t k = getrandom(pool.b + got, sizeof(pool.b) - got, 0);
+            if (k > 0)
+                got += (size_t)k;
+            else if (errno != EINTR)
+                break;
+        }
+        for (; got < sizeof(pool.b); got++) /* no entropy source: never expected on Linux */
+            pool.b[got] = (unsigned char)util_rand(256);
+        pool.used = 0;
+    }
+    memcpy(out, pool.b + pool.used, n);
+    pool.used += n;
+}
+
 void util_uuid(char out[37])
 {
+    static const char hex[] = "0123456789abcdef";
     unsigned char b[16];
-    size_t got = 0;
 
-    while (got < sizeof(b)) {
-        ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
-        if (n > 0)
-            got += (size_t)n;
-        else if (errno != EINTR)
-            break;
-    }
-    for (; got < sizeof(b); got++) /* no entropy source: never expected on Linux */
-        b[got] = (unsigned char)util_rand(256);
+    random_bytes(b, sizeof(b));
     /* version 7 (RFC 9562): the first 48 bits are the Unix time in ms, so
      * ids made in order sort in order and land at the end of an index */
     struct timespec ts;
@@ -148,9 +175,14 @@ void util_uuid(char out[37])
         b[i] = (unsigned char)(ms >> (40 - 8 * i));
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x70);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-             b[14], b[15]);
+    /* 8-4-4-4-12 hex digits */
+    for (size_t i = 0, o = 0; i < sizeof(b); i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[b[i] >> 4];
+        out[o++] = hex[b[i] & 15];
+    }
+    out[36] = '\0';
 }
 
 static bool digits(const char *s, int n, int *out)

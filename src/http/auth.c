@@ -18,9 +18,15 @@
 #include <strings.h>
 
 #include "common/util.h"
+#include "http/tokencache.h"
 
 #define AUTH_MAX_KEYS 16
 #define KEYS_FILE_MAX (1 << 20)
+/* The verified-token cache's ring: 256 bytes a slot (an RS256 token of
+ * ordinary claims is about 500 bytes, HS256 and ES256 about 250), and at
+ * least 16 times the longest token, which tokencache_put then always keeps. */
+#define CACHE_BYTES_PER_SLOT 256
+#define CACHE_MIN_RING (16 * (AUTH_MAX_TOKEN + 1))
 
 struct auth_key {
     char kid[128];  /* "" when the key has none */
@@ -35,6 +41,13 @@ struct auth {
     struct auth_key keys[AUTH_MAX_KEYS];
     char issuer[256], audience[256], user_claim[64];
     int64_t leeway;
+    /* The tokens these keys and claims verified: they verify again, so long
+     * as their time window holds, without another check. The cache lives and
+     * dies with the keys: a key set read again (a worker replaced after the
+     * keys rotated) starts with an empty one. auth_check fills it through the
+     * const handle: verifying changes no outcome, only its cost. NULL with
+     * auth_token_cache=0. */
+    tokencache_t *cache;
 };
 
 static void errf(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -55,6 +68,7 @@ void auth_free(auth_t *a)
         OPENSSL_cleanse(a->keys[i].material, (size_t)a->keys[i].len);
         free(a->keys[i].material);
     }
+    tokencache_free(a->cache);
     OPENSSL_cleanse(a, sizeof(*a));
     free(a);
 }
@@ -351,6 +365,17 @@ auth_t *auth_new(const config_t *cfg, char *err, size_t errcap)
         auth_free(a);
         return NULL;
     }
+    if (cfg->auth_token_cache > 0) {
+        size_t slots = cfg->auth_token_cache < TOKENCACHE_WAYS ? TOKENCACHE_WAYS
+                                                               : (size_t)cfg->auth_token_cache;
+        size_t ring = slots * CACHE_BYTES_PER_SLOT;
+        if ((a->cache = tokencache_new(slots, ring < CACHE_MIN_RING ? CACHE_MIN_RING : ring)) ==
+            NULL) {
+            errf(err, errcap, "auth_token_cache: out of memory");
+            auth_free(a);
+            return NULL;
+        }
+    }
     return a;
 }
 
@@ -461,8 +486,15 @@ static bool has_crit(jwt_t *jwt)
     return crit;
 }
 
-/* The registered claims, checked after the signature. */
-static enum auth_status check_claims(const auth_t *a, jwt_t *jwt, int64_t now, int64_t *user_id)
+/* The Unix times in which a token's time claims hold: from <= now < until. */
+struct window {
+    int64_t from, until;
+};
+
+/* The registered claims, checked after the signature. On AUTH_OK, *w is the
+ * window in which the time claims hold (the others do not depend on now). */
+static enum auth_status check_claims(const auth_t *a, jwt_t *jwt, int64_t now, int64_t *user_id,
+                                     struct window *w)
 {
     char *text = jwt_get_grants_json(jwt, NULL);
     json_object *claims = text ? json_tokener_parse(text) : NULL, *iss;
@@ -486,6 +518,15 @@ static enum auth_status check_claims(const auth_t *a, jwt_t *jwt, int64_t now, i
         goto out;
     if ((*user_id = user_claim(claims, a->user_claim)) == 0)
         goto out;
+    /* the time checks above as a window: exp + leeway is the first second
+     * refused; nbf - leeway and iat - leeway (when nonzero) the first ones
+     * accepted */
+    w->until = sat_add(exp, a->leeway);
+    w->from = INT64_MIN;
+    if (nbf && nbf > INT64_MIN + a->leeway)
+        w->from = nbf - a->leeway;
+    if (iat && iat > INT64_MIN + a->leeway && iat - a->leeway > w->from)
+        w->from = iat - a->leeway;
     st = AUTH_OK;
 out:
     json_object_put(claims);
@@ -505,6 +546,7 @@ enum auth_status auth_check(const auth_t *a, const char *header, int64_t now, in
     const char *t = bearer(header, &len);
     char token[AUTH_MAX_TOKEN + 1];
     enum auth_status st = auth_scheme(header);
+    struct window w;
 
     *user_id = 0;
     if (st != AUTH_OK)
@@ -512,9 +554,11 @@ enum auth_status auth_check(const auth_t *a, const char *header, int64_t now, in
     st = AUTH_BAD_TOKEN;
     if (!t)
         return AUTH_BAD_TOKEN;
-    memcpy(token, t, len);
-    while (len > 0 && token[len - 1] == ' ')
+    while (len > 0 && t[len - 1] == ' ')
         len--;
+    if (a->cache && tokencache_get(a->cache, t, len, now, user_id))
+        return AUTH_OK; /* verified before, and its window holds */
+    memcpy(token, t, len);
     token[len] = '\0';
     /* libjwt 1.10 cannot read a header before verifying it, so each key is
      * tried; a key verifies only its own algorithm (a token that "verifies"
@@ -530,7 +574,9 @@ enum auth_status auth_check(const auth_t *a, const char *header, int64_t now, in
         kid = jwt_get_header(jwt, "kid");
         if (jwt_get_alg(jwt) == k->alg && (!k->kid[0] || !kid || strcmp(kid, k->kid) == 0)) {
             /* the signature is settled: final */
-            st = has_crit(jwt) ? AUTH_BAD_TOKEN : check_claims(a, jwt, now, user_id);
+            st = has_crit(jwt) ? AUTH_BAD_TOKEN : check_claims(a, jwt, now, user_id, &w);
+            if (st == AUTH_OK && a->cache)
+                tokencache_put(a->cache, token, len, *user_id, w.from, w.until);
             jwt_free(jwt);
             break;
         }
@@ -538,4 +584,12 @@ enum auth_status auth_check(const auth_t *a, const char *header, int64_t now, in
     }
     OPENSSL_cleanse(token, sizeof(token));
     return st;
+}
+
+void auth_cache_stats(const auth_t *a, struct tokencache_stats *out)
+{
+    if (a && a->cache)
+        tokencache_stats(a->cache, out);
+    else
+        memset(out, 0, sizeof(*out));
 }

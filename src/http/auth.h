@@ -55,7 +55,16 @@ int auth_key_count(const auth_t *a);
 
 /* Verify an Authorization header value (NULL when absent) at Unix time now:
  * AUTH_NO_TOKEN or AUTH_NOT_BEARER as auth_scheme says, else AUTH_OK (which
- * sets *user_id) or AUTH_BAD_TOKEN. Pure apart from the time given. */
+ * sets *user_id) or AUTH_BAD_TOKEN. The answer depends only on the handle,
+ * the header and the time given: a token that verified is remembered in the
+ * handle's cache (http/tokencache.h) with the window its exp, nbf and iat
+ * allow, and answered from it while now is inside that window, without
+ * base64, JSON or a signature check. Only tokens that verified are kept. */
 enum auth_status auth_check(const auth_t *a, const char *header, int64_t now, int64_t *user_id);
+
+/* The counters of the handle's verified-token cache (auth_token_cache slots;
+ * all zero with auth=off or auth_token_cache=0). */
+struct tokencache_stats;
+void auth_cache_stats(const auth_t *a, struct tokencache_stats *out);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/rc.h"
+#include "common/textbuf.h"
 #include "common/util.h"
 
 static const char *param(FCGX_Request *fr, const char *name)
@@ -71,14 +72,17 @@ int fcgi_read(req_t *r, FCGX_Request *fr, size_t max_body)
     r->method = param(fr, "REQUEST_METHOD");
     if (!r->method)
         r->method = "GET";
-    r->path_buf = strdup(uri ? uri : "/");
-    if (!r->path_buf)
+    if (!uri)
+        uri = "/";
+    size_t ulen = strlen(uri);
+    char *path = req_scratch_copy(r, uri, ulen);
+    if (!path)
         return C_ERR;
-    decode_unreserved(r->path_buf);
-    q = strchr(r->path_buf, '?');
+    decode_unreserved(path);
+    q = strchr(path, '?');
     if (q)
         *q++ = '\0';
-    r->path = r->path_buf;
+    r->path = path;
     r->query = q ? q : "";
     r->content_type = param(fr, "CONTENT_TYPE");
     r->request_id = safe_request_id(param(fr, "HTTP_X_REQUEST_ID"));
@@ -95,43 +99,51 @@ int fcgi_read(req_t *r, FCGX_Request *fr, size_t max_body)
         r->body = "";
         return C_OK;
     }
-    r->body_buf = malloc((size_t)len + 1);
-    if (!r->body_buf)
+    char *body = req_scratch_raw(r, (size_t)len + 1);
+    if (!body)
         return C_ERR;
-    int got = FCGX_GetStr(r->body_buf, (int)len, fr->in);
+    int got = FCGX_GetStr(body, (int)len, fr->in);
     if (got != (int)len)
         return invalid(r, NULL, "the request body is shorter than its Content-Length");
-    r->body_buf[len] = '\0';
-    r->body = r->body_buf;
+    body[len] = '\0';
+    r->body = body;
     r->body_len = (size_t)len;
     return C_OK;
 }
 
 void fcgi_write(const req_t *r, FCGX_Request *fr)
 {
-    /* libfcgi's own printf knows no size_t: build the head with snprintf. */
-    char head[1024];
-    size_t n = 0;
+    /* The head in one piece (common/textbuf.h: no printf), then the body:
+     * libfcgi buffers both and writes the response, its end of stream and
+     * its end of request in one write(2) when they fit its 8 KiB. */
+    char head[1024 + sizeof(r->headers)];
+    tb_t b;
     int head_only = strcmp(r->method ? r->method : "", "HEAD") == 0;
 
-#define HEAD_ADD(...)                                                                              \
-    do {                                                                                           \
-        int k_ = snprintf(head + n, sizeof(head) - n, __VA_ARGS__);                                \
-        if (k_ > 0)                                                                                \
-            n = n + (size_t)k_ < sizeof(head) ? n + (size_t)k_ : sizeof(head) - 1;                 \
-    } while (0)
-    HEAD_ADD("Status: %d %s\r\nCache-Control: no-store\r\n", r->status, http_reason(r->status));
-    if (r->request_id)
-        HEAD_ADD("X-Request-Id: %s\r\n", r->request_id);
-    if (r->resp_type)
-        HEAD_ADD("Content-Type: %s\r\n", r->resp_type);
-    if (r->status != 204) /* RFC 9110: no Content-Length on a 204 */
-        HEAD_ADD("Content-Length: %zu\r\n", r->resp_len);
-#undef HEAD_ADD
-    FCGX_PutStr(head, (int)n, fr->out);
-    if (r->headers_len)
-        FCGX_PutStr(r->headers, (int)r->headers_len, fr->out);
-    FCGX_PutS("\r\n", fr->out);
+    tb_init(&b, head, sizeof(head));
+    tb_str(&b, "Status: ");
+    tb_i64(&b, r->status);
+    tb_put(&b, " ", 1);
+    tb_str(&b, http_reason(r->status));
+    tb_str(&b, "\r\nCache-Control: no-store\r\n");
+    if (r->request_id) {
+        tb_str(&b, "X-Request-Id: ");
+        tb_str(&b, r->request_id);
+        tb_str(&b, "\r\n");
+    }
+    if (r->resp_type) {
+        tb_str(&b, "Content-Type: ");
+        tb_str(&b, r->resp_type);
+        tb_str(&b, "\r\n");
+    }
+    if (r->status != 204) { /* RFC 9110: no Content-Length on a 204 */
+        tb_str(&b, "Content-Length: ");
+        tb_i64(&b, (int64_t)r->resp_len);
+        tb_str(&b, "\r\n");
+    }
+    tb_put(&b, r->headers, r->headers_len);
+    tb_str(&b, "\r\n");
+    FCGX_PutStr(head, (int)b.len, fr->out);
     if (r->resp_len && !head_only) /* HEAD: the GET's headers, no body */
         FCGX_PutStr(r->resp, (int)r->resp_len, fr->out);
 }

@@ -7,6 +7,7 @@
 
 #include "common/jsonx.h"
 #include "common/rc.h"
+#include "common/textbuf.h"
 #include "common/util.h"
 
 void req_release(req_t *r)
@@ -15,9 +16,6 @@ void req_release(req_t *r)
     size_t cap = r->scratch_cap;
 
     json_object_put(r->json);
-    free(r->resp);
-    free(r->path_buf);
-    free(r->body_buf);
     for (int i = 0; i < r->nowned; i++)
         free(r->owned[i]);
     memset(r, 0, sizeof(*r));
@@ -35,33 +33,43 @@ int req_own(req_t *r, void *p)
     return C_OK;
 }
 
-void *req_scratch(req_t *r, size_t n)
+void *req_scratch_raw(req_t *r, size_t n)
 {
     size_t at = (r->scratch_used + 15) & ~(size_t)15;
     void *p;
 
     if (r->scratch && n <= r->scratch_cap && at <= r->scratch_cap - n) {
         r->scratch_used = at + n;
-        p = r->scratch + at;
-        memset(p, 0, n);
-        return p;
+        return r->scratch + at;
     }
-    p = calloc(1, n ? n : 1);
+    p = malloc(n ? n : 1);
     return p && req_own(r, p) == C_OK ? p : NULL;
+}
+
+void *req_scratch(req_t *r, size_t n)
+{
+    void *p = req_scratch_raw(r, n);
+    if (p)
+        memset(p, 0, n);
+    return p;
+}
+
+char *req_scratch_copy(req_t *r, const char *s, size_t len)
+{
+    char *p = req_scratch_raw(r, len + 1);
+    if (p) {
+        memcpy(p, s, len);
+        p[len] = '\0';
+    }
+    return p;
 }
 
 int resp_raw(req_t *r, int status, const char *type, const char *body, size_t len)
 {
     char *copy = NULL;
 
-    if (body) {
-        copy = malloc(len + 1);
-        if (!copy)
-            return C_ERR;
-        memcpy(copy, body, len);
-        copy[len] = '\0';
-    }
-    free(r->resp);
+    if (body && !(copy = req_scratch_copy(r, body, len)))
+        return C_ERR;
     r->resp = copy;
     r->resp_len = body ? len : 0;
     r->status = status;
@@ -86,14 +94,18 @@ int resp_json(req_t *r, int status, json_object *obj)
 
 void resp_header(req_t *r, const char *name, const char *value)
 {
-    int n;
+    tb_t b;
 
     if (strpbrk(value, "\r\n"))
         return;
-    n = snprintf(r->headers + r->headers_len, sizeof(r->headers) - r->headers_len, "%s: %s\r\n",
-                 name, value);
-    if (n > 0 && (size_t)n < sizeof(r->headers) - r->headers_len)
-        r->headers_len += (size_t)n;
+    /* the line whole or not at all */
+    tb_init(&b, r->headers + r->headers_len, sizeof(r->headers) - r->headers_len);
+    tb_str(&b, name);
+    tb_str(&b, ": ");
+    tb_str(&b, value);
+    tb_str(&b, "\r\n");
+    if (!b.full)
+        r->headers_len += b.len;
     else
         r->headers[r->headers_len] = '\0';
 }

@@ -38,15 +38,14 @@ typedef struct req {
     /* Output. */
     int status;
     const char *resp_type;
-    char *resp; /* owned */
+    char *resp; /* request-lifetime storage (req_scratch_copy) */
     size_t resp_len;
     char headers[512]; /* extra "Name: value\r\n" lines */
     size_t headers_len;
     const char *problem_code; /* set by problem(), for logs and metrics */
 
-    /* Owned storage. */
-    char *path_buf;
-    char *body_buf;
+    /* Owned storage (the path, the body and the response come from the
+     * scratch area). */
     void *owned[REQ_MAX_OWNED]; /* malloc'd blocks handed over with req_own */
     int nowned;
     /* The scratch area (the worker's, lent for the request; may be NULL): the
@@ -64,6 +63,14 @@ void req_release(req_t *r);
  * the scratch area, or malloc'd and owned when it is full or absent. NULL
  * when out of memory. Freed, all at once, by req_release. */
 void *req_scratch(req_t *r, size_t n);
+
+/* As req_scratch, but the bytes are not zeroed: for storage the caller fills
+ * whole before reading it (a copy, a body read in). */
+void *req_scratch_raw(req_t *r, size_t n);
+
+/* A NUL-terminated copy of len bytes of s in request-lifetime storage; NULL
+ * when out of memory. */
+char *req_scratch_copy(req_t *r, const char *s, size_t len);
 
 /* Hand a malloc'd block to the request: req_release frees it. C_OK, or
  * C_ERR (and the block is freed at once) when the request holds too many. */

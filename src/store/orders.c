@@ -1,11 +1,11 @@
 #include "store/orders.h"
 
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/rc.h"
+#include "common/textbuf.h"
 #include "common/util.h"
 #include "core/money.h"
 #include "store/coupons.h"
@@ -169,27 +169,37 @@ static int orders_stock_refusal(db_t *db, struct order_place *p)
     return DB_REFUSED;
 }
 
+void orders_line_json(tb_t *b, const order_line_t *l, const char *const names[5])
+{
+    tb_put(b, "{", 1);
+    tb_key_i64(b, names[0], l->product_id);
+    tb_key_str(b, names[1], l->name);
+    tb_key_i64(b, names[2], l->quantity);
+    tb_key_i64(b, names[3], l->unit_price);
+    tb_key_i64(b, names[4], l->amount);
+    tb_put(b, "}", 1);
+}
+
 /* The order's lines as commerce_order_write takes them, a JSON array of
  * {"p": product, "n": name, "q": quantity, "u": unit price, "a": amount}
- * in the client's order; malloc'd (NULL when out of memory). */
+ * in the client's order; malloc'd (NULL when out of memory). Written
+ * straight into one buffer (common/textbuf.h), not built as a json-c tree. */
 static char *items_json(const order_t *o)
 {
-    json_object *a = json_object_new_array();
-    char *out;
+    static const char *const names[5] = {"p", "n", "q", "u", "a"};
+    size_t len;
+    tb_t b;
 
+    if (!tb_alloc(&b, 3 + (size_t)o->nlines * ORDERS_LINE_JSON_MAX))
+        return NULL;
+    tb_put(&b, "[", 1);
     for (int j = 0; j < o->nlines; j++) {
-        const order_line_t *l = &o->lines[j];
-        json_object *it = json_object_new_object();
-        json_object_object_add(it, "p", json_object_new_int64(l->product_id));
-        json_object_object_add(it, "n", json_object_new_string(l->name));
-        json_object_object_add(it, "q", json_object_new_int64(l->quantity));
-        json_object_object_add(it, "u", json_object_new_int64(l->unit_price));
-        json_object_object_add(it, "a", json_object_new_int64(l->amount));
-        json_object_array_add(a, it);
+        if (j)
+            tb_put(&b, ",", 1);
+        orders_line_json(&b, &o->lines[j], names);
     }
-    out = strdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
-    json_object_put(a);
-    return out;
+    tb_put(&b, "]", 1);
+    return tb_take(&b, &len);
 }
 
 int orders_write(db_t *db, struct order_place *p, const char *payload, size_t len,

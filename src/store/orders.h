@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "common/textbuf.h"
 #include "common/util.h"
 #include "core/order.h"
 #include "store/db.h"
@@ -31,6 +32,14 @@ typedef struct order {
     int nlines;
     order_line_t lines[ORDER_MAX_LINES];
 } order_t;
+
+/* One line as a JSON object with the member names given for product,
+ * name, quantity, unit price and amount, appended to b (the order's document
+ * and commerce_order_write's items both write it). At most
+ * ORDERS_LINE_JSON_MAX bytes: names of up to 16 bytes, every byte of the
+ * line's name escaped (\u00XX). */
+#define ORDERS_LINE_JSON_MAX (5 * 24 + 4 * 20 + 2 + 6 * (PRODUCT_NAME_CHARS * 4 + 1))
+void orders_line_json(tb_t *b, const order_line_t *l, const char *const names[5]);
 
 /* The global lock order, which every transaction that touches these rows
  * follows (order, cancel, checkout, charge, restock, coupon use):

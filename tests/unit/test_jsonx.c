@@ -1,4 +1,5 @@
-/* Strict JSON input: jsonx_parse_object, jsonx_int, jsonx_str. */
+/* Strict JSON input: jsonx_parse_object, jsonx_int, jsonx_str; and JSON output
+ * without json-c (common/textbuf.h), checked against what json-c writes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 
 #include "common/jsonx.h"
 #include "common/rc.h"
+#include "common/textbuf.h"
 
 #define DEPTH 16
 
@@ -569,6 +571,105 @@ static void parse_failure_says_where(void **state)
     assert_int_equal(fails_at("{\"a\":1,\"a\":2}"), JSONX_NO_OFFSET); /* a repeated name */
 }
 
+/* ---- textbuf: the hot path's text, byte for byte what json-c writes ---- */
+
+static void textbuf_json_str_as_json_c(void **state)
+{
+    static const char *const cases[] = {
+        "",           "plain",        "quote \" and backslash \\", "a/b",
+        "\b\f\n\r\t", "\x01\x1f\x7f", "Ol\xc3\xa9 \xea\xb0\x80",   "</script>",
+        "tab\tend",
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char buf[256];
+        tb_t b;
+        json_object *o = json_object_new_string(cases[i]);
+        const char *want = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+                                                                 JSON_C_TO_STRING_NOSLASHESCAPE);
+        tb_init(&b, buf, sizeof(buf));
+        tb_json_str(&b, cases[i]);
+        assert_false(b.full);
+        assert_string_equal(buf, want);
+        assert_int_equal(b.len, strlen(want));
+        json_object_put(o);
+    }
+}
+
+static void textbuf_ints(void **state)
+{
+    static const int64_t cases[] = {0, 1, -1, 9, 10, 1234567890, INT64_MAX, INT64_MIN};
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char buf[32];
+        tb_t b;
+        json_object *o = json_object_new_int64(cases[i]);
+        tb_init(&b, buf, sizeof(buf));
+        tb_i64(&b, cases[i]);
+        assert_string_equal(buf, json_object_to_json_string(o));
+        json_object_put(o);
+    }
+}
+
+/* What does not fit is cut and said: the text stays terminated within cap. */
+static void textbuf_full(void **state)
+{
+    char buf[8];
+    tb_t b;
+
+    (void)state;
+    tb_init(&b, buf, sizeof(buf));
+    tb_str(&b, "abc");
+    tb_i64(&b, 1234);
+    assert_false(b.full);
+    assert_string_equal(buf, "abc1234");
+    tb_str(&b, "x");
+    assert_true(b.full);
+    assert_string_equal(buf, "abc1234");
+    tb_init(&b, buf, sizeof(buf));
+    tb_json_str(&b, "\n\n\n\n");
+    assert_true(b.full);
+    assert_int_equal(b.len, 7);
+    assert_int_equal(buf[7], '\0');
+}
+
+/* Members as json-c writes an object's, in a buffer tb_alloc made. */
+static void textbuf_members_as_json_c(void **state)
+{
+    json_object *o = json_object_new_object(), *a = json_object_new_array();
+    size_t len;
+    tb_t b;
+
+    (void)state;
+    json_object_object_add(o, "id", json_object_new_int64(7));
+    json_object_object_add(o, "none", NULL);
+    json_object_object_add(o, "name", json_object_new_string("a \"b\""));
+    json_object_object_add(o, "gone", NULL);
+    json_object_array_add(a, json_object_new_int64(1));
+    json_object_object_add(o, "list", a);
+    json_object_object_add(o, "coupon", json_object_new_int64(3));
+    assert_true(tb_alloc(&b, 256));
+    tb_put(&b, "{", 1);
+    tb_key_i64(&b, "id", 7);
+    tb_key_id(&b, "none", 0);
+    tb_key_str(&b, "name", "a \"b\"");
+    tb_key_str(&b, "gone", NULL);
+    tb_key(&b, "list");
+    tb_str(&b, "[1]");
+    tb_key_id(&b, "coupon", 3);
+    tb_put(&b, "}", 1);
+    char *text = tb_take(&b, &len);
+    assert_non_null(text);
+    assert_string_equal(text, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+    assert_int_equal(len, strlen(text));
+    free(text);
+    json_object_put(o);
+    /* too small: tb_take says so and frees it */
+    assert_true(tb_alloc(&b, 4));
+    tb_key_i64(&b, "id", 7);
+    assert_null(tb_take(&b, &len));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -596,6 +697,10 @@ int main(void)
         cmocka_unit_test(str_exact_max_200_korean),
         cmocka_unit_test(str_wrong_type_and_absent),
         cmocka_unit_test(describe_every_outcome),
+        cmocka_unit_test(textbuf_json_str_as_json_c),
+        cmocka_unit_test(textbuf_ints),
+        cmocka_unit_test(textbuf_full),
+        cmocka_unit_test(textbuf_members_as_json_c),
     };
     return cmocka_run_group_tests_name("unit/jsonx", tests, NULL, NULL);
 }

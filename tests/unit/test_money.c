@@ -1,11 +1,13 @@
 /* Money rules (overflow, the balance ceiling), strict integer parsing, and
- * the times a query may carry (util_parse_time). */
+ * the times a query may carry (util_parse_time), and ids (util_uuid). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "common/rc.h"
@@ -220,6 +222,52 @@ static void secret_eq(void **state)
     assert_false(util_secret_eq("x", ""));
 }
 
+/* ---- util_uuid -------------------------------------------------------------- */
+
+static int uuid_shape_ok(const char *u)
+{
+    for (int i = 0; i < 36; i++) {
+        int dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? u[i] != '-' : !strchr("0123456789abcdef", u[i]) || !u[i])
+            return 0;
+    }
+    /* version 7, variant 10xx */
+    return u[36] == '\0' && u[14] == '7' && strchr("89ab", u[19]) != NULL;
+}
+
+/* Ids come from a pool of random bytes refilled every 256 ids: every one well
+ * formed and none repeated across refills; a forked child draws fresh bytes,
+ * not its parent's next ones. */
+static void uuid_unique(void **state)
+{
+    enum { N = 1000 };
+    static char ids[N][37];
+    char parent_next[37], child_next[37];
+    int fd[2];
+
+    (void)state;
+    for (int i = 0; i < N; i++) {
+        util_uuid(ids[i]);
+        assert_true(uuid_shape_ok(ids[i]));
+        for (int j = 0; j < i; j++)
+            assert_string_not_equal(ids[i] + 14, ids[j] + 14); /* the random part */
+    }
+    assert_int_equal(pipe(fd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        util_uuid(child_next);
+        _exit(write(fd[1], child_next, 37) == 37 ? 0 : 1);
+    }
+    util_uuid(parent_next);
+    assert_int_equal(read(fd[0], child_next, 37), 37);
+    waitpid(pid, NULL, 0);
+    close(fd[0]);
+    close(fd[1]);
+    assert_true(uuid_shape_ok(child_next));
+    assert_string_not_equal(parent_next + 14, child_next + 14);
+}
+
 /* ---- util_parse_time ------------------------------------------------------ */
 
 static const char *parsed(const char *s)
@@ -294,6 +342,7 @@ int main(void)
         cmocka_unit_test(parse_i64_refuses),
         cmocka_unit_test(parse_i64n_uses_only_len_bytes),
         cmocka_unit_test(secret_eq),
+        cmocka_unit_test(uuid_unique),
         cmocka_unit_test(parse_time_accepts),
         cmocka_unit_test(parse_time_refuses),
     };
