@@ -129,12 +129,17 @@ db_t *replicas_pick(replicas_t *rs, enum replica_miss *miss)
     return NULL;
 }
 
-/* Rpl_semi_sync_master_no_tx while Rpl_semi_sync_master_status is ON; -1
- * when it is OFF (or semi-sync is not loaded). */
+/* Rpl_semi_sync_master_no_tx while Rpl_semi_sync_master_status is ON and
+ * rpl_semi_sync_master_wait_no_slave is ON; -1 otherwise (or when semi-sync
+ * is not loaded). Without wait_no_slave the primary turns semi-sync OFF the
+ * moment its last replica disconnects, not a timeout later, and the window
+ * commerce-failover(8) opens at an acknowledged beat would not hold: no beat
+ * is then taken as acknowledged. */
 static const char no_tx_sql[] =
-    "SELECT COALESCE(IF(MAX(IF(VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_STATUS', VARIABLE_VALUE ="
-    " 'ON', 0)), MAX(IF(VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_NO_TX', CAST(VARIABLE_VALUE AS"
-    " INT), NULL)), -1), -1) FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME IN"
+    "SELECT IF(@@GLOBAL.rpl_semi_sync_master_wait_no_slave, COALESCE(IF(MAX(IF(VARIABLE_NAME ="
+    " 'RPL_SEMI_SYNC_MASTER_STATUS', VARIABLE_VALUE = 'ON', 0)), MAX(IF(VARIABLE_NAME ="
+    " 'RPL_SEMI_SYNC_MASTER_NO_TX', CAST(VARIABLE_VALUE AS INT), NULL)), -1), -1), -1)"
+    " FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME IN"
     " ('RPL_SEMI_SYNC_MASTER_STATUS', 'RPL_SEMI_SYNC_MASTER_NO_TX')";
 
 static int semi_sync_no_tx(db_t *primary, int64_t *no_tx)
