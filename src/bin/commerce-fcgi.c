@@ -19,6 +19,7 @@
 #include "common/util.h"
 #include "http/fcgi.h"
 #include "http/router.h"
+#include "store/idem.h"
 #include "store/schema.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -167,6 +168,7 @@ int main(int argc, char **argv)
     if (!app.db)
         return 1;
     db_set_durable(app.db, config_durable(&app.cfg));
+    db_set_barrier(app.db, idem_barrier);
     app.replicas = replicas_new(&app.cfg); /* NULL: no replicas, every read on the primary */
     schema_guard(app.db, &guard, "commerce-fcgi", app.cfg.db_name);
     if (db_ensure(app.db) != C_OK) {

@@ -51,6 +51,7 @@ struct db {
     bool durable;
     bool semi_checked;        /* this attempt read the state before it began */
     int64_t no_tx;            /* Rpl_semi_sync_master_no_tx then */
+    db_barrier_fn barrier;    /* db_set_barrier: NULL, none */
     int nopen;                /* results handed out and not yet ended (db_end) */
     unsigned last_errno;      /* of the last failed statement */
     db_connect_fn on_connect; /* run after each connect (db_on_connect) */
@@ -92,6 +93,8 @@ db_t *db_new_to(const config_t *cfg, const char *socket, const char *host, unsig
 const char *db_where(const db_t *db) { return db->socket[0] ? db->socket : db->host; }
 
 void db_set_durable(db_t *db, bool on) { db->durable = on; }
+
+void db_set_barrier(db_t *db, db_barrier_fn fn) { db->barrier = fn; }
 
 void db_set_isolation(db_t *db, const char *level) { db->isolation = level; }
 
@@ -1021,6 +1024,29 @@ static int committer_gone(db_t *db)
     return C_OK;
 }
 
+/* After a commit whose answer was lost and whose marker was found: whether a
+ * replica is proven to hold it (db_set_barrier). C_OK: the barrier commit was
+ * acknowledged with semi-sync ON; C_UNACKED: not proven (semi-sync OFF, no
+ * replica connected, no barrier, or the barrier went unacknowledged: it
+ * waited out the timeout, after which the primary acknowledges alone and
+ * commerce-failover's window is closed); C_UNKNOWN: the state could not be
+ * read or the barrier not written. */
+static int ack_barrier(db_t *db)
+{
+    int on = 0;
+    int64_t clients = 0, before = -1, after = -1;
+
+    if (!db->barrier)
+        return C_UNACKED;
+    if (semi_sync_state(db, &on, &clients, &before) != C_OK)
+        return C_UNKNOWN;
+    if (!on || clients < 1 || before < 0)
+        return C_UNACKED;
+    if (db->barrier(db) != C_OK || semi_sync_state(db, &on, &clients, &after) != C_OK)
+        return C_UNKNOWN;
+    return on && after == before ? C_OK : C_UNACKED;
+}
+
 /* After a commit whose answer was lost: reconnect, wait for the committing
  * session to end, and ask the marker; until the deadline (monotonic ms). */
 static int learn_outcome(db_t *db, db_marker_fn marked, void *arg, int64_t deadline)
@@ -1030,11 +1056,26 @@ static int learn_outcome(db_t *db, db_marker_fn marked, void *arg, int64_t deadl
         if (rc == C_OK)
             rc = committer_gone(db);
         if (rc == C_OK && (rc = marked(db, arg, &found)) == C_OK && found) {
-            /* durability: nothing proves a replica has it (the committing
-             * session may have been killed while it waited, which MariaDB
-             * counts as acknowledged when semi-sync is ON): 503
-             * OUTCOME_UNKNOWN, and the client's retry with its key is
-             * answered once a replica acknowledges (semi_sync_before) */
+            /* The committing session may have been killed while it waited
+             * for the replica, which MariaDB counts as acknowledged: only a
+             * barrier acknowledged after it proves a replica has the commit.
+             * Not proven: durability answers 503 OUTCOME_UNKNOWN (the retry
+             * with its key is refused until semi-sync is ON again, which
+             * MariaDB turns on only once the replica has caught up);
+             * availability answers the success, the primary having gone on
+             * alone (the barrier waited out the timeout, or semi-sync was
+             * OFF), which commerce-failover's window no longer covers. */
+            int b = ack_barrier(db);
+            if (b == C_OK) {
+                log_warn("db: the connection was lost while committing; the commit had landed,"
+                         " and a replica has it");
+                return C_OK;
+            }
+            if (b == C_UNKNOWN) {
+                log_error("db: the connection was lost while committing; the commit had landed,"
+                          " and whether a replica has it is unknown");
+                return C_UNKNOWN;
+            }
             log_warn("db: the connection was lost while committing; the commit had landed%s",
                      db->durable ? ", and nothing proves a replica has it" : "");
             return db->durable ? C_UNACKED : C_OK;

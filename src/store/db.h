@@ -74,6 +74,17 @@ void db_free(db_t *db);
  * at connect). A server without semi-sync enabled is logged at connect. */
 void db_set_durable(db_t *db, bool on);
 
+/* A commit of its own that db_tx_marked makes, in autocommit, after a commit
+ * whose answer was lost and whose marker it then found: acknowledged by a
+ * replica (Rpl_semi_sync_master_no_tx unchanged across it), it proves that
+ * the replica holds the lost one too, since acknowledgements cover every
+ * earlier event of the binary log. Without it, nothing proves that: the
+ * committing session may have been killed while it waited for the replica
+ * (committer_gone), which MariaDB counts as acknowledged. The write must be
+ * harmless (commerce-fcgi: idem_barrier, a marker row of no request). */
+typedef int (*db_barrier_fn)(db_t *db);
+void db_set_barrier(db_t *db, db_barrier_fn fn);
+
 /* The isolation level of this handle's sessions (default "REPEATABLE READ"),
  * applied at every (re)connect. `level` must be a string constant. */
 void db_set_isolation(db_t *db, const char *level);

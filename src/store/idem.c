@@ -50,6 +50,15 @@ void idem_new_marker(char out[IDEM_MARKER_LEN])
     util_uuid(out + 1);
 }
 
+int idem_barrier(db_t *db)
+{
+    char key[IDEM_MARKER_LEN];
+    struct idem ik = {.user_id = 0, .key = key, .request = "", .request_len = 0};
+
+    idem_new_marker(key);
+    return idem_store(db, &ik, 0, "", 0);
+}
+
 int idem_exists(db_t *db, int64_t user_id, const char *key, int *found)
 {
     static const char sql[] = "SELECT 1 FROM idempotency_key WHERE user_id = ? AND idem_key = ?";

@@ -47,6 +47,10 @@ int idem_lookup(db_t *db, struct idem *ik);
 #define IDEM_MARKER_LEN 38
 void idem_new_marker(char out[IDEM_MARKER_LEN]);
 
+/* db_set_barrier's write for the workers: a marker row of no request (user
+ * 0, a scope of its own), in autocommit; purged with the other keys. */
+int idem_barrier(db_t *db);
+
 /* Whether the key is stored: *found 1 or 0. */
 int idem_exists(db_t *db, int64_t user_id, const char *key, int *found);
 

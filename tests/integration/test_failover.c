@@ -454,20 +454,6 @@ static int availability_again(void **state)
     return tc_set_policy("availability") == 0 ? as_it_began(state) : -1;
 }
 
-/* The replica's mariadbd: stopped (SIGSTOP: connected, but acknowledging
- * nothing) or continued. */
-static void replica_signal(int sig)
-{
-    char path[1024];
-    long pid = 0;
-    snprintf(path, sizeof(path), "%s/run/replica.pid", env_req("COMMERCE_TEST_STATE_DIR"));
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    assert_int_equal(fscanf(f, "%ld", &pid), 1);
-    fclose(f);
-    assert_int_equal(kill((pid_t)pid, sig), 0);
-}
-
 static long keyed_order(const char *body, const char *key, int64_t *order_id)
 {
     tc_resp_t *r = tc_post_key("/orders", body, key);
@@ -512,9 +498,9 @@ static void durability_answers_only_what_a_replica_has(void **state)
 
     /* the replica connected but acknowledging nothing: the commit waits the semi-sync
      * timeout and goes through unacknowledged; the answer says the outcome is unknown */
-    replica_signal(SIGSTOP);
+    tc_replica_signal(SIGSTOP);
     tc_resp_t *r = tc_post_key("/orders", body, "dur-unacked");
-    replica_signal(SIGCONT);
+    tc_replica_signal(SIGCONT);
     assert_problem(r, 503, "OUTCOME_UNKNOWN");
     assert_non_null(strstr(tc_str(r, "detail"), "no replica acknowledged it"));
     tc_free(r);

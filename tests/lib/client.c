@@ -10,6 +10,7 @@
 #include <mysql.h>
 #include <pwd.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -619,6 +620,19 @@ int tc_wait_ready(void)
         tc_nap(100);
     }
     return -1;
+}
+
+void tc_replica_signal(int sig)
+{
+    char path[1024];
+    long pid = 0;
+    snprintf(path, sizeof(path), "%s/run/replica.pid", env_or("COMMERCE_TEST_STATE_DIR", "."));
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    int n = fscanf(f, "%ld", &pid);
+    fclose(f);
+    assert_int_equal(n, 1);
+    assert_int_equal(kill((pid_t)pid, sig), 0);
 }
 
 int tc_set_policy(const char *policy)

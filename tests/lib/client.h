@@ -214,6 +214,9 @@ int tc_wait_ready(void);
 /* tc_write_policy, then restart the workers (both pools) and the relay and
  * wait until they are ready; 0 when it worked. */
 int tc_set_policy(const char *policy);
+/* Signal the test stack's replica mariadbd: SIGSTOP (connected, but
+ * acknowledging nothing) or SIGCONT; fails the test when it cannot. */
+void tc_replica_signal(int sig);
 
 /* The fake data platform the stack's relay delivers to (scripts/fake-platform.py),
  * through its control API at the host of COMMERCE_TEST_PLATFORM_URL: a request that
