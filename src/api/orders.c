@@ -76,10 +76,9 @@ static int no_order(req_t *r, int64_t id)
 
 int orders_place_work(db_t *db, struct effect *e, struct order_place *p)
 {
-    int rc;
-
     size_t len;
     char *text;
+    int rc;
 
     if ((rc = orders_place(db, p)) != C_OK)
         return rc;
