@@ -164,6 +164,13 @@ int main(int argc, char **argv)
         return start_failed(1);
     }
     metrics_open(app.cfg.metrics_file);
+    /* verified tokens shared by the pool, beside the shared counters */
+    if (app.cfg.metrics_file[0]) {
+        char path[512];
+        snprintf(path, sizeof(path), "%s-tokens", app.cfg.metrics_file);
+        if (auth_share(app.auth, path, err, sizeof(err)) != 0)
+            log_warn("auth: %s; verified tokens kept per worker", err);
+    }
     app.db = db_new(&app.cfg);
     if (!app.db)
         return 1;

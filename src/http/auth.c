@@ -19,6 +19,7 @@
 
 #include "common/util.h"
 #include "http/tokencache.h"
+#include "http/tokenshare.h"
 
 #define AUTH_MAX_KEYS 16
 #define KEYS_FILE_MAX (1 << 20)
@@ -27,6 +28,10 @@
  * least 16 times the longest token, which tokencache_put then always keeps. */
 #define CACHE_BYTES_PER_SLOT 256
 #define CACHE_MIN_RING (16 * (AUTH_MAX_TOKEN + 1))
+/* The pool's shared table: 16 entries for each slot of a worker's own table
+ * (a pool of 16 workers sees every worker's tokens), at most 2^18 (16 MiB). */
+#define SHARE_PER_SLOT 16
+#define SHARE_MAX_SLOTS (1u << 18)
 
 struct auth_key {
     char kid[128];  /* "" when the key has none */
@@ -48,7 +53,31 @@ struct auth {
      * const handle: verifying changes no outcome, only its cost. NULL with
      * auth_token_cache=0. */
     tokencache_t *cache;
+    size_t cache_slots;
+    /* The pool's shared table (auth_share; NULL until then, or without one),
+     * keyed by SHA-256(keyset, token): keyset is the digest of everything a
+     * token's verdict depends on besides the time (the keys, the claim rules),
+     * so workers with other keys or rules never take each other's answers. */
+    struct share *share;
 };
+
+struct share {
+    tokenshare_t *table;
+    EVP_MD *sha256;
+    EVP_MD_CTX *ctx;
+    unsigned char keyset[TOKENSHARE_KEY];
+    uint64_t hits;
+};
+
+static void share_free(struct share *s)
+{
+    if (!s)
+        return;
+    tokenshare_close(s->table);
+    EVP_MD_CTX_free(s->ctx);
+    EVP_MD_free(s->sha256);
+    free(s);
+}
 
 static void errf(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -69,6 +98,7 @@ void auth_free(auth_t *a)
         free(a->keys[i].material);
     }
     tokencache_free(a->cache);
+    share_free(a->share);
     OPENSSL_cleanse(a, sizeof(*a));
     free(a);
 }
@@ -375,8 +405,76 @@ auth_t *auth_new(const config_t *cfg, char *err, size_t errcap)
             auth_free(a);
             return NULL;
         }
+        a->cache_slots = slots;
     }
     return a;
+}
+
+static int digest_add(EVP_MD_CTX *ctx, const void *p, size_t len)
+{
+    return EVP_DigestUpdate(ctx, p, len) == 1 ? 0 : -1;
+}
+
+/* The key set's digest: the algorithm, kid and material of each key, the
+ * issuer, audience, user claim and leeway, each field with its length. */
+static int keyset_digest(const auth_t *a, struct share *s)
+{
+    EVP_MD_CTX *ctx = s->ctx;
+    int rc = EVP_DigestInit_ex2(ctx, s->sha256, NULL) == 1 ? 0 : -1;
+    const char *strs[] = {a->issuer, a->audience, a->user_claim};
+
+    rc |= digest_add(ctx, "commerce-tokenshare-1", 21);
+    for (int i = 0; i < a->nkeys; i++) {
+        const struct auth_key *k = &a->keys[i];
+        int64_t f[3] = {(int64_t)k->alg, (int64_t)strlen(k->kid), (int64_t)k->len};
+        rc |= digest_add(ctx, f, sizeof(f));
+        rc |= digest_add(ctx, k->kid, strlen(k->kid));
+        rc |= digest_add(ctx, k->material, (size_t)k->len);
+    }
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+        int64_t n = (int64_t)strlen(strs[i]);
+        rc |= digest_add(ctx, &n, sizeof(n));
+        rc |= digest_add(ctx, strs[i], (size_t)n);
+    }
+    rc |= digest_add(ctx, &a->leeway, sizeof(a->leeway));
+    if (rc == 0 && EVP_DigestFinal_ex(ctx, s->keyset, NULL) != 1)
+        rc = -1;
+    return rc;
+}
+
+int auth_share(auth_t *a, const char *path, char *err, size_t errcap)
+{
+    struct share *s;
+    size_t slots = TOKENSHARE_WAYS;
+
+    if (!a || !a->enabled || !a->cache || !path || !*path)
+        return 0;
+    while (slots < a->cache_slots * SHARE_PER_SLOT && slots < SHARE_MAX_SLOTS)
+        slots *= 2;
+    if ((s = calloc(1, sizeof(*s))) == NULL ||
+        (s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
+        (s->ctx = EVP_MD_CTX_new()) == NULL || keyset_digest(a, s) != 0) {
+        errf(err, errcap, "auth: cannot set up SHA-256");
+        share_free(s);
+        return -1;
+    }
+    if ((s->table = tokenshare_open(path, slots, err, errcap)) == NULL) {
+        share_free(s);
+        return -1;
+    }
+    share_free(a->share);
+    a->share = s;
+    return 0;
+}
+
+/* The shared table's key of a token: SHA-256 over the key set's digest and the
+ * token. */
+static bool share_key(struct share *s, const char *token, size_t len,
+                      unsigned char key[TOKENSHARE_KEY])
+{
+    return EVP_DigestInit_ex2(s->ctx, s->sha256, NULL) == 1 &&
+           EVP_DigestUpdate(s->ctx, s->keyset, sizeof(s->keyset)) == 1 &&
+           EVP_DigestUpdate(s->ctx, token, len) == 1 && EVP_DigestFinal_ex(s->ctx, key, NULL) == 1;
 }
 
 /* The Bearer token of an Authorization value: "Bearer" (any case), spaces,
@@ -558,6 +656,14 @@ enum auth_status auth_check(const auth_t *a, const char *header, int64_t now, in
         len--;
     if (a->cache && tokencache_get(a->cache, t, len, now, user_id))
         return AUTH_OK; /* verified before, and its window holds */
+    /* verified before by another worker of the pool */
+    unsigned char key[TOKENSHARE_KEY];
+    bool keyed = a->share && share_key(a->share, t, len, key);
+    if (keyed && tokenshare_get(a->share->table, key, now, user_id, &w.from, &w.until)) {
+        a->share->hits++;
+        tokencache_put(a->cache, t, len, *user_id, w.from, w.until);
+        return AUTH_OK;
+    }
     memcpy(token, t, len);
     token[len] = '\0';
     /* libjwt 1.10 cannot read a header before verifying it, so each key is
@@ -577,12 +683,14 @@ enum auth_status auth_check(const auth_t *a, const char *header, int64_t now, in
             st = has_crit(jwt) ? AUTH_BAD_TOKEN : check_claims(a, jwt, now, user_id, &w);
             if (st == AUTH_OK && a->cache)
                 tokencache_put(a->cache, token, len, *user_id, w.from, w.until);
+            if (st == AUTH_OK && keyed)
+                tokenshare_put(a->share->table, key, now, *user_id, w.from, w.until);
             jwt_free(jwt);
             break;
         }
         jwt_free(jwt);
     }
-    OPENSSL_cleanse(token, sizeof(token));
+    OPENSSL_cleanse(token, len + 1);
     return st;
 }
 
@@ -592,4 +700,6 @@ void auth_cache_stats(const auth_t *a, struct tokencache_stats *out)
         tokencache_stats(a->cache, out);
     else
         memset(out, 0, sizeof(*out));
+    if (a && a->share)
+        out->shared_hits = a->share->hits;
 }

@@ -62,6 +62,15 @@ int auth_key_count(const auth_t *a);
  * base64, JSON or a signature check. Only tokens that verified are kept. */
 enum auth_status auth_check(const auth_t *a, const char *header, int64_t now, int64_t *user_id);
 
+/* Share verified tokens with the other workers of the pool through the table
+ * in the file path (http/tokenshare.h; sized from auth_token_cache): a token
+ * one worker verified is then taken by the others from the table, while its
+ * window holds, without a check of their own, and only by a handle with the
+ * same keys, issuer, audience, user claim and leeway. Nothing to do (0) with
+ * auth=off or auth_token_cache=0; -1 and a reason in err when the file cannot
+ * be used (the handle goes on with its own table). */
+int auth_share(auth_t *a, const char *path, char *err, size_t errcap);
+
 /* The counters of the handle's verified-token cache (auth_token_cache slots;
  * all zero with auth=off or auth_token_cache=0). */
 struct tokencache_stats;

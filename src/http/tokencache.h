@@ -25,12 +25,13 @@ typedef struct tokencache tokencache_t;
 
 struct tokencache_stats {
     uint64_t hits, misses;
-    uint64_t stored;  /* tokens put in */
-    uint64_t evicted; /* live slots replaced to make room in a full set (tokens whose bytes
-                       * the ring wrote over are dropped too, uncounted: see live) */
-    uint64_t expired; /* found outside their window: dropped, and a miss */
-    size_t live;      /* slots holding a token now */
-    size_t slots;     /* the table's fixed size */
+    uint64_t stored;      /* tokens put in */
+    uint64_t evicted;     /* live slots replaced to make room in a full set (tokens whose bytes
+                           * the ring wrote over are dropped too, uncounted: see live) */
+    uint64_t expired;     /* found outside their window: dropped, and a miss */
+    size_t live;          /* slots holding a token now */
+    size_t slots;         /* the table's fixed size */
+    uint64_t shared_hits; /* misses here answered from the pool's shared table (auth_share) */
 };
 
 /* A table of `slots` slots (at least TOKENCACHE_WAYS; rounded down to a

@@ -2,6 +2,7 @@
  * through auth_check (src/http/auth.c) with real keys and real tokens, where
  * a cached answer must be the answer a full verification gives at the same
  * time. The clock is the `now` each call is given: no sleeps. */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,12 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "common/config.h"
 #include "http/auth.h"
 #include "http/tokencache.h"
+#include "http/tokenshare.h"
 #include "lib/keys.h"
 
 #define NOW 1800000000LL /* 2027-01-15 */
@@ -523,6 +527,273 @@ static void more_tokens_than_slots_all_answer_right(void **state)
     auth_free(a);
 }
 
+/* ---- the pool's shared table (http/tokenshare.h) ------------------------- */
+
+/* A directory of its own for each case's table file, removed after it. */
+static char share_dir[64];
+
+static const char *share_path(void)
+{
+    static char p[128];
+    if (!share_dir[0]) {
+        snprintf(share_dir, sizeof(share_dir), "/tmp/test_tokenshare.XXXXXX");
+        assert_non_null(mkdtemp(share_dir));
+    }
+    snprintf(p, sizeof(p), "%s/tokens", share_dir);
+    return p;
+}
+
+static int share_cleanup(void **state)
+{
+    char f[160];
+    if (share_dir[0]) {
+        snprintf(f, sizeof(f), "%s/tokens.1", share_dir);
+        unlink(f);
+        snprintf(f, sizeof(f), "%s/link.1", share_dir);
+        unlink(f);
+        rmdir(share_dir);
+        share_dir[0] = '\0';
+    }
+    return 0;
+}
+
+static tokenshare_t *share_open(size_t slots)
+{
+    char err[256] = "";
+    tokenshare_t *t = tokenshare_open(share_path(), slots, err, sizeof(err));
+    if (!t)
+        fail_msg("%s", err);
+    return t;
+}
+
+/* A key whose first eight bytes (which choose the set) are `set` and whose
+ * other bytes are `n`. */
+static void share_key_of(unsigned char k[TOKENSHARE_KEY], uint64_t set, unsigned n)
+{
+    memset(k, (int)(n & 0xff), TOKENSHARE_KEY);
+    memcpy(k, &set, 8);
+    memcpy(k + 8, &n, sizeof(n));
+}
+
+static int64_t share_get(tokenshare_t *t, const unsigned char *k, int64_t now)
+{
+    int64_t uid = -1, from = 0, until = 0;
+    return tokenshare_get(t, k, now, &uid, &from, &until) ? uid : -1;
+}
+
+static void the_shared_table_answers_every_handle_on_its_file(void **state)
+{
+    tokenshare_t *one = share_open(64), *two = share_open(64);
+    unsigned char k[TOKENSHARE_KEY], other[TOKENSHARE_KEY];
+    int64_t uid = 0, from = 0, until = 0;
+
+    share_key_of(k, 5, 1);
+    share_key_of(other, 5, 2);
+    assert_int_equal(share_get(two, k, NOW), -1);
+    tokenshare_put(one, k, NOW, 42, NOW - 10, NOW + 100);
+    assert_true(tokenshare_get(two, k, NOW, &uid, &from, &until)); /* another process's view */
+    assert_int_equal(uid, 42);
+    assert_int_equal(from, NOW - 10);
+    assert_int_equal(until, NOW + 100);
+    assert_int_equal(share_get(two, k, NOW - 11), -1);  /* before its window */
+    assert_int_equal(share_get(two, k, NOW + 100), -1); /* the first second refused */
+    assert_int_equal(share_get(two, other, NOW), -1);   /* same set, another key */
+    tokenshare_put(two, k, NOW, 43, NOW, NOW + 200);    /* the same key again: replaced */
+    assert_int_equal(share_get(one, k, NOW), 43);
+    tokenshare_close(one);
+    tokenshare_close(two);
+}
+
+static void a_full_set_replaces_the_entry_whose_window_ends_first(void **state)
+{
+    tokenshare_t *t = share_open(64);
+    unsigned char k[TOKENSHARE_WAYS + 1][TOKENSHARE_KEY];
+
+    for (unsigned i = 0; i <= TOKENSHARE_WAYS; i++)
+        share_key_of(k[i], 9, i + 1);
+    /* windows ending at +100, +400, +300, +200 */
+    for (unsigned i = 0; i < TOKENSHARE_WAYS; i++)
+        tokenshare_put(t, k[i], NOW, 100 + i, NOW, NOW + 100 * (((i * 3) % 4) + 1));
+    for (unsigned i = 0; i < TOKENSHARE_WAYS; i++)
+        assert_int_equal(share_get(t, k[i], NOW), 100 + i);
+    tokenshare_put(t, k[TOKENSHARE_WAYS], NOW, 999, NOW, NOW + 500);
+    assert_int_equal(share_get(t, k[TOKENSHARE_WAYS], NOW), 999);
+    assert_int_equal(share_get(t, k[0], NOW), -1); /* its window (+100) ended first */
+    assert_int_equal(share_get(t, k[1], NOW), 101);
+    assert_int_equal(share_get(t, k[2], NOW), 102);
+    assert_int_equal(share_get(t, k[3], NOW), 103);
+    /* at +250 k[3]'s window (+200) is over: its entry is taken before any live one's */
+    tokenshare_put(t, k[0], NOW + 250, 100, NOW, NOW + 600);
+    assert_int_equal(share_get(t, k[0], NOW + 250), 100);
+    assert_int_equal(share_get(t, k[1], NOW + 250), 101);
+    assert_int_equal(share_get(t, k[2], NOW + 250), 102);
+    assert_int_equal(share_get(t, k[3], NOW + 150), -1);
+    assert_int_equal(share_get(t, k[TOKENSHARE_WAYS], NOW + 250), 999);
+    tokenshare_close(t);
+}
+
+/* The first entry's sequence number in the file (set 0, way 0). */
+static void set_first_seq(uint64_t seq)
+{
+    char f[160];
+    snprintf(f, sizeof(f), "%s.1", share_path());
+    int fd = open(f, O_RDWR);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, &seq, sizeof(seq), 64), (ssize_t)sizeof(seq));
+    close(fd);
+}
+
+static void an_entry_a_writer_holds_is_neither_read_nor_written(void **state)
+{
+    tokenshare_t *t = share_open(64);
+    unsigned char k[TOKENSHARE_KEY];
+
+    share_key_of(k, 0, 1); /* set 0: its first free way is the file's first entry */
+    tokenshare_put(t, k, NOW, 7, NOW, NOW + 100);
+    assert_int_equal(share_get(t, k, NOW), 7);
+    set_first_seq(3); /* odd: a writer is in it (or was killed in it) */
+    assert_int_equal(share_get(t, k, NOW), -1);
+    tokenshare_put(t, k, NOW, 8, NOW, NOW + 100); /* skipped */
+    set_first_seq(4);
+    assert_int_equal(share_get(t, k, NOW), 7);
+    tokenshare_close(t);
+}
+
+static void unusable_shared_files_are_refused(void **state)
+{
+    char err[256], f[160], l[160];
+    tokenshare_t *t = share_open(64);
+
+    tokenshare_close(t);
+    assert_null(tokenshare_open(share_path(), 128, err, sizeof(err))); /* another size */
+    assert_non_null(strstr(err, "another table"));
+    assert_null(tokenshare_open(share_path(), 100, err, sizeof(err))); /* not a power of 2 */
+    snprintf(f, sizeof(f), "%s.1", share_path());
+    assert_int_equal(chmod(f, 0644), 0); /* others may read it */
+    assert_null(tokenshare_open(share_path(), 64, err, sizeof(err)));
+    assert_int_equal(chmod(f, 0600), 0);
+    snprintf(l, sizeof(l), "%s/link.1", share_dir);
+    assert_int_equal(symlink(f, l), 0);
+    snprintf(l, sizeof(l), "%s/link", share_dir);
+    assert_null(tokenshare_open(l, 64, err, sizeof(err))); /* a symlink is not followed */
+    t = share_open(64);                                    /* the file itself still is */
+    tokenshare_close(t);
+}
+
+/* Two processes writing and reading the keys of one set at once: every hit
+ * answers the user and window that key was put with, never a mix. */
+static void concurrent_writers_never_mix_entries(void **state)
+{
+    enum { KEYS = 12, ROUNDS = 200000 };
+    tokenshare_t *t = share_open(64);
+    pid_t pid[2];
+
+    for (int p = 0; p < 2; p++) {
+        if ((pid[p] = fork()) == 0) {
+            unsigned char k[TOKENSHARE_KEY];
+            for (unsigned r = 0; r < ROUNDS; r++) {
+                unsigned n = (r * 7 + (unsigned)p * 5) % KEYS + 1;
+                int64_t uid, from, until;
+                share_key_of(k, 3, n);
+                if (r % 2 == (unsigned)p)
+                    tokenshare_put(t, k, NOW, 1000 + n, NOW - n, NOW + 1000 * n);
+                else if (tokenshare_get(t, k, NOW, &uid, &from, &until) &&
+                         (uid != 1000 + n || from != NOW - n || until != NOW + 1000 * n))
+                    _exit(1);
+            }
+            _exit(0);
+        }
+        assert_true(pid[p] > 0);
+    }
+    for (int p = 0; p < 2; p++) {
+        int st = -1;
+        assert_int_equal(waitpid(pid[p], &st, 0), pid[p]);
+        assert_true(WIFEXITED(st));
+        assert_int_equal(WEXITSTATUS(st), 0);
+    }
+    tokenshare_close(t);
+}
+
+static uint64_t shared_hits(const auth_t *a)
+{
+    struct tokencache_stats s;
+    auth_cache_stats(a, &s);
+    return s.shared_hits;
+}
+
+static void share_auth(auth_t *a)
+{
+    char err[256] = "";
+    if (auth_share(a, share_path(), err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+}
+
+/* Two workers of one pool: a token the first verified is the second's
+ * without a check of its own, while its window holds; and then the second's
+ * own table holds it too. */
+static void a_token_one_worker_verified_is_taken_by_another(void **state)
+{
+    auth_t *one = hs_auth(), *two = hs_auth();
+    char *h = hs_token(claims(77, NOW + 600, ""));
+
+    share_auth(one);
+    share_auth(two);
+    assert_int_equal(check(one, h, NOW), 77);
+    assert_int_equal(shared_hits(one), 0);
+    assert_int_equal(check(two, h, NOW), 77);
+    assert_int_equal(shared_hits(two), 1);
+    assert_int_equal(hits(two), 0);
+    assert_int_equal(check(two, h, NOW), 77);
+    assert_int_equal(hits(two), 1); /* its own table now */
+    /* past exp + leeway: refused, as a full check refuses it */
+    auth_t *three = hs_auth();
+    share_auth(three);
+    assert_int_equal(check(three, h, NOW + 600 + LEEWAY), -AUTH_BAD_TOKEN);
+    assert_int_equal(shared_hits(three), 0);
+    auth_free(one);
+    auth_free(two);
+    auth_free(three);
+    free(h);
+}
+
+/* Workers whose keys or claim rules differ share the file but never each
+ * other's answers: a key rotated away is refused by the worker that has the
+ * new key set, however the old set's workers answered. */
+static void other_keys_or_rules_never_take_a_shared_answer(void **state)
+{
+    const char *c = claims(77, NOW + 600, "");
+    char *old_rs = token("RS256", rsa, TK_RSA_KID, c);
+    char *es = token("ES256", ec, TK_EC_KID, c);
+    char *hs = hs_token(c);
+    auth_t *before = jwks_auth(rsa, ec, ""), *after = jwks_auth(rsa_next, ec, "");
+    auth_t *hs_a = hs_auth();
+    auth_t *hs_other = make_auth("auth_hs256_secret=" SECRET "-but-another-one\n");
+    auth_t *hs_claim = make_auth("auth_hs256_secret=" SECRET "\nauth_user_claim=uid\n");
+
+    share_auth(before);
+    share_auth(after);
+    share_auth(hs_a);
+    share_auth(hs_other);
+    share_auth(hs_claim);
+    assert_int_equal(check(before, old_rs, NOW), 77);
+    assert_int_equal(check(before, es, NOW), 77);
+    assert_int_equal(check(after, old_rs, NOW), -AUTH_BAD_TOKEN);
+    assert_int_equal(check(after, es, NOW), 77); /* verified afresh */
+    assert_int_equal(shared_hits(after), 0);
+    assert_int_equal(check(hs_a, hs, NOW), 77);
+    assert_int_equal(check(hs_other, hs, NOW), -AUTH_BAD_TOKEN);
+    assert_int_equal(check(hs_claim, hs, NOW), -AUTH_BAD_TOKEN); /* no "uid" claim */
+    assert_int_equal(shared_hits(hs_other) + shared_hits(hs_claim), 0);
+    auth_free(before);
+    auth_free(after);
+    auth_free(hs_a);
+    auth_free(hs_other);
+    auth_free(hs_claim);
+    free(old_rs);
+    free(es);
+    free(hs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -538,6 +809,15 @@ int main(void)
         cmocka_unit_test(expiry_and_leeway_answer_as_a_full_check_would),
         cmocka_unit_test(a_rotated_key_set_starts_empty),
         cmocka_unit_test(more_tokens_than_slots_all_answer_right),
+        cmocka_unit_test_teardown(the_shared_table_answers_every_handle_on_its_file, share_cleanup),
+        cmocka_unit_test_teardown(a_full_set_replaces_the_entry_whose_window_ends_first,
+                                  share_cleanup),
+        cmocka_unit_test_teardown(an_entry_a_writer_holds_is_neither_read_nor_written,
+                                  share_cleanup),
+        cmocka_unit_test_teardown(unusable_shared_files_are_refused, share_cleanup),
+        cmocka_unit_test_teardown(concurrent_writers_never_mix_entries, share_cleanup),
+        cmocka_unit_test_teardown(a_token_one_worker_verified_is_taken_by_another, share_cleanup),
+        cmocka_unit_test_teardown(other_keys_or_rules_never_take_a_shared_answer, share_cleanup),
     };
     return cmocka_run_group_tests_name("unit/tokencache", tests, make_keys, free_keys);
 }
