@@ -11,14 +11,18 @@
  *           on the claims, every time (the cost before the cache);
  *   miss    a cache of 4 slots and 64 tokens in turn: every check misses, then
  *           stores (the cache's cost on top of the full check);
- *   cached  the default cache, warm: every check is a hit.
- * cached runs N checks; full and miss run N, or as many as fill about 3 s of
+ *   cached  the default cache, warm: every check is a hit;
+ *   shared  a cache of 4 slots on the pool's shared table (auth_share) that
+ *           another handle filled with the 64 tokens: every check misses its
+ *           own table and is answered by the shared one (SHA-256 of the key
+ *           set's digest and the token, a lookup, a store in its own table).
+ * cached and shared run N checks; full and miss run N, or as many as fill about 3 s of
  * CPU when fewer (a public-key check costs hundreds of microseconds), at least
  * 1,000: their counts are printed. A last line prices ES256 with a JWKS that
  * lists an RSA key first (auth_check tries the keys in turn), as the test
  * stack's does. Output, one line each (CPU time of this process, per check):
  *   auth alg=A keys=K token_bytes=B full_n=N full_us=F miss_n=N miss_us=M
- *        cached_n=N cached_us=C speedup=F/C
+ *        cached_n=N cached_us=C shared_us=S speedup=F/C
  * Every check must answer the token's user, or the run stops. */
 #include <getopt.h>
 #include <stdint.h>
@@ -110,7 +114,8 @@ static void bench(const char *alg, int behind_rsa, long iterations)
     char *key = type ? tk_private_pem(type) : NULL, *pool[POOL], claims[256];
     char *rsa = behind_rsa ? tk_private_pem("RSA") : NULL;
     int64_t now = (int64_t)time(NULL);
-    auth_t *full, *miss, *cached;
+    auth_t *full, *miss, *cached, *feeder, *shared;
+    char share[128], err[256] = "";
     long nf, nm;
 
     if ((type && !key) || (behind_rsa && !rsa))
@@ -126,20 +131,30 @@ static void bench(const char *alg, int behind_rsa, long iterations)
     miss = handle(key, rsa, 4);
     cached = handle(key, rsa, 4096);
     run(cached, pool, 1, 1, now); /* the token is now cached */
+    feeder = handle(key, rsa, 4);
+    shared = handle(key, rsa, 4);
+    snprintf(share, sizeof(share), "%s/tokens-%s-%d", dir, alg, behind_rsa);
+    if (auth_share(feeder, share, err, sizeof(err)) != 0 ||
+        auth_share(shared, share, err, sizeof(err)) != 0)
+        die(err);
+    run(feeder, pool, POOL, POOL, now); /* the 64 tokens are now in the shared table */
     double f = run_timed(full, pool, 1, iterations, now, &nf);
     double m = run_timed(miss, pool, POOL, iterations, now, &nm);
     double c = run(cached, pool, 1, iterations, now);
+    double sh = run(shared, pool, POOL, iterations, now);
     printf("auth alg=%s keys=%s token_bytes=%zu full_n=%ld full_us=%.2f miss_n=%ld miss_us=%.2f "
-           "cached_n=%ld cached_us=%.3f speedup=%.0f\n",
+           "cached_n=%ld cached_us=%.3f shared_us=%.3f speedup=%.0f\n",
            alg,
            !type        ? "secret"
            : behind_rsa ? "RSA,EC"
                         : type,
-           strlen(pool[0]) - 7, nf, f, nm, m, iterations, c, f / c);
+           strlen(pool[0]) - 7, nf, f, nm, m, iterations, c, sh, f / c);
     fflush(stdout);
     auth_free(full);
     auth_free(miss);
     auth_free(cached);
+    auth_free(feeder);
+    auth_free(shared);
     for (int i = 0; i < POOL; i++)
         free(pool[i]);
     free(key);

@@ -29,8 +29,10 @@
 #define CACHE_BYTES_PER_SLOT 256
 #define CACHE_MIN_RING (16 * (AUTH_MAX_TOKEN + 1))
 /* The pool's shared table: 16 entries for each slot of a worker's own table
- * (a pool of 16 workers sees every worker's tokens), at most 2^18 (16 MiB). */
+ * (a pool of 16 workers sees every worker's tokens), at least 2^16 (4 MiB) and
+ * at most 2^18 (16 MiB). */
 #define SHARE_PER_SLOT 16
+#define SHARE_MIN_SLOTS (1u << 16)
 #define SHARE_MAX_SLOTS (1u << 18)
 
 struct auth_key {
@@ -445,7 +447,7 @@ static int keyset_digest(const auth_t *a, struct share *s)
 int auth_share(auth_t *a, const char *path, char *err, size_t errcap)
 {
     struct share *s;
-    size_t slots = TOKENSHARE_WAYS;
+    size_t slots = SHARE_MIN_SLOTS;
 
     if (!a || !a->enabled || !a->cache || !path || !*path)
         return 0;
