@@ -5,7 +5,10 @@
  * percentiles of the committed ones; failures are counted apart.
  *
  *   bench_rawdb (--config FILE | --socket S) [--procs N] [--seconds T]
- *               [--users U] [--products P] [--hot ID]
+ *               [--users U] [--products P] [--hot ID] [--mode M]
+ *
+ * --mode sends the same order another way (bench/rawdb_tx.h): proc (the
+ * default: the service's two CALLs), proc-plain, batch, batch-exec, prepared.
  *
  * The configuration is the service's own (every setting the worker's store
  * code reads, e.g. db_lock_wait_timeout_s, has its default): --config reads a
@@ -17,9 +20,11 @@
  *
  * Users 1..U and products 1..P must exist with ample balance and stock
  * (bench/run prepares them). --hot makes every order take product ID.
+ * proc-plain calls bench_order_write_plain, which bench/run dbside creates
+ * (bench/lib/plain_write.py).
  *
  * Output, one line (plus a FLAG line when failures exceed 0.1 % of attempts):
- *   rawdb procs=N seconds=T elapsed_s=E attempts=A tx=C failed=F tx_per_s=R
+ *   rawdb mode=M procs=N seconds=T elapsed_s=E attempts=A tx=C failed=F tx_per_s=R
  *         p50_ms=X p99_ms=Y fail_retry=.. fail_reject=.. fail_down=.. fail_other=..
  * tx counts commits only; elapsed_s runs from the common start to the end of
  * the last transaction (one started before the deadline is finished). */
@@ -37,14 +42,15 @@
 #include "common/rc.h"
 #include "common/util.h"
 #include "store/db.h"
-#include "store/orders.h"
+
+#include "rawdb_tx.h"
 
 #define MAX_SAMPLES 2000000
 #define MAX_PROCS 256
 
 struct opts {
     const char *socket, *config;
-    int procs, seconds, users, products, hot;
+    int procs, seconds, users, products, hot, mode;
 };
 
 /* What one client reports to the parent, followed by `commits` latencies. */
@@ -54,25 +60,8 @@ struct result {
     int64_t last_end_us; /* monotonic time its last transaction ended */
 };
 
-static struct opts o = {NULL, NULL, 16, 10, 1000, 1000, 0};
+static struct opts o = {NULL, NULL, 16, 10, 1000, 1000, 0, RAWDB_PROC};
 static config_t cfg;
-static order_t order_buf;
-
-/* The worker's transaction without the HTTP and JSON around it: the order's
- * facts, then its writes with the event (a fixed document of the usual size)
- * and the stock, committed: the same two round trips. */
-static int place_tx(db_t *db, void *arg)
-{
-    static const char payload[] =
-        "{\"orderId\":0,\"userId\":0,\"status\":\"PAID\",\"items\":[{\"productId\":1,\"name\":"
-        "\"Product 1\",\"quantity\":1,\"unitPrice\":1000,\"amount\":1000}],\"subtotal\":1000,"
-        "\"discount\":0,\"total\":1000,\"couponId\":null,\"balance\":0,\"createdAt\":"
-        "\"2026-11-21T10:00:00.000Z\",\"cancelledAt\":null}";
-    struct order_place *p = arg;
-    int rc = orders_place(db, p);
-
-    return rc == C_OK ? orders_write(db, p, payload, sizeof(payload) - 1, NULL, 0) : rc;
-}
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -116,12 +105,11 @@ static int load_config(void)
  * loop for the duration, then write its result and the commit latencies (us). */
 static void client(int idx, int ready_fd, int go_fd, int out_fd)
 {
-    db_t *db = db_new(&cfg);
+    rawdb_tx_t *tx = rawdb_tx_open(&cfg, o.mode);
     int64_t *lat = malloc(sizeof(int64_t) * MAX_SAMPLES);
     int64_t end, t0, t1;
     struct result r;
-    struct order_place p;
-    char c = db && lat && db_ensure(db) == C_OK ? 'r' : 'x';
+    char c = tx && lat ? 'r' : 'x';
 
     if (write(ready_fd, &c, 1) != 1 || c != 'r')
         _exit(1);
@@ -133,14 +121,9 @@ static void client(int idx, int ready_fd, int go_fd, int out_fd)
     t1 = util_mono_us();
     end = t1 + (int64_t)o.seconds * 1000000;
     while (t1 < end && r.commits < MAX_SAMPLES) {
-        memset(&p, 0, sizeof(p));
-        p.user_id = 1 + rand() % o.users;
-        p.n = 1;
-        p.lines[0].product_id = o.hot ? o.hot : 1 + rand() % o.products;
-        p.lines[0].quantity = 1;
-        p.order = &order_buf;
+        int64_t user = 1 + rand() % o.users, product = o.hot ? o.hot : 1 + rand() % o.products;
         t0 = util_mono_us();
-        int rc = db_tx(db, place_tx, &p);
+        int rc = rawdb_tx_order(tx, user, product);
         t1 = util_mono_us();
         if (rc == C_OK)
             lat[r.commits++] = t1 - t0;
@@ -158,7 +141,7 @@ static void client(int idx, int ready_fd, int go_fd, int out_fd)
         write(out_fd, lat, sizeof(int64_t) * (size_t)r.commits) !=
             (ssize_t)(sizeof(int64_t) * (size_t)r.commits))
         _exit(1);
-    db_free(db);
+    rawdb_tx_close(tx);
     free(lat);
     _exit(0);
 }
@@ -179,16 +162,17 @@ static int read_all(int fd, void *buf, size_t len)
 static int usage(void)
 {
     fprintf(stderr, "usage: bench_rawdb (--config FILE | --socket S) [--procs N] [--seconds T] "
-                    "[--users U] [--products P] [--hot ID]\n");
+                    "[--users U] [--products P] [--hot ID] [--mode proc|proc-plain|batch|"
+                    "batch-exec|prepared]\n");
     return 2;
 }
 
 int main(int argc, char **argv)
 {
-    static const struct option lo[] = {{"socket", 1, 0, 's'}, {"config", 1, 0, 'f'},
-                                       {"procs", 1, 0, 'c'},  {"seconds", 1, 0, 't'},
-                                       {"users", 1, 0, 'u'},  {"products", 1, 0, 'p'},
-                                       {"hot", 1, 0, 'h'},    {0, 0, 0, 0}};
+    static const struct option lo[] = {
+        {"socket", 1, 0, 's'},  {"config", 1, 0, 'f'}, {"procs", 1, 0, 'c'},
+        {"seconds", 1, 0, 't'}, {"users", 1, 0, 'u'},  {"products", 1, 0, 'p'},
+        {"hot", 1, 0, 'h'},     {"mode", 1, 0, 'm'},   {0, 0, 0, 0}};
     int ch, fds[MAX_PROCS], ready[2], go[2], bad = 0;
     pid_t pids[MAX_PROCS];
     int64_t *all, total = 0, start, last_end = 0;
@@ -217,12 +201,15 @@ int main(int argc, char **argv)
         case 'h':
             o.hot = atoi(optarg);
             break;
+        case 'm':
+            o.mode = rawdb_mode_of(optarg);
+            break;
         default:
             return usage();
         }
     }
     if ((!o.socket && !o.config) || optind != argc || o.procs < 1 || o.procs > MAX_PROCS ||
-        o.seconds < 1 || o.users < 1 || o.products < 1 || o.hot < 0)
+        o.seconds < 1 || o.users < 1 || o.products < 1 || o.hot < 0 || o.mode < 0)
         return usage();
     if (load_config() != 0)
         return 2;
@@ -292,13 +279,14 @@ int main(int argc, char **argv)
     double elapsed = last_end > start ? (double)(last_end - start) / 1e6 : (double)o.seconds;
 
     qsort(all, (size_t)total, sizeof(int64_t), cmp_i64);
-    printf("rawdb procs=%d seconds=%d elapsed_s=%.2f attempts=%lld tx=%lld failed=%lld "
+    printf("rawdb mode=%s procs=%d seconds=%d elapsed_s=%.2f attempts=%lld tx=%lld failed=%lld "
            "tx_per_s=%.0f p50_ms=%.2f p99_ms=%.2f fail_retry=%lld fail_reject=%lld "
            "fail_down=%lld fail_other=%lld\n",
-           o.procs, o.seconds, elapsed, (long long)attempts, (long long)total, (long long)failed,
-           (double)total / elapsed, total ? all[total / 2] / 1000.0 : 0,
-           total ? all[total * 99 / 100] / 1000.0 : 0, (long long)sum.fail_retry,
-           (long long)sum.fail_reject, (long long)sum.fail_down, (long long)sum.fail_other);
+           rawdb_mode_name(o.mode), o.procs, o.seconds, elapsed, (long long)attempts,
+           (long long)total, (long long)failed, (double)total / elapsed,
+           total ? all[total / 2] / 1000.0 : 0, total ? all[total * 99 / 100] / 1000.0 : 0,
+           (long long)sum.fail_retry, (long long)sum.fail_reject, (long long)sum.fail_down,
+           (long long)sum.fail_other);
     if (failed * 1000 > attempts)
         printf("FLAG: failures exceed 0.1%% (rawdb: %lld of %lld attempts failed)\n",
                (long long)failed, (long long)attempts);
