@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "common/config.h"
+#include "common/textbuf.h"
 #include "http/auth.h"
 #include "http/req.h"
 #include "http/router.h"
@@ -39,9 +40,11 @@ void jput_id(json_object *o, const char *key, int64_t v);    /* 0: JSON null */
 
 /* A keyset page: the store is asked for the rows past the cursor, limit + 1
  * of them; the extra one only says that a next page exists, whose cursor is
- * the last shown item's id. */
+ * the last shown item's id. Its items are json-c objects (page_begin), or
+ * text written straight into the answer (page_begin_text): one or the other. */
 typedef struct page {
     json_object *items;
+    tb_t text;      /* a text page's answer so far: {"items":[ and its items (p NULL: none) */
     int64_t cursor; /* the query's `cursor` parameter (an id), else its default */
     int64_t limit, count, last_id;
 } page_t;
@@ -51,6 +54,10 @@ typedef struct page {
  * 400 naming the parameter; the other cursor given is such a 400 too. */
 int page_begin(req_t *r, page_t *pg, const char *cursor, int64_t dflt);
 
+/* The same for a page whose items are written as text (page_push_text): C_ERR
+ * when out of memory. */
+int page_begin_text(req_t *r, page_t *pg, const char *cursor, int64_t dflt);
+
 /* Empty the page again (a read that failed halfway runs again). */
 void page_restart(page_t *pg);
 
@@ -59,6 +66,10 @@ bool page_skip(page_t *pg);
 
 /* Add a rendered item (ownership passes) whose id is the next cursor. */
 void page_push(page_t *pg, json_object *item, int64_t id);
+
+/* Start the next item of a text page, whose id is the next cursor: the text
+ * to append the item to, a JSON value (the caller makes room: tb_reserve). */
+tb_t *page_push_text(page_t *pg, int64_t id);
 
 /* Move the items into o as `member` ("items" in most lists), and "next"; or,
  * on failure, drop the items. */
@@ -70,6 +81,11 @@ void page_abort(page_t *pg);
  * 404 USER_NOT_FOUND.
  * Answers 200 {"items":…,"next":…}, or returns the failure. */
 int page_reply_for_user(req_t *r, page_t *pg, int rc, int64_t uid);
+
+/* Answer a text page: 200 {"items":[…],"next":…}, next the last item's id
+ * when there is a next page, else `resume` (0: null); C_ERR when its text did
+ * not fit in memory. The text is freed either way. */
+int page_reply_text(req_t *r, page_t *pg, int64_t resume);
 
 /* 404 USER_NOT_FOUND naming the user. */
 int no_user(req_t *r, int64_t id);

@@ -13,49 +13,50 @@
 #include "common/textbuf.h"
 #include "store/outbox.h"
 
-/* The order's document, written straight into one malloc'd buffer
- * (common/textbuf.h), as json-c would write it (JSON_C_TO_STRING_PLAIN |
- * NOSLASHESCAPE): the one place it is formatted. NULL when out of memory. */
-static char *render_text(const order_t *o, size_t *len)
+/* The most an order's document takes. */
+static size_t text_max(const order_t *o) { return 512 + (size_t)o->nlines * ORDERS_LINE_JSON_MAX; }
+
+/* The document written straight into b (common/textbuf.h), as json-c would
+ * write it (JSON_C_TO_STRING_PLAIN | NOSLASHESCAPE): the one place it is
+ * formatted. */
+void orders_text(tb_t *b, const order_t *o)
 {
     static const char *const names[5] = {"productId", "name", "quantity", "unitPrice", "amount"};
-    tb_t b;
 
-    if (!tb_alloc(&b, 512 + (size_t)o->nlines * ORDERS_LINE_JSON_MAX))
-        return NULL;
-    tb_put(&b, "{", 1);
-    tb_key_i64(&b, "orderId", o->id);
-    tb_key_i64(&b, "userId", o->user_id);
-    tb_key_str(&b, "status", o->status);
-    tb_key(&b, "items");
-    tb_put(&b, "[", 1);
+    if (!tb_reserve(b, text_max(o)))
+        return;
+    tb_put(b, "{", 1);
+    tb_key_i64(b, "orderId", o->id);
+    tb_key_i64(b, "userId", o->user_id);
+    tb_key_str(b, "status", o->status);
+    tb_key(b, "items");
+    tb_put(b, "[", 1);
     for (int i = 0; i < o->nlines; i++) {
         if (i)
-            tb_put(&b, ",", 1);
-        orders_line_json(&b, &o->lines[i], names);
+            tb_put(b, ",", 1);
+        orders_line_json(b, &o->lines[i], names);
     }
-    tb_put(&b, "]", 1);
-    tb_key_i64(&b, "subtotal", o->subtotal);
-    tb_key_i64(&b, "discount", o->discount);
-    tb_key_i64(&b, "total", o->total);
-    tb_key_id(&b, "couponId", o->coupon_id);
-    tb_key_i64(&b, "balance", o->balance);
-    tb_key_str(&b, "createdAt", o->created_at);
-    tb_key_str(&b, "cancelledAt", o->cancelled_at[0] ? o->cancelled_at : NULL);
-    tb_put(&b, "}", 1);
-    return tb_take(&b, len);
+    tb_put(b, "]", 1);
+    tb_key_i64(b, "subtotal", o->subtotal);
+    tb_key_i64(b, "discount", o->discount);
+    tb_key_i64(b, "total", o->total);
+    tb_key_id(b, "couponId", o->coupon_id);
+    tb_key_i64(b, "balance", o->balance);
+    tb_key_str(b, "createdAt", o->created_at);
+    tb_key_str(b, "cancelledAt", o->cancelled_at[0] ? o->cancelled_at : NULL);
+    tb_put(b, "}", 1);
 }
 
-/* The document as a json-c object, for the documents that hold orders (the
- * lists, the admin view): parsed from render_text. NULL when out of memory. */
-static json_object *render(const order_t *o)
+/* The order's document in a malloc'd buffer of its own (the caller's to
+ * free); NULL when out of memory. */
+static char *render_text(const order_t *o, size_t *len)
 {
-    size_t len;
-    char *text = render_text(o, &len);
-    json_object *obj = text ? json_tokener_parse(text) : NULL;
+    tb_t b;
 
-    free(text);
-    return obj;
+    if (!tb_alloc(&b, text_max(o) + 1))
+        return NULL;
+    orders_text(&b, o);
+    return tb_take(&b, len);
 }
 
 /* Respond with the order's document. */
@@ -252,22 +253,22 @@ int orders_get_h(req_t *r)
     return reply(r, 200, o);
 }
 
-static void add_order(void *arg, const order_t *o)
+void orders_page_add(void *arg, const order_t *o)
 {
     page_t *pg = arg;
     if (!page_skip(pg))
-        page_push(pg, render(o), o->id);
+        orders_text(page_push_text(pg, o->id), o);
 }
 
 int orders_list_h(req_t *r)
 {
     order_t *buf = req_scratch(r, sizeof(*buf)); /* each order in turn */
     page_t pg;
-    int rc = buf ? page_begin(r, &pg, "before", INT64_MAX) : C_ERR;
+    int rc = buf ? page_begin_text(r, &pg, "before", INT64_MAX) : C_ERR;
 
     if (rc != C_OK)
         return rc;
-    rc = orders_list(db_of(r), r->ids[0], pg.cursor, pg.limit + 1, buf, add_order, &pg, NULL);
+    rc = orders_list(db_of(r), r->ids[0], pg.cursor, pg.limit + 1, buf, orders_page_add, &pg, NULL);
     return page_reply_for_user(r, &pg, rc, r->ids[0]);
 }
 
@@ -310,7 +311,5 @@ int orders_cancel_h(req_t *r)
     metrics_cancel();
     return reply(r, 200, c.order);
 }
-
-json_object *orders_render(const order_t *o) { return render(o); }
 
 int orders_not_found(req_t *r, int64_t id) { return no_order(r, id); }

@@ -39,8 +39,13 @@ int orders_read_coupon(req_t *r, struct order_place *p);
  * "items[2].quantity"). */
 int orders_read_items(req_t *r, order_req_line_t *lines, int *n);
 
-/* The order's document, as every order route answers it (caller owns it). */
-json_object *orders_render(const order_t *o);
+/* The order's document, as every order route answers it, appended to b (a
+ * text of tb_alloc, grown to fit; b->full when out of memory). */
+void orders_text(tb_t *b, const order_t *o);
+
+/* For the listings (orders_list, orders_search): each order as the next item
+ * of arg, a page of page_begin_text. */
+void orders_page_add(void *arg, const order_t *o);
 
 /* 404 ORDER_NOT_FOUND naming the order: C_REJECT. */
 int orders_not_found(req_t *r, int64_t id);

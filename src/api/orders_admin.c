@@ -6,6 +6,7 @@
 
 #include "api/app.h"
 #include "common/rc.h"
+#include "common/textbuf.h"
 #include "common/util.h"
 #include "store/outbox.h"
 
@@ -88,10 +89,15 @@ static json_object *render_events(const struct view *v)
     return a;
 }
 
-/* {"order":{…},"events":[…]} */
+/* {"order":{…},"events":[…]}: the order's document as its text, the events
+ * as json-c writes every answer. */
 int orders_admin_get_h(req_t *r)
 {
     struct view *v = req_scratch(r, sizeof(*v));
+    json_object *events;
+    const char *etext;
+    size_t elen;
+    tb_t b;
     int rc;
 
     if (!v)
@@ -101,17 +107,23 @@ int orders_admin_get_h(req_t *r)
         return rc;
     if (!v->found)
         return orders_not_found(r, v->id);
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "order", orders_render(&v->order));
-    json_object_object_add(o, "events", render_events(v));
-    return resp_json(r, 200, o);
-}
-
-static void add_order(void *arg, const order_t *o)
-{
-    page_t *pg = arg;
-    if (!page_skip(pg))
-        page_push(pg, orders_render(o), o->id);
+    if (!tb_alloc(&b, 4096))
+        return C_ERR;
+    events = render_events(v);
+    etext = json_object_to_json_string_length(
+        events, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &elen);
+    tb_put(&b, "{", 1);
+    tb_key(&b, "order");
+    orders_text(&b, &v->order);
+    if (etext && tb_reserve(&b, elen + 16)) {
+        tb_key(&b, "events");
+        tb_put(&b, etext, elen);
+        tb_put(&b, "}", 1);
+    } else {
+        b.full = true; /* out of memory: a 500 */
+    }
+    json_object_put(events);
+    return resp_json_text(r, 200, &b);
 }
 
 /* The optional filters: userId, status, from, to. */
@@ -151,11 +163,11 @@ int orders_admin_list_h(req_t *r)
 
     if (!buf)
         return C_ERR;
-    if ((rc = read_query(r, &q)) != C_OK || (rc = page_begin(r, &pg, "before", 0)) != C_OK)
+    if ((rc = read_query(r, &q)) != C_OK || (rc = page_begin_text(r, &pg, "before", 0)) != C_OK)
         return rc;
     q.before = pg.cursor;
     q.limit = pg.limit + 1;
-    rc = orders_search(db_of(r), &q, buf, add_order, &pg, &found);
+    rc = orders_search(db_of(r), &q, buf, orders_page_add, &pg, &found);
     if (rc == C_OK && !found) {
         page_abort(&pg);
         return invalid(r, "before", "'before' names no order");
@@ -166,9 +178,7 @@ int orders_admin_list_h(req_t *r)
         page_abort(&pg);
         return rc;
     }
-    json_object *o = json_object_new_object();
-    page_finish(&pg, o, "items");
-    if (pg.count <= pg.limit && q.resume) /* the filters matched few in this page's window */
-        jput_i(o, "next", q.resume);
-    return resp_json(r, 200, o);
+    /* With no next order in the page, the window's end: the filters matched
+     * few in it (0: the end of the orders). */
+    return page_reply_text(r, &pg, q.resume);
 }

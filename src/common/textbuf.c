@@ -20,6 +20,26 @@ bool tb_alloc(tb_t *b, size_t cap)
     return p != NULL;
 }
 
+bool tb_reserve(tb_t *b, size_t n)
+{
+    size_t cap = b->cap * 2;
+    char *p;
+
+    if (b->full)
+        return false;
+    if (n <= b->cap - 1 - b->len)
+        return true;
+    if (cap < b->len + n + 1)
+        cap = b->len + n + 1;
+    if (!(p = realloc(b->p, cap))) {
+        b->full = true;
+        return false;
+    }
+    b->p = p;
+    b->cap = cap;
+    return true;
+}
+
 char *tb_take(tb_t *b, size_t *len)
 {
     if (b->full) {

@@ -1,7 +1,8 @@
 /* Text built into a caller's buffer with no allocation and no printf: the
  * hot path's one formatting path (a response's head, the JSON documents an
- * order writes). Appends past the end are dropped and remembered in `full`;
- * the text stays NUL-terminated. Pure, so unit tested directly. */
+ * order writes, the pages that hold them). Appends past the end are dropped
+ * and remembered in `full`; the text stays NUL-terminated. Pure, so unit
+ * tested directly. */
 #ifndef COMMERCE_TEXTBUF_H
 #define COMMERCE_TEXTBUF_H
 
@@ -22,6 +23,12 @@ void tb_init(tb_t *b, char *buf, size_t cap);
 /* Start an empty text in a new malloc'd buffer of cap (>= 1) bytes; false
  * when out of memory. tb_take hands it over. */
 bool tb_alloc(tb_t *b, size_t cap);
+
+/* Room for n more bytes in a text of tb_alloc, its buffer grown (doubled at
+ * least) when they would not fit: for a text whose length is not bounded in
+ * advance (a page of orders). false, the text kept and marked full, when out
+ * of memory. */
+bool tb_reserve(tb_t *b, size_t n);
 
 /* The malloc'd text of tb_alloc, the caller's to free, with its length in
  * *len; NULL (and freed) when something did not fit or it was never made. */

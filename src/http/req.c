@@ -77,6 +77,17 @@ int resp_raw(req_t *r, int status, const char *type, const char *body, size_t le
     return C_OK;
 }
 
+int resp_json_text(req_t *r, int status, tb_t *b)
+{
+    size_t len;
+    char *text = tb_take(b, &len);
+    int rc = text ? resp_raw(r, status, "application/json", text, len) : C_ERR;
+
+    free(text);
+    *b = (tb_t){0};
+    return rc;
+}
+
 int resp_json(req_t *r, int status, json_object *obj)
 {
     size_t len = 0;

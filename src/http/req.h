@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/textbuf.h"
 #include "http/problem.h"
 
 #define REQ_MAX_PARAMS 4
@@ -81,6 +82,10 @@ int resp_json(req_t *r, int status, json_object *obj);
 
 /* Respond with a body the caller already serialised; copies it. */
 int resp_raw(req_t *r, int status, const char *type, const char *body, size_t len);
+
+/* Respond with the JSON document b holds, written as text (a text of tb_alloc,
+ * freed here). C_ERR, and no response, when it was cut (out of memory). */
+int resp_json_text(req_t *r, int status, tb_t *b);
 
 /* Add a response header line. Values with CR or LF are dropped. */
 void resp_header(req_t *r, const char *name, const char *value);

@@ -254,6 +254,24 @@ static void unknown_and_refused_lookups(void **state)
 /* ---------------------------------------------------------------------------
  * the search */
 
+/* A page's body, byte for byte: json-c's text of {"items":[…],"next":next} (next null when
+ * 0), in that order. */
+static void assert_page_text(const tc_resp_t *r, int64_t next)
+{
+    char tail[48];
+    size_t n;
+
+    assert_json_c_text(r);
+    if (next)
+        snprintf(tail, sizeof(tail), "],\"next\":%lld}", (long long)next);
+    else
+        snprintf(tail, sizeof(tail), "],\"next\":null}");
+    n = strlen(tail);
+    if (strncmp(r->body, "{\"items\":[", 10) != 0 || r->len < n ||
+        strcmp(r->body + r->len - n, tail) != 0)
+        fail_msg("%s: not {\"items\":[…]%s: %s", r->request, tail, r->body);
+}
+
 /* Follow GET /admin/orders?QUERY page by page (limit per page) and write the
  * ids in the order served; their count. *short_pages counts pages with fewer
  * than limit orders that still had a next. */
@@ -280,6 +298,7 @@ static int collect(const char *query, int limit, int64_t *ids, int cap, int *sho
             ids[n++] = tc_jint(json_object_array_get_idx(items, (size_t)i), "orderId");
         }
         before = tc_is_null(r, "next") ? 0 : tc_int(r, "next");
+        assert_page_text(r, before);
         if (before && k < limit)
             (*short_pages)++;
         if (before && k == limit) /* a full page's next is its last order */
@@ -424,6 +443,66 @@ static void search_filters_and_pages(void **state)
     tc_free(r);
 }
 
+/* The operator's documents hold each order as GET /orders/{id} answers it, byte for byte
+ * (a name with every kind of character a JSON string escapes), and are json-c's text: the
+ * view {"order":…,"events":[…]}, the search for one user, and over every user. */
+static void documents_hold_the_orders_byte_for_byte(void **state)
+{
+    int64_t uid = tc_new_user(), pid = tc_new_odd_product(500, 10), oids[2], want[16];
+    char body[256], path[128], cond[128];
+    (void)state;
+
+    tc_charge(uid, 10000);
+    snprintf(body, sizeof(body),
+             "{\"userId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}", (long long)uid,
+             (long long)pid);
+    for (int i = 0; i < 2; i++) {
+        oids[i] = tc_created_id(tc_post("/orders", body), "orderId");
+        tc_odd_line_names(oids[i]);
+    }
+    snprintf(path, sizeof(path), "/orders/%lld/cancel", (long long)oids[0]);
+    assert_answers(tc_post(path, "{}"), 200);
+
+    /* the view: {"order":<the body of GET /orders/{id}>,"events":[…]} */
+    for (int i = 0; i < 2; i++) {
+        tc_resp_t *r = view(oids[i]), *g = tc_getf("/orders/%lld", (long long)oids[i]);
+        tc_expect_status(g, 200);
+        if (!strstr(g->body, "\"name\":\"" TC_ODD_NAME_JSON TC_ODD_CONTROLS_JSON "\","))
+            fail_msg("the odd name is not escaped as json-c writes it: %s", g->body);
+        if (strncmp(r->body, "{\"order\":", 9) != 0 || strncmp(r->body + 9, g->body, g->len) != 0 ||
+            strncmp(r->body + 9 + g->len, ",\"events\":[", 11) != 0)
+            fail_msg("the view does not hold the order's document:\n %s\n %s", r->body, g->body);
+        assert_json_c_text(r);
+        tc_free(g);
+        tc_free(r);
+    }
+
+    /* the search for the user, whole and in pages of 1 */
+    const int64_t newest[2] = {oids[1], oids[0]};
+    snprintf(path, sizeof(path), "/admin/orders?userId=%lld", (long long)uid);
+    tc_resp_t *r = tc_admin("GET", path, NULL);
+    tc_expect_status(r, 200);
+    assert_orders_page(r, newest, 2, 0);
+    assert_json_c_text(r);
+    tc_free(r);
+    snprintf(path, sizeof(path), "/admin/orders?userId=%lld&limit=1", (long long)uid);
+    r = tc_admin("GET", path, NULL);
+    tc_expect_status(r, 200);
+    assert_orders_page(r, newest, 1, oids[1]);
+    tc_free(r);
+
+    /* over every user: from the first order's time on */
+    snprintf(path, sizeof(path), "/admin/orders?from=%s", created_at(oids[0]));
+    snprintf(cond, sizeof(cond), "created_at >= (SELECT created_at FROM orders WHERE id = %lld)",
+             (long long)oids[0]);
+    int n = expected(cond, want, 16);
+    assert_true(n >= 2);
+    r = tc_admin("GET", path, NULL);
+    tc_expect_status(r, 200);
+    assert_orders_page(r, want, n, 0);
+    tc_free(r);
+}
+
 /* Thousands of orders (made in SQL: only their rows matter to a search)
  * far in the past, in one user's name: 1,500 in a single millisecond (more
  * than a page's window of the index holds) and 1,500 three to a millisecond.
@@ -481,6 +560,7 @@ int main(void)
         cmocka_unit_test_teardown(an_order_shows_its_event_in_every_state, restore_stack),
         cmocka_unit_test(unknown_and_refused_lookups),
         cmocka_unit_test(search_filters_and_pages),
+        cmocka_unit_test(documents_hold_the_orders_byte_for_byte),
         cmocka_unit_test(pages_over_many_orders),
     };
     return cmocka_run_group_tests_name("integration/admin_orders", tests, NULL, NULL);

@@ -532,6 +532,54 @@ static void list_bad_params_unknown_user_and_empty(void **state)
     tc_free(r);
 }
 
+/* Every page of a user's orders is, byte for byte, {"items":[…],"next":…} with each item
+ * the body GET /orders/{id} answers: with a coupon and without, cancelled and not, and
+ * names with quotes, backslashes, "/", UTF-8 and control characters, escaped as json-c
+ * writes them. */
+static void list_holds_the_orders_documents_byte_for_byte(void **state)
+{
+    int64_t uid = tc_new_user(), odd = tc_new_odd_product(300, 10), pid = tc_new_product(100, 10);
+    int64_t cid = tc_new_coupon("FIXED", 50, 10), pids[2] = {odd, pid}, qty[2] = {1, 2};
+    int64_t oids[3];
+    char body[256];
+    tc_charge(uid, 10000);
+
+    oids[0] = tc_created_id(tc_post("/orders", order_body(uid, 2, pids, qty)), "orderId");
+    tc_odd_line_names(oids[0]);
+    assert_answers(tc_issue(cid, uid), 201);
+    snprintf(body, sizeof(body),
+             "{\"userId\":%lld,\"couponId\":%lld,\"items\":[{\"productId\":%lld,\"quantity\":1}]}",
+             (long long)uid, (long long)cid, (long long)pid);
+    oids[1] = tc_created_id(tc_post("/orders", body), "orderId");
+    oids[2] = place1(uid, odd, 1);
+    assert_answers(cancel(oids[2]), 200);
+    tc_odd_line_names(oids[2]);
+
+    /* the odd name as the order's document writes it */
+    tc_resp_t *r = tc_getf("/orders/%lld", (long long)oids[0]);
+    tc_expect_status(r, 200);
+    if (!strstr(r->body, "\"name\":\"" TC_ODD_NAME_JSON TC_ODD_CONTROLS_JSON "\","))
+        fail_msg("the odd name is not escaped as json-c writes it: %s", r->body);
+    assert_json_c_text(r);
+    tc_free(r);
+
+    /* the whole list, then pages of 2 */
+    const int64_t newest[3] = {oids[2], oids[1], oids[0]};
+    r = tc_getf("/users/%lld/orders", (long long)uid);
+    tc_expect_status(r, 200);
+    assert_orders_page(r, newest, 3, 0);
+    assert_json_c_text(r);
+    tc_free(r);
+    r = tc_getf("/users/%lld/orders?limit=2", (long long)uid);
+    tc_expect_status(r, 200);
+    assert_orders_page(r, newest, 2, oids[1]);
+    tc_free(r);
+    r = tc_getf("/users/%lld/orders?limit=2&before=%lld", (long long)uid, (long long)oids[1]);
+    tc_expect_status(r, 200);
+    assert_orders_page(r, newest + 2, 1, 0);
+    tc_free(r);
+}
+
 /* ---------------------------------------------------------------------------
  * cancel */
 
@@ -1107,6 +1155,7 @@ int main(void)
         cmocka_unit_test(bad_order_ids_are_400),
         cmocka_unit_test(list_is_newest_first_and_keyset_paged),
         cmocka_unit_test(list_bad_params_unknown_user_and_empty),
+        cmocka_unit_test(list_holds_the_orders_documents_byte_for_byte),
         cmocka_unit_test(cancel_refunds_restocks_and_queues_the_event),
         cmocka_unit_test(second_cancel_and_unknown_order),
         cmocka_unit_test(bad_order_bodies_change_nothing),

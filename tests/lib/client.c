@@ -694,6 +694,50 @@ void tc_assert_problem(const tc_resp_t *r, long status, const char *code, const 
     }
 }
 
+void tc_assert_json_c_text(const tc_resp_t *r, const char *file, int line)
+{
+    const char *want = r->json
+                           ? json_object_to_json_string_ext(
+                                 r->json, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+                           : "(no JSON document)";
+
+    if (strlen(want) != r->len || strcmp(want, r->body) != 0) {
+        fprintf(stderr, "%s:%d: %s: not the text json-c writes for it:\n got  %s\n want %s\n", file,
+                line, r->request, r->body, want);
+        tc_fail();
+    }
+}
+
+void tc_assert_orders_page(const tc_resp_t *r, const int64_t *ids, int n, int64_t next,
+                           const char *file, int line)
+{
+    char *want = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&want, &len);
+
+    if (!f)
+        tc_fail();
+    fputs("{\"items\":[", f);
+    for (int i = 0; i < n; i++) {
+        tc_resp_t *g = tc_getf("/orders/%lld", (long long)ids[i]);
+        tc_expect_status_at(g, 200, file, line, "item %d of the page", i);
+        fprintf(f, "%s%s", i ? "," : "", g->body);
+        tc_free(g);
+    }
+    if (next)
+        fprintf(f, "],\"next\":%lld}", (long long)next);
+    else
+        fputs("],\"next\":null}", f);
+    fclose(f);
+    if (len != r->len || strcmp(want, r->body) != 0) {
+        fprintf(stderr, "%s:%d: %s: not its orders' documents byte for byte:\n got  %s\n want %s\n",
+                file, line, r->request, r->body, want);
+        free(want);
+        tc_fail();
+    }
+    free(want);
+}
+
 void tc_assert_answers(tc_resp_t *r, long status, const char *file, int line)
 {
     tc_expect_status_at(r, status, file, line, "%s", "");
@@ -1065,6 +1109,22 @@ int64_t tc_new_product(int64_t price, int64_t stock)
     snprintf(body, sizeof(body), "{\"name\":\"test product\",\"price\":%lld,\"stock\":%lld}",
              (long long)price, (long long)stock);
     return tc_created_id(tc_admin("POST", "/admin/products", body), "id");
+}
+
+int64_t tc_new_odd_product(int64_t price, int64_t stock)
+{
+    char body[256];
+    snprintf(body, sizeof(body),
+             "{\"name\":\"" TC_ODD_NAME_JSON "\",\"price\":%lld,\"stock\":%lld}", (long long)price,
+             (long long)stock);
+    return tc_created_id(tc_admin("POST", "/admin/products", body), "id");
+}
+
+void tc_odd_line_names(int64_t order_id)
+{
+    tc_sql("UPDATE order_item SET name = CONCAT(name, CHAR(1, 8, 9, 10, 12, 13, 31, 127 USING "
+           "utf8mb4)) WHERE order_id = %lld",
+           (long long)order_id);
 }
 
 void tc_charge(int64_t user_id, int64_t amount)

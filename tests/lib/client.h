@@ -101,6 +101,20 @@ void tc_assert_time(const char *s);
 /* "2026-11-21T10:00:00.123Z" -> "2026-11-21 10:00:00.123" for SQL; out holds 24 bytes. */
 void tc_sql_time(const char *rfc, char *out);
 
+/* The body is, byte for byte, the text json-c writes for the document it holds, as the
+ * service writes every JSON answer (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE:
+ * no spaces, json-c's escapes, "/" as it is); else the test fails at the caller's file:line. */
+void tc_assert_json_c_text(const tc_resp_t *r, const char *file, int line);
+#define assert_json_c_text(r) tc_assert_json_c_text((r), __FILE__, __LINE__)
+
+/* The body is, byte for byte, the page of orders {"items":[…],"next":…} whose item i is
+ * the body GET /orders/{ids[i]} answers (with the order's owner's token), next null when 0;
+ * else the test fails at the caller's file:line. */
+void tc_assert_orders_page(const tc_resp_t *r, const int64_t *ids, int n, int64_t next,
+                           const char *file, int line);
+#define assert_orders_page(r, ids, n, next)                                                        \
+    tc_assert_orders_page((r), (ids), (n), (next), __FILE__, __LINE__)
+
 /* Assert status, problem+json content type and `code`. */
 void tc_assert_problem(const tc_resp_t *r, long status, const char *code, const char *file,
                        int line);
@@ -235,6 +249,18 @@ int64_t tc_created_id(tc_resp_t *r, const char *key);
 /* Fixtures made through the admin API. */
 int64_t tc_new_user(void);
 int64_t tc_new_product(int64_t price, int64_t stock);
+/* A product whose name has what the escaping of a JSON string treats but the API takes:
+ * a quote, a backslash, "/", "<", UTF-8 of two, three and four bytes. TC_ODD_NAME_JSON is
+ * the name as a JSON string holds it, without its quotes: how the request writes it, and
+ * how every answer does (json-c's escapes, "/" as it is). */
+#define TC_ODD_NAME_JSON                                                                           \
+    "Caf\xc3\xa9 \\\"A/B\\\" \\\\ </p> \xec\xa0\x9c\xec\xa3\xbc \xf0\x9f\x8d\x8a"
+int64_t tc_new_odd_product(int64_t price, int64_t stock);
+/* Append control characters (\x01 \b \t \n \f \r \x1f and DEL) to the names of an order's
+ * lines, in SQL: the API refuses them in a name, but a document escapes whatever the rows
+ * hold. TC_ODD_CONTROLS_JSON is how a JSON string writes them. */
+#define TC_ODD_CONTROLS_JSON "\\u0001\\b\\t\\n\\f\\r\\u001f\x7f"
+void tc_odd_line_names(int64_t order_id);
 void tc_charge(int64_t user_id, int64_t amount);
 /* Adds amount to a balance straight in SQL (past what a charge may add, to
  * reach the balance limit), with the CHARGE history row that keeps the books:

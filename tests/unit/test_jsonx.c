@@ -670,6 +670,34 @@ static void textbuf_members_as_json_c(void **state)
     assert_null(tb_take(&b, &len));
 }
 
+/* tb_reserve grows a tb_alloc text to fit what is asked, keeps what it holds,
+ * and refuses once the text is cut. */
+static void textbuf_reserve_grows(void **state)
+{
+    size_t len, cap;
+    tb_t b;
+
+    (void)state;
+    assert_true(tb_alloc(&b, 4));
+    tb_str(&b, "abc");
+    cap = b.cap;
+    assert_true(tb_reserve(&b, 0)); /* room enough: the buffer stays */
+    assert_int_equal(b.cap, cap);
+    assert_true(tb_reserve(&b, 1)); /* doubled */
+    assert_int_equal(b.cap, 2 * cap);
+    assert_true(tb_reserve(&b, 1000)); /* more than double: what is asked */
+    assert_int_equal(b.cap, 3 + 1000 + 1);
+    for (int i = 0; i < 100; i++)
+        tb_str(&b, "0123456789");
+    assert_false(b.full);
+    assert_int_equal(b.len, 1003);
+    assert_memory_equal(b.p, "abc0123456789", 13);
+    tb_str(&b, "!"); /* past the room reserved: cut */
+    assert_true(b.full);
+    assert_false(tb_reserve(&b, 1));
+    assert_null(tb_take(&b, &len));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -701,6 +729,7 @@ int main(void)
         cmocka_unit_test(textbuf_ints),
         cmocka_unit_test(textbuf_full),
         cmocka_unit_test(textbuf_members_as_json_c),
+        cmocka_unit_test(textbuf_reserve_grows),
     };
     return cmocka_run_group_tests_name("unit/jsonx", tests, NULL, NULL);
 }
