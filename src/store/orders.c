@@ -58,17 +58,19 @@ static int read_facts(db_t *db, struct order_place *p, order_facts_t *f, int64_t
 {
     static const char sql[] = "CALL commerce_order_facts(?, ?, ?, ?, ?)";
     char ids[ORDER_MAX_LINES * 21 + 3], name[PRODUCT_NAME_CHARS * 4 + 1], type[8];
-    size_t o = 0;
+    tb_t b;
     int64_t balance, available, value, valid, id, pid, price, left;
     db_time_t at;
     db_stmt_t *st;
     int rc;
 
-    ids[o++] = '[';
-    for (int i = 0; i < p->n; i++)
-        o += (size_t)snprintf(ids + o, sizeof(ids) - o, "%s%lld", i ? "," : "",
-                              (long long)p->lines[i].product_id);
-    snprintf(ids + o, sizeof(ids) - o, "]");
+    /* the ids as a JSON array, for an order of several lines only */
+    tb_init(&b, ids, sizeof(ids));
+    for (int i = 0; p->n > 1 && i < p->n; i++) {
+        tb_put(&b, i ? "," : "[", 1);
+        tb_i64(&b, p->lines[i].product_id);
+    }
+    tb_put(&b, "]", 1);
     for (int i = 0; i < p->n; i++)
         prices[i] = stock[i] = -1;
     *f = (order_facts_t){.n = p->n, .lines = p->lines, .prices = prices, .stock = stock};
