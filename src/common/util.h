@@ -11,6 +11,10 @@
  * C_ERR on a syntax error or overflow. */
 int util_parse_i64(const char *s, int64_t *out);
 
+/* A one-line reason into err (cap bytes), printf-style, for the callers that
+ * hand their caller an error text. */
+void util_errf(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Same, for a string of known length (not NUL-terminated). */
 int util_parse_i64n(const char *s, size_t len, int64_t *out);
 

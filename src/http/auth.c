@@ -11,7 +11,6 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,16 +80,6 @@ static void share_free(struct share *s)
     free(s);
 }
 
-static void errf(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void errf(char *err, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-}
-
 void auth_free(auth_t *a)
 {
     if (!a)
@@ -115,17 +104,17 @@ static int add_key(auth_t *a, const char *kid, jwt_alg_t alg, const char *materi
     struct auth_key *k;
 
     if (a->nkeys == AUTH_MAX_KEYS) {
-        errf(err, cap, "more than %d keys", AUTH_MAX_KEYS);
+        util_errf(err, cap, "more than %d keys", AUTH_MAX_KEYS);
         return -1;
     }
     if (strlen(kid) >= sizeof(k->kid)) {
-        errf(err, cap, "kid longer than %zu characters", sizeof(k->kid) - 1);
+        util_errf(err, cap, "kid longer than %zu characters", sizeof(k->kid) - 1);
         return -1;
     }
     k = &a->keys[a->nkeys];
     k->material = malloc(len + 1);
     if (!k->material) {
-        errf(err, cap, "out of memory");
+        util_errf(err, cap, "out of memory");
         return -1;
     }
     memcpy(k->material, material, len);
@@ -166,15 +155,15 @@ static int add_pkey(auth_t *a, const char *kid, EVP_PKEY *pkey, char *err, size_
     int rc = -1;
 
     if (alg == JWT_ALG_INVAL) {
-        errf(err, cap, "key%s%s: only RSA (2048 bits or more) and EC P-256 keys are accepted",
-             kid[0] ? " " : "", kid);
+        util_errf(err, cap, "key%s%s: only RSA (2048 bits or more) and EC P-256 keys are accepted",
+                  kid[0] ? " " : "", kid);
         return -1;
     }
     mem = BIO_new(BIO_s_mem());
     if (mem && PEM_write_bio_PUBKEY(mem, pkey) == 1 && (len = BIO_get_mem_data(mem, &pem)) > 0)
         rc = add_key(a, kid, alg, pem, (size_t)len, err, cap);
     else
-        errf(err, cap, "cannot encode a public key");
+        util_errf(err, cap, "cannot encode a public key");
     BIO_free(mem);
     return rc;
 }
@@ -290,7 +279,7 @@ static int load_jwks(auth_t *a, const char *text, char *err, size_t cap)
     if (!root || !json_object_object_get_ex(root, "keys", &keys) ||
         !json_object_is_type(keys, json_type_array)) {
         json_object_put(root);
-        errf(err, cap, "not a JWKS document ({\"keys\":[...]})");
+        util_errf(err, cap, "not a JWKS document ({\"keys\":[...]})");
         return -1;
     }
     for (size_t i = 0; rc == 0 && i < json_object_array_length(keys); i++) {
@@ -306,8 +295,8 @@ static int load_jwks(auth_t *a, const char *text, char *err, size_t cap)
         if (alg && strcmp(alg, strcmp(kty, "RSA") == 0 ? "RS256" : "ES256") != 0)
             continue;
         if ((pkey = jwk_pkey(k, kty)) == NULL) {
-            errf(err, cap, "key %zu%s%s: not a valid RSA or EC P-256 public key", i,
-                 kid ? " kid " : "", kid ? kid : "");
+            util_errf(err, cap, "key %zu%s%s: not a valid RSA or EC P-256 public key", i,
+                      kid ? " kid " : "", kid ? kid : "");
             rc = -1;
             break;
         }
@@ -326,7 +315,7 @@ static int load_pem(auth_t *a, const char *text, size_t len, char *err, size_t c
     int rc = 0;
 
     if (!in) {
-        errf(err, cap, "out of memory");
+        util_errf(err, cap, "out of memory");
         return -1;
     }
     while (rc == 0 && (pkey = PEM_read_bio_PUBKEY(in, NULL, NULL, NULL)) != NULL) {
@@ -345,7 +334,7 @@ static int load_keys_file(auth_t *a, const char *path, char *err, size_t cap)
     int rc;
 
     if (util_read_file(path, KEYS_FILE_MAX, &text, &len) != C_OK) {
-        errf(err, cap, "auth_public_keys_file: %s: %s", path, strerror(errno));
+        util_errf(err, cap, "auth_public_keys_file: %s: %s", path, strerror(errno));
         return -1;
     }
     while (first < len && strchr(" \t\r\n", text[first]))
@@ -356,7 +345,7 @@ static int load_keys_file(auth_t *a, const char *path, char *err, size_t cap)
     if (rc == 0 && a->nkeys == 0)
         snprintf(sub, sizeof(sub), "no RS256 or ES256 signing key in it");
     if (rc != 0 || a->nkeys == 0) {
-        errf(err, cap, "auth_public_keys_file: %s: %s", path, sub);
+        util_errf(err, cap, "auth_public_keys_file: %s: %s", path, sub);
         return -1;
     }
     return 0;
@@ -367,7 +356,7 @@ auth_t *auth_new(const config_t *cfg, char *err, size_t errcap)
     auth_t *a = calloc(1, sizeof(*a));
 
     if (!a) {
-        errf(err, errcap, "out of memory");
+        util_errf(err, errcap, "out of memory");
         return NULL;
     }
     a->enabled = !config_auth_off(cfg);
@@ -378,7 +367,7 @@ auth_t *auth_new(const config_t *cfg, char *err, size_t errcap)
     snprintf(a->user_claim, sizeof(a->user_claim), "%s", cfg->auth_user_claim);
     a->leeway = cfg->auth_leeway_s;
     if (cfg->auth_public_keys_file[0] && cfg->auth_hs256_secret[0]) {
-        errf(err, errcap, "auth: public keys and an HS256 secret together are refused");
+        util_errf(err, errcap, "auth: public keys and an HS256 secret together are refused");
         auth_free(a);
         return NULL;
     }
@@ -393,7 +382,7 @@ auth_t *auth_new(const config_t *cfg, char *err, size_t errcap)
         return NULL;
     }
     if (a->nkeys == 0) {
-        errf(err, errcap, "auth: no verification key configured");
+        util_errf(err, errcap, "auth: no verification key configured");
         auth_free(a);
         return NULL;
     }
@@ -403,7 +392,7 @@ auth_t *auth_new(const config_t *cfg, char *err, size_t errcap)
         size_t ring = slots * CACHE_BYTES_PER_SLOT;
         if ((a->cache = tokencache_new(slots, ring < CACHE_MIN_RING ? CACHE_MIN_RING : ring)) ==
             NULL) {
-            errf(err, errcap, "auth_token_cache: out of memory");
+            util_errf(err, errcap, "auth_token_cache: out of memory");
             auth_free(a);
             return NULL;
         }
@@ -456,7 +445,7 @@ int auth_share(auth_t *a, const char *path, char *err, size_t errcap)
     if ((s = calloc(1, sizeof(*s))) == NULL ||
         (s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
         (s->ctx = EVP_MD_CTX_new()) == NULL || keyset_digest(a, s) != 0) {
-        errf(err, errcap, "auth: cannot set up SHA-256");
+        util_errf(err, errcap, "auth: cannot set up SHA-256");
         share_free(s);
         return -1;
     }

@@ -1,8 +1,8 @@
 #include "http/tokenshare.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,16 +41,6 @@ struct tokenshare {
     size_t map_len;
 };
 
-static void errf(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void errf(char *err, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-}
-
 /* Size a new file and write its header, or check an existing one's, under an
  * exclusive lock so that two workers starting together agree. */
 static int prepare(int fd, const char *file, size_t slots, size_t len, char *err, size_t cap)
@@ -60,25 +50,25 @@ static int prepare(int fd, const char *file, size_t slots, size_t len, char *err
     int rc = -1;
 
     if (flock(fd, LOCK_EX) != 0) {
-        errf(err, cap, "%s: cannot lock: %s", file, strerror(errno));
+        util_errf(err, cap, "%s: cannot lock: %s", file, strerror(errno));
         return -1;
     }
     if (fstat(fd, &st) != 0) {
-        errf(err, cap, "%s: %s", file, strerror(errno));
+        util_errf(err, cap, "%s: %s", file, strerror(errno));
     } else if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
-        errf(err, cap, "%s: not a regular file of this user with mode 0600", file);
+        util_errf(err, cap, "%s: not a regular file of this user with mode 0600", file);
     } else if (st.st_size == 0) {
         memset(&h, 0, sizeof(h));
         h.magic = TOKENSHARE_MAGIC;
         h.layout = TOKENSHARE_LAYOUT;
         h.slots = slots;
         if (ftruncate(fd, (off_t)len) != 0 || pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h))
-            errf(err, cap, "%s: cannot size: %s", file, strerror(errno));
+            util_errf(err, cap, "%s: cannot size: %s", file, strerror(errno));
         else
             rc = 0;
     } else if ((size_t)st.st_size != len || pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
                h.magic != TOKENSHARE_MAGIC || h.layout != TOKENSHARE_LAYOUT || h.slots != slots) {
-        errf(err, cap, "%s: holds another table (another release or auth_token_cache)", file);
+        util_errf(err, cap, "%s: holds another table (another release or auth_token_cache)", file);
     } else {
         rc = 0;
     }
@@ -95,17 +85,17 @@ tokenshare_t *tokenshare_open(const char *path, size_t slots, char *err, size_t 
     int fd;
 
     if (slots < TOKENSHARE_WAYS || (slots & (slots - 1)) != 0) {
-        errf(err, errcap, "tokenshare: %zu slots: not a power of two of at least %d", slots,
-             TOKENSHARE_WAYS);
+        util_errf(err, errcap, "tokenshare: %zu slots: not a power of two of at least %d", slots,
+                  TOKENSHARE_WAYS);
         return NULL;
     }
     if (snprintf(file, sizeof(file), "%s.%d", path, TOKENSHARE_LAYOUT) >= (int)sizeof(file)) {
-        errf(err, errcap, "tokenshare: path too long");
+        util_errf(err, errcap, "tokenshare: path too long");
         return NULL;
     }
     fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
-        errf(err, errcap, "%s: %s", file, strerror(errno));
+        util_errf(err, errcap, "%s: %s", file, strerror(errno));
         return NULL;
     }
     if (prepare(fd, file, slots, len, err, errcap) != 0) {
@@ -115,12 +105,12 @@ tokenshare_t *tokenshare_open(const char *path, size_t slots, char *err, size_t 
     p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     close(fd);
     if (p == MAP_FAILED) {
-        errf(err, errcap, "%s: cannot map: %s", file, strerror(errno));
+        util_errf(err, errcap, "%s: cannot map: %s", file, strerror(errno));
         return NULL;
     }
     if ((t = calloc(1, sizeof(*t))) == NULL) {
         munmap(p, len);
-        errf(err, errcap, "tokenshare: out of memory");
+        util_errf(err, errcap, "tokenshare: out of memory");
         return NULL;
     }
     t->map = p;
