@@ -115,7 +115,8 @@ stop_group() {
 				kill "-$sig" -- "-$pgid" 2>/dev/null || true
 			fi
 			if ! wait_group_gone "$secs" "$pgid"; then
-				log "process group $pgid ($match) still running after ${secs}s, killing it"
+				log "process group $pgid ($match) still running after ${secs}s, killing it:"
+				ps -o pid=,stat=,wchan:24=,args= -g "$pgid" 2>/dev/null | sed 's/^/    /' >&2 || true
 				kill -KILL -- "-$pgid" 2>/dev/null || true
 				wait_group_gone 5 "$pgid" || log "warning: could not kill process group $pgid"
 			fi

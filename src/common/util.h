@@ -11,10 +11,6 @@
  * C_ERR on a syntax error or overflow. */
 int util_parse_i64(const char *s, int64_t *out);
 
-/* A one-line reason into err (cap bytes), printf-style, for the callers that
- * hand their caller an error text. */
-void util_errf(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
 /* Same, for a string of known length (not NUL-terminated). */
 int util_parse_i64n(const char *s, size_t len, int64_t *out);
 
@@ -53,5 +49,9 @@ void util_uuid(char out[37]);
  * the year 1000 on (DATETIME's range). C_OK with the DATETIME(3) literal
  * "2026-11-21 10:00:00.123" in sql (UTIL_TIME_LEN bytes), or C_ERR. */
 int util_parse_time(const char *s, size_t len, char *sql);
+
+/* A one-line reason into err (cap bytes), printf-style, for the callers that
+ * hand their caller an error text. */
+void util_errf(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif
