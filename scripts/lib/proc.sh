@@ -128,8 +128,9 @@ stop_group() {
 # daemon_start [--own-pidfile] DIR PIDFILE OUTPUT PROGRAM [ARG...]: start PROGRAM (searched in
 # PATH) as a daemon with start-stop-daemon: a session of its own, working directory DIR, stdin
 # /dev/null, stdout and stderr appended to OUTPUT, its pid in PIDFILE (written before PROGRAM
-# runs; with --own-pidfile PROGRAM writes it itself, as mariadbd does). A stale PIDFILE is
-# removed first. It does not wait for PROGRAM to be ready: the caller checks that its own way.
+# runs, and there when daemon_start returns; with --own-pidfile PROGRAM writes it itself, as
+# mariadbd does). A stale PIDFILE is removed first. It does not wait for PROGRAM to be ready:
+# the caller checks that its own way.
 daemon_start() {
 	local make=(--make-pidfile) dir pidfile out prog
 	[[ $1 == --own-pidfile ]] && make=() && shift
@@ -140,6 +141,15 @@ daemon_start() {
 	start-stop-daemon --start --quiet --background "${make[@]}" --pidfile "$pidfile" \
 		--chdir "$dir" --output "$out" --startas "$prog" -- "$@" ||
 		die "start-stop-daemon could not start $prog (log: $out)"
+	# --make-pidfile: the child writes the file just before it executes the program, after
+	# start-stop-daemon has returned; a caller that reads it at once (is it still running?)
+	# must find it there (CI once found it missing and took the fake platform for dead)
+	local i
+	for ((i = 0; ${#make[@]} && i < 200; i++)); do
+		[[ -s $pidfile ]] && return 0
+		sleep 0.025
+	done
+	((${#make[@]} == 0)) || die "$prog: no pid file $pidfile after 5 s (log: $out)"
 }
 
 # ---------------------------------------------------------------------------------------------
