@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 /* The file: a header, then the entries, 64 bytes each (one cache line). A
- * new file is zero-filled: every entry empty (its window ends at 0). Change
+ * new file is zero-filled: every entry empty (its window ends at 0). Its name
+ * carries the layout and the number of entries (PATH.LAYOUT.SLOTS), so that
+ * workers of another release or another size use a file of their own. Change
  * TOKENSHARE_LAYOUT with the layout: it is in the file's name and header. */
 #define TOKENSHARE_LAYOUT 1
 #define TOKENSHARE_MAGIC 0x636f6d746f6b6e73ULL /* "comtokns" */
@@ -68,7 +70,10 @@ static int prepare(int fd, const char *file, size_t slots, size_t len, char *err
             rc = 0;
     } else if ((size_t)st.st_size != len || pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
                h.magic != TOKENSHARE_MAGIC || h.layout != TOKENSHARE_LAYOUT || h.slots != slots) {
-        util_errf(err, cap, "%s: holds another table (another release or auth_token_cache)", file);
+        util_errf(
+            err, cap,
+            "%s: not a table of this layout and size (cut short, or written by something else)",
+            file);
     } else {
         rc = 0;
     }
@@ -89,7 +94,8 @@ tokenshare_t *tokenshare_open(const char *path, size_t slots, char *err, size_t 
                   TOKENSHARE_WAYS);
         return NULL;
     }
-    if (snprintf(file, sizeof(file), "%s.%d", path, TOKENSHARE_LAYOUT) >= (int)sizeof(file)) {
+    if (snprintf(file, sizeof(file), "%s.%d.%zu", path, TOKENSHARE_LAYOUT, slots) >=
+        (int)sizeof(file)) {
         util_errf(err, errcap, "tokenshare: path too long");
         return NULL;
     }

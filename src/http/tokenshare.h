@@ -28,11 +28,11 @@
 typedef struct tokenshare tokenshare_t;
 
 /* Map the table of `slots` entries (a power of two, at least TOKENSHARE_WAYS)
- * in the file `path` (created 0600 and sized when new). NULL, with a reason in
- * err, when the file cannot be used: it cannot be opened or mapped, is not a
- * regular file owned by this user with no access for others, or holds a
- * table of another layout or size (a worker of another release or setting:
- * then each uses a table of its own). */
+ * in the file PATH.LAYOUT.SLOTS (created 0600 and sized when new: workers of
+ * another release or size use another file). NULL, with a reason in err, when
+ * the file cannot be used: it cannot be opened or mapped, is not a regular
+ * file owned by this user with no access for others, or does not hold a table
+ * of this layout and size. */
 tokenshare_t *tokenshare_open(const char *path, size_t slots, char *err, size_t errcap);
 void tokenshare_close(tokenshare_t *t);
 

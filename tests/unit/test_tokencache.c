@@ -2,6 +2,7 @@
  * through auth_check (src/http/auth.c) with real keys and real tokens, where
  * a cached answer must be the answer a full verification gives at the same
  * time. The clock is the `now` each call is given: no sleeps. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -543,17 +544,34 @@ static const char *share_path(void)
     return p;
 }
 
+/* The table file of share_path() for a table of `slots` entries. */
+static const char *share_file(size_t slots)
+{
+    static char f[160];
+    snprintf(f, sizeof(f), "%s.1.%zu", share_path(), slots);
+    return f;
+}
+
+/* Remove the case's directory and every table file (or link) in it. */
 static int share_cleanup(void **state)
 {
-    char f[160];
-    if (share_dir[0]) {
-        snprintf(f, sizeof(f), "%s/tokens.1", share_dir);
-        unlink(f);
-        snprintf(f, sizeof(f), "%s/link.1", share_dir);
-        unlink(f);
-        rmdir(share_dir);
-        share_dir[0] = '\0';
+    char f[320];
+    DIR *d;
+    struct dirent *e;
+
+    if (!share_dir[0])
+        return 0;
+    if ((d = opendir(share_dir)) != NULL) {
+        while ((e = readdir(d)) != NULL) {
+            if (e->d_name[0] == '.')
+                continue;
+            snprintf(f, sizeof(f), "%s/%s", share_dir, e->d_name);
+            unlink(f);
+        }
+        closedir(d);
     }
+    rmdir(share_dir);
+    share_dir[0] = '\0';
     return 0;
 }
 
@@ -635,9 +653,7 @@ static void a_full_set_replaces_the_entry_whose_window_ends_first(void **state)
 /* The first entry's sequence number in the file (set 0, way 0). */
 static void set_first_seq(uint64_t seq)
 {
-    char f[160];
-    snprintf(f, sizeof(f), "%s.1", share_path());
-    int fd = open(f, O_RDWR);
+    int fd = open(share_file(64), O_RDWR);
     assert_true(fd >= 0);
     assert_int_equal(pwrite(fd, &seq, sizeof(seq), 64), (ssize_t)sizeof(seq));
     close(fd);
@@ -662,17 +678,19 @@ static void an_entry_a_writer_holds_is_neither_read_nor_written(void **state)
 static void unusable_shared_files_are_refused(void **state)
 {
     char err[256], f[160], l[160];
-    tokenshare_t *t = share_open(64);
+    tokenshare_t *t = share_open(64), *other = share_open(128);
 
     tokenshare_close(t);
-    assert_null(tokenshare_open(share_path(), 128, err, sizeof(err))); /* another size */
-    assert_non_null(strstr(err, "another table"));
+    tokenshare_close(other); /* another size: a file of its own */
+    snprintf(f, sizeof(f), "%s", share_file(64));
+    assert_int_equal(truncate(share_file(128), 4096), 0); /* cut short */
+    assert_null(tokenshare_open(share_path(), 128, err, sizeof(err)));
+    assert_non_null(strstr(err, "not a table of this layout and size"));
     assert_null(tokenshare_open(share_path(), 100, err, sizeof(err))); /* not a power of 2 */
-    snprintf(f, sizeof(f), "%s.1", share_path());
-    assert_int_equal(chmod(f, 0644), 0); /* others may read it */
+    assert_int_equal(chmod(f, 0644), 0);                               /* others may read it */
     assert_null(tokenshare_open(share_path(), 64, err, sizeof(err)));
     assert_int_equal(chmod(f, 0600), 0);
-    snprintf(l, sizeof(l), "%s/link.1", share_dir);
+    snprintf(l, sizeof(l), "%s/link.1.64", share_dir);
     assert_int_equal(symlink(f, l), 0);
     snprintf(l, sizeof(l), "%s/link", share_dir);
     assert_null(tokenshare_open(l, 64, err, sizeof(err))); /* a symlink is not followed */
