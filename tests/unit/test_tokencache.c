@@ -774,6 +774,32 @@ static void a_token_one_worker_verified_is_taken_by_another(void **state)
     free(h);
 }
 
+/* A file the worker cannot use (here: a directory that does not exist), or no
+ * table of its own (auth_token_cache=0): no sharing, and every token answers
+ * as before, from a full check. */
+static void without_a_usable_shared_file_tokens_answer_as_before(void **state)
+{
+    char *h = hs_token(claims(77, NOW + 600, ""));
+    char err[256] = "";
+    auth_t *a = hs_auth();
+    auth_t *uncached = make_auth("auth_hs256_secret=" SECRET "\nauth_token_cache=0\n");
+
+    assert_int_equal(auth_share(a, "/nonexistent-dir/tokens", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "/nonexistent-dir/tokens"));
+    assert_int_equal(check(a, h, NOW), 77);
+    assert_int_equal(check(a, h, NOW), 77);
+    assert_int_equal(hits(a), 1); /* its own table still works */
+    assert_int_equal(shared_hits(a), 0);
+    assert_int_equal(check(a, h, NOW + 600 + LEEWAY), -AUTH_BAD_TOKEN);
+    assert_int_equal(auth_share(uncached, share_path(), err, sizeof(err)), 0);
+    assert_int_equal(check(uncached, h, NOW), 77);
+    assert_int_equal(check(uncached, h, NOW), 77);
+    assert_int_equal(hits(uncached) + shared_hits(uncached), 0);
+    auth_free(a);
+    auth_free(uncached);
+    free(h);
+}
+
 /* Workers whose keys or claim rules differ share the file but never each
  * other's answers: a key rotated away is refused by the worker that has the
  * new key set, however the old set's workers answered. */
@@ -836,6 +862,8 @@ int main(void)
         cmocka_unit_test_teardown(concurrent_writers_never_mix_entries, share_cleanup),
         cmocka_unit_test_teardown(a_token_one_worker_verified_is_taken_by_another, share_cleanup),
         cmocka_unit_test_teardown(other_keys_or_rules_never_take_a_shared_answer, share_cleanup),
+        cmocka_unit_test_teardown(without_a_usable_shared_file_tokens_answer_as_before,
+                                  share_cleanup),
     };
     return cmocka_run_group_tests_name("unit/tokencache", tests, make_keys, free_keys);
 }
